@@ -1,0 +1,55 @@
+"""DRF exception handler: every error is JSON with a human sentence in `detail`.
+
+Validation errors keep DRF's per-field messages under `errors` and name the first field and
+reason in `detail`, so a client can show one sentence and still highlight fields.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from govern.errors import DomainError
+
+
+def _first_message(errors, prefix: str = "") -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            label = key if key != "non_field_errors" else ""
+            name = f"{prefix}.{label}" if prefix and label else (label or prefix)
+            return _first_message(value, name)
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0], prefix)
+    text = str(errors)
+    return f"{prefix}: {text}" if prefix else text
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = {"detail": str(exc.message), "code": exc.code}
+        if exc.field:
+            body["errors"] = {exc.field: [str(exc.message)]}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"detail": _first_message(errors), "code": "invalid", "errors": errors}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        detail = response.data["detail"]
+        response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+    return response

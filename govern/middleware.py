@@ -1,0 +1,36 @@
+"""Security headers Django does not set itself."""
+
+from django.conf import settings
+
+# Pages load only our own scripts and styles (vendored, no CDN); map tiles and photos may come
+# from the configured tile server and data/blob URLs (photo previews before upload).
+_TILE_ORIGIN = "/".join(settings.MAP_TILE_URL.split("/")[:3]) if "://" in settings.MAP_TILE_URL else ""
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob: {_TILE_ORIGIN}".strip(),
+        "connect-src 'self' ws: wss:",
+        "media-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if content_type.startswith("text/html") and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = CSP
+        if request.path.startswith(settings.MEDIA_URL):
+            # Uploaded media are only ever images; never let a browser render them as a page.
+            response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response

@@ -1,0 +1,120 @@
+"""Kernel models every app may import: users, geography (communities and grids), live events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Mainland China mobile numbers: 11 digits starting 13-19.
+MAINLAND_MOBILE_REGEX = r"^1[3-9]\d{9}$"
+mainland_mobile_validator = RegexValidator(
+    MAINLAND_MOBILE_REGEX, _("Enter a mainland China mobile number: 11 digits starting with 13–19.")
+)
+
+
+class User(AbstractUser):
+    """A person using govern. Roles are Django groups (see govern.roles)."""
+
+    phone = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[mainland_mobile_validator])
+    display_name = models.CharField(_("display name"), max_length=60, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234: what everyone but the owner and dispatchers sees."""
+    if not phone or len(phone) < 7:
+        return ""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+class Community(models.Model):
+    """社区: a community inside the district, made of grids."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grid(models.Model):
+    """网格: a polygon inside a community, owned by one or more grid workers.
+
+    The boundary is a GeoJSON Polygon (WGS84, [lng, lat] order). The bounding box is cached in
+    indexed columns so that point lookups prefilter in SQL before exact geometry in shapely.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="grids", verbose_name=_("community"))
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    boundary = models.JSONField(_("boundary (GeoJSON Polygon)"))
+    min_latitude = models.FloatField(editable=False)
+    max_latitude = models.FloatField(editable=False)
+    min_longitude = models.FloatField(editable=False)
+    max_longitude = models.FloatField(editable=False)
+    center_latitude = models.FloatField(editable=False)
+    center_longitude = models.FloatField(editable=False)
+    workers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="grids", blank=True, verbose_name=_("grid workers")
+    )
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["min_latitude", "max_latitude", "min_longitude", "max_longitude"])]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="grid_name_unique_in_community"),
+            models.CheckConstraint(
+                condition=models.Q(min_latitude__lte=models.F("max_latitude"))
+                & models.Q(min_longitude__lte=models.F("max_longitude")),
+                name="grid_bbox_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community.name} · {self.name}" if self.community_id else self.name
+
+
+class LiveEvent(models.Model):
+    """One event on the live road (the outbox). Ids are ordered; clients resume after an id."""
+
+    type = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    topics = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type}"
+
+    def as_message(self) -> dict:
+        return {"id": self.pk, "type": self.type, "data": self.data, "at": self.created_at.isoformat()}
+
+
+class LiveEventTopic(models.Model):
+    """Which topics an event went to: an indexed table so replay is `topic IN (...) AND id > N`
+    on every database (JSON containment is not portable to SQLite)."""
+
+    event = models.ForeignKey(LiveEvent, on_delete=models.CASCADE, related_name="topic_rows")
+    topic = models.CharField(max_length=120)
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "event"])]
+        constraints = [models.UniqueConstraint(fields=["event", "topic"], name="live_event_topic_unique")]

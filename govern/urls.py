@@ -1,0 +1,40 @@
+"""URL wiring: pages, /api/v1/, admin, i18n. Each app contributes its own urls modules."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from govern import api, views
+
+api_v1 = [
+    path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("grids/", api.GridListView.as_view(), name="api-grids"),
+    path("grids/locate/", api.GridLocateView.as_view(), name="api-grids-locate"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("volunteers.api_urls")),
+    path("", include("rewards.api_urls")),
+    path("", include("hazards.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include("volunteers.urls")),
+    path("", include("rewards.urls")),
+    path("", include("hazards.urls")),
+]
+
+# Media are processed photos only (the upload is never stored), served with their image content
+# type and a sandboxing CSP (govern.middleware). In production a proxy or object storage may
+# serve MEDIA_ROOT instead; this route keeps a single-process deployment complete.
+urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -1,0 +1,3 @@
+"""Pages of the rewards app (mounted at the site root by govern.urls)."""
+
+urlpatterns: list = []

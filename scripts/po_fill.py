@@ -1,0 +1,49 @@
+"""Fill msgstr entries of a .po file from a JSON dict {msgid: msgstr} (only empty ones unless --force).
+
+Usage: python scripts/po_fill.py [--force] locale/zh_Hans/LC_MESSAGES/django.po locale/translations/*.json
+Keeps the file in gettext's format so `makemessages` and `compilemessages` round-trip it.
+"""
+
+import json
+import re
+import sys
+
+
+def unquote(block: str) -> str:
+    return "".join(json.loads(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"', block))
+
+
+def quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
+    text = open(po_path, encoding="utf-8").read()
+    entries = text.split("\n\n")
+    filled = 0
+    out = []
+    for entry in entries:
+        m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', entry + "\n", re.M)
+        if m and "msgid_plural" not in entry:
+            msgid = unquote(m.group(1))
+            msgstr = unquote(m.group(2))
+            if msgid and msgid in mapping and (force or not msgstr):
+                start = entry.index("msgstr ")
+                entry = entry[:start] + "msgstr " + quote(mapping[msgid])
+                entry = entry.replace("#, fuzzy\n", "")
+                filled += 1
+        out.append(entry)
+    open(po_path, "w", encoding="utf-8").write("\n\n".join(out))
+    return filled
+
+
+if __name__ == "__main__":
+    force = "--force" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--force"]
+    mapping: dict[str, str] = {}
+    for path in args[1:]:
+        mapping.update(json.load(open(path, encoding="utf-8")))
+    import os
+
+    if os.path.exists(args[0]):
+        print(f"{args[0]}: filled {fill(args[0], mapping, force)} entries")

@@ -1,0 +1,113 @@
+"""Browser harness: a real ASGI server (uvicorn, HTTP + WebSockets) in a thread over the test
+database, and Playwright driving Debian's /usr/bin/chromium. Never downloads a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+# Playwright's sync API keeps an event loop running in the test thread; Django would then refuse
+# ORM calls from that thread. The test code is still synchronous, so this check can go.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("GOVERN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AsgiLiveServer:
+    def __init__(self):
+        import uvicorn
+
+        from govern.asgi import application
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", ws="websockets")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("ASGI test server did not start")
+            time.sleep(0.05)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db, settings):
+    """The real app over HTTP and WebSockets on a random port (test database, same process)."""
+    settings.ALLOWED_HOSTS = ["*"]
+    server = AsgiLiveServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    if not chromium_available():
+        pytest.skip(f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(_playwright_browser):
+    return _playwright_browser
+
+
+@pytest.fixture
+def phone_context(browser):
+    """A phone-sized context (iPhone-ish), Chinese by default, geolocation allowed at the demo area."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"latitude": 30.905, "longitude": 120.805},
+        permissions=["geolocation"],
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desktop_context(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    yield context
+    context.close()
+
+
+def login(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

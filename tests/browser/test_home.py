@@ -1,0 +1,13 @@
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_page_in_headless_chromium(asgi_live_server, phone_context):
+    page = phone_context.new_page()
+    page.goto(asgi_live_server.url + "/")
+    assert page.locator("h1").inner_text() == "社区安全治理"
+    assert page.locator("a.face").count() == 3
+    page.click("button[value=en]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Community Safety Governance"

@@ -1,0 +1,37 @@
+"""Test settings: the real settings module, with test-only overrides.
+
+Both CI passes use this: embedded (SQLite, in-memory layer) and services (DATABASE_URL, REDIS_URL
+from the environment). Celery stays eager inside the test process; tests that need a real worker
+start one themselves (marked `services`).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "govern-test-secret-key-not-for-production-0123456789abcdef")
+
+from govern.settings import *  # noqa: E402,F403
+from govern.settings import REST_FRAMEWORK  # noqa: E402
+
+DEBUG = False
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = os.environ.get("GOVERN_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="govern-test-media-")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = ["*"]
+CELERY_TASK_ALWAYS_EAGER = True
+LANGUAGE_CODE = "zh-hans"
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    # Generous rates so ordinary tests never trip throttles; throttle tests lower them.
+    "DEFAULT_THROTTLE_RATES": {k: "10000/min" for k in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
+}
+# Serve static files from the finders (no collectstatic in tests); give whitenoise a root.
+STATIC_ROOT = tempfile.mkdtemp(prefix="govern-test-static-")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
