@@ -9,13 +9,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from govern.errors import InvalidInput, NotFound
 from govern.models import Grid
 from govern.roles import user_roles
 from govern.selectors import grid_for_point, grid_list
+from govern.throttles import FailedLoginThrottle
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -128,16 +128,21 @@ class ObtainTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [FailedLoginThrottle]
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(ErrorSerializer)},
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Wrong username or password"),
+            429: OpenApiResponse(ErrorSerializer, description="Too many failed attempts from this client"),
+        },
     )
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            FailedLoginThrottle().record_failure(request)
+            serializer.is_valid(raise_exception=True)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 

@@ -118,3 +118,6 @@ class LiveEventTopic(models.Model):
     class Meta:
         indexes = [models.Index(fields=["topic", "event"])]
         constraints = [models.UniqueConstraint(fields=["event", "topic"], name="live_event_topic_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.event_id}"

@@ -18,7 +18,8 @@ def quote(text: str) -> str:
 
 
 def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
-    text = open(po_path, encoding="utf-8").read()
+    with open(po_path, encoding="utf-8") as fh:
+        text = fh.read()
     entries = text.split("\n\n")
     filled = 0
     out = []
@@ -33,7 +34,8 @@ def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
                 entry = entry.replace("#, fuzzy\n", "")
                 filled += 1
         out.append(entry)
-    open(po_path, "w", encoding="utf-8").write("\n\n".join(out))
+    with open(po_path, "w", encoding="utf-8") as fh:
+        fh.write("\n\n".join(out))
     return filled
 
 
@@ -42,7 +44,8 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--force"]
     mapping: dict[str, str] = {}
     for path in args[1:]:
-        mapping.update(json.load(open(path, encoding="utf-8")))
+        with open(path, encoding="utf-8") as fh:
+            mapping.update(json.load(fh))
     import os
 
     if os.path.exists(args[0]):

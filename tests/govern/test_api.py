@@ -69,3 +69,27 @@ def test_schema_is_served(api):
     paths = response.json()["paths"]
     for path in ("/api/v1/grids/", "/api/v1/grids/locate/", "/api/v1/auth/token/", "/api/v1/me/"):
         assert path in paths
+
+
+def test_only_failed_logins_are_throttled(api, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "3/min"}}
+    from rest_framework.settings import api_settings
+
+    api_settings.reload()
+    try:
+        UserFactory(username="dora")
+        for _ in range(5):  # successes never count
+            assert api.post("/api/v1/auth/token/", {"username": "dora", "password": "pw-govern-test"}, format="json").status_code == 200
+        for _ in range(3):
+            assert api.post("/api/v1/auth/token/", {"username": "dora", "password": "nope"}, format="json").status_code == 400
+        blocked = api.post("/api/v1/auth/token/", {"username": "dora", "password": "pw-govern-test"}, format="json")
+        assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
+        page = api.post("/accounts/login/", {"username": "dora", "password": "pw-govern-test"})
+        assert page.status_code == 429
+    finally:
+        cache.clear()
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+        api_settings.reload()
