@@ -1,10 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from govern.api_keys import api_client_issue, api_client_rotate_key
 from govern.geo import polygon_from_geojson
-from govern.models import Community, Grid, LiveEvent, User
+from govern.models import ApiClient, Community, Grid, LiveEvent, User
 from govern.services import grid_save
 
 
@@ -73,3 +74,29 @@ class LiveEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Open311 client organisations. A key is shown once, when issued or rotated."""
+
+    list_display = ("name", "key_prefix", "active", "contact_email", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name", "contact_email", "key_prefix")
+    fields = ("name", "contact_email", "active", "key_prefix")
+    readonly_fields = ("key_prefix",)
+    actions = ["rotate_keys"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        client, raw_key = api_client_issue(name=obj.name, contact_email=obj.contact_email)
+        obj.pk = client.pk
+        messages.warning(request, _("API key for %(name)s (shown once): %(key)s") % {"name": client.name, "key": raw_key})
+
+    @admin.action(description=_("Rotate the key of the selected clients"))
+    def rotate_keys(self, request, queryset):
+        for client in queryset:
+            raw_key = api_client_rotate_key(client_id=client.pk)
+            messages.warning(request, _("New API key for %(name)s (shown once): %(key)s") % {"name": client.name, "key": raw_key})

@@ -96,6 +96,16 @@ def seed_geography(ctx: DemoContext) -> None:
     ctx.grids[4].workers.add(ctx.users["grid2"])
 
 
+DEMO_OPEN311_KEY = "govern-demo-open311"
+
+
+def seed_api_clients(ctx: DemoContext) -> None:
+    from govern.api_keys import api_client_for_key, api_client_issue
+
+    if api_client_for_key(DEMO_OPEN311_KEY) is None:
+        api_client_issue(name="Demo 311 client (示例第三方应用)", raw_key=DEMO_OPEN311_KEY)
+
+
 def demo_bounds() -> tuple[float, float, float, float]:
     """(min_lat, min_lng, max_lat, max_lng) of the whole demo district."""
     return (ORIGIN_LAT, ORIGIN_LNG, ORIGIN_LAT + 2 * CELL_LAT, ORIGIN_LNG + 6 * CELL_LNG)

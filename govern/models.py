@@ -121,3 +121,26 @@ class LiveEventTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.event_id}"
+
+
+class ApiClient(models.Model):
+    """A client organisation allowed to post through Open311 (and other key-authenticated APIs).
+
+    Only a SHA-256 of the key is stored: a leaked database does not leak working keys. The key
+    is shown once, when it is issued.
+    """
+
+    name = models.CharField(_("organisation"), max_length=120, unique=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    key_prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,7 +12,15 @@ import sys
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from govern.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoContext, seed_accounts, seed_geography
+from govern.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_OPEN311_KEY,
+    DEMO_PASSWORD,
+    DemoContext,
+    seed_accounts,
+    seed_api_clients,
+    seed_geography,
+)
 
 APP_ORDER = ("volunteers", "rewards", "hazards")
 
@@ -54,6 +62,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             seed_accounts(ctx)
             seed_geography(ctx)
+            seed_api_clients(ctx)
             for app in APP_ORDER:
                 module = _app_demo(app)
                 if module is not None:
@@ -68,3 +77,4 @@ class Command(BaseCommand):
         self.stdout.write("  admin          superuser")
         for username, (roles, _phone, display_name) in DEMO_ACCOUNTS.items():
             self.stdout.write(f"  {username:<14} {', '.join(roles):<22} {display_name}")
+        self.stdout.write(f"Open311 demo API key: {DEMO_OPEN311_KEY}")

@@ -1,0 +1,1 @@
+"""Benchmarks on the services stack. `make bench` (python -m bench) prints one table."""
