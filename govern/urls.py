@@ -1,5 +1,7 @@
 """URL wiring: pages, /api/v1/, admin, i18n. Each app contributes its own urls modules."""
 
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -38,3 +40,8 @@ urlpatterns = [
 # type and a sandboxing CSP (govern.middleware). In production a proxy or object storage may
 # serve MEDIA_ROOT instead; this route keeps a single-process deployment complete.
 urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+
+if os.environ.get("GOVERN_BENCH_ENDPOINTS") == "1":
+    from govern.bench_views import bare_upload
+
+    urlpatterns.append(path("bench/bare-upload/", bare_upload))

@@ -1,0 +1,50 @@
+"""Intake: hazard reports with one ~3 MB phone photo through the real server, by concurrent
+clients, against the floor of the same server receiving the same upload in a bare view."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from bench.clients import report_fields
+from bench.report import Report, Row, percentile
+from bench.stack import Server
+
+
+def _hammer(url: str, photo: bytes, fields: dict, total: int, concurrency: int) -> tuple[float, list[float], int]:
+    def one(_i: int) -> tuple[float, int]:
+        session = requests.Session()
+        t0 = time.perf_counter()
+        response = session.post(url, data=fields, files={"photos": ("phone.jpg", photo, "image/jpeg")}, timeout=120)
+        return (time.perf_counter() - t0) * 1000, response.status_code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(total)))
+    elapsed = time.perf_counter() - start
+    ok = [ms for ms, status in results if status == 201]
+    return len(ok) / elapsed, ok, len(results) - len(ok)
+
+
+def run(report: Report, servers: list[Server], *, photo: bytes, total: int, concurrency: int, category: str) -> None:
+    fields = report_fields(category)
+    # Warm both paths (imports, connections) before measuring.
+    _hammer(servers[0].url + "/bench/bare-upload/", photo, fields, 2, 1)
+    _hammer(servers[0].url + "/api/v1/hazards/", photo, fields, 2, 1)
+    floor_rps, floor_ms, _ = _hammer(servers[0].url + "/bench/bare-upload/", photo, fields, total, concurrency)
+    rps, ms, errors = _hammer(servers[0].url + "/api/v1/hazards/", photo, fields, total, concurrency)
+    report.add(Row(
+        name=f"intake: reports/s ({concurrency} clients, {len(photo) / 1e6:.1f} MB photo, 1 ASGI process)",
+        value=rps, unit="/s", floor=floor_rps, floor_name="bare upload view /s",
+        ratio=rps / floor_rps if floor_rps else None, target="≥ 0.5× floor",
+        ok=(rps >= 0.5 * floor_rps) and errors == 0,
+        note=f"{total} reports, {errors} errors; the report path decodes, re-encodes three sizes, hashes and stores the photo",
+    ))
+    for p in (50, 95):
+        report.add(Row(
+            name=f"intake: latency p{p}", value=percentile(ms, p), unit="ms",
+            floor=percentile(floor_ms, p), floor_name=f"bare upload p{p}",
+            ratio=percentile(ms, p) / percentile(floor_ms, p),
+        ))

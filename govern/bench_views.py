@@ -1,0 +1,16 @@
+"""Floors for benchmarks: endpoints that do the unavoidable part of a request and nothing else.
+
+Mounted only when GOVERN_BENCH_ENDPOINTS=1 (bench/stack.py sets it); never in a normal deployment.
+"""
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+
+@csrf_exempt
+@require_POST
+def bare_upload(request):
+    """Receive the same multipart upload as a hazard report, read every byte, store nothing."""
+    received = sum(len(chunk) for f in request.FILES.getlist("photos") for chunk in f.chunks())
+    return JsonResponse({"received": received, "fields": sorted(request.POST)}, status=201)
