@@ -73,3 +73,14 @@ def merchant(staff_user):
 @pytest.fixture
 def coupon(merchant):
     return make_coupon(merchant)
+
+
+def ensure_reference_data() -> None:
+    """Transactional tests flush every table afterwards, data migrations included; put back the
+    rows migrations seed (role groups, earning rules) so a later transactional test has them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("govern.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("rewards.migrations.0002_append_only_ledger_and_rules").seed_rules(apps, None)
