@@ -233,6 +233,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose fields share a name across apps ("kind", "status") get explicit names.
+    "ENUM_NAME_OVERRIDES": {
+        "PointsEntryKindEnum": "rewards.models.EntryKind",
+        "CouponKindEnum": "rewards.models.CouponKind",
+        "RedemptionStatusEnum": "rewards.models.RedemptionStatus",
+    },
 }
 
 # --- Live events -----------------------------------------------------------------------------
