@@ -170,6 +170,10 @@ class MerchantAdmin(admin.ModelAdmin):
     def staff_count(self, merchant):
         return merchant.staff_total
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.merchant_staff_grant_role(merchant_id=form.instance.pk)
+
 
 class CouponForm(forms.ModelForm):
     class Meta:

@@ -406,6 +406,24 @@ def points_account_set_leaderboard(*, user_id: int, show: bool) -> PointsAccount
 
 # --- catalog --------------------------------------------------------------------------------
 
+
+@transaction.atomic
+def merchant_staff_grant_role(*, merchant_id: int) -> int:
+    """Give every staff member of a merchant the merchant-staff role (it shows them the check
+    page). Membership of Merchant.staff is what authorises a check; the role is navigation."""
+    from django.contrib.auth.models import Group
+
+    from govern.roles import MERCHANT_STAFF
+
+    group = Group.objects.filter(name=MERCHANT_STAFF).first()
+    if group is None:
+        return 0
+    missing = list(
+        User.objects.filter(merchants__pk=merchant_id).exclude(groups=group).values_list("pk", flat=True)
+    )
+    group.user_set.add(*missing)
+    return len(missing)
+
 _COUPON_FIELDS = ("title", "description", "kind", "cost", "per_user_limit", "valid_from", "valid_until", "code_valid_for", "active")
 
 

@@ -247,3 +247,16 @@ def test_admin_earning_rule_validates_factors(client, admin_user):
     assert ok.status_code == 302
     rule.refresh_from_db()
     assert rule.points == 25 and rule.severity_factors == {"high": 2.5}
+
+
+def test_admin_merchant_staff_get_the_role(client, admin_user):
+    from govern.roles import has_role
+    from rewards.models import Merchant
+
+    newcomer = UserFactory(roles=[RESIDENT])
+    logged_in(client, admin_user)
+    response = client.post("/admin/rewards/merchant/add/", {"name": "新店", "address": "", "phone": "", "staff": [newcomer.pk], "active": "on"})
+    assert response.status_code == 302
+    assert list(Merchant.objects.get(name="新店").staff.all()) == [newcomer]
+    newcomer.refresh_from_db()
+    assert has_role(newcomer, MERCHANT_STAFF)
