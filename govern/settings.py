@@ -160,6 +160,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-live-events": {"task": "govern.tasks.prune_live_events", "schedule": timedelta(hours=1)},
+    # Expired coupon codes give their points and stock back (rewards; idempotent, once per code).
+    "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -231,6 +233,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose fields share a name across apps ("kind", "status") get explicit names.
+    "ENUM_NAME_OVERRIDES": {
+        "PointsEntryKindEnum": "rewards.models.EntryKind",
+        "CouponKindEnum": "rewards.models.CouponKind",
+        "RedemptionStatusEnum": "rewards.models.RedemptionStatus",
+    },
 }
 
 # --- Live events -----------------------------------------------------------------------------

@@ -31,7 +31,8 @@ def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
             if msgid and msgid in mapping and (force or not msgstr):
                 start = entry.index("msgstr ")
                 entry = entry[:start] + "msgstr " + quote(mapping[msgid])
-                entry = entry.replace("#, fuzzy\n", "")
+                entry = re.sub(r"^#, fuzzy\n", "", entry, flags=re.M)
+                entry = re.sub(r"^#, fuzzy, ", "#, ", entry, flags=re.M)
                 filled += 1
         out.append(entry)
     with open(po_path, "w", encoding="utf-8") as fh:

@@ -1,0 +1,60 @@
+"""Celery tasks of the rewards app: ids and strings in, a service call, nothing else.
+
+Other apps enqueue `award_points` on commit (e.g. when a dispatcher verifies a task):
+
+    transaction.on_commit(lambda: award_points.delay(user_id=..., rule_code="task_verified",
+                          source_type="hazards.task", source_id=str(task.pk), actor_id=..., severity="high"))
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from govern.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="rewards.tasks.award_points",
+    autoretry_for=(OperationalError,),  # a lost connection or lock timeout: the award is idempotent
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def award_points(
+    *,
+    user_id: int,
+    rule_code: str,
+    source_type: str,
+    source_id: str,
+    actor_id: int | None = None,
+    severity: str | None = None,
+) -> int | None:
+    """Pay an earning rule once per (rule, source, user); returns the PointsAward id or None."""
+    from rewards.services import points_award
+
+    try:
+        award = points_award(
+            user_id=user_id,
+            rule_code=rule_code,
+            source_type=source_type,
+            source_id=source_id,
+            actor_id=actor_id,
+            severity=severity,
+        )
+    except DomainError as exc:  # bad input will not get better by retrying
+        logger.warning("award_points(%s, %s:%s → user %s) refused: %s", rule_code, source_type, source_id, user_id, exc)
+        return None
+    return award.pk if award is not None else None
+
+
+@shared_task(name="rewards.tasks.expire_redemptions")
+def expire_redemptions() -> int:
+    """Beat job: expire overdue codes and refund their points and stock (once each)."""
+    from rewards.services import redemptions_expire_due
+
+    return redemptions_expire_due()
