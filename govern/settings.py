@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a `status` field with different choices: name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
+        "ServiceRecordStatusEnum": "volunteers.models.ServiceRecordStatus",
+    },
 }
 
 # --- Live events -----------------------------------------------------------------------------
