@@ -12,8 +12,9 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer
-from govern.errors import InvalidInput, NotFound
+from govern.errors import InvalidInput, NotFound, PermissionDenied
 from govern.permissions import IsDispatcher
+from govern.roles import is_dispatcher
 from volunteers import conf, selectors, services
 from volunteers.filters import VolunteerFilter
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Skill, Volunteer
@@ -32,6 +33,7 @@ from volunteers.serializers import (
     VolunteerDispatcherSerializer,
     VolunteerMemberSerializer,
     VolunteerOwnerDetailSerializer,
+    VolunteerOwnerSerializer,
     claims_from,
     detail_serializer_for,
     slots_from,
@@ -282,16 +284,39 @@ class TeamListView(generics.ListAPIView):
 
 
 class TeamDetailView(APIView):
-    """A team; its members (masked phones) only for its members and dispatchers."""
+    """A team with its leaders, member count and approved service minutes."""
 
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: TeamDetailSerializer, 404: E404})
     def get(self, request, pk: int):
         team = selectors.team_get(pk)
-        members = selectors.team_members(team) if selectors.may_see_team_members(request.user, team) else None
-        context = {"leaders": selectors.team_leaders(team), "members": members}
-        return Response(TeamDetailSerializer(team, context=context).data)
+        return Response(TeamDetailSerializer(team, context={"leaders": selectors.team_leaders(team)}).data)
+
+
+class TeamMembersView(generics.ListAPIView):
+    """Members of a team (approved and suspended; leaders first), for its members and dispatchers.
+    Phones are masked for everyone but dispatchers (and each member's own row)."""
+
+    serializer_class = VolunteerMemberSerializer
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: VolunteerMemberSerializer(many=True), 401: E401, 403: E403, 404: E404})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Volunteer.objects.none()
+        team = selectors.team_get(self.kwargs["pk"])
+        if not selectors.may_see_team_members(self.request.user, team):
+            raise PermissionDenied(_("Only members of this team and dispatchers see its members."))
+        return selectors.team_members(team)
+
+    def get_serializer(self, *args, **kwargs):
+        if is_dispatcher(self.request.user):
+            return VolunteerOwnerSerializer(*args, **kwargs)
+        return super().get_serializer(*args, **kwargs)
 
 
 class MyServiceRecordsView(generics.ListAPIView):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("volunteers/skills/", api.SkillListView.as_view(), name="api-volunteers-skills"),
     path("volunteers/teams/", api.TeamListView.as_view(), name="api-volunteers-teams"),
     path("volunteers/teams/<int:pk>/", api.TeamDetailView.as_view(), name="api-volunteers-team"),
+    path("volunteers/teams/<int:pk>/members/", api.TeamMembersView.as_view(), name="api-volunteers-team-members"),
     path("volunteers/service-records/", api.ReviewQueueView.as_view(), name="api-volunteers-review-queue"),
     path("volunteers/service-records/<int:pk>/approve/", api.ServiceRecordApproveView.as_view(),
          name="api-volunteers-record-approve"),

@@ -35,6 +35,27 @@ class PointFilter(django_filters.Filter):
     field_class = PointField
 
 
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, yes/no); anything else is an error rather than "no filter"."""
+
+    TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(_("Use true or false."), code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class VolunteerFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
@@ -49,7 +70,7 @@ class VolunteerFilter(django_filters.FilterSet):
     team = django_filters.NumberFilter(field_name="team_id")
     skill = django_filters.CharFilter(method="filter_skill", help_text=gettext_lazy(
         "Skill slug (or id); only volunteers whose certificate for it has not expired."))
-    on_duty = django_filters.BooleanFilter()
+    on_duty = StrictBooleanFilter()
     q = django_filters.CharFilter(method="filter_q", help_text=gettext_lazy("Name, mobile number or username contains."))
     near = PointFilter(method="filter_near", help_text=gettext_lazy(
         "latitude,longitude: only on-duty volunteers within radius_m, nearest first, with distance_m."))

@@ -186,11 +186,21 @@ class VolunteerSkill(models.Model):
         return self.certified_until is None or self.certified_until >= day
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 1, _("Monday")
+    TUESDAY = 2, _("Tuesday")
+    WEDNESDAY = 3, _("Wednesday")
+    THURSDAY = 4, _("Thursday")
+    FRIDAY = 5, _("Friday")
+    SATURDAY = 6, _("Saturday")
+    SUNDAY = 7, _("Sunday")
+
+
 class AvailabilitySlot(models.Model):
     """When a volunteer is usually available: an ISO weekday (1 = Monday ... 7 = Sunday) and a time range."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="availability")
-    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("from"))
     end_time = models.TimeField(_("to"))
 

@@ -204,18 +204,10 @@ class TeamSerializer(serializers.Serializer):
 
 class TeamDetailSerializer(TeamSerializer):
     leaders = serializers.SerializerMethodField()
-    members = serializers.SerializerMethodField(help_text="Only for team members and dispatchers; otherwise null")
 
     @extend_schema_field(RefSerializer(many=True))
     def get_leaders(self, team) -> list:
         return [{"id": v.pk, "name": v.real_name} for v in self.context["leaders"]]
-
-    @extend_schema_field(VolunteerMemberSerializer(many=True, allow_null=True))
-    def get_members(self, team):
-        members = self.context.get("members")
-        if members is None:
-            return None
-        return VolunteerMemberSerializer(members, many=True).data
 
 
 class ServiceRecordSerializer(serializers.ModelSerializer):

@@ -138,7 +138,7 @@ def _clean_skills(claims: Iterable[SkillClaim], *, today: dt.date, allow_inactiv
     return cleaned
 
 
-def _clean_slots(slots: Iterable[Slot]) -> list[Slot]:
+def clean_availability(slots: Iterable[Slot]) -> list[Slot]:
     slots = sorted(slots, key=lambda s: (s.weekday, s.start))
     if len(slots) > MAX_SLOTS:
         raise InvalidInput(_("At most %(n)d availability ranges.") % {"n": MAX_SLOTS}, field="availability")
@@ -253,7 +253,7 @@ def volunteer_apply(
     community = _community(community_id)
     team = _team_in(team_id, community)
     cleaned_skills = _clean_skills(skills, today=timezone.localdate(now))
-    slots = _clean_slots(availability)
+    slots = clean_availability(availability)
 
     fields = {"real_name": real_name, "phone": phone, "community": community, "team": team}
     try:
@@ -361,7 +361,7 @@ def volunteer_update(
         held = VolunteerSkill.objects.filter(volunteer=volunteer).values_list("skill_id", flat=True)
         _write_skills(volunteer, _clean_skills(skills, today=timezone.localdate(), allow_inactive=list(held)))
     if availability is not None:
-        _write_slots(volunteer, _clean_slots(availability))
+        _write_slots(volunteer, clean_availability(availability))
     return volunteer
 
 
