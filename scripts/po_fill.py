@@ -30,7 +30,10 @@ def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
             if msgid and msgid in mapping and (force or not msgstr):
                 start = entry.index("msgstr ")
                 entry = entry[:start] + "msgstr " + quote(mapping[msgid])
-                entry = entry.replace("#, fuzzy\n", "")
+                # A filled entry is no longer a guess: drop the fuzzy flag (alone or among other
+                # flags such as python-format) and the "#|" previous-msgid lines makemessages adds.
+                entry = entry.replace("#, fuzzy\n", "").replace("#, fuzzy, ", "#, ")
+                entry = "\n".join(line for line in entry.split("\n") if not line.startswith("#| "))
                 filled += 1
         out.append(entry)
     open(po_path, "w", encoding="utf-8").write("\n\n".join(out))

@@ -102,7 +102,7 @@ def decode(data: bytes | str) -> str:
         return data.decode("gb18030")
 
 
-_WEEKDAYS = re.compile(r"^\d(?:-\d)?(?:,\d(?:-\d)?)*$")
+_WEEKDAYS = re.compile(r"^[1-7](?:-[1-7])?(?:,[1-7](?:-[1-7])?)*$")
 
 
 def parse_availability(text: str) -> list[services.Slot]:
@@ -123,6 +123,8 @@ def parse_availability(text: str) -> list[services.Slot]:
             raise ValueError(_("availability “%(part)s”: weekdays are 1 (Monday) to 7 (Sunday).") % {"part": part})
         for chunk in days_text.split(","):
             low, _sep, high = chunk.partition("-")
+            if int(high or low) < int(low):
+                raise ValueError(_("availability “%(part)s”: weekdays are 1 (Monday) to 7 (Sunday).") % {"part": part})
             for weekday in range(int(low), int(high or low) + 1):
                 slots.append(services.Slot(weekday, start, end))
     return slots

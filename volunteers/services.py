@@ -215,7 +215,7 @@ def _record_status(volunteer: Volunteer, from_status: str, to_status: str, actor
 
 
 def _set_volunteer_role(user_id: int, present: bool) -> None:
-    group = Group.objects.get(name=VOLUNTEER)
+    group, _created = Group.objects.get_or_create(name=VOLUNTEER)  # created by a migration; flushes drop it
     if present:
         group.user_set.add(user_id)
     else:

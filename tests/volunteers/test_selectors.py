@@ -78,8 +78,7 @@ def test_skill_and_certificate_expiry(make_volunteer, skills):
     assert [v.pk for v in candidates(skill_slug="gas-safety")] == [gas.pk, lifelong.pk]
     # On the day after `gas`'s certificate ends, only the lifelong holder is left.
     later = timezone.now() + dt.timedelta(days=11)
-    fresh_later = [v for v in (gas, lifelong)]
-    for volunteer in fresh_later:
+    for volunteer in (gas, lifelong):
         services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=volunteer.latitude,
                                     longitude=volunteer.longitude, now=later)
     assert [v.pk for v in candidates(skill_slug="gas-safety", now=later)] == [lifelong.pk]
