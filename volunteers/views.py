@@ -96,6 +96,7 @@ def apply(request):
 
 @login_required
 def me(request):
+    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
     volunteer = selectors.volunteer_for_user(request.user)
     if volunteer is None:
         return redirect("volunteers:apply")
@@ -114,7 +115,7 @@ def me(request):
         # Re-send the position well before it goes stale, even when the phone has not moved.
         "heartbeat_s": max(30, min(300, max_age_s // 3)),
         "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
-        "last_event_id": _last_event_id(),
+        "last_event_id": last_event_id,
     }
     return render(request, "volunteers/me.html", context)
 
@@ -159,6 +160,7 @@ def service_record_submit(request):
 def approvals(request):
     """The dispatcher's queue: applications (oldest first) and manual minutes awaiting review."""
     _require_dispatcher(request)
+    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
     pending = selectors.pending_applications()
     applications = list(pending[:PAGE_SIZE])
     records = list(selectors.service_records_for_review(viewer=request.user)[:PAGE_SIZE])
@@ -168,7 +170,7 @@ def approvals(request):
         "application_total": pending.count() if len(applications) == PAGE_SIZE else len(applications),
         "records": records,
         "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
-        "last_event_id": _last_event_id(),
+        "last_event_id": last_event_id,
     }
     return render(request, "volunteers/approvals.html", context)
 
@@ -240,6 +242,7 @@ def teams(request):
 
 
 def team(request, pk: int):
+    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
     try:
         team = selectors.team_get(pk)
     except NotFound:
@@ -261,7 +264,7 @@ def team(request, pk: int):
         "records": records,
         "service_hours": round(team.service_minutes / 60, 1),
         "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
-        "last_event_id": _last_event_id(),
+        "last_event_id": last_event_id,
     }
     return render(request, "volunteers/team.html", context)
 

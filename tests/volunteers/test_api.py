@@ -338,3 +338,22 @@ def test_schema_documents_the_volunteer_endpoints(api):
     list_params = {p["name"] for p in schema["paths"]["/api/v1/volunteers/"]["get"]["parameters"]}
     assert {"status", "community", "team", "skill", "on_duty", "near", "radius_m"} <= list_params
     assert "409" in schema["paths"]["/api/v1/volunteers/me/duty/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("size", [2, 9])
+def test_small_lists_run_constant_queries(make_volunteer, community, size, django_assert_max_num_queries):
+    from volunteers.models import Skill
+
+    for i in range(size):
+        Skill.objects.create(slug=f"s{i}", name=f"技能{i}", name_en=f"skill {i}")
+        services.team_create(community_id=community.pk, name=f"队{i}")
+    volunteer = make_volunteer()
+    for i in range(size):
+        services.service_record_create(volunteer_user_id=volunteer.user_id, minutes=10, source_ref=f"task:{i}", note="")
+    api = client_for(volunteer.user)
+    with django_assert_max_num_queries(3):
+        assert api.get("/api/v1/volunteers/skills/", {"page_size": 50}).json()["count"] == size
+    with django_assert_max_num_queries(4):
+        assert api.get("/api/v1/volunteers/teams/", {"page_size": 50}).json()["count"] == size
+    with django_assert_max_num_queries(5):
+        assert api.get("/api/v1/volunteers/me/service-records/", {"page_size": 50}).json()["count"] == size
