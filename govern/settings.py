@@ -233,11 +233,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Choice sets whose fields share a name across apps ("kind", "status") get explicit names.
+    # Fields named "kind"/"status" recur across apps with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "PointsEntryKindEnum": "rewards.models.EntryKind",
         "CouponKindEnum": "rewards.models.CouponKind",
         "RedemptionStatusEnum": "rewards.models.RedemptionStatus",
+        "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
+        "ServiceRecordStatusEnum": "volunteers.models.ServiceRecordStatus",
     },
 }
 

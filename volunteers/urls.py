@@ -1,3 +1,21 @@
 """Pages of the volunteers app (mounted at the site root by govern.urls)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from volunteers import views
+
+app_name = "volunteers"
+
+urlpatterns = [
+    path("volunteers/", views.home, name="home"),
+    path("volunteers/apply/", views.apply, name="apply"),
+    path("volunteers/me/", views.me, name="me"),
+    path("volunteers/me/service/", views.service_record_submit, name="service-submit"),
+    path("volunteers/approvals/", views.approvals, name="approvals"),
+    path("volunteers/approvals/<int:pk>/row/", views.application_row, name="application-row"),
+    path("volunteers/approvals/<int:pk>/decide/", views.decide, name="decide"),
+    path("volunteers/service-records/<int:pk>/row/", views.record_row, name="record-row"),
+    path("volunteers/service-records/<int:pk>/review/", views.review_record, name="review-record"),
+    path("volunteers/teams/", views.teams, name="teams"),
+    path("volunteers/teams/<int:pk>/", views.team, name="team"),
+]

@@ -1,0 +1,66 @@
+"""Settings of the volunteers app, read at call time so tests and deployments can override them.
+
+Every value may be set in Django settings under the same name; these are the defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+
+def _duration(name: str, default: timedelta) -> timedelta:
+    value = getattr(settings, name, default)
+    # Allow plain seconds from environment-driven settings.
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+def position_max_age() -> timedelta:
+    """A duty position older than this is stale: dispatch ignores it and the map greys it out."""
+    return _duration("VOLUNTEER_POSITION_MAX_AGE", timedelta(minutes=15))
+
+
+def default_max_active_tasks() -> int:
+    """How many tasks dispatch may give one volunteer at once, unless set per volunteer."""
+    return int(getattr(settings, "VOLUNTEER_DEFAULT_MAX_ACTIVE_TASKS", 2))
+
+
+def position_event_min_move_m() -> float:
+    """A position update publishes `volunteer.position_changed` when it moved at least this far ...
+    (so phones reporting every few seconds do not flood the outbox) ..."""
+    return float(getattr(settings, "VOLUNTEER_POSITION_EVENT_MIN_MOVE_M", 25.0))
+
+
+def position_event_min_interval() -> timedelta:
+    """... or when the previous position is at least this old (keeps the map's freshness honest)."""
+    return _duration("VOLUNTEER_POSITION_EVENT_MIN_INTERVAL", timedelta(seconds=60))
+
+
+def default_near_radius_m() -> float:
+    """`near=` without `radius_m` searches this far."""
+    return float(getattr(settings, "VOLUNTEER_DEFAULT_NEAR_RADIUS_M", 2000.0))
+
+
+def max_near_radius_m() -> float:
+    return float(getattr(settings, "VOLUNTEER_MAX_NEAR_RADIUS_M", 50_000.0))
+
+
+def manual_record_max_minutes() -> int:
+    """One manual service entry may claim at most this many minutes (one long day)."""
+    return int(getattr(settings, "VOLUNTEER_MANUAL_RECORD_MAX_MINUTES", 720))
+
+
+def manual_record_max_age_days() -> int:
+    """A manual service entry may be at most this many days old when submitted."""
+    return int(getattr(settings, "VOLUNTEER_MANUAL_RECORD_MAX_AGE_DAYS", 60))
+
+
+def roster_max_rows() -> int:
+    """The CSV roster import refuses files longer than this (split big rosters)."""
+    return int(getattr(settings, "VOLUNTEER_ROSTER_MAX_ROWS", 5000))
+
+
+def apply_rate() -> str:
+    """Throttle for anonymous applications that create an account (per client address)."""
+    return str(getattr(settings, "VOLUNTEER_APPLY_RATE", "10/hour"))

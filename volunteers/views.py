@@ -1,0 +1,270 @@
+"""Pages of the volunteers app: apply, my volunteer page, approvals (dispatchers), teams.
+
+Thin: forms check shapes, services decide, selectors read. Pages are live through /ws/live/ (see
+static/js/volunteers/); forms post here so everything also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from govern.errors import DomainError, NotFound
+from govern.models import LiveEvent
+from govern.roles import is_dispatcher
+from volunteers import conf, selectors, services
+from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm
+from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
+
+PAGE_SIZE = 50
+STATUS_LABELS = {value: str(label) for value, label in VolunteerStatus.choices}
+RECORD_LABELS = {value: str(label) for value, label in ServiceRecordStatus.choices}
+
+
+def _last_event_id() -> int:
+    """Pages render state up to this event; the live client resumes after it."""
+    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _require_dispatcher(request) -> None:
+    if not is_dispatcher(request.user):
+        raise DjangoPermissionDenied(_("Only dispatchers can see this page."))
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def _form_error(form, exc: DomainError) -> None:
+    field = FIELD_MAP.get(exc.field, exc.field)
+    form.add_error(field if field in form.fields else None, str(exc.message))
+
+
+def home(request):
+    """/volunteers/: my page when I have a profile, the application otherwise."""
+    if request.user.is_authenticated and selectors.volunteer_for_user_id(request.user.pk) is not None:
+        return redirect("volunteers:me")
+    return redirect("volunteers:apply")
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    existing = selectors.volunteer_for_user_id(request.user.pk) if request.user.is_authenticated else None
+    if existing is not None and existing.status != VolunteerStatus.REJECTED:
+        return redirect("volunteers:me")
+    with_account = not request.user.is_authenticated
+    initial = {}
+    if existing is not None:
+        initial = {"real_name": existing.real_name, "phone": existing.phone, "community": existing.community_id}
+    elif request.user.is_authenticated:
+        initial = {"phone": request.user.phone}
+    form = ApplyForm(request.POST or None, with_account=with_account, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        profile = {
+            "real_name": data["real_name"], "phone": data["phone"], "community_id": data["community"].pk,
+            "team_id": data["team"].pk if data["team"] else None, "skills": form.claims(), "availability": form.slots(),
+        }
+        try:
+            if with_account:
+                volunteer = services.volunteer_apply_with_account(
+                    username=data["username"], password=data["password1"], **profile
+                )
+                login(request, volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                services.volunteer_apply(user=request.user, **profile)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Thank you! Your application is waiting for approval."))
+            return redirect("volunteers:me")
+    teams = list(form.fields["team"].queryset)
+    return render(request, "volunteers/apply.html", {"form": form, "teams": teams, "reapplying": existing is not None})
+
+
+@login_required
+def me(request):
+    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
+    volunteer = selectors.volunteer_for_user(request.user)
+    if volunteer is None:
+        return redirect("volunteers:apply")
+    history = list(VolunteerStatusChange.objects.filter(volunteer=volunteer).select_related("actor").order_by("-id")[:20])
+    records = list(selectors.service_records_of(volunteer)[:20])
+    pending_minutes = sum(r.minutes for r in records if r.status == ServiceRecordStatus.PENDING)
+    max_age_s = int(conf.position_max_age().total_seconds())
+    context = {
+        "volunteer": volunteer,
+        "history": history,
+        "records": records,
+        "pending_minutes": pending_minutes,
+        "record_form": ServiceRecordForm(),
+        "is_leader": volunteer.is_team_leader and volunteer.status == VolunteerStatus.APPROVED,
+        "position_max_age_min": max_age_s // 60,
+        # Re-send the position well before it goes stale, even when the phone has not moved.
+        "heartbeat_s": max(30, min(300, max_age_s // 3)),
+        "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
+        "last_event_id": last_event_id,
+    }
+    return render(request, "volunteers/me.html", context)
+
+
+def _page_texts() -> dict:
+    return {
+        "on_duty": _("On duty"),
+        "off_duty": _("Off duty"),
+        "go_on_duty": _("Go on duty"),
+        "go_off_duty": _("Go off duty"),
+        "locating": _("Finding your position…"),
+        "no_geolocation": _("This browser cannot share a position, so you cannot go on duty here."),
+        "geolocation_denied": _("Allow location access to go on duty: dispatch needs to know where you are."),
+        "geolocation_failed": _("Your position could not be found. Try again outdoors or check location settings."),
+        "shared_just_now": _("Position shared just now"),
+        "failed": _("That did not work. Check your connection and try again."),
+        "approved_now": _("You are approved! You can go on duty now."),
+        "new_application": _("New application"),
+        "reason_required": _("Give a reason for the rejection."),
+    }
+
+
+@login_required
+@require_POST
+def service_record_submit(request):
+    form = ServiceRecordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.service_record_submit(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Logged. A team leader or dispatcher will review your minutes."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect(reverse("volunteers:me") + "#service")
+
+
+@login_required
+def approvals(request):
+    """The dispatcher's queue: applications (oldest first) and manual minutes awaiting review."""
+    _require_dispatcher(request)
+    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
+    pending = selectors.pending_applications()
+    applications = list(pending[:PAGE_SIZE])
+    records = list(selectors.service_records_for_review(viewer=request.user)[:PAGE_SIZE])
+    context = {
+        "applications": applications,
+        # Only count when the first page is full: the common case stays at one query.
+        "application_total": pending.count() if len(applications) == PAGE_SIZE else len(applications),
+        "records": records,
+        "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
+        "last_event_id": last_event_id,
+    }
+    return render(request, "volunteers/approvals.html", context)
+
+
+@login_required
+def application_row(request, pk: int):
+    """One row of the approval list (the page's script inserts it when `volunteer.applied` arrives)."""
+    _require_dispatcher(request)
+    volunteer = selectors.pending_applications().filter(pk=pk).first()
+    if volunteer is None:
+        raise Http404
+    return render(request, "volunteers/_application.html", {"volunteer": volunteer})
+
+
+@login_required
+@require_POST
+def decide(request, pk: int):
+    _require_dispatcher(request)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("volunteers:approvals")
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            volunteer = services.volunteer_approve(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("%(name)s is approved.") % {"name": volunteer.real_name})
+        else:
+            volunteer = services.volunteer_reject(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("%(name)s is rejected.") % {"name": volunteer.real_name})
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("volunteers:approvals")
+
+
+@login_required
+def record_row(request, pk: int):
+    """One pending service record row for a reviewer (inserted live on approvals and team pages)."""
+    try:
+        records = selectors.service_records_for_review(viewer=request.user)
+    except DomainError:
+        raise Http404 from None
+    record = records.filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    return render(request, "volunteers/_record.html", {"record": record, "next": _safe_next(request, "")})
+
+
+@login_required
+@require_POST
+def review_record(request, pk: int):
+    decision = request.POST.get("decision")
+    reason = request.POST.get("reason", "")
+    try:
+        if decision == "approve":
+            services.service_record_approve(record_id=pk, actor=request.user, reason=reason)
+            messages.success(request, _("Minutes approved."))
+        elif decision == "reject":
+            services.service_record_reject(record_id=pk, actor=request.user, reason=reason)
+            messages.success(request, _("Minutes rejected."))
+        else:
+            messages.error(request, _("Choose approve or reject."))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(_safe_next(request, reverse("volunteers:me")))
+
+
+def teams(request):
+    return render(request, "volunteers/teams.html", {"teams": list(selectors.team_list())})
+
+
+def team(request, pk: int):
+    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
+    try:
+        team = selectors.team_get(pk)
+    except NotFound:
+        raise Http404 from None
+    page = None
+    if selectors.may_see_team_members(request.user, team):
+        page = Paginator(selectors.team_members(team), PAGE_SIZE).get_page(request.GET.get("page"))
+    leaders = selectors.team_leaders(team)
+    may_review = request.user.is_authenticated and (
+        is_dispatcher(request.user) or any(leader.user_id == request.user.pk for leader in leaders)
+    )
+    records = list(selectors.service_records_for_review(viewer=request.user, team_id=team.pk)[:PAGE_SIZE]) if may_review else []
+    context = {
+        "team": team,
+        "members": page.object_list if page is not None else None,
+        "page": page,
+        "leaders": leaders,
+        "may_review": may_review,
+        "records": records,
+        "service_hours": round(team.service_minutes / 60, 1),
+        "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
+        "last_event_id": last_event_id,
+    }
+    return render(request, "volunteers/team.html", context)
+
