@@ -175,7 +175,7 @@ class HazardSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.Serializer):
-    from_status = serializers.CharField(source="from_status")
+    from_status = serializers.CharField()
     to_status = serializers.CharField()
     note = serializers.CharField()
     created_at = serializers.DateTimeField()

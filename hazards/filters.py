@@ -103,6 +103,14 @@ class CommaIntFilter(ListFilter):
     field_class = CommaIntField
 
 
+class BBoxFilter(django_filters.Filter):
+    field_class = BBoxField
+
+
+class PointFilter(django_filters.Filter):
+    field_class = PointField
+
+
 class HazardFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
@@ -129,8 +137,8 @@ class HazardFilter(django_filters.FilterSet):
     severity = CommaChoiceFilter(field_name="severity", choices=Severity.values, help_text="severity(ies), comma-separated")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive")
-    bbox = django_filters.Filter(field_class=BBoxField, method="filter_bbox", help_text="min_lng,min_lat,max_lng,max_lat")
-    near = django_filters.Filter(field_class=PointField, method="filter_near", help_text="lat,lng; with radius_m")
+    bbox = BBoxFilter(method="filter_bbox", help_text="min_lng,min_lat,max_lng,max_lat")
+    near = PointFilter(method="filter_near", help_text="lat,lng; with radius_m")
     radius_m = django_filters.NumberFilter(method="filter_noop", help_text=f"metres around near (default {DEFAULT_RADIUS_M:.0f})")
 
     class Meta:
