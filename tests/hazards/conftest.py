@@ -63,3 +63,31 @@ def make_hazard(categories, grid):
         ).hazard
 
     return make
+
+
+def english(client):
+    """Ask for English sentences (the default language is Chinese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def anon_en():
+    from rest_framework.test import APIClient
+
+    return english(APIClient())
+
+
+def as_user(user):
+    from tests.conftest import client_for
+
+    return english(client_for(user))
+
+
+def walk(hazard, *statuses, actor=None):
+    """Move a hazard along the lifecycle through the one transition service."""
+    from hazards.services import hazard_transition
+
+    for status in statuses:
+        hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=status, note=f"to {status}")
+    return hazard

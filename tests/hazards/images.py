@@ -19,7 +19,7 @@ def scene(size=(640, 480), seed: int = 1) -> Image.Image:
     draw = ImageDraw.Draw(image)
     for _ in range(8):
         x, y = rng.randint(0, size[0]), rng.randint(0, size[1])
-        w, h = rng.randint(20, size[0] // 2), rng.randint(20, size[1] // 2)
+        w, h = rng.randint(4, max(5, size[0] // 2)), rng.randint(4, max(5, size[1] // 2))
         draw.rectangle([x, y, x + w, y + h], fill=(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)))
     return image
 
