@@ -29,8 +29,8 @@ DEFAULT_RADIUS_M = 500.0
 class CommaChoiceField(forms.Field):
     """`a,b,c` → ["a", "b", "c"], each one of the choices."""
 
-    def __init__(self, *, choices, **kwargs):
-        self.valid = [str(c) for c in choices]
+    def __init__(self, *, values, **kwargs):
+        self.valid = [str(v) for v in values]
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -129,12 +129,12 @@ class HazardFilterForm(forms.Form):
 
 
 class HazardFilter(django_filters.FilterSet):
-    status = CommaChoiceFilter(field_name="status", choices=Status.values, help_text="one or more statuses, comma-separated")
+    status = CommaChoiceFilter(field_name="status", values=Status.values, help_text="one or more of: " + ", ".join(Status.values) + " (comma-separated)")
     open = django_filters.BooleanFilter(method="filter_open", help_text="true: only open hazards; false: only final ones")
     category = CommaSlugFilter(field_name="category__slug", help_text="category slug(s), comma-separated")
     grid = CommaIntFilter(field_name="grid_id", help_text="grid id(s), comma-separated")
     community = CommaIntFilter(field_name="community_id", help_text="community id(s), comma-separated")
-    severity = CommaChoiceFilter(field_name="severity", choices=Severity.values, help_text="severity(ies), comma-separated")
+    severity = CommaChoiceFilter(field_name="severity", values=Severity.values, help_text="one or more of: low, medium, high, critical (comma-separated)")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive")
     bbox = BBoxFilter(method="filter_bbox", help_text="min_lng,min_lat,max_lng,max_lat")
