@@ -169,7 +169,7 @@ def seed(ctx) -> None:
             if target == Status.REJECTED:
                 hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="reject", note="邻里噪音不属于安全隐患，请拨打12345市民热线反映。")
                 continue
-            hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理。")
+            by_status[target] = hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理。")
             steps = PATH_AFTER_TRIAGE
             if target == Status.REOPENED:
                 steps = [Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.REOPENED]
