@@ -62,6 +62,7 @@ class EventInline(admin.TabularInline):
 
 class SuggestionInline(admin.TabularInline):
     model = TriageSuggestion
+    fk_name = "hazard"
     extra = 0
     can_delete = False
     fields = ("kind", "rule_name", "matched", "suggested_category", "suggested_severity", "similar_hazard", "distance", "applied")

@@ -23,7 +23,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern.api import ErrorSerializer
+from govern.api import ErrorSerializer, PointSerializer
 from hazards import conf, policy, selectors, services
 from hazards.filters import HazardFilter
 from hazards.models import Category, Hazard, Severity, Source
@@ -43,6 +43,8 @@ def coarse(value: float) -> float:
 
 class CategorySerializer(serializers.ModelSerializer):
     required_skill = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    # A plain string in the schema: the severity enum is named once, after `severity`.
+    default_severity = serializers.CharField(read_only=True, help_text="low, medium, high or critical")
 
     class Meta:
         model = Category
@@ -244,11 +246,6 @@ class PublicEventSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class PointSerializer(serializers.Serializer):
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
-
-
 class TrackSerializer(serializers.Serializer):
     """The public face of a report: what, where (≈100 m), how far along. Never who."""
 
@@ -291,7 +288,7 @@ class TrackSerializer(serializers.Serializer):
 
 class TriageSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=services.TRIAGE_DECISIONS)
-    severity = serializers.ChoiceField(choices=Severity.values, required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     duplicate_of = serializers.CharField(required=False, allow_blank=True, help_text="id or tracking code of the original")
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
     category = serializers.CharField(required=False, allow_blank=True, help_text="accept only: correct the category (slug)")

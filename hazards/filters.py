@@ -16,6 +16,8 @@ import django_filters
 from django import forms
 from django.db.models import ExpressionWrapper, F, FloatField, Value
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from govern.geo import bbox_around, parse_bbox, parse_point
 from hazards import conf
@@ -82,6 +84,7 @@ class PointField(forms.Field):
             raise forms.ValidationError(str(exc))
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ListFilter(django_filters.Filter):
     """A filter whose field yields a list; an empty list filters nothing."""
 
@@ -103,10 +106,12 @@ class CommaIntFilter(ListFilter):
     field_class = CommaIntField
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class PointFilter(django_filters.Filter):
     field_class = PointField
 

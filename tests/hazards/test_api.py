@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
+from govern.live import DISPATCH_TOPIC, grid_topic, user_topic
 from govern.models import LiveEvent
 from govern.roles import GRID_WORKER
 from hazards.models import Hazard, Status

@@ -67,7 +67,7 @@ def test_tracking_page_is_public_and_shows_no_identity(client, make_hazard, resi
     assert hazard.tracking_code in html and "已受理，网格员将尽快处理" in html
     for secret in ("张三", "13812345678", resident.username, "30.905371", "120.804629"):
         assert secret not in html
-    assert 'data-code="%s"' % hazard.tracking_code in html and "js/hazards/track.js" in html
+    assert f'data-code="{hazard.tracking_code}"' in html and "js/hazards/track.js" in html
     assert 'data-last-event-id="' in html
     fragment = client.get(f"/track/{hazard.tracking_code}/?fragment=status")
     assert fragment.status_code == 200 and 'id="track-status"' in fragment.content.decode()
