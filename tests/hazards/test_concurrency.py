@@ -14,6 +14,18 @@ from hazards.services import hazard_transition, hazard_triage
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def role_groups():
+    """Transactional tests flush tables, including the role groups a data migration made; an
+    earlier transactional test (a browser test, say) may have emptied them. Put them back."""
+    from django.contrib.auth.models import Group
+
+    from govern.roles import ALL_ROLES
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+
+
 def _race(calls):
     barrier = threading.Barrier(len(calls))
     outcomes = [None] * len(calls)
