@@ -4,12 +4,14 @@ read here and triaged through actions that call the services (never by editing t
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
 from hazards import services
 from hazards.models import Category, Hazard, HazardEvent, HazardPhoto, TriageRule, TriageSuggestion
+from hazards.photos import delete_files
 
 
 @admin.register(Category)
@@ -104,6 +106,16 @@ class HazardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+    # Deleting rows must not orphan their photo files: remove them once the deletion commits.
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Hazard.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        names = [name for photo in HazardPhoto.objects.filter(hazard__in=queryset) for name in photo.file_names()]
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            transaction.on_commit(lambda: delete_files(names))
 
     @admin.action(description=_("Accept (triage) the selected submitted hazards"))
     def accept_selected(self, request, queryset):

@@ -295,6 +295,10 @@ def _lock(hazard_id) -> Hazard:
     return hazard
 
 
+def _lock_in_order(hazard_ids) -> None:
+    list(Hazard.objects.select_for_update().filter(pk__in=sorted(set(hazard_ids))).order_by("pk").values_list("pk", flat=True))
+
+
 def _clean_note(note) -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
@@ -398,6 +402,14 @@ def hazard_triage(
     reject (a reason is required: the reporter sees it) or mark it a duplicate of another."""
     if decision not in TRIAGE_DECISIONS:
         raise InvalidInput(_("decision must be accept, reject or duplicate."), field="decision")
+    if decision == "duplicate":
+        # Two hazards get locked: lower primary key first, so that two dispatchers merging a
+        # pair in opposite directions wait for each other instead of deadlocking.
+        current = Hazard.objects.filter(pk=hazard_id).first()
+        if current is None or not policy.can_view(actor, current):
+            raise NotFound(_("No hazard with this id is visible to you."))
+        first_guess = _resolve_original(duplicate_of, hazard=current)
+        _lock_in_order([hazard_id, first_guess.pk])
     hazard = _lock(hazard_id)
     if not policy.can_view(actor, hazard) or not policy.can_triage(actor, hazard, decision):
         if policy.can_view(actor, hazard):
@@ -423,9 +435,7 @@ def hazard_triage(
         if not note:
             raise InvalidInput(_("Say why the report is rejected: the reporter will read it."), field="note")
         return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.REJECTED, note=note)
-    original = _resolve_original(duplicate_of, hazard=hazard)
-    # Lock order: lower primary key first (the hazard is already locked; lock the original too).
-    _lock(original.pk)
+    original = _resolve_original(duplicate_of, hazard=hazard)  # again, under the locks
     if not lifecycle.is_legal(hazard.status, Status.DUPLICATE):
         raise Conflict(lifecycle.refusal_sentence(hazard.status, Status.DUPLICATE), code="illegal_transition")
     if not note:

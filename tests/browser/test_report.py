@@ -10,7 +10,7 @@ import pytest
 
 from hazards.demo import seed_categories
 from hazards.models import Hazard
-from tests.factories import make_grid
+from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -20,6 +20,16 @@ CODE = re.compile(r"^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$")
 
 def _photo(seed: int) -> dict:
     return {"name": f"hazard-{seed}.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(1600, 1200), seed=seed, orientation=6, gps=True)}
+
+
+def _login(page, base_url: str, username: str, password: str) -> None:
+    # harness.login clicks the first submit button of the page, which is the top bar's language
+    # switch; submit the login form itself.
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
 
 
 def _fill_and_submit(page, *, photo_seed: int):
@@ -58,12 +68,14 @@ def test_report_with_photo_and_geolocation_ends_on_the_tracking_page(asgi_live_s
     assert errors == []
 
 
-def test_without_geolocation_the_map_pin_places_the_report(asgi_live_server, browser):
+def test_logged_in_without_geolocation_the_map_pin_places_the_report(asgi_live_server, browser):
     seed_categories()
     make_grid(west=120.80, south=30.90)
+    resident = UserFactory(username="walker")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
     try:
         page = context.new_page()
+        _login(page, asgi_live_server.url, "walker", "pw-govern-test")
         page.goto(asgi_live_server.url + "/report/")
         # Location refused: the form says so and opens the manual coordinates.
         page.wait_for_function("document.getElementById('manual-coords').open === true", timeout=15_000)
@@ -75,5 +87,8 @@ def test_without_geolocation_the_map_pin_places_the_report(asgi_live_server, bro
         code = page.locator(".hz-code-big").inner_text().strip()
         hazard = Hazard.objects.get(tracking_code=code)
         assert 30.90 <= hazard.latitude <= 30.91 and 120.80 <= hazard.longitude <= 120.81
+        assert hazard.reporter == resident  # the session (and its CSRF token) went with the API call
+        page.goto(asgi_live_server.url + "/my/reports/")
+        assert page.locator(f'#my-reports [data-code="{code}"]').count() == 1
     finally:
         context.close()

@@ -44,3 +44,16 @@ def test_admin_accept_action_calls_the_service(admin_client, make_hazard, dispat
     b.refresh_from_db()
     assert a.status == Status.TRIAGED and b.status == Status.REJECTED
     assert HazardEvent.objects.filter(hazard=a, to_status=Status.TRIAGED).exists()
+
+
+def test_admin_delete_removes_the_photo_files(admin_client, make_hazard, media_root, django_capture_on_commit_callbacks):
+    from hazards.models import Hazard
+    from tests.hazards.conftest import stored_files
+
+    keep, drop = make_hazard(), make_hazard()
+    assert len(stored_files(media_root)) == 6
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/hazards/hazard/{drop.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert list(Hazard.objects.values_list("pk", flat=True)) == [keep.pk]
+    assert len(stored_files(media_root)) == 3

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from govern.errors import Conflict
+from govern.errors import Conflict, InvalidInput
 from hazards.models import HazardEvent, Status
 from hazards.services import hazard_transition, hazard_triage
 
@@ -37,6 +37,8 @@ def _race(calls):
             outcomes[index] = "ok"
         except Conflict:
             outcomes[index] = "conflict"
+        except InvalidInput:
+            outcomes[index] = "invalid"
         except Exception as exc:  # pragma: no cover - reported by the assertion below
             outcomes[index] = repr(exc)
         finally:
@@ -71,3 +73,16 @@ def test_concurrent_transitions_never_skip_the_table(make_hazard, dispatcher):
     assert outcomes.count("ok") == 1 and outcomes.count("conflict") == 2, outcomes
     statuses = list(HazardEvent.objects.filter(hazard=hazard).order_by("id").values_list("from_status", "to_status"))
     assert len(statuses) == 3 and statuses[2][0] == "triaged"
+
+
+def test_merging_a_pair_in_opposite_directions_does_not_deadlock(make_hazard, dispatcher):
+    a, b = make_hazard(), make_hazard()
+    outcomes = _race([
+        lambda: hazard_triage(hazard_id=a.pk, actor=dispatcher, decision="duplicate", duplicate_of=b.pk),
+        lambda: hazard_triage(hazard_id=b.pk, actor=dispatcher, decision="duplicate", duplicate_of=a.pk),
+    ])
+    # The loser finds its "original" is now a duplicate of itself (or no longer mergeable).
+    assert outcomes.count("ok") == 1 and set(outcomes) <= {"ok", "invalid", "conflict"}, outcomes
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert sorted([a.status, b.status]) == ["duplicate", "submitted"]
