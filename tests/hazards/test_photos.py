@@ -48,8 +48,11 @@ BAD_PHOTOS = {
     "truncated": (_truncated, "half.jpg", "truncated or corrupt"),
     "corrupt": (_corrupt, "broken.jpg", "truncated or corrupt"),
     "empty": (lambda: b"", "empty.jpg", "empty"),
+    "video": (lambda: b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64, "clip.mp4", "unsupported type (a video)"),
+    "html": (lambda: b"<!DOCTYPE html><html><script>alert(1)</script></html>", "page.jpg", "unsupported type (HTML)"),
     "over 50 megapixels (explicit check)": (lambda: png_bomb(7100, 7100), "big.png", "over 50 megapixels"),
     "decompression bomb (100 megapixels)": (lambda: png_bomb(10_000, 10_000), "bomb.png", "over 50 megapixels"),
+    "decompression bomb Pillow refuses (225 megapixels)": (lambda: png_bomb(15_000, 15_000), "bomb2.png", "over 50 megapixels"),
     "animated webp": (lambda: _animated("WEBP"), "moving.webp", "animated"),
     "animated png": (lambda: _animated("PNG"), "moving.png", "animated"),
 }
