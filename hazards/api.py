@@ -13,6 +13,7 @@ GET  /api/v1/categories/              the hazard categories
 
 from __future__ import annotations
 
+from django.core.exceptions import TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,9 +25,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer, PointSerializer
+from govern.errors import InvalidInput
 from hazards import conf, policy, selectors, services
 from hazards.filters import HazardFilter
 from hazards.models import Category, Hazard, Severity, Source
+from hazards.photos import too_many_files_sentence
 from hazards.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
 
@@ -385,7 +388,11 @@ class HazardListCreateView(generics.ListAPIView):
         },
     )
     def post(self, request):
-        data = HazardCreateSerializer(data=request.data)
+        try:
+            payload, photos = request.data, request.FILES.getlist("photos")
+        except TooManyFilesSent:  # Django's own cap (DATA_UPLOAD_MAX_NUMBER_FILES), hit while parsing
+            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+        data = HazardCreateSerializer(data=payload)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         outcome = services.hazard_report(
@@ -396,7 +403,7 @@ class HazardListCreateView(generics.ListAPIView):
             longitude=values["longitude"],
             address=values.get("address", ""),
             contact_phone=values.get("contact_phone", ""),
-            photos=request.FILES.getlist("photos"),
+            photos=photos,
             source=Source.API if request.auth is not None else Source.WEB,
         )
         return Response(HazardCreatedSerializer(created_body(outcome)).data, status=status.HTTP_201_CREATED)

@@ -265,6 +265,10 @@ def _decode_and_render(image: Image.Image, data: bytes, index: int, label: str) 
     )
 
 
+def too_many_files_sentence() -> str:
+    return _("Too many files in one report: at most %(max)d photos.") % {"max": conf.max_photos()}
+
+
 def process_uploads(files: Sequence, *, min_count: int = 1, max_count: int | None = None) -> list[ProcessedPhoto]:
     """Validate every photo of one request (all or nothing); raise InvalidInput at the first bad one."""
     max_count = conf.max_photos() if max_count is None else max_count

@@ -8,6 +8,7 @@ from functools import lru_cache
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.core.exceptions import TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from hazards import conf, selectors, services
 from hazards.forms import ReportForm
 from hazards.lifecycle import status_label
 from hazards.models import Source, Status
+from hazards.photos import too_many_files_sentence
 from hazards.throttles import anon_report_wait
 
 # The happy path a report walks, for the progress bar of the tracking page.
@@ -60,6 +62,11 @@ def report(request):
     categories = list(selectors.category_list())
     if request.method == "GET":
         return render(request, "hazards/report.html", _report_context(ReportForm(categories=categories)))
+    try:
+        request.POST, request.FILES  # noqa: B018 - parse now, to catch Django's cap on the number of files
+    except TooManyFilesSent:
+        context = {**_report_context(ReportForm(categories=categories)), "page_error": too_many_files_sentence()}
+        return render(request, "hazards/report.html", context, status=400)
     form = ReportForm(request.POST, categories=categories)
     wait = anon_report_wait(request)
     if wait is not None:

@@ -306,3 +306,21 @@ def test_schema_documents_the_hazard_endpoints(api):
     assert {"201", "400", "429"} <= set(post["responses"])
     assert "409" in paths["/api/v1/hazards/{id}/triage/"]["post"]["responses"]
     assert INSIDE
+
+
+def test_track_and_detail_run_constant_queries(make_hazard, dispatcher, anon_en, django_assert_max_num_queries):
+    from tests.hazards.images import jpeg_bytes, upload
+
+    small = make_hazard()
+    big = make_hazard(photos=[upload(f"{i}.jpg", jpeg_bytes(size=(64, 48), seed=50 + i)) for i in range(6)], description="漏气 冒烟 私拉电线")
+    walk(big, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, actor=dispatcher)
+    client = as_user(dispatcher)
+    counts = []
+    for hazard in (small, big):
+        with django_assert_max_num_queries(4) as ctx:
+            assert anon_en.get(f"/api/v1/track/{hazard.tracking_code}/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+        with django_assert_max_num_queries(8) as ctx:
+            assert client.get(f"/api/v1/hazards/{hazard.id}/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[:2] == counts[2:]

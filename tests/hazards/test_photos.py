@@ -204,3 +204,16 @@ def test_files_are_removed_when_the_transaction_fails(make_hazard, media_root, m
         make_hazard(photos=[upload("x.jpg", jpeg_bytes(seed=21)), upload("y.jpg", jpeg_bytes(seed=22))])
     assert Hazard.objects.count() == 1 and HazardPhoto.objects.count() == 1
     assert stored_files(media_root) == before
+
+
+def test_more_files_than_django_parses_is_still_a_clear_400(anon_en, client, categories, grid, media_root):
+    def files():
+        return [upload(f"p{i}.jpg", jpeg_bytes(size=(16, 16), seed=i)) for i in range(13)]
+
+    api = anon_en.post("/api/v1/hazards/", report_form(photos=files()), format="multipart")
+    assert api.status_code == 400 and api["Content-Type"] == "application/json"
+    assert api.json()["errors"]["photos"] == ["Too many files in one report: at most 6 photos."]
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.post("/report/", report_form(photos=files()))
+    assert page.status_code == 400 and "Too many files in one report" in page.content.decode()
+    assert_nothing_stored(media_root)
