@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.core.exceptions import TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.http import JsonResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers, status
@@ -420,10 +421,13 @@ class HazardGeoJSONView(APIView):
     """The hazard list as a GeoJSON FeatureCollection (same filters and visibility as the list)."""
 
     permission_classes = [IsAuthenticated]
+    # Declared so that the schema lists the filters; get() applies them itself (no pagination).
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = HazardFilter
+    queryset = Hazard.objects.none()  # for the schema generator only
 
     @extend_schema(
         summary="Hazards as GeoJSON",
-        parameters=[],
         filters=True,
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"), **_errors(400, 401)},
     )

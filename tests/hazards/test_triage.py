@@ -39,7 +39,7 @@ def test_category_suggestion_without_severity_and_no_match(make_hazard):
     hazard.refresh_from_db()
     assert hazard.severity == "low"
     [suggestion] = _suggestions(hazard, SuggestionKind.KEYWORD)
-    assert suggestion.suggested_category.slug == "blocked-fire-passage" and not suggestion.applied
+    assert suggestion.suggested_category.slug == "fire-passage" and not suggestion.applied
     quiet = make_hazard(category="traffic-safety", description="路灯不亮")
     assert _suggestions(quiet) == []
 
