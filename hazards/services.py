@@ -344,18 +344,23 @@ def hazard_transition(
             topics.append(user_topic(reporter_id))
     publish(topics, "hazard.status_changed", _status_payload(hazard, event))
     if to_status == Status.VERIFIED:
-        hazard_verified_followups(hazard)
+        hazard_verified_followups(hazard, actor)
     return hazard
 
 
-def hazard_verified_followups(hazard: Hazard) -> None:
+def hazard_verified_followups(hazard: Hazard, actor) -> None:
     """POINTS HOOK: the one place where work that follows a verification starts.
 
-    Issue 6 (verification) reaches `verified` through hazard_transition, which calls this inside
-    the same transaction. Issue 7 (points ledger) plugs in here, enqueueing on commit, e.g.
-        transaction.on_commit(lambda: tasks.hazard_award_reporter.delay(hazard.pk))
-    for `hazard.reporter_id` (when not None), with "hazard:<id>" as the award's source reference
-    so the award is idempotent. Nothing is awarded on this branch: the ledger does not exist yet.
+    Called by hazard_transition inside the transaction that makes a hazard `verified` (issue 6's
+    task verification gets here too). The reporter's points (issue 7's ledger, merged on main as
+    `rewards.tasks.award_points`) plug in here, enqueued on commit and idempotent per source:
+
+        if hazard.reporter_id:
+            transaction.on_commit(lambda: award_points.delay(
+                user_id=hazard.reporter_id, rule_code="report_verified", source_type="hazards.hazard",
+                source_id=str(hazard.pk), actor_id=getattr(actor, "pk", None), severity=hazard.severity))
+
+    Not wired on this branch: the rewards app is not in it yet.
     """
     return None
 

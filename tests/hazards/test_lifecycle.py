@@ -172,11 +172,11 @@ def test_verification_reaches_the_points_hook(make_hazard, dispatcher, resident,
     import hazards.services
 
     calls = []
-    monkeypatch.setattr(hazards.services, "hazard_verified_followups", lambda hazard: calls.append(hazard.pk))
+    monkeypatch.setattr(hazards.services, "hazard_verified_followups", lambda hazard, actor: calls.append((hazard.pk, actor.pk)))
     hazard = walk(make_hazard(reporter=resident), S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RECTIFIED, actor=dispatcher)
     assert calls == []
     walk(hazard, S.VERIFIED, actor=dispatcher)
-    assert calls == [hazard.pk]
+    assert calls == [(hazard.pk, dispatcher.pk)]
 
 
 def test_constraint_keeps_duplicate_and_original_together(make_hazard):
