@@ -31,6 +31,13 @@ class PointSerializer(serializers.Serializer):
     longitude = serializers.FloatField()
 
 
+class RefSerializer(serializers.Serializer):
+    """A related object named by id and display name (shared by every app's API)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class CommunityRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()

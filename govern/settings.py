@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         "RedemptionStatusEnum": "rewards.models.RedemptionStatus",
         "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
         "ServiceRecordStatusEnum": "volunteers.models.ServiceRecordStatus",
+        "ServiceRecordSourceEnum": "volunteers.models.ServiceRecordSource",
+        "HazardStatusEnum": "hazards.models.Status",
+        "HazardSourceEnum": "hazards.models.Source",
+        "SeverityEnum": "hazards.models.Severity",
     },
 }
 

@@ -1,1 +1,336 @@
-"""Models of the hazards app."""
+"""Models of the hazards app: categories, hazards, their photos, events and triage rules.
+
+Invariants are database constraints (statuses and severities in their sets, coordinates in
+range, a duplicate always names its original and only a duplicate does), because services are
+not the only thing that can write rows (admin, shell, bulk seeds) and SQLite ignores row locks.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from govern.models import Community, Grid
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("low")
+    MEDIUM = "medium", _("medium")
+    HIGH = "high", _("high")
+    CRITICAL = "critical", _("critical")
+
+
+SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+def max_severity(a: str, b: str | None) -> str:
+    """The graver of two severities (None counts as no opinion)."""
+    if not b:
+        return a
+    return a if SEVERITY_RANK[Severity(a)] >= SEVERITY_RANK[Severity(b)] else b
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    TRIAGED = "triaged", _("triaged")
+    DISPATCHED = "dispatched", _("dispatched")
+    IN_PROGRESS = "in_progress", _("in progress")
+    RECTIFIED = "rectified", _("rectified")
+    VERIFIED = "verified", _("verified")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+    DUPLICATE = "duplicate", _("duplicate")
+    REOPENED = "reopened", _("reopened")
+
+
+# A hazard in one of these states needs no more work.
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.DUPLICATE})
+OPEN_STATUSES = frozenset(set(Status) - FINAL_STATUSES)
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("web form")
+    API = "api", _("REST API")
+    OPEN311 = "open311", _("Open311")
+    DEMO = "demo", _("demo data")
+
+
+class Category(models.Model):
+    """A kind of hazard (an Open311 "service"): names, default severity, skill and SLA targets."""
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    icon = models.CharField(_("icon"), max_length=8, blank=True, help_text=_("An emoji shown on the report form."))
+    default_severity = models.CharField(
+        _("default severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM
+    )
+    required_skill = models.ForeignKey(
+        "volunteers.Skill",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hazard_categories",
+        verbose_name=_("required skill"),
+    )
+    sla_accept_minutes = models.PositiveIntegerField(_("accept within (minutes)"), default=30)
+    sla_rectify_minutes = models.PositiveIntegerField(_("rectify within (minutes)"), default=24 * 60)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("hazard category")
+        verbose_name_plural = _("hazard categories")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_severity__in=Severity.values), name="category_default_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(sla_accept_minutes__gt=0) & Q(sla_rectify_minutes__gte=F("sla_accept_minutes")),
+                name="category_sla_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} / {self.name_en}"
+
+    def localized_name(self, language: str | None = None) -> str:
+        from django.utils.translation import get_language
+
+        language = language or get_language() or "zh-hans"
+        return self.name_en if language.startswith("en") else self.name
+
+
+class Hazard(models.Model):
+    """隐患: one report of a hazard at a point, assigned to the grid containing the point."""
+
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="hazards", verbose_name=_("category"))
+    description = models.TextField(_("description"), max_length=2000)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_hazards",
+        verbose_name=_("reporter"),
+    )
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="hazards", verbose_name=_("grid"))
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="hazards", verbose_name=_("community")
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
+    # Who submitted through an API (an Open311 client organisation's name or key id); blank for the web.
+    source_client = models.CharField(_("API client"), max_length=100, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    # The latest note meant for the public (tracking page, Open311 status_notes).
+    status_note = models.CharField(_("status note"), max_length=500, blank=True)
+    # default (not auto_now_add) so that imports and benchmark seeds can set past times.
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("hazard")
+        verbose_name_plural = _("hazards")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Lists: newest first, optionally narrowed by status / grid / category / community.
+            models.Index(fields=["-created_at", "-id"], name="hazard_created"),
+            models.Index(fields=["status", "-created_at"], name="hazard_status_created"),
+            models.Index(fields=["grid", "status", "-created_at"], name="hazard_grid_status_created"),
+            models.Index(fields=["community", "status", "-created_at"], name="hazard_comm_status_created"),
+            models.Index(fields=["category", "status", "-created_at"], name="hazard_cat_status_created"),
+            models.Index(fields=["severity", "status"], name="hazard_severity_status"),
+            models.Index(fields=["reporter", "-created_at"], name="hazard_reporter_created"),
+            # bbox and near: range scans on latitude, then longitude.
+            models.Index(fields=["latitude", "longitude"], name="hazard_lat_lng"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="hazard_status_valid"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="hazard_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="hazard_coordinates_in_range",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=Status.DUPLICATE) & Q(duplicate_of__isnull=False))
+                | (~Q(status=Status.DUPLICATE) & Q(duplicate_of__isnull=True)),
+                name="hazard_duplicate_names_original",
+            ),
+            models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="hazard_not_duplicate_of_itself"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="hazard_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} · {self.category_id} · {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class StoredPhoto(models.Model):
+    """A photo after hazards.photos processed it: three re-encoded JPEG renditions and hashes.
+
+    Abstract so that task after-photos (and any later photo) share fields and pipeline. The
+    uploaded bytes are never stored; `upload_sha256` records what was received (chain of custody),
+    `sha256` what is served, `phash` what it looks like (near-identical detection).
+    """
+
+    image = models.ImageField(_("image"), max_length=200)
+    medium = models.ImageField(_("medium"), max_length=200)
+    thumb = models.ImageField(_("thumbnail"), max_length=200)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(_("SHA-256 of the stored image"), max_length=64)
+    upload_sha256 = models.CharField(_("SHA-256 of the uploaded bytes"), max_length=64)
+    phash = models.CharField(_("perceptual hash"), max_length=16)
+    # phash split in four 16-bit bands, each indexed: the near-identical lookup is index-backed.
+    phash_b0 = models.PositiveIntegerField(default=0)
+    phash_b1 = models.PositiveIntegerField(default=0)
+    phash_b2 = models.PositiveIntegerField(default=0)
+    phash_b3 = models.PositiveIntegerField(default=0)
+    original_format = models.CharField(_("uploaded format"), max_length=10)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def file_names(self) -> list[str]:
+        return [f.name for f in (self.image, self.medium, self.thumb) if f]
+
+
+class HazardPhoto(StoredPhoto):
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="photos")
+
+    class Meta:
+        verbose_name = _("hazard photo")
+        verbose_name_plural = _("hazard photos")
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["phash_b0"], name="hazardphoto_b0"),
+            models.Index(fields=["phash_b1"], name="hazardphoto_b1"),
+            models.Index(fields=["phash_b2"], name="hazardphoto_b2"),
+            models.Index(fields=["phash_b3"], name="hazardphoto_b3"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["hazard", "position"], name="hazard_photo_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.position + 1} of hazard {self.hazard_id}"
+
+
+class HazardEvent(models.Model):
+    """One transition of a hazard's lifecycle (the timeline): who, from, to, why, when."""
+
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hazard event")
+        verbose_name_plural = _("hazard events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["hazard", "created_at"], name="hazardevent_hazard_created")]
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class TriageRule(models.Model):
+    """An admin-editable keyword rule: when a description contains any keyword, suggest a
+    category and/or raise the severity. Explainable by construction: the rule and the matched
+    keyword are stored with each suggestion."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    keywords = models.TextField(
+        _("keywords"),
+        help_text=_("One per line or separated by commas; Chinese and English; matched case-insensitively."),
+    )
+    suggest_category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("suggest category")
+    )
+    raise_severity = models.CharField(
+        _("raise severity to"), max_length=10, choices=Severity.choices, blank=True
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), default=100, help_text=_("Lower runs first."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("triage rule")
+        verbose_name_plural = _("triage rules")
+        ordering = ["priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(suggest_category__isnull=False) | ~Q(raise_severity=""),
+                name="triagerule_does_something",
+            ),
+            models.CheckConstraint(
+                condition=Q(raise_severity="") | Q(raise_severity__in=Severity.values),
+                name="triagerule_severity_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        import re
+
+        return [k.strip() for k in re.split(r"[\n,，、;；]+", self.keywords) if k.strip()]
+
+
+class SuggestionKind(models.TextChoices):
+    KEYWORD = "keyword", _("keyword rule")
+    SIMILAR_PHOTO = "similar_photo", _("nearly identical photo")
+    NEARBY = "nearby", _("possible duplicate nearby")
+
+
+class TriageSuggestion(models.Model):
+    """What auto-triage proposed for a hazard, and why (shown to the dispatcher)."""
+
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="suggestions")
+    kind = models.CharField(max_length=16, choices=SuggestionKind.choices)
+    rule = models.ForeignKey(TriageRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # A copy of the rule's name at the time: the explanation survives edits and deletion of the rule.
+    rule_name = models.CharField(max_length=80, blank=True)
+    matched = models.CharField(max_length=80, blank=True)
+    suggested_category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    suggested_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    similar_hazard = models.ForeignKey(Hazard, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    distance = models.FloatField(null=True, blank=True, help_text="metres (nearby) or Hamming bits (photo)")
+    applied = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=SuggestionKind.values), name="suggestion_kind_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.rule_name} · {self.matched}"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from govern.api import RefSerializer
 from govern.models import mainland_mobile_validator
 from volunteers import services
 from volunteers.models import ServiceRecord, Skill, VolunteerStatus
@@ -90,10 +91,6 @@ class SkillSerializer(serializers.ModelSerializer):
         model = Skill
         fields = ["id", "slug", "name", "name_en", "description"]
 
-
-class RefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class HeldSkillSerializer(serializers.Serializer):

@@ -1,0 +1,547 @@
+"""REST API of the hazards app: thin views over hazards.services and hazards.selectors.
+
+POST /api/v1/hazards/                 report (multipart; anonymous allowed, throttled)
+GET  /api/v1/hazards/                 list (dispatchers all, grid workers their grids, others their own)
+GET  /api/v1/hazards.geojson          the same list as a GeoJSON FeatureCollection
+GET  /api/v1/hazards/{id}/            detail with timeline, photos, auto-triage suggestions
+POST /api/v1/hazards/{id}/triage/     accept | reject | duplicate
+POST /api/v1/hazards/{id}/reopen/     rectified/verified → reopened
+POST /api/v1/hazards/{id}/close/      verified → closed
+GET  /api/v1/track/{tracking_code}/   public status: no identity, coarse location
+GET  /api/v1/categories/              the hazard categories
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import TooManyFilesSent
+from django.core.files.storage import default_storage
+from django.http import JsonResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govern.api import ErrorSerializer, PointSerializer, RefSerializer
+from govern.errors import InvalidInput
+from hazards import conf, policy, selectors, services
+from hazards.filters import HazardFilter
+from hazards.models import Category, Hazard, Severity, Source
+from hazards.photos import too_many_files_sentence
+from hazards.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
+
+
+def media_url(file) -> str | None:
+    return default_storage.url(file.name) if file else None
+
+
+def coarse(value: float) -> float:
+    return round(value, conf.public_coordinate_decimals())
+
+
+# --- serializers -----------------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    required_skill = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    # A plain string in the schema: the severity enum is named once, after `severity`.
+    default_severity = serializers.CharField(read_only=True, help_text="low, medium, high or critical")
+
+    class Meta:
+        model = Category
+        fields = [
+            "slug", "name", "name_en", "description", "icon", "default_severity", "required_skill",
+            "sla_accept_minutes", "sla_rectify_minutes",
+        ]
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class PhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    thumb = serializers.SerializerMethodField()
+    medium = serializers.SerializerMethodField()
+    image = serializers.SerializerMethodField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumb(self, photo) -> str | None:
+        return media_url(photo.thumb)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_medium(self, photo) -> str | None:
+        return media_url(photo.medium)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image(self, photo) -> str | None:
+        return media_url(photo.image)
+
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class DuplicateHintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
+    distance_m = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+
+
+class HazardCreateSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="category slug (GET /api/v1/categories/)")
+    description = serializers.CharField(max_length=services.DESCRIPTION_MAX, allow_blank=True, trim_whitespace=True)
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False),
+        required=False,
+        help_text="1–6 photos (JPEG, PNG, WebP, HEIC/HEIF; each ≤ 15 MB and ≤ 50 megapixels); repeat the field",
+    )
+
+
+def _ref(obj) -> dict | None:
+    return {"id": obj.pk, "name": obj.name} if obj is not None else None
+
+
+def _category_ref(category: Category) -> dict:
+    return {"slug": category.slug, "name": category.name, "name_en": category.name_en}
+
+
+class HazardSerializer(serializers.ModelSerializer):
+    category = serializers.SerializerMethodField()
+    grid = serializers.SerializerMethodField()
+    community = serializers.SerializerMethodField()
+    reporter = serializers.SerializerMethodField()
+    contact_phone = serializers.SerializerMethodField()
+    duplicate_of = serializers.SerializerMethodField()
+    photos = PhotoSerializer(many=True, read_only=True)
+    distance_m = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Hazard
+        fields = [
+            "id", "tracking_code", "category", "description", "severity", "status", "status_note",
+            "latitude", "longitude", "address", "grid", "community", "reporter", "contact_phone",
+            "duplicate_of", "source", "photos", "created_at", "updated_at", "status_changed_at", "distance_m",
+        ]
+
+    @extend_schema_field(CategoryRefSerializer)
+    def get_category(self, hazard) -> dict:
+        return _category_ref(hazard.category)
+
+    @extend_schema_field(RefSerializer)
+    def get_grid(self, hazard) -> dict | None:
+        return _ref(hazard.grid)
+
+    @extend_schema_field(RefSerializer)
+    def get_community(self, hazard) -> dict | None:
+        return _ref(hazard.community)
+
+    @extend_schema_field(UserRefSerializer(allow_null=True))
+    def get_reporter(self, hazard) -> dict | None:
+        user = hazard.reporter
+        if user is None:
+            return None
+        return {"id": user.pk, "display_name": user.display_name or user.username}
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_contact_phone(self, hazard) -> str:
+        viewer = self.context["request"].user
+        return hazard.contact_phone if policy.can_see_contact(viewer, hazard) else ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_duplicate_of(self, hazard) -> dict | None:
+        original = hazard.duplicate_of
+        if original is None:
+            return None
+        return {"id": original.pk, "tracking_code": original.tracking_code, "status": original.status}
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_distance_m(self, hazard) -> float | None:
+        d2 = getattr(hazard, "distance_sq", None)
+        return round(d2**0.5, 1) if d2 is not None else None
+
+
+class EventSerializer(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    actor = serializers.SerializerMethodField()
+
+    @extend_schema_field(UserRefSerializer(allow_null=True))
+    def get_actor(self, event) -> dict | None:
+        if event.actor is None:
+            return None
+        return {"id": event.actor.pk, "display_name": event.actor.display_name or event.actor.username}
+
+
+class SuggestionSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    rule = serializers.CharField(source="rule_name")
+    matched = serializers.CharField()
+    suggested_category = serializers.SerializerMethodField()
+    suggested_severity = serializers.CharField()
+    similar_hazard = serializers.SerializerMethodField()
+    distance = serializers.FloatField(allow_null=True)
+    applied = serializers.BooleanField()
+
+    @extend_schema_field(CategoryRefSerializer(allow_null=True))
+    def get_suggested_category(self, suggestion) -> dict | None:
+        return _category_ref(suggestion.suggested_category) if suggestion.suggested_category else None
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_similar_hazard(self, suggestion) -> dict | None:
+        other = suggestion.similar_hazard
+        if other is None:
+            return None
+        return {"id": other.pk, "tracking_code": other.tracking_code, "status": other.status}
+
+
+class HazardDetailSerializer(HazardSerializer):
+    events = EventSerializer(many=True, read_only=True)
+    suggestions = SuggestionSerializer(many=True, read_only=True)
+    duplicates = serializers.SerializerMethodField()
+
+    class Meta(HazardSerializer.Meta):
+        fields = [*HazardSerializer.Meta.fields, "source_client", "events", "suggestions", "duplicates"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_duplicates(self, hazard) -> list[dict]:
+        return [{"id": d.pk, "tracking_code": d.tracking_code, "status": d.status} for d in hazard.duplicates.all()]
+
+
+class HazardCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
+    severity = serializers.CharField()
+    category = serializers.CharField()
+    grid = serializers.IntegerField()
+    community = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    tracking_url = serializers.CharField()
+    photos = PhotoSerializer(many=True)
+    duplicates = DuplicateHintSerializer(many=True, help_text="open reports of the same category within 50 m, last 72 h")
+
+
+class PublicEventSerializer(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TrackSerializer(serializers.Serializer):
+    """The public face of a report: what, where (≈100 m), how far along. Never who."""
+
+    tracking_code = serializers.CharField()
+    category = serializers.SerializerMethodField()
+    severity = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    status_note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    status_changed_at = serializers.DateTimeField()
+    location = serializers.SerializerMethodField()
+    grid = serializers.CharField(source="grid.name")
+    community = serializers.CharField(source="community.name")
+    timeline = PublicEventSerializer(source="events", many=True)
+    photos = PhotoSerializer(many=True)
+    duplicate_of = serializers.SerializerMethodField()
+
+    @extend_schema_field(CategoryRefSerializer)
+    def get_category(self, hazard) -> dict:
+        return _category_ref(hazard.category)
+
+    @extend_schema_field(PointSerializer)
+    def get_location(self, hazard) -> dict:
+        return {"latitude": coarse(hazard.latitude), "longitude": coarse(hazard.longitude)}
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_duplicate_of(self, hazard) -> dict | None:
+        original = hazard.duplicate_of
+        if original is None:
+            return None
+        return {
+            "tracking_code": original.tracking_code,
+            "status": original.status,
+            "status_label": original.get_status_display(),
+            "status_note": original.status_note,
+            "status_changed_at": original.status_changed_at,
+        }
+
+
+class TriageSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=services.TRIAGE_DECISIONS)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    duplicate_of = serializers.CharField(required=False, allow_blank=True, help_text="id or tracking code of the original")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
+    category = serializers.CharField(required=False, allow_blank=True, help_text="accept only: correct the category (slug)")
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the field"),
+    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
+    404: OpenApiResponse(ErrorSerializer, description="No such hazard (or not visible to you)"),
+    409: OpenApiResponse(ErrorSerializer, description="Illegal transition; `detail` says why"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+class CategoryListView(generics.ListAPIView):
+    """The hazard categories (Open311 services): names in Chinese and English, severity, SLA."""
+
+    serializer_class = CategorySerializer
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.category_list()
+
+
+def created_body(outcome: services.ReportOutcome) -> dict:
+    hazard = outcome.hazard
+    return {
+        "id": hazard.pk,
+        "tracking_code": hazard.tracking_code,
+        "status": hazard.status,
+        "severity": hazard.severity,
+        "category": hazard.category.slug,
+        "grid": hazard.grid_id,
+        "community": hazard.community_id,
+        "created_at": hazard.created_at,
+        "tracking_url": f"/track/{hazard.tracking_code}/",
+        "photos": list(hazard.photos.order_by("position")),
+        "duplicates": [vars(d) for d in outcome.duplicates],
+    }
+
+
+class HazardListCreateView(generics.ListAPIView):
+    """Hazard reports: list the ones you may see (filtered), or file a new one."""
+
+    serializer_class = HazardSerializer
+    filterset_class = HazardFilter
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    throttle_scope = ANON_REPORT_SCOPE
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self):
+        return [AnonReportThrottle()] if self.request.method == "POST" else []
+
+    def get_queryset(self):
+        return selectors.hazard_list(user=self.request.user)
+
+    @extend_schema(
+        summary="List hazards",
+        description="Dispatchers see every hazard, grid workers the hazards of their grids, everyone else their own reports.",
+        responses={200: HazardSerializer(many=True), **_errors(400, 401)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Report a hazard",
+        description=(
+            "Multipart form: `category` (slug), `description` (≤ 2000), `latitude`, `longitude`, optional `address` "
+            "and `contact_phone`, and 1–6 `photos` (repeat the field). The point must lie in a grid. Anonymous "
+            "reports are allowed and throttled per client (429 with Retry-After). Any refused photo refuses the "
+            "whole report (400 naming the photo and the reason) and nothing is stored."
+        ),
+        request={"multipart/form-data": HazardCreateSerializer},
+        responses={
+            201: HazardCreatedSerializer,
+            400: ERRORS[400],
+            429: OpenApiResponse(ErrorSerializer, description="Too many anonymous reports; see Retry-After"),
+        },
+    )
+    def post(self, request):
+        try:
+            payload, photos = request.data, request.FILES.getlist("photos")
+        except TooManyFilesSent:  # Django's own cap (DATA_UPLOAD_MAX_NUMBER_FILES), hit while parsing
+            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+        data = HazardCreateSerializer(data=payload)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        outcome = services.hazard_report(
+            reporter=request.user,
+            category_slug=values["category"],
+            description=values["description"],
+            latitude=values["latitude"],
+            longitude=values["longitude"],
+            address=values.get("address", ""),
+            contact_phone=values.get("contact_phone", ""),
+            photos=photos,
+            source=Source.API if request.auth is not None else Source.WEB,
+        )
+        return Response(HazardCreatedSerializer(created_body(outcome)).data, status=status.HTTP_201_CREATED)
+
+
+def _filtered(request, queryset):
+    filterset = HazardFilter(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise exceptions.ValidationError(filterset.errors)
+    return filterset.qs
+
+
+class HazardGeoJSONView(APIView):
+    """The hazard list as a GeoJSON FeatureCollection (same filters and visibility as the list)."""
+
+    permission_classes = [IsAuthenticated]
+    # Declared so that the schema lists the filters; get() applies them itself (no pagination).
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = HazardFilter
+    queryset = Hazard.objects.none()  # for the schema generator only
+
+    @extend_schema(
+        summary="Hazards as GeoJSON",
+        filters=True,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"), **_errors(400, 401)},
+    )
+    def get(self, request):
+        queryset = _filtered(request, selectors.hazard_visible(user=request.user).select_related("category"))
+        if "distance_sq" not in queryset.query.annotations:
+            queryset = queryset.order_by("-created_at", "-id")
+        limit = conf.geojson_limit()
+        rows = list(
+            queryset.values_list(
+                "id", "tracking_code", "status", "severity", "category__slug", "category__name", "category__name_en",
+                "grid_id", "community_id", "latitude", "longitude", "created_at",
+            )[: limit + 1]
+        )
+        features = [
+            {
+                "type": "Feature",
+                "id": pk,
+                "geometry": {"type": "Point", "coordinates": [lng, lat]},
+                "properties": {
+                    "id": pk, "tracking_code": code, "status": st, "severity": sev, "category": slug,
+                    "category_name": name, "category_name_en": name_en, "grid": grid, "community": community,
+                    "created_at": created.isoformat(),
+                },
+            }
+            for pk, code, st, sev, slug, name, name_en, grid, community, lat, lng, created in rows[:limit]
+        ]
+        body = {"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit}
+        return JsonResponse(body, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False})
+
+
+class HazardDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="One hazard", responses={200: HazardDetailSerializer, **_errors(401, 404)})
+    def get(self, request, pk: int):
+        hazard = selectors.hazard_get(user=request.user, hazard_id=pk)
+        return Response(HazardDetailSerializer(hazard, context={"request": request}).data)
+
+
+def _detail(request, hazard_id: int) -> Response:
+    hazard = selectors.hazard_get(user=request.user, hazard_id=hazard_id)
+    return Response(HazardDetailSerializer(hazard, context={"request": request}).data)
+
+
+class HazardTriageView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Triage a hazard",
+        description=(
+            "`accept` (submitted → triaged; optional `severity` and `category`), `reject` (a `note` is required "
+            "and shown to the reporter) or `duplicate` (`duplicate_of`: the original's id or tracking code; the "
+            "duplicate's reporter then follows the original). Dispatchers may do all three; grid workers may "
+            "accept and mark duplicates in their own grids. The note appears on the public tracking page."
+        ),
+        request=TriageSerializer,
+        responses={200: HazardDetailSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = TriageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        services.hazard_triage(
+            hazard_id=pk,
+            actor=request.user,
+            decision=values["decision"],
+            severity=values.get("severity") or None,
+            duplicate_of=values.get("duplicate_of") or None,
+            note=values.get("note", ""),
+            category_slug=values.get("category") or None,
+        )
+        return _detail(request, pk)
+
+
+class HazardReopenView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Reopen a hazard (refuse the fix)",
+        description="Dispatchers only: rectified or verified → reopened; `note` (the reason) is required.",
+        request=NoteSerializer,
+        responses={200: HazardDetailSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        selectors.hazard_get(user=request.user, hazard_id=pk)  # 404 before 403 for hazards you cannot see
+        services.hazard_reopen(hazard_id=pk, actor=request.user, note=data.validated_data["note"])
+        return _detail(request, pk)
+
+
+class HazardCloseView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Close a verified hazard",
+        description="Dispatchers only: verified → closed.",
+        request=NoteSerializer,
+        responses={200: HazardDetailSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        selectors.hazard_get(user=request.user, hazard_id=pk)
+        services.hazard_close(hazard_id=pk, actor=request.user, note=data.validated_data["note"])
+        return _detail(request, pk)
+
+
+class TrackView(APIView):
+    """Public status of a report by its tracking code: no reporter, no contact, location ≈100 m."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [CodeLookupThrottle]
+    throttle_scope = "code_lookup"
+
+    @extend_schema(summary="Track a report", responses={200: TrackSerializer, 404: ERRORS[404]})
+    def get(self, request, tracking_code: str):
+        hazard = selectors.hazard_track(tracking_code=tracking_code)
+        return Response(TrackSerializer(hazard).data)
+

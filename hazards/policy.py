@@ -1,0 +1,54 @@
+"""Who may do what with a hazard. One place, used by services (writes) and selectors (reads).
+
+- Dispatchers (and superusers) see and may do everything.
+- Grid workers see the hazards of the grids they own (and their own reports). In their own
+  grids they may triage: accept, and mark duplicates — the routine, reversible-by-dispatch part.
+  Rejecting a resident's report dismisses it for good, and reopening or closing settles whether
+  a fix stands, so those stay with dispatchers (issue 6 lets grid workers verify low-severity
+  fixes through its own service).
+- Everyone else sees the hazards they reported, and the public tracking page by code.
+- The reporter's contact phone is visible to dispatchers, the grid's workers and the reporter.
+"""
+
+from __future__ import annotations
+
+from govern.roles import is_dispatcher, is_grid_worker
+
+
+def owned_grid_ids(user) -> frozenset[int]:
+    """The grids this user works as a grid worker (cached on the instance; one query)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not is_grid_worker(user):
+        return frozenset()
+    cached = getattr(user, "_hazard_grid_ids", None)
+    if cached is None:
+        cached = frozenset(user.grids.values_list("id", flat=True))
+        user._hazard_grid_ids = cached
+    return cached
+
+
+def works_grid(user, hazard) -> bool:
+    return hazard.grid_id in owned_grid_ids(user)
+
+
+def can_view(user, hazard) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return is_dispatcher(user) or hazard.reporter_id == user.pk or works_grid(user, hazard)
+
+
+def can_see_contact(user, hazard) -> bool:
+    return can_view(user, hazard)
+
+
+def can_triage(user, hazard, decision: str) -> bool:
+    if is_dispatcher(user):
+        return True
+    return decision in ("accept", "duplicate") and works_grid(user, hazard)
+
+
+def can_reopen(user, hazard) -> bool:
+    return is_dispatcher(user)
+
+
+def can_close(user, hazard) -> bool:
+    return is_dispatcher(user)

@@ -1,0 +1,468 @@
+"""Every write of the hazards app. Services are keyword-only, atomic, and the only writers.
+
+Reports come in through `hazard_report` (the web form, the REST API and Open311 all call it);
+statuses change only through `hazard_transition` (triage, reopen and close here; dispatch and
+verification in issue 6). Each change writes a HazardEvent and publishes a live event.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from govern.geo import valid_coordinates
+from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, publish, user_topic
+from govern.selectors import grid_for_point
+from hazards import lifecycle, policy, triage
+from hazards.models import (
+    Category,
+    Hazard,
+    HazardEvent,
+    HazardPhoto,
+    Severity,
+    Source,
+    Status,
+    TriageRule,
+    max_severity,
+)
+from hazards.photos import PhotoWriter, ProcessedPhoto, process_uploads
+from hazards.selectors import (
+    TRACKING_ALPHABET,
+    NearbyHazard,
+    duplicate_followers,
+    hazard_nearby_open,
+    normalise_tracking_code,
+)
+
+logger = logging.getLogger(__name__)
+
+TRACKING_CODE_LENGTH = 10  # 31^10 ≈ 8·10^14 codes; lookups are throttled
+DESCRIPTION_MAX = 2000
+NOTE_MAX = 500
+CONTACT_PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,18}[0-9]$")
+
+
+def new_tracking_code(rng=None) -> str:
+    """A short code from an alphabet without look-alikes (no 0/O, 1/I/L), unguessable by default."""
+    choose = rng.choice if rng is not None else secrets.choice
+    return "".join(choose(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
+
+
+@dataclass
+class ReportOutcome:
+    hazard: Hazard
+    duplicates: list[NearbyHazard] = field(default_factory=list)
+
+
+# --- payloads of live events (documented in docs/events.md) -------------------------------------
+
+
+def _created_payload(hazard: Hazard, photos: Sequence[HazardPhoto]) -> dict:
+    from django.core.files.storage import default_storage
+
+    return {
+        "id": hazard.pk,
+        "tracking_code": hazard.tracking_code,
+        "status": hazard.status,
+        "category": hazard.category.slug,
+        "category_name": hazard.category.name,
+        "category_name_en": hazard.category.name_en,
+        "severity": hazard.severity,
+        "grid": hazard.grid_id,
+        "community": hazard.community_id,
+        "latitude": hazard.latitude,
+        "longitude": hazard.longitude,
+        "address": hazard.address,
+        "photo_count": len(photos),
+        "thumb": default_storage.url(photos[0].thumb.name) if photos else None,
+        "source": hazard.source,
+        "created_at": hazard.created_at.isoformat(),
+    }
+
+
+def _status_payload(hazard: Hazard, event: HazardEvent) -> dict:
+    # Goes to the public tracking topic too: no identities, no exact location.
+    return {
+        "id": hazard.pk,
+        "tracking_code": hazard.tracking_code,
+        "category": hazard.category.slug if hazard.category_id else None,
+        "severity": hazard.severity,
+        "grid": hazard.grid_id,
+        "from": event.from_status,
+        "to": event.to_status,
+        "status": hazard.status,
+        "note": event.note,
+        "duplicate_of": hazard.duplicate_of.tracking_code if hazard.duplicate_of_id else None,
+        "at": event.created_at.isoformat(),
+    }
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+def _clean_report_fields(
+    *, category_slug, description, latitude, longitude, address, contact_phone, severity
+) -> tuple[Category, str, float, float, str, str, str | None]:
+    category = Category.objects.filter(slug=str(category_slug or "").strip(), active=True).first()
+    if category is None:
+        raise InvalidInput(_("Choose a hazard category from the list."), field="category")
+    description = (description or "").strip()
+    if not description:
+        raise InvalidInput(_("Describe the hazard in a few words."), field="description")
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            _("The description is too long: at most %(max)d characters.") % {"max": DESCRIPTION_MAX},
+            field="description",
+        )
+    for name, value in (("latitude", latitude), ("longitude", longitude)):
+        if value in (None, ""):
+            raise InvalidInput(_("The location is missing: share your location or place the pin on the map."), field=name)
+    try:
+        latitude, longitude = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Latitude and longitude must be numbers."), field="latitude")
+    if not valid_coordinates(latitude, longitude):
+        raise InvalidInput(_("Latitude must be within -90..90 and longitude within -180..180."), field="latitude")
+    address = (address or "").strip()
+    if len(address) > 200:
+        raise InvalidInput(_("The address is too long: at most 200 characters."), field="address")
+    contact_phone = (contact_phone or "").strip()
+    if contact_phone and not CONTACT_PHONE_RE.match(contact_phone):
+        raise InvalidInput(_("Enter a phone number of 6 to 20 digits, or leave it empty."), field="contact_phone")
+    if severity not in (None, "") and severity not in Severity.values:
+        raise InvalidInput(_("Severity must be one of: low, medium, high, critical."), field="severity")
+    return category, description, latitude, longitude, address, contact_phone, (severity or None)
+
+
+def hazard_report(
+    *,
+    reporter,
+    category_slug: str,
+    description: str,
+    latitude,
+    longitude,
+    address: str = "",
+    contact_phone: str = "",
+    photos: Sequence,
+    source: str = Source.WEB,
+    api_client: str = "",
+    severity: str | None = None,
+    code_rng=None,
+) -> ReportOutcome:
+    """File a new hazard report; the one entry for the web form, the REST API and Open311.
+
+    Everything is validated before anything is written: fields, the grid containing the point
+    ("outside the service area" otherwise), and every photo (decoded and re-encoded in memory).
+    Then, in one transaction: the hazard, its photos (files removed again on any failure), the
+    first timeline event, auto-triage suggestions, and `hazard.created` to the dispatchers, the
+    grid and the reporter. Returns the hazard and the open nearby reports of the same category.
+    `severity` lets API clients state one (it is never lowered below the category's default).
+    """
+    if reporter is not None and not getattr(reporter, "is_authenticated", False):
+        reporter = None
+    if source not in Source.values:
+        raise InvalidInput(_("Unknown report source."), field="source")
+    category, description, latitude, longitude, address, contact_phone, severity = _clean_report_fields(
+        category_slug=category_slug,
+        description=description,
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
+        contact_phone=contact_phone,
+        severity=severity,
+    )
+    grid = grid_for_point(latitude, longitude)
+    if grid is None:
+        raise InvalidInput(
+            _("This point is outside the service area: it lies in no grid. Move the pin into the district."),
+            field="location",
+            code="outside_service_area",
+        )
+    processed = process_uploads(list(photos))  # CPU-heavy; deliberately outside the transaction
+    rules = list(TriageRule.objects.filter(active=True).select_related("suggest_category").order_by("priority", "id"))
+
+    with PhotoWriter("hazards") as writer, transaction.atomic():
+        hazard = _create_hazard(
+            code_rng=code_rng,
+            category=category,
+            description=description,
+            severity=max_severity(category.default_severity, severity),
+            latitude=latitude,
+            longitude=longitude,
+            address=address,
+            contact_phone=contact_phone,
+            reporter=reporter,
+            grid=grid,
+            source=source,
+            api_client=(api_client or "")[:100],
+        )
+        stored = _store_photos(hazard=hazard, processed=processed, writer=writer)
+        HazardEvent.objects.create(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)
+        duplicates = hazard_nearby_open(
+            category_id=category.pk, latitude=latitude, longitude=longitude, exclude_id=hazard.pk
+        )
+        _auto_triage(hazard=hazard, rules=rules, processed=processed, nearby=duplicates)
+        topics = [DISPATCH_TOPIC, grid_topic(grid.pk)]
+        if reporter is not None:
+            topics.append(user_topic(reporter.pk))
+        publish(topics, "hazard.created", _created_payload(hazard, stored))
+    return ReportOutcome(hazard=hazard, duplicates=duplicates)
+
+
+def _create_hazard(*, code_rng, **fields) -> Hazard:
+    api_client = fields.pop("api_client")
+    for _attempt in range(5):
+        code = new_tracking_code(code_rng)
+        try:
+            with transaction.atomic():  # a savepoint: a (very unlikely) code collision retries
+                return Hazard.objects.create(
+                    tracking_code=code,
+                    community_id=fields["grid"].community_id,
+                    source_client=api_client,
+                    **fields,
+                )
+        except IntegrityError:
+            if not Hazard.objects.filter(tracking_code=code).exists():
+                raise
+    raise Conflict(_("Could not allocate a tracking code; please submit again."))
+
+
+def _store_photos(*, hazard: Hazard, processed: Sequence[ProcessedPhoto], writer: PhotoWriter) -> list[HazardPhoto]:
+    rows = []
+    for position, photo in enumerate(processed):
+        names = writer.write(photo)
+        b0, b1, b2, b3 = photo.phash_bands
+        rows.append(
+            HazardPhoto(
+                hazard=hazard,
+                image=names["large"],
+                medium=names["medium"],
+                thumb=names["thumb"],
+                width=photo.width,
+                height=photo.height,
+                sha256=photo.sha256,
+                upload_sha256=photo.upload_sha256,
+                phash=photo.phash,
+                phash_b0=b0,
+                phash_b1=b1,
+                phash_b2=b2,
+                phash_b3=b3,
+                original_format=photo.original_format,
+                position=position,
+            )
+        )
+    return HazardPhoto.objects.bulk_create(rows)
+
+
+def _auto_triage(*, hazard: Hazard, rules, processed, nearby) -> None:
+    from hazards.models import TriageSuggestion
+
+    suggestions = triage.keyword_suggestions(hazard=hazard, rules=rules)
+    raised = hazard.severity
+    for suggestion in suggestions:
+        if suggestion.suggested_severity:
+            new = max_severity(raised, suggestion.suggested_severity)
+            suggestion.applied = new != raised
+            raised = new
+    if raised != hazard.severity:
+        hazard.severity = raised
+        hazard.save(update_fields=["severity", "updated_at"])
+    suggestions += triage.similar_photo_suggestions(hazard=hazard, photos=processed)
+    suggestions += triage.nearby_suggestions(hazard=hazard, nearby=nearby)
+    TriageSuggestion.objects.bulk_create(suggestions)
+
+
+# --- lifecycle -------------------------------------------------------------------------------------
+
+
+def _lock(hazard_id) -> Hazard:
+    hazard = (
+        Hazard.objects.select_for_update(of=("self",))
+        .select_related("category", "duplicate_of")
+        .filter(pk=hazard_id)
+        .first()
+    )
+    if hazard is None:
+        raise NotFound(_("No hazard with this id."))
+    return hazard
+
+
+def _lock_in_order(hazard_ids) -> None:
+    list(Hazard.objects.select_for_update().filter(pk__in=sorted(set(hazard_ids))).order_by("pk").values_list("pk", flat=True))
+
+
+def _clean_note(note) -> str:
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(_("The note is too long: at most %(max)d characters.") % {"max": NOTE_MAX}, field="note")
+    return note
+
+
+@transaction.atomic
+def hazard_transition(
+    *,
+    hazard_id: int,
+    actor,
+    to_status: str,
+    note: str = "",
+    duplicate_of: Hazard | None = None,
+) -> Hazard:
+    """Move a hazard along the lifecycle table, or raise Conflict (409) saying why not.
+
+    Locks the hazard row, checks `lifecycle.TRANSITIONS`, writes a HazardEvent, and publishes
+    `hazard.status_changed` to the hazard's tracking topic, its reporter, its grid, the
+    dispatchers — and to every report merged into it as a duplicate, so their reporters follow it.
+    No permission check here: callers (triage, reopen, close, and task dispatch) decide who may.
+    """
+    note = _clean_note(note)
+    hazard = _lock(hazard_id)
+    from_status = hazard.status
+    if not lifecycle.is_legal(from_status, to_status):
+        raise Conflict(lifecycle.refusal_sentence(from_status, to_status), code="illegal_transition")
+    hazard.status = to_status
+    hazard.duplicate_of = duplicate_of if to_status == Status.DUPLICATE else None
+    hazard.status_changed_at = timezone.now()
+    if note:
+        hazard.status_note = note
+    hazard.save(update_fields=["status", "duplicate_of", "status_changed_at", "status_note", "updated_at"])
+    event = HazardEvent.objects.create(hazard=hazard, actor=actor, from_status=from_status, to_status=to_status, note=note)
+
+    topics = [DISPATCH_TOPIC, grid_topic(hazard.grid_id), hazard_topic(hazard.tracking_code)]
+    if hazard.reporter_id:
+        topics.append(user_topic(hazard.reporter_id))
+    for code, reporter_id in duplicate_followers(hazard=hazard):
+        topics.append(hazard_topic(code))
+        if reporter_id:
+            topics.append(user_topic(reporter_id))
+    publish(topics, "hazard.status_changed", _status_payload(hazard, event))
+    if to_status == Status.VERIFIED:
+        hazard_verified_followups(hazard, actor)
+    return hazard
+
+
+def hazard_verified_followups(hazard: Hazard, actor) -> None:
+    """POINTS HOOK: the one place where work that follows a verification starts.
+
+    Called by hazard_transition inside the transaction that makes a hazard `verified` (issue 6's
+    task verification gets here too). The reporter's points (issue 7's ledger, merged on main as
+    `rewards.tasks.award_points`) plug in here, enqueued on commit and idempotent per source:
+
+        if hazard.reporter_id:
+            transaction.on_commit(lambda: award_points.delay(
+                user_id=hazard.reporter_id, rule_code="report_verified", source_type="hazards.hazard",
+                source_id=str(hazard.pk), actor_id=getattr(actor, "pk", None), severity=hazard.severity))
+
+    Not wired on this branch: the rewards app is not in it yet.
+    """
+    return None
+
+
+def _resolve_original(raw, *, hazard: Hazard) -> Hazard:
+    if raw in (None, ""):
+        raise InvalidInput(_("Name the original hazard (duplicate_of: its id or tracking code)."), field="duplicate_of")
+    query = Hazard.objects.select_related("duplicate_of")
+    if isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit()):
+        original = query.filter(pk=int(raw)).first()
+    else:
+        original = query.filter(tracking_code=normalise_tracking_code(str(raw))).first()
+    if original is None:
+        raise InvalidInput(_("The original hazard does not exist."), field="duplicate_of")
+    # Follow a chain to its root: duplicates always point at a report that is not itself a duplicate.
+    seen = {original.pk}
+    while original.duplicate_of_id is not None:
+        original = query.get(pk=original.duplicate_of_id)
+        if original.pk in seen:
+            break
+        seen.add(original.pk)
+    if original.pk == hazard.pk:
+        raise InvalidInput(_("A hazard cannot be a duplicate of itself."), field="duplicate_of")
+    if original.status == Status.REJECTED:
+        raise InvalidInput(_("A rejected report cannot be the original of a duplicate."), field="duplicate_of")
+    return original
+
+
+TRIAGE_DECISIONS = ("accept", "reject", "duplicate")
+
+
+@transaction.atomic
+def hazard_triage(
+    *,
+    hazard_id: int,
+    actor,
+    decision: str,
+    severity: str | None = None,
+    duplicate_of=None,
+    note: str = "",
+    category_slug: str | None = None,
+) -> Hazard:
+    """Triage a submitted (or triaged) hazard: accept (optionally setting severity and category),
+    reject (a reason is required: the reporter sees it) or mark it a duplicate of another."""
+    if decision not in TRIAGE_DECISIONS:
+        raise InvalidInput(_("decision must be accept, reject or duplicate."), field="decision")
+    if decision == "duplicate":
+        # Two hazards get locked: lower primary key first, so that two dispatchers merging a
+        # pair in opposite directions wait for each other instead of deadlocking.
+        current = Hazard.objects.filter(pk=hazard_id).first()
+        if current is None or not policy.can_view(actor, current):
+            raise NotFound(_("No hazard with this id is visible to you."))
+        first_guess = _resolve_original(duplicate_of, hazard=current)
+        _lock_in_order([hazard_id, first_guess.pk])
+    hazard = _lock(hazard_id)
+    if not policy.can_view(actor, hazard) or not policy.can_triage(actor, hazard, decision):
+        if policy.can_view(actor, hazard):
+            raise PermissionDenied(_("Only a dispatcher may reject a report."))
+        raise NotFound(_("No hazard with this id is visible to you."))
+    note = _clean_note(note)
+    if severity not in (None, "") and severity not in Severity.values:
+        raise InvalidInput(_("Severity must be one of: low, medium, high, critical."), field="severity")
+
+    if decision == "accept":
+        if not lifecycle.is_legal(hazard.status, Status.TRIAGED):
+            raise Conflict(lifecycle.refusal_sentence(hazard.status, Status.TRIAGED), code="illegal_transition")
+        if category_slug:
+            category = Category.objects.filter(slug=category_slug).first()
+            if category is None:
+                raise InvalidInput(_("Choose a hazard category from the list."), field="category")
+            hazard.category = category
+        if severity:
+            hazard.severity = severity
+        hazard.save(update_fields=["severity", "category", "updated_at"])
+        return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.TRIAGED, note=note)
+    if decision == "reject":
+        if not note:
+            raise InvalidInput(_("Say why the report is rejected: the reporter will read it."), field="note")
+        return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.REJECTED, note=note)
+    original = _resolve_original(duplicate_of, hazard=hazard)  # again, under the locks
+    if not lifecycle.is_legal(hazard.status, Status.DUPLICATE):
+        raise Conflict(lifecycle.refusal_sentence(hazard.status, Status.DUPLICATE), code="illegal_transition")
+    if not note:
+        note = _("Merged into %(code)s: follow it there.") % {"code": original.tracking_code}
+    return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.DUPLICATE, note=note, duplicate_of=original)
+
+
+@transaction.atomic
+def hazard_reopen(*, hazard_id: int, actor, note: str) -> Hazard:
+    """A dispatcher refuses a fix: rectified or verified → reopened, with the reason."""
+    hazard = _lock(hazard_id)
+    if not policy.can_reopen(actor, hazard):
+        raise PermissionDenied(_("Only a dispatcher may reopen a hazard."))
+    if not _clean_note(note):
+        raise InvalidInput(_("Say why the fix is refused."), field="note")
+    return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.REOPENED, note=note)
+
+
+@transaction.atomic
+def hazard_close(*, hazard_id: int, actor, note: str = "") -> Hazard:
+    """A dispatcher closes a verified hazard."""
+    hazard = _lock(hazard_id)
+    if not policy.can_close(actor, hazard):
+        raise PermissionDenied(_("Only a dispatcher may close a hazard."))
+    return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.CLOSED, note=note)

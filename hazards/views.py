@@ -1,0 +1,168 @@
+"""Pages of the hazards app: report form, tracking page, my reports, the public map. Thin."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.core.exceptions import TooManyFilesSent
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from govern.errors import DomainError, NotFound
+from govern.models import LiveEvent
+from govern.selectors import grid_list
+from hazards import conf, selectors, services
+from hazards.forms import ReportForm
+from hazards.lifecycle import status_label
+from hazards.models import Source, Status
+from hazards.photos import too_many_files_sentence
+from hazards.throttles import anon_report_wait
+
+# The happy path a report walks, for the progress bar of the tracking page.
+PROGRESS = [Status.SUBMITTED, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED, Status.CLOSED]
+
+
+@lru_cache(maxsize=1)
+def live_script_available() -> bool:
+    """static/js/live.js comes from the live-updates work; pages use it once it is there."""
+    return finders.find("js/live.js") is not None
+
+
+def _last_event_id() -> int:
+    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _service_area() -> list[dict]:
+    return [
+        {"name": g.name, "community": g.community.name, "boundary": g.boundary}
+        for g in grid_list().only("name", "boundary", "community__name")
+    ]
+
+
+def _report_context(form) -> dict:
+    area = _service_area()
+    return {
+        "form": form,
+        "categories": list(selectors.category_list()),
+        "service_area": area,
+        "max_photos": conf.max_photos(),
+        "max_photo_mb": conf.max_photo_bytes() // (1024 * 1024),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    categories = list(selectors.category_list())
+    if request.method == "GET":
+        return render(request, "hazards/report.html", _report_context(ReportForm(categories=categories)))
+    try:
+        request.POST, request.FILES  # noqa: B018 - parse now, to catch Django's cap on the number of files
+    except TooManyFilesSent:
+        context = {**_report_context(ReportForm(categories=categories)), "page_error": too_many_files_sentence()}
+        return render(request, "hazards/report.html", context, status=400)
+    form = ReportForm(request.POST, categories=categories)
+    wait = anon_report_wait(request)
+    if wait is not None:
+        form.add_error(None, _("Too many reports from this device; please try again in %(minutes)d minutes.") % {"minutes": max(1, math.ceil(wait / 60))})
+        response = render(request, "hazards/report.html", _report_context(form), status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
+    if form.is_valid():
+        values = form.cleaned_data
+        try:
+            outcome = services.hazard_report(
+                reporter=request.user,
+                category_slug=values["category"],
+                description=values["description"],
+                latitude=values["latitude"],
+                longitude=values["longitude"],
+                address=values["address"],
+                contact_phone=values["contact_phone"],
+                photos=request.FILES.getlist("photos"),
+                source=Source.WEB,
+            )
+        except DomainError as exc:
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, str(exc.message))
+        else:
+            for hint in outcome.duplicates:
+                messages.info(
+                    request,
+                    _("A similar open report is %(distance)d m away: %(code)s (%(status)s).")
+                    % {"distance": round(hint.distance_m), "code": hint.tracking_code, "status": status_label(hint.status)},
+                )
+            return redirect(f"/track/{outcome.hazard.tracking_code}/?new=1")
+    return render(request, "hazards/report.html", _report_context(form), status=400)
+
+
+def track_lookup(request):
+    code = request.GET.get("code", "").strip()
+    if code:
+        return redirect(f"/track/{selectors.normalise_tracking_code(code)}/")
+    return render(request, "hazards/track_lookup.html")
+
+
+def _track_context(request, hazard) -> dict:
+    current = hazard.duplicate_of.status if hazard.duplicate_of_id else hazard.status
+    reached = PROGRESS.index(current) if current in PROGRESS else -1
+    steps = [{"status": s, "label": status_label(s), "done": i <= reached, "current": s == current} for i, s in enumerate(PROGRESS)]
+    decimals = conf.public_coordinate_decimals()
+    return {
+        "hazard": hazard,
+        "steps": steps,
+        "final_side_exit": current in (Status.REJECTED, Status.DUPLICATE, Status.REOPENED),
+        "coarse_lat": round(hazard.latitude, decimals),
+        "coarse_lng": round(hazard.longitude, decimals),
+        "is_new": request.GET.get("new") == "1",
+    }
+
+
+def track(request, code: str):
+    try:
+        hazard = selectors.hazard_track(tracking_code=code)
+    except NotFound:
+        raise Http404(_("No hazard has this tracking code.")) from None
+    if hazard.tracking_code != code:
+        return redirect(f"/track/{hazard.tracking_code}/")
+    context = _track_context(request, hazard)
+    if request.GET.get("fragment") == "status":
+        # The live script swaps this server-rendered block in when an event arrives.
+        return render(request, "hazards/_track_status.html", context)
+    context.update({"last_event_id": _last_event_id(), "live_js": live_script_available()})
+    return render(request, "hazards/track.html", context)
+
+
+@login_required
+def my_reports(request):
+    page = Paginator(selectors.hazard_of_reporter(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "hazards/my_reports.html", {"page": page, "last_event_id": _last_event_id(), "live_js": live_script_available()})
+
+
+def public_map(request):
+    decimals = conf.public_coordinate_decimals()
+    hazards = list(selectors.hazard_public_open())
+    points = [
+        {
+            "lat": round(h.latitude, decimals),
+            "lng": round(h.longitude, decimals),
+            "category": h.category.localized_name(),
+            "icon": h.category.icon,
+            "status": h.get_status_display(),
+            "severity": h.severity,
+            "reported": h.created_at.date().isoformat(),
+        }
+        for h in hazards
+    ]
+    return render(
+        request,
+        "hazards/map.html",
+        {"hazards": hazards, "points": points, "service_area": _service_area(), "coarse_decimals": decimals},
+    )
+

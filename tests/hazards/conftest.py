@@ -1,0 +1,93 @@
+"""Fixtures of the hazards tests: seeded categories/rules, an isolated MEDIA_ROOT, report helpers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hazards.demo import seed_categories, seed_rules
+from hazards.services import hazard_report
+from tests.hazards.images import jpeg_bytes, upload
+
+INSIDE = (30.905, 120.805)  # inside the `grid` fixture (120.80–120.81 E, 30.90–30.91 N)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+def stored_files(root) -> list[str]:
+    return sorted(os.path.join(d, f) for d, _dirs, files in os.walk(root) for f in files)
+
+
+@pytest.fixture
+def categories(db):
+    cats = seed_categories()
+    seed_rules(cats)
+    return cats
+
+
+def report_form(*, photos=None, **overrides) -> dict:
+    data = {
+        "category": "electrical-wiring",
+        "description": "楼道里私拉电线",
+        "latitude": str(INSIDE[0]),
+        "longitude": str(INSIDE[1]),
+        "address": "3号楼",
+        "contact_phone": "13812345678",
+    }
+    data.update(overrides)
+    data["photos"] = photos if photos is not None else [upload("a.jpg", jpeg_bytes())]
+    return data
+
+
+@pytest.fixture
+def make_hazard(categories, grid):
+    counter = {"n": 0}
+
+    def make(*, reporter=None, category="electrical-wiring", latitude=INSIDE[0], longitude=INSIDE[1], description=None, photos=None, seed=None):
+        counter["n"] += 1
+        n = counter["n"]
+        return hazard_report(
+            reporter=reporter,
+            category_slug=category,
+            description=description or f"测试隐患 {n}",
+            latitude=latitude,
+            longitude=longitude,
+            photos=photos or [upload(f"p{n}.jpg", jpeg_bytes(size=(200, 150), seed=seed if seed is not None else 1000 + n))],
+        ).hazard
+
+    return make
+
+
+def english(client):
+    """Ask for English sentences (the default language is Chinese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def anon_en():
+    from rest_framework.test import APIClient
+
+    return english(APIClient())
+
+
+def as_user(user):
+    from tests.conftest import client_for
+
+    return english(client_for(user))
+
+
+def walk(hazard, *statuses, actor=None):
+    """Move a hazard along the lifecycle through the one transition service."""
+    from hazards.services import hazard_transition
+
+    for status in statuses:
+        hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=status, note=f"to {status}")
+    return hazard

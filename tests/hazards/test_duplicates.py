@@ -1,0 +1,54 @@
+"""Duplicate hints at submission: same category, within 50 m, last 72 h, still open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from hazards.models import Hazard, Status, SuggestionKind
+from tests.hazards.conftest import report_form, walk
+
+pytestmark = pytest.mark.django_db
+
+# ~33 m north of the default point (30.905, 120.805); ~80 m north (47 m from NEAR).
+NEAR = {"latitude": "30.90530", "longitude": "120.805"}
+FAR = {"latitude": "30.90572", "longitude": "120.805"}
+
+
+def _post(client, **overrides):
+    response = client.post("/api/v1/hazards/", report_form(**overrides), format="multipart")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_an_open_report_nearby_is_hinted_and_stored_for_the_dispatcher(anon_en, make_hazard):
+    earlier = make_hazard(category="electrical-wiring")
+    body = _post(anon_en, **NEAR)
+    [hint] = body["duplicates"]
+    assert hint["id"] == earlier.id and hint["tracking_code"] == earlier.tracking_code
+    assert hint["status"] == "submitted" and 30 < hint["distance_m"] < 36
+    stored = Hazard.objects.get(pk=body["id"]).suggestions.get(kind=SuggestionKind.NEARBY)
+    assert stored.similar_hazard_id == earlier.id
+
+
+def test_no_hint_for_other_category_far_old_or_finished_reports(anon_en, make_hazard, dispatcher):
+    other_category = make_hazard(category="gas-safety")
+    assert other_category
+    make_hazard(category="electrical-wiring", latitude=float(FAR["latitude"]) + 0.0009)  # ~180 m away
+    old = make_hazard(category="electrical-wiring")
+    Hazard.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=73))
+    rejected = make_hazard(category="electrical-wiring")
+    walk(rejected, Status.REJECTED, actor=dispatcher)
+    closed = make_hazard(category="electrical-wiring")
+    walk(closed, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED, Status.CLOSED, actor=dispatcher)
+    assert _post(anon_en, **NEAR)["duplicates"] == []
+
+
+def test_hint_boundaries(anon_en, make_hazard):
+    make_hazard(category="electrical-wiring")
+    assert _post(anon_en, **FAR)["duplicates"] == []  # 80 m: beyond 50 m
+    within = _post(anon_en, **NEAR)["duplicates"]
+    assert len(within) == 2  # the first one (33 m) and the 80 m one (47 m from here)
+    assert within[0]["distance_m"] <= within[1]["distance_m"]
