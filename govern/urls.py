@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, views
+from govern import api, live_views, views
 
 api_v1 = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("live/status/", live_views.live_status, name="live-status"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
