@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -113,14 +115,54 @@ async def _group_send_all(layer, groups: list[str], payload: dict, timeout: floa
     return failed
 
 
+class _SenderLoop:
+    """One long-lived event loop thread per process for publishing to a network channel layer.
+
+    channels_redis keeps its connections per event loop; `async_to_sync` from plain sync code (a
+    Celery worker, a management command, a request thread) would start a fresh loop, and so a
+    fresh Redis connection, for every publish (~5 ms). Reusing one loop reuses the connection.
+    Restarted after a fork (Celery's prefork pool), where the thread does not survive.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="govern-live-sender", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, coroutine, timeout: float):
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._ensure())
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
+
+
+_sender = _SenderLoop()
+
+
 def _send(message: dict, topics: list[str], prev: int) -> None:
     try:
         layer = get_channel_layer()
         if layer is None:
             return
         payload = {"type": "live.event", "event": message, "topics": topics, "prev": prev}
-        # One event loop for every group of this event (async_to_sync starts one per call).
-        async_to_sync(_group_send_all)(layer, [topic_group(t) for t in topics], payload, conf.live_send_timeout())
+        groups = [topic_group(t) for t in topics]
+        timeout = conf.live_send_timeout()
+        if isinstance(layer, InMemoryChannelLayer):
+            # In-process queues belong to the consumers' loop: send from it (async_to_sync goes
+            # back to the server's loop when called from a request thread).
+            async_to_sync(_group_send_all)(layer, groups, payload, timeout)
+        else:
+            _sender.run(_group_send_all(layer, groups, payload, timeout), timeout * len(groups) + 1)
     except Exception:  # never fail the request that already committed
         logger.warning("live event %s not sent; it stays replayable", message["id"], exc_info=True)
 

@@ -374,7 +374,7 @@ async def test_a_long_lived_socket_joins_a_newly_assigned_grid(people, settings)
         event_id = await apublish([grid_topic(other.pk)], "task.offered", {})
         try:
             message = await socket.receive_json_from(timeout=0.3)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         assert message["id"] <= event_id
         break
