@@ -7,13 +7,14 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, live_views, views
+from govern import api, live_api, live_views, views
 
 api_v1 = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("grids/", api.GridListView.as_view(), name="api-grids"),
     path("grids/locate/", api.GridLocateView.as_view(), name="api-grids-locate"),
+    path("notices/", live_api.NoticeCreateView.as_view(), name="api-notices"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("volunteers.api_urls")),

@@ -60,3 +60,42 @@ def test_status_page_in_english(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/live/status/").content.decode()
     assert "Live updates" in html and "Nothing yet." in html
+
+
+# --- POST /api/v1/notices/ ------------------------------------------------------------------------
+
+
+def test_a_dispatcher_sends_a_notice_through_the_api(django_capture_on_commit_callbacks):
+    from tests.conftest import client_for
+
+    dispatcher = UserFactory(roles=[DISPATCHER], display_name="指挥室")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for(dispatcher).post(
+            "/api/v1/notices/", {"topics": ["dispatch", "grid:3"], "text": "台风过境，注意安全", "level": "warning"}, format="json"
+        )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["type"] == "system.notice" and body["topics"] == ["dispatch", "grid:3"]
+    assert body["data"] == {"text": "台风过境，注意安全", "level": "warning", "sender": "指挥室"}
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"text": ""}, "text"), ({"text": "x", "level": "loud"}, "level"), ({"text": "x", "topics": ["all"]}, "topics")],
+)
+def test_notice_api_names_the_bad_field(payload, field):
+    from govern.models import LiveEvent
+    from tests.conftest import client_for
+
+    response = client_for(UserFactory(roles=[DISPATCHER])).post("/api/v1/notices/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not LiveEvent.objects.exists()
+
+
+def test_only_dispatchers_send_notices(api):
+    from tests.conftest import client_for
+
+    assert api.post("/api/v1/notices/", {"text": "x"}, format="json").status_code == 401
+    assert client_for(UserFactory(roles=[RESIDENT])).post("/api/v1/notices/", {"text": "x"}, format="json").status_code == 403
