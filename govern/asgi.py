@@ -1,5 +1,8 @@
 """ASGI entry point: HTTP through Django (static files through whitenoise), WebSockets through
-Channels with session/token authentication and an allowed-hosts origin check."""
+Channels with session/token authentication and an allowed-hosts origin check for browsers.
+
+The same application serves both modes: `manage.py runserver` (daphne, embedded mode) and
+`uvicorn govern.asgi:application` / daphne workers (services mode)."""
 
 import os
 
@@ -9,14 +12,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govern.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from govern.routing import websocket_urlpatterns  # noqa: E402
-from govern.ws_auth import TokenAuthMiddlewareStack  # noqa: E402
+from govern.ws_auth import LiveAuthStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(TokenAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Origin check (browsers), then session or token authentication (govern.ws_auth).
+        "websocket": LiveAuthStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -1,63 +1,263 @@
-"""The one WebSocket endpoint, /ws/live/: joins the topics a user may see, replays, goes live."""
+"""The one WebSocket endpoint, /ws/live/: joins the topics a user may see, replays, goes live.
+
+Query parameters: `track=<code>[,<code>...]` (hazards to follow; all an anonymous client may
+join), `topics=<topic>[,...]` (a subset of the allowed topics; default all), `last_event_id=N`
+(replay every event after N first), `token=<key>` (see govern.ws_auth).
+
+Every event the socket sends has an id above the one before it, and no event the user may see
+is skipped: a client's "last id seen" is always a correct place to resume from. How:
+
+- `cursor`: every event this socket may see with an id <= cursor has been sent. Connecting sets
+  it from the replay (govern.live_access.read_after), which runs after the groups are joined, so
+  nothing committed in between is missed; a live event at or below it is a duplicate and dropped.
+- A live event whose `prev` (the newest id when it was written) is <= cursor is next in line and
+  goes straight out. Otherwise something may have been lost or overtaken on the way (another
+  process's publish not yet arrived, a send that failed): the socket reads the outbox after its
+  cursor and sends what it finds, in order. In a quiet system this never queries the database.
+- One task per server process scans the outbox every LIVE_SYNC_INTERVAL seconds (one query for
+  all its sockets), delivers what the channel layer did not (layer down, group membership
+  expired, a publisher in another process in embedded mode), advances every cursor, and
+  periodically re-checks each socket's user and topics.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser
 
-from govern import live_access
+from govern import conf, live_access
 from govern.live import topic_group
+from govern.live_access import CLOSE_BAD_REQUEST, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TopicRefusedError
+from govern.ws_auth import user_for_session, user_for_token
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
+logger = logging.getLogger(__name__)
+
+SCAN_LIMIT = 2000
+GROUP_TIMEOUT = 5.0
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [item.strip() for raw in values or [] for item in raw.split(",") if item.strip()]
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
+        self.topics: set[str] = set()
+        self.cursor: int | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._accepted = False
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        user = self.scope.get("user")
-        track_codes = [c for raw in query.get("track", []) for c in raw.split(",") if c]
-        requested = [t for raw in query.get("topics", []) for t in raw.split(",") if t]
-        allowed = await database_sync_to_async(live_access.topics_for)(user, track_codes)
-        if not allowed:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        auth_kind, _ = self.scope.get("live_auth", ("anonymous", None))
+        if auth_kind == "bad_token":
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
-        if requested and not set(requested) <= allowed:
-            await self.close(code=CLOSE_FORBIDDEN)
+        last_raw = (query.get("last_event_id") or [None])[0]
+        if last_raw is not None and last_raw != "" and not (last_raw.isdigit() and len(last_raw) <= 18):
+            await self._refuse(CLOSE_BAD_REQUEST)
             return
-        self.topics = set(requested) if requested else allowed
-        self.sent_ids: set[int] = set()
-        for topic in self.topics:
-            await self.channel_layer.group_add(topic_group(topic), self.channel_name)
+        self._track = _split(query.get("track"))
+        self._requested = _split(query.get("topics"))
+        try:
+            topics = await database_sync_to_async(live_access.authorize)(self.scope.get("user"), self._track, self._requested)
+        except TopicRefusedError as refused:
+            await self._refuse(refused.code)
+            return
+        # Join before reading the outbox: an event committed after the read arrives through the
+        # group; one committed before is in the read. Live messages wait in the channel until
+        # connect() returns, and the cursor then drops what the replay already sent.
+        await self._join(topics)
+        self.topics = topics
+        self._authorized_at = time.monotonic()
+        if last_raw:
+            batch = await database_sync_to_async(live_access.read_after)(self.topics, int(last_raw))
+        else:  # no position: live from now on
+            batch = live_access.Batch(head=await database_sync_to_async(live_access.head)())
+        # Accept only now, so a client (or test) that sees the socket open is already subscribed.
         await self.accept()
-        last_raw = (query.get("last_event_id") or [""])[0]
-        if last_raw.isdigit():
-            await self._replay(int(last_raw))
+        self._accepted = True
+        async with self._lock:
+            await self._send_batch(batch)
+        _watcher().add(self)
 
-    async def _replay(self, last_event_id: int) -> None:
-        messages = await database_sync_to_async(live_access.replay)(self.topics, last_event_id)
-        if messages is None:
-            await self.send_json({"type": "resync"})
-            return
-        for message in messages:
-            self.sent_ids.add(message["id"])
-            await self.send_json(message)
+    async def _refuse(self, code: int) -> None:
+        # Accept, then close: the client sees the close code (4401/4403), which a browser never
+        # sees when the handshake itself is refused.
+        self._closed = True
+        if not self._accepted:
+            await self.accept()
+            self._accepted = True
+        await self.close(code=code)
 
     async def disconnect(self, code):
-        for topic in getattr(self, "topics", ()):
-            await self.channel_layer.group_discard(topic_group(topic), self.channel_name)
+        self._closed = True
+        watcher = _watchers.get(asyncio.get_running_loop())
+        if watcher is not None:
+            watcher.remove(self)
+        await self._leave(getattr(self, "topics", set()))
+
+    # --- groups ---------------------------------------------------------------------------------
+
+    async def _join(self, topics) -> None:
+        # A layer that is down must not cost the socket: the process's scan still delivers.
+        for topic in topics:
+            try:
+                await asyncio.wait_for(self.channel_layer.group_add(topic_group(topic), self.channel_name), GROUP_TIMEOUT)
+            except Exception:
+                logger.warning("could not join live group for %s; the outbox scan will deliver", topic, exc_info=True)
+
+    async def _leave(self, topics) -> None:
+        for topic in topics:
+            try:
+                await asyncio.wait_for(self.channel_layer.group_discard(topic_group(topic), self.channel_name), GROUP_TIMEOUT)
+            except Exception:
+                logger.warning("could not leave live group for %s", topic, exc_info=True)
+
+    # --- delivery (always under self._lock, so sends stay in id order) ---------------------------
+
+    async def _send_batch(self, batch: live_access.Batch) -> None:
+        if batch.resync:
+            await self.send_json({"type": "resync", "last_event_id": batch.head})
+        else:
+            for message in batch.events:
+                await self.send_json(message)
+        self.cursor = max(self.cursor or 0, batch.head)
+
+    async def _catch_up(self) -> None:
+        await self._send_batch(await database_sync_to_async(live_access.read_after)(self.topics, self.cursor))
 
     async def live_event(self, payload):
-        message = payload["event"]
-        if message["id"] in self.sent_ids:  # already replayed, or sent via another topic
+        """A channel-layer message from govern.live.publish."""
+        event = payload["event"]
+        async with self._lock:
+            if self._closed or self.cursor is None or event["id"] <= self.cursor:
+                return
+            if not self.topics.intersection(payload.get("topics", ())):
+                return  # a group we just left
+            if payload.get("prev", event["id"]) <= self.cursor:
+                await self.send_json(event)
+                self.cursor = event["id"]
+            else:
+                await self._catch_up()
+
+    async def apply_scan(self, after: int, scan: live_access.Scan) -> None:
+        """The process's outbox scan covered (after, scan.head]: send what this socket lacks."""
+        async with self._lock:
+            if self._closed or self.cursor is None:
+                return
+            if self.cursor < after or self.cursor < scan.pruned_through:
+                await self._catch_up()  # the scan does not reach back far enough for this socket
+            else:
+                wanted = [event_id for event_id, topics in scan.rows if event_id > self.cursor and self.topics.intersection(topics)]
+                if wanted:
+                    found = await database_sync_to_async(live_access.messages)(wanted)
+                    if len(found) != len(wanted):  # pruned meanwhile: let read_after decide
+                        await self._catch_up()
+                        return
+                    for message in found:
+                        await self.send_json(message)
+                        self.cursor = message["id"]
+                self.cursor = max(self.cursor, scan.head)
+        if time.monotonic() - self._authorized_at >= conf.live_reauthorize_interval():
+            await self._reauthorize()
+
+    async def _reauthorize(self) -> None:
+        """Re-check a long-lived socket: credentials still valid, topics still allowed. Topics
+        gained (a grid assigned) are joined; a topic lost closes the socket with 4403 so the page
+        reloads into what the user may see now. Refreshes channel-layer group memberships too,
+        which expire (channels_redis: one day)."""
+        self._authorized_at = time.monotonic()
+        kind, key = self.scope.get("live_auth", ("anonymous", None))
+        user = self.scope.get("user")
+        if kind == "token":
+            user = await user_for_token(key) or AnonymousUser()
+        elif kind == "session":
+            fresh = await user_for_session(key)
+            user = fresh if getattr(fresh, "pk", None) == getattr(user, "pk", None) else AnonymousUser()
+        if kind in ("token", "session") and not getattr(user, "is_authenticated", False):
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.sent_ids.add(message["id"])
-        if len(self.sent_ids) > 5000:
-            self.sent_ids = set(sorted(self.sent_ids)[-1000:])
-        await self.send_json(message)
+        try:
+            topics = await database_sync_to_async(live_access.authorize)(user, self._track, self._requested)
+        except TopicRefusedError as refused:
+            await self._refuse(refused.code)
+            return
+        if self.topics - topics:
+            await self._refuse(CLOSE_FORBIDDEN)
+            return
+        await self._join(topics)
+        async with self._lock:
+            self.topics = topics
+
+    # --- client messages ---------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data:  # binary frames and bad JSON are ignored, not fatal
+            try:
+                content = json.loads(text_data)
+            except ValueError:
+                return
+            await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+
+
+class _OutboxWatcher:
+    """One per event loop, i.e. per server process: the periodic outbox scan for its sockets."""
+
+    def __init__(self):
+        self.consumers: set[LiveConsumer] = set()
+        self.after: int | None = None
+        self.task: asyncio.Task | None = None
+
+    def add(self, consumer: LiveConsumer) -> None:
+        self.consumers.add(consumer)
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._run())
+
+    def remove(self, consumer: LiveConsumer) -> None:
+        self.consumers.discard(consumer)
+        if not self.consumers:
+            if self.task is not None:
+                self.task.cancel()
+            _watchers.pop(asyncio.get_running_loop(), None)
+
+    async def _run(self) -> None:
+        while self.consumers:
+            await asyncio.sleep(conf.live_sync_interval())
+            try:
+                await self.tick()
+            except Exception:
+                logger.warning("live outbox scan failed; retrying next interval", exc_info=True)
+
+    async def tick(self) -> None:
+        consumers = [c for c in self.consumers if c.cursor is not None]
+        if not consumers:
+            return
+        after = self.after if self.after is not None else min(c.cursor for c in consumers)
+        scan = await database_sync_to_async(live_access.scan_after)(after, SCAN_LIMIT)
+        results = await asyncio.gather(*(c.apply_scan(after, scan) for c in consumers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                logger.warning("live socket sync failed", exc_info=result)
+        self.after = scan.head
+
+
+_watchers: dict[asyncio.AbstractEventLoop, _OutboxWatcher] = {}
+
+
+def _watcher() -> _OutboxWatcher:
+    loop = asyncio.get_running_loop()
+    watcher = _watchers.get(loop)
+    if watcher is None:
+        watcher = _watchers[loop] = _OutboxWatcher()
+    return watcher

@@ -1,32 +1,50 @@
-"""The one road out for live events (see docs/events.md for every type and payload).
+"""The one road out for live events (docs/events.md documents the envelope, topics and types).
 
 `publish()` writes a LiveEvent row (and its topic rows) in the caller's transaction and, once that
 transaction commits, sends it to each topic's channel-layer group. Because the row is written
 first, a client that was offline replays it later from `/ws/live/?last_event_id=N`; if the
-channel layer is down the request still succeeds and the event waits in the outbox.
+channel layer is down the request still succeeds and the event waits in the outbox, where the
+socket servers' periodic scan and every replay find it.
+
+Two guarantees the consumer (govern.consumers) builds on:
+
+- commit order == id order: publishers serialise on a transaction-scoped lock, so once event N is
+  visible every event below N is either visible too or will never exist;
+- every group message carries `prev`, the newest event id that existed when this one was written:
+  a socket that has delivered everything up to `prev` may deliver this event at once, without
+  asking the database whether it missed something in between.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import re
+import threading
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.conf import settings
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
 
-from govern.models import LiveEvent, LiveEventTopic
+from govern import conf
+from govern.models import LiveEvent, LiveEventTopic, LiveOutboxState
 
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every publisher.
 _PUBLISH_LOCK_KEY = 0x60FE12
 
+DISPATCH_TOPIC = "dispatch"
 
-def topic_group(topic: str) -> str:
-    """Channel-layer group names allow only [a-zA-Z0-9_.-]; topics use ':' as separator."""
-    return "live." + "".join(ch if ch.isalnum() or ch in "_.-" else "." for ch in topic)[:90]
+# Tracking codes are made by the hazards app; the kernel only bounds their shape so that a topic
+# is always a safe, short group name.
+TRACKING_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{4,40}$")
+TOPIC_RE = re.compile(r"^(?:user:[1-9]\d{0,17}|grid:[1-9]\d{0,17}|dispatch|hazard:[A-Za-z0-9_-]{4,40})$")
+EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
 def user_topic(user_id: int) -> str:
@@ -41,7 +59,35 @@ def hazard_topic(tracking_code: str) -> str:
     return f"hazard:{tracking_code}"
 
 
-DISPATCH_TOPIC = "dispatch"
+def is_valid_topic(topic: str) -> bool:
+    return bool(TOPIC_RE.match(topic))
+
+
+def topic_group(topic: str) -> str:
+    """Channel-layer group names allow only [a-zA-Z0-9_.-]; topics use ':' as separator.
+
+    Valid topics map one-to-one (':' is the only character replaced and appears once, at a fixed
+    place), so two topics never share a group."""
+    return "live." + topic.replace(":", ".")
+
+
+def retention_cutoff(now=None):
+    return (now or timezone.now()) - conf.live_event_retention()
+
+
+def pruned_through() -> int:
+    """Every event with an id <= this may have been pruned (0: nothing ever was)."""
+    return LiveOutboxState.objects.filter(pk=1).values_list("pruned_through", flat=True).first() or 0
+
+
+def current_event_id() -> int:
+    """The position a page embeds in `<body data-last-event-id>`: every event up to it exists
+    in what the caller reads next. Call it BEFORE reading the page's data, so that an event
+    committed in between is replayed rather than lost (replaying an event the page already
+    shows is harmless: handlers apply state, they do not count)."""
+    newest = LiveEvent.objects.aggregate(newest=Max("id"))["newest"]
+    # Retained ids are all above the prune mark, so only an empty table needs the mark.
+    return newest if newest is not None else pruned_through()
 
 
 def _serialise_commit_order() -> None:
@@ -49,7 +95,8 @@ def _serialise_commit_order() -> None:
 
     PostgreSQL hands out ids at insert time; two concurrent transactions could commit in the
     opposite order, and a client resuming from the higher id would never see the lower one.
-    A transaction-scoped advisory lock taken before the insert closes that window. SQLite
+    A transaction-scoped advisory lock taken before the insert closes that window; it is held
+    until the caller's transaction ends, so services publish as late as they can. SQLite
     already serialises writers (IMMEDIATE transactions).
     """
     if connection.vendor == "postgresql":
@@ -57,32 +104,91 @@ def _serialise_commit_order() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK_KEY])
 
 
-def _send(event_id: int, message: dict, topics: list[str]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    payload = {"type": "live.event", "event": message, "topics": topics}
-    send = async_to_sync(layer.group_send)
-    for topic in topics:
+async def _group_send_all(layer, groups: list[str], payload: dict, timeout: float) -> list[str]:
+    failed = []
+    for group in groups:
         try:
-            send(topic_group(topic), payload)
-        except Exception:  # the outbox row stays; clients get it on replay
-            logger.warning("live event %s not delivered to %s; it stays replayable", event_id, topic, exc_info=True)
+            await asyncio.wait_for(layer.group_send(group, payload), timeout)
+        except Exception:  # the outbox row stays; clients get it from the scan or on replay
+            logger.warning("live event %s not sent to %s; it stays replayable", payload["event"]["id"], group, exc_info=True)
+            failed.append(group)
+    return failed
+
+
+class _SenderLoop:
+    """One long-lived event loop thread per process for publishing to a network channel layer.
+
+    channels_redis keeps its connections per event loop; `async_to_sync` from plain sync code (a
+    Celery worker, a management command, a request thread) would start a fresh loop, and so a
+    fresh Redis connection, for every publish (~5 ms). Reusing one loop reuses the connection.
+    Restarted after a fork (Celery's prefork pool), where the thread does not survive.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="govern-live-sender", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, coroutine, timeout: float):
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._ensure())
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
+
+
+_sender = _SenderLoop()
+
+
+def _send(message: dict, topics: list[str], prev: int) -> None:
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        payload = {"type": "live.event", "event": message, "topics": topics, "prev": prev}
+        groups = [topic_group(t) for t in topics]
+        timeout = conf.live_send_timeout()
+        if isinstance(layer, InMemoryChannelLayer):
+            # In-process queues belong to the consumers' loop: send from it (async_to_sync goes
+            # back to the server's loop when called from a request thread).
+            async_to_sync(_group_send_all)(layer, groups, payload, timeout)
+        else:
+            _sender.run(_group_send_all(layer, groups, payload, timeout), timeout * len(groups) + 1)
+    except Exception:  # never fail the request that already committed
+        logger.warning("live event %s not sent; it stays replayable", message["id"], exc_info=True)
 
 
 def publish(topics: Iterable[str], type: str, data: dict) -> LiveEvent:  # noqa: A002 - the contract's name
-    """Record an event for these topics and deliver it after the surrounding transaction commits."""
+    """Record an event for these topics and deliver it after the surrounding transaction commits.
+
+    `type` is `<noun>.<verb>`; `data` a JSON object documented in docs/events.md. Raises
+    ValueError for a malformed type or topic, or no topic at all (a programming error).
+    """
     unique_topics = sorted({t for t in topics if t})
+    if not EVENT_TYPE_RE.match(type or ""):
+        raise ValueError(f"live event type {type!r} is not <noun>.<verb>")
+    if not unique_topics:
+        raise ValueError("a live event needs at least one topic")
+    bad = [t for t in unique_topics if not is_valid_topic(t)]
+    if bad:
+        raise ValueError(f"unknown live topic(s): {', '.join(bad)}")
+    if not isinstance(data, dict):
+        raise ValueError("live event data must be a JSON object")
     with transaction.atomic():
         _serialise_commit_order()
+        # Under the lock nothing can commit between this read and our insert.
+        prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
         event = LiveEvent.objects.create(type=type, data=data, topics=unique_topics)
         LiveEventTopic.objects.bulk_create([LiveEventTopic(event=event, topic=t) for t in unique_topics])
     message = event.as_message()
-    transaction.on_commit(lambda: _send(event.pk, message, unique_topics), robust=True)
+    transaction.on_commit(lambda: _send(message, unique_topics, prev), robust=True)
     return event
-
-
-def retention_cutoff():
-    from django.utils import timezone
-
-    return timezone.now() - settings.LIVE_EVENT_RETENTION

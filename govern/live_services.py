@@ -1,15 +1,66 @@
-"""Writes on the live outbox other than publish: retention."""
+"""Writes on the live road other than publish itself: retention, and system notices."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import Greatest
+from django.utils.translation import gettext as _
 
-from govern.live import retention_cutoff
-from govern.models import LiveEvent
+from govern.errors import InvalidInput
+from govern.live import DISPATCH_TOPIC, is_valid_topic, publish, retention_cutoff
+from govern.models import LiveEvent, LiveEventTopic, LiveOutboxState, User
+
+NOTICE_LEVELS = ("info", "warning", "critical")
+NOTICE_MAX_LENGTH = 500
+
+
+def _raise_prune_mark(through: int) -> None:
+    with transaction.atomic():
+        LiveOutboxState.objects.get_or_create(pk=1)
+        LiveOutboxState.objects.filter(pk=1).update(pruned_through=Greatest("pruned_through", through))
+
+
+def live_events_prune(*, now=None, batch_size: int = 2000) -> int:
+    """Delete events older than the retention window (LIVE_EVENT_RETENTION); returns how many.
+
+    Deletes a prefix of ids (everything up to the newest expired id), so what stays is exactly
+    "every event after the prune mark". The mark is raised and committed BEFORE anything is
+    deleted: if this stops half-way, clients below the mark resync rather than miss events. Works
+    in batches so that a large backlog never holds one long transaction.
+    """
+    boundary = LiveEvent.objects.filter(created_at__lt=retention_cutoff(now)).aggregate(last=Max("id"))["last"]
+    if boundary is None:
+        return 0
+    _raise_prune_mark(boundary)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(LiveEvent.objects.filter(id__lte=boundary).order_by("id").values_list("id", flat=True)[:batch_size])
+            if not ids:
+                return deleted
+            LiveEventTopic.objects.filter(event_id__in=ids).delete()
+            LiveEvent.objects.filter(id__in=ids).delete()
+            deleted += len(ids)
 
 
 @transaction.atomic
-def live_events_prune() -> int:
-    """Delete events older than the retention window; returns how many went."""
-    deleted, _per_model = LiveEvent.objects.filter(created_at__lt=retention_cutoff()).delete()
-    return deleted
+def notice_publish(*, topics: list[str], text: str, level: str = "info", sender: User | None = None) -> LiveEvent:
+    """A `system.notice` to these topics: a human message for the people on them (a storm
+    warning to the dispatchers and grid workers, a maintenance window...). Pages show it as a
+    banner; the /live/status/ page lists it."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Write the notice text."), field="text")
+    if len(text) > NOTICE_MAX_LENGTH:
+        raise InvalidInput(_("A notice is at most %(n)d characters.") % {"n": NOTICE_MAX_LENGTH}, field="text")
+    if level not in NOTICE_LEVELS:
+        raise InvalidInput(_("Level must be one of: %(levels)s.") % {"levels": ", ".join(NOTICE_LEVELS)}, field="level")
+    topics = [t for t in dict.fromkeys(topics or []) if t]
+    if not topics:
+        topics = [DISPATCH_TOPIC]
+    bad = [t for t in topics if not is_valid_topic(t)]
+    if bad:
+        raise InvalidInput(_("Unknown topic: %(topic)s.") % {"topic": bad[0]}, field="topics")
+    data = {"text": text, "level": level, "sender": (sender.display_name or sender.username) if sender else None}
+    return publish(topics, "system.notice", data)

@@ -91,7 +91,8 @@ class Grid(models.Model):
 
 
 class LiveEvent(models.Model):
-    """One event on the live road (the outbox). Ids are ordered; clients resume after an id."""
+    """One event on the live road (the outbox). Ids are ordered and commit in id order (see
+    govern.live.publish), so "every event after N" is a complete answer; clients resume after an id."""
 
     type = models.CharField(max_length=64)
     data = models.JSONField(default=dict)
@@ -105,6 +106,7 @@ class LiveEvent(models.Model):
         return f"#{self.pk} {self.type}"
 
     def as_message(self) -> dict:
+        """The envelope every client receives (docs/events.md)."""
         return {"id": self.pk, "type": self.type, "data": self.data, "at": self.created_at.isoformat()}
 
 
@@ -144,3 +146,20 @@ class ApiClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LiveOutboxState(models.Model):
+    """One row: how far retention has pruned the outbox. Every event with id <= pruned_through may
+    be gone, so a client whose position is below it must resync; it never moves backwards, and it
+    still answers when pruning has emptied the table."""
+
+    pruned_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="live_outbox_state_singleton"),
+            models.CheckConstraint(condition=models.Q(pruned_through__gte=0), name="live_outbox_pruned_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pruned through #{self.pruned_through}"

@@ -5,6 +5,18 @@ from celery import shared_task
 
 @shared_task(name="govern.tasks.prune_live_events")
 def prune_live_events() -> int:
+    """Retention for the live outbox (hourly, CELERY_BEAT_SCHEDULE "prune-live-events")."""
     from govern.live_services import live_events_prune
 
     return live_events_prune()
+
+
+@shared_task(name="govern.tasks.notice_publish")
+def notice_publish(topics: list[str], text: str, level: str = "info", sender_id: int | None = None) -> int:
+    """Send a `system.notice` from a worker: for notices scheduled with beat or sent from another
+    process (`celery call`, a shell). Returns the event id."""
+    from govern.live_services import notice_publish as publish_notice
+    from govern.models import User
+
+    sender = User.objects.filter(pk=sender_id).first() if sender_id else None
+    return publish_notice(topics=topics, text=text, level=level, sender=sender).pk

@@ -9,13 +9,14 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, views
+from govern import api, live_api, live_views, views
 
 api_v1 = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("grids/", api.GridListView.as_view(), name="api-grids"),
     path("grids/locate/", api.GridLocateView.as_view(), name="api-grids-locate"),
+    path("notices/", live_api.NoticeCreateView.as_view(), name="api-notices"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("volunteers.api_urls")),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("live/status/", live_views.live_status, name="live-status"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

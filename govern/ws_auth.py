@@ -1,14 +1,31 @@
-"""WebSocket authentication: the session (browsers), or `?token=` (DRF token, other clients)."""
+"""WebSocket authentication and origin checks for /ws/live/.
 
-from urllib.parse import parse_qs
+- Browsers authenticate with the session cookie. A browser always sends `Origin` on a WebSocket
+  handshake; one from a site that is not ours is refused (cross-site WebSocket hijacking).
+- Other clients (apps, scripts, the benchmark) send a DRF token, preferably in an
+  `Authorization: Token <key>` header, or as `?token=<key>` where headers cannot be set (note that
+  query strings may end up in proxy access logs). A token that does not resolve to an active user
+  is refused with 4401 rather than silently treated as anonymous.
 
-from channels.auth import AuthMiddlewareStack
+The consumer reads `scope["user"]` and `scope["live_auth"]`: ("token", key), ("session",
+session_key), ("anonymous", None) or ("bad_token", None); the first two let it re-check the
+credentials of a long-lived socket.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from channels.auth import AuthMiddlewareStack, get_user
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator, WebsocketDenier
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 
 @database_sync_to_async
-def _user_for_token(key: str):
+def user_for_token(key: str):
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.select_related("user").filter(key=key).first()
@@ -17,18 +34,70 @@ def _user_for_token(key: str):
     return token.user
 
 
-class TokenQueryAuthMiddleware(BaseMiddleware):
-    """Runs inside AuthMiddlewareStack: a valid `?token=` replaces the session user."""
+async def user_for_session(session_key: str | None):
+    """The user a session (re-read from the store) belongs to, or an AnonymousUser."""
+    if not session_key:
+        return AnonymousUser()
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore(session_key)
+    return await get_user({"session": session})
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def token_from_scope(scope) -> str:
+    authorization = _header(scope, b"authorization") or ""
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() == "token" and key.strip():
+        return key.strip()
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return (query.get("token") or [""])[0]
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """Runs inside AuthMiddlewareStack: a token, when given, decides the user alone."""
 
     async def __call__(self, scope, receive, send):
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        key = (query.get("token") or [""])[0]
+        key = token_from_scope(scope)
         if key:
-            user = await _user_for_token(key)
-            if user is not None:
-                scope = dict(scope, user=user)
+            user = await user_for_token(key)
+            auth = ("token", key) if user is not None else ("bad_token", None)
+            scope = dict(scope, user=user or AnonymousUser(), live_auth=auth)
+        else:
+            session = scope.get("session")
+            session_key = getattr(session, "session_key", None)
+            user = scope.get("user")
+            if user is not None and getattr(user, "is_authenticated", False):
+                scope = dict(scope, live_auth=("session", session_key))
+            else:
+                scope = dict(scope, live_auth=("anonymous", None))
         return await super().__call__(scope, receive, send)
 
 
-def TokenAuthMiddlewareStack(inner):  # noqa: N802 - mirrors Channels' AuthMiddlewareStack
-    return AuthMiddlewareStack(TokenQueryAuthMiddleware(inner))
+class ForeignOriginValidator(OriginValidator):
+    """Refuse a handshake whose Origin is not one of ALLOWED_HOSTS (read per connection, so
+    settings overrides apply). No Origin at all means a non-browser client: allowed, since only a
+    browser can be tricked into sending another site's cookies."""
+
+    def __init__(self, application):
+        super().__init__(application, [])
+
+    async def __call__(self, scope, receive, send):
+        origin = _header(scope, b"origin")
+        if origin is not None:
+            self.allowed_origins = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+            if not self.valid_origin(urlparse(origin)):
+                return await WebsocketDenier()(scope, receive, send)
+        return await self.application(scope, receive, send)
+
+
+def LiveAuthStack(inner):  # noqa: N802 - mirrors Channels' AuthMiddlewareStack
+    return ForeignOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(inner)))
+

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.exceptions import TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from govern.errors import DomainError, NotFound
-from govern.models import LiveEvent
+from govern.live import current_event_id
 from govern.selectors import grid_list
 from hazards import conf, selectors, services
 from hazards.forms import ReportForm
@@ -29,14 +27,8 @@ from hazards.throttles import anon_report_wait
 PROGRESS = [Status.SUBMITTED, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED, Status.CLOSED]
 
 
-@lru_cache(maxsize=1)
-def live_script_available() -> bool:
-    """static/js/live.js comes from the live-updates work; pages use it once it is there."""
-    return finders.find("js/live.js") is not None
 
 
-def _last_event_id() -> int:
-    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _service_area() -> list[dict]:
@@ -125,6 +117,7 @@ def _track_context(request, hazard) -> dict:
 
 
 def track(request, code: str):
+    position = current_event_id()  # before reading: anything committed meanwhile is replayed
     try:
         hazard = selectors.hazard_track(tracking_code=code)
     except NotFound:
@@ -135,14 +128,15 @@ def track(request, code: str):
     if request.GET.get("fragment") == "status":
         # The live script swaps this server-rendered block in when an event arrives.
         return render(request, "hazards/_track_status.html", context)
-    context.update({"last_event_id": _last_event_id(), "live_js": live_script_available()})
+    context["last_event_id"] = position
     return render(request, "hazards/track.html", context)
 
 
 @login_required
 def my_reports(request):
+    position = current_event_id()  # before reading: anything committed meanwhile is replayed
     page = Paginator(selectors.hazard_of_reporter(user=request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "hazards/my_reports.html", {"page": page, "last_event_id": _last_event_id(), "live_js": live_script_available()})
+    return render(request, "hazards/my_reports.html", {"page": page, "last_event_id": position})
 
 
 def public_map(request):

@@ -4,12 +4,10 @@ services to write, domain errors shown as messages."""
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -20,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import Throttled
 
 from govern.errors import DomainError
-from govern.models import LiveEvent
+from govern.live import current_event_id
 from rewards import conf, selectors, services
 from rewards.api import CodeLookupThrottle
 from rewards.models import EntryKind, RedemptionStatus
@@ -29,15 +27,8 @@ WALLET_ENTRIES_PER_PAGE = 30
 WALLET_REDEMPTIONS = 50
 
 
-@lru_cache(maxsize=1)
-def live_script_available() -> bool:
-    """Pages load static/js/live.js only once it exists (it is written in parallel)."""
-    return finders.find("js/live.js") is not None
 
 
-def _last_event_id() -> int:
-    """Taken BEFORE the page's data is read: anything that happens meanwhile is replayed."""
-    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _labels() -> dict:
@@ -79,7 +70,7 @@ def _qr_data_uri(code: str) -> str:
 
 @login_required
 def wallet(request):
-    last_event_id = _last_event_id()
+    last_event_id = current_event_id()
     account = selectors.points_account_get(user=request.user)
     entries = Paginator(selectors.points_entry_list(user=request.user), WALLET_ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
@@ -95,7 +86,6 @@ def wallet(request):
         "earned_today": selectors.points_earned_today(user=request.user),
         "daily_cap": conf.daily_cap(),
         "last_event_id": last_event_id,
-        "live_js": live_script_available(),
         "highlight": request.GET.get("new", ""),
         "labels": _labels(),
     }
@@ -127,7 +117,7 @@ def wallet_cancel(request, pk: int):
 
 def shop(request):
     account = selectors.points_account_get(user=request.user) if request.user.is_authenticated else None
-    last_event_id = _last_event_id()
+    last_event_id = current_event_id()
     coupons = list(selectors.coupon_list(user=request.user))
     now = timezone.now()
     for coupon in coupons:
@@ -138,7 +128,6 @@ def shop(request):
         "account": account,
         "coupons": coupons,
         "last_event_id": last_event_id,
-        "live_js": live_script_available(),
         "labels": _labels(),
     }
     return render(request, "rewards/shop.html", context)

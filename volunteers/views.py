@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govern.errors import DomainError, NotFound
-from govern.models import LiveEvent
+from govern.live import current_event_id
 from govern.roles import is_dispatcher
 from volunteers import conf, selectors, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm
@@ -30,9 +30,6 @@ STATUS_LABELS = {value: str(label) for value, label in VolunteerStatus.choices}
 RECORD_LABELS = {value: str(label) for value, label in ServiceRecordStatus.choices}
 
 
-def _last_event_id() -> int:
-    """Pages render state up to this event; the live client resumes after it."""
-    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _require_dispatcher(request) -> None:
@@ -96,7 +93,7 @@ def apply(request):
 
 @login_required
 def me(request):
-    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
+    last_event_id = current_event_id()  # before reading: replay covers whatever happens after
     volunteer = selectors.volunteer_for_user(request.user)
     if volunteer is None:
         return redirect("volunteers:apply")
@@ -160,7 +157,7 @@ def service_record_submit(request):
 def approvals(request):
     """The dispatcher's queue: applications (oldest first) and manual minutes awaiting review."""
     _require_dispatcher(request)
-    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
+    last_event_id = current_event_id()  # before reading: replay covers whatever happens after
     pending = selectors.pending_applications()
     applications = list(pending[:PAGE_SIZE])
     records = list(selectors.service_records_for_review(viewer=request.user)[:PAGE_SIZE])
@@ -242,7 +239,7 @@ def teams(request):
 
 
 def team(request, pk: int):
-    last_event_id = _last_event_id()  # before reading: replay covers whatever happens after
+    last_event_id = current_event_id()  # before reading: replay covers whatever happens after
     try:
         team = selectors.team_get(pk)
     except NotFound:

@@ -50,6 +50,17 @@ class AsgiLiveServer:
                 raise RuntimeError("ASGI test server did not start")
             time.sleep(0.05)
 
+    def call(self, fn, /, *args, **kwargs):
+        """Run a sync callable the way a request handled by this server would (a worker thread
+        of the server's event loop), so live events it publishes on commit reach the in-memory
+        channel layer on that loop and the pages connected to it. Returns fn's result."""
+        import asyncio
+
+        from channels.db import database_sync_to_async
+
+        loop = self.server.servers[0].get_loop()
+        return asyncio.run_coroutine_threadsafe(database_sync_to_async(fn)(*args, **kwargs), loop).result(30)
+
     def stop(self):
         self.server.should_exit = True
         self.thread.join(timeout=10)
@@ -109,5 +120,5 @@ def login(page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("main form button[type=submit]")  # not the language switch in the top bar
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")  # not the language switch in the top bar

@@ -46,8 +46,6 @@ def _fill_and_submit(page, *, photo_seed: int):
 def test_report_with_photo_and_geolocation_ends_on_the_tracking_page(asgi_live_server, phone_context):
     seed_categories()
     grid = make_grid(west=120.80, south=30.90)  # holds the phone's faked position 30.905, 120.805
-    # Stand in for static/js/live.js (another branch): record what the page subscribes to.
-    phone_context.add_init_script("window.GovernLive = {connect: function (options) { window.__live = options; }};")
     page = phone_context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -69,13 +67,13 @@ def test_report_with_photo_and_geolocation_ends_on_the_tracking_page(asgi_live_s
     photo = hazard.photos.get()
     assert photo.height > photo.width  # EXIF orientation 6 applied on the server
 
-    # Live: the page subscribed to its code; an event swaps the status block in place.
-    assert page.evaluate("window.__live.track") == [code]
+    # Live: a dispatcher accepts the report (as a request on the server would); the open page
+    # swaps its status block in place over /ws/live/, without a reload.
+    page.wait_for_function("window.GovernLive && document.getElementById('live-status').hidden")
     dispatcher = UserFactory(username="duty")
     dispatcher.is_superuser = True  # counts as a dispatcher
     dispatcher.save()
-    hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理，马上处理")
-    page.evaluate("code => window.__live.onEvent('hazard.status_changed', {tracking_code: code, status: 'triaged'})", code)
+    asgi_live_server.call(hazard_triage, hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理，马上处理")
     page.wait_for_selector("#hazard-status[data-status=triaged]", timeout=10_000)
     assert "已受理，马上处理" in page.locator("#timeline").inner_text()
     assert errors == []

@@ -32,7 +32,6 @@
   window.GovernHazardMine = { onEvent: onMyReportsEvent, refresh: refreshList };
   if (window.GovernLive && typeof window.GovernLive.connect === "function") {
     window.GovernLive.connect({
-      lastEventId: parseInt(document.body.dataset.lastEventId || "0", 10) || 0,
       onEvent: onMyReportsEvent
     });
   }

@@ -60,7 +60,6 @@
   if (window.GovernLive && typeof window.GovernLive.connect === "function") {
     window.GovernLive.connect({
       track: [code],
-      lastEventId: parseInt(document.body.dataset.lastEventId || "0", 10) || 0,
       onEvent: onHazardEvent
     });
   }

@@ -8,6 +8,12 @@
   var L = R.labels();
   var balanceEl = document.getElementById("balance");
 
+  function refreshBalance() {
+    fetch("/api/v1/points/?page_size=1", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body) setBalance(body.balance); });
+  }
+
   function setBalance(value) {
     if (balanceEl && typeof value === "number") {
       balanceEl.textContent = String(value);
@@ -52,7 +58,7 @@
           link.dataset.role = "to-wallet";
           link.textContent = L.text.toWallet;
           show(result, "ok", [L.text.redeemed + " ", code, link]);
-          if (balanceEl) setBalance(Number(balanceEl.dataset.balance) - res.body.cost * (res.status === 201 ? 1 : 0));
+          refreshBalance();  // the stored balance, not arithmetic: a live points.changed may already be in
           refreshCoupon(card, couponId);
         } else {
           show(result, "error", [res.body.detail || String(res.status)]);

@@ -1,8 +1,8 @@
 // Shared helpers of the volunteer pages: CSRF-aware JSON calls, page labels, and the live road.
 //
-// Live updates: pages give `connectLive` a handler `onEvent(type, data)`. When the shared client
-// (static/js/live.js, `window.GovernLive`) is on the page it is used; otherwise a small built-in
-// WebSocket client connects to /ws/live/ with replay from the page's data-last-event-id and backoff.
+// Live updates: pages give `connectLive` a handler `onEvent(type, data)`; the shared client
+// static/js/live.js (`window.GovernLive`, loaded before the page module) delivers events with
+// replay from the page's data-last-event-id, backoff and the reconnecting pill.
 
 export function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -47,51 +47,9 @@ export function labels() {
   try { return node ? JSON.parse(node.textContent) : { status: {}, records: {}, text: {} }; } catch (_err) { return { status: {}, records: {}, text: {} }; }
 }
 
-function builtInLive(onEvent, lastEventId) {
-  const banner = document.getElementById("live-status");
-  let last = lastEventId;
-  let delay = 1000;
-  let socket = null;
-  let stopped = false;
-  let timer = null;
-
-  function open() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/live/?last_event_id=${last}`);
-    socket.addEventListener("open", () => {
-      delay = 1000;
-      if (banner) banner.hidden = true;
-      document.body.dataset.live = "connected";
-    });
-    socket.addEventListener("message", (message) => {
-      let event;
-      try { event = JSON.parse(message.data); } catch (_err) { return; }
-      if (!event || event.type === "pong") return;
-      if (event.type === "resync") { location.reload(); return; }
-      if (typeof event.id === "number") {
-        if (event.id <= last) return;
-        last = event.id;
-      }
-      try { onEvent(event.type, event.data || {}, event); } catch (err) { console.error(err); }
-    });
-    socket.addEventListener("close", (close) => {
-      document.body.dataset.live = "closed";
-      if (stopped || close.code === 4401 || close.code === 4403) return;
-      if (banner) banner.hidden = false;
-      timer = setTimeout(open, delay);
-      delay = Math.min(delay * 2, 30000);
-    });
-  }
-  open();
-  return { close() { stopped = true; clearTimeout(timer); if (socket) socket.close(); } };
-}
-
 export function connectLive(onEvent) {
-  const lastEventId = Number(document.body.dataset.lastEventId || 0) || 0;
-  if (window.GovernLive && typeof window.GovernLive.connect === "function") {
-    return window.GovernLive.connect({ onEvent, lastEventId });
-  }
-  return builtInLive(onEvent, lastEventId);
+  // static/js/live.js (loaded by every volunteers page) resumes from <body data-last-event-id>.
+  return window.GovernLive.connect({ onEvent });
 }
 
 export function showError(node, message) {

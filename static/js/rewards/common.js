@@ -1,31 +1,10 @@
-/* Connects a rewards page's onEvent(type, data) to the live road (static/js/live.js).
- * live.js is loaded before this file when it exists. Whatever shape its API settles on, the
- * handler is offered to it; until then the handler waits in window.GovernLive.pending and also
- * listens for a "govern:live" DOM event ({detail: {type, data}}), so nothing here breaks. */
+/* Shared helpers of the rewards pages: the live connection (static/js/live.js, loaded first,
+ * resuming from <body data-last-event-id>), translated labels, CSRF, idempotency keys. */
 (function () {
   "use strict";
 
   function attachLive(onEvent) {
-    var live = window.GovernLive;
-    if (live) {
-      var methods = ["subscribe", "on", "addHandler", "onEvent"];
-      for (var i = 0; i < methods.length; i++) {
-        if (typeof live[methods[i]] === "function") {
-          live[methods[i]](onEvent);
-          return true;
-        }
-      }
-      if (Array.isArray(live.handlers)) {
-        live.handlers.push(onEvent);
-        return true;
-      }
-    }
-    window.GovernLive = window.GovernLive || {};
-    (window.GovernLive.pending = window.GovernLive.pending || []).push(onEvent);
-    document.addEventListener("govern:live", function (event) {
-      if (event.detail && event.detail.type) onEvent(event.detail.type, event.detail.data || {});
-    });
-    return false;
+    return window.GovernLive.connect({ onEvent: onEvent });
   }
 
   function labels() {
