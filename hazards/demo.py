@@ -203,9 +203,14 @@ SCALE_DESCRIPTIONS = [
 ]
 
 
+SCALE_MARK = "压测数据"
+
+
 def seed_scale(ctx, n: int, progress_bar) -> None:
-    """10×n reports for benchmarks: bulk inserted (no photos, no events), spread over 90 days."""
-    total = 10 * n
+    """Up to 10×n scale reports for benchmarks (idempotent like the volunteers' seed: a second run
+    with the same n adds nothing): bulk inserted, no photos, no events, spread over 90 days."""
+    existing = Hazard.objects.filter(source=Source.DEMO, description__contains=SCALE_MARK).count()
+    total = max(0, 10 * n - existing)
     if total <= 0 or not ctx.grids:
         return
     categories = list(Category.objects.order_by("id"))
@@ -213,9 +218,20 @@ def seed_scale(ctx, n: int, progress_bar) -> None:
         categories = list(seed_categories().values())
     statuses = Status.values
     severities = Severity.values
-    rng = random.Random(7_000 + n)
+    rng = random.Random(7_000 + existing)
     now = timezone.now()
     bar = progress_bar("hazards", total)
+    # created_at is auto_now_add, which bulk_create would overwrite with "now"; the spread over
+    # 90 days is the point of these rows, so the field takes the given value while seeding.
+    created_field = Hazard._meta.get_field("created_at")
+    created_field.auto_now_add = False
+    try:
+        _insert_scale(rng, existing, total, categories, statuses, severities, now, ctx, bar)
+    finally:
+        created_field.auto_now_add = True
+
+
+def _insert_scale(rng, existing, total, categories, statuses, severities, now, ctx, bar) -> None:
     batch: list[Hazard] = []
     done = 0
     for i in range(total):
@@ -226,7 +242,7 @@ def seed_scale(ctx, n: int, progress_bar) -> None:
             Hazard(
                 tracking_code=new_tracking_code(rng),
                 category=categories[rng.randrange(len(categories))],
-                description=f"{SCALE_DESCRIPTIONS[i % len(SCALE_DESCRIPTIONS)]}（压测数据 {i}）",
+                description=f"{SCALE_DESCRIPTIONS[i % len(SCALE_DESCRIPTIONS)]}（{SCALE_MARK} {existing + i}）",
                 severity=severities[rng.randrange(len(severities))],
                 status=status if status != Status.DUPLICATE else Status.SUBMITTED,
                 latitude=rng.uniform(grid.min_latitude, grid.max_latitude),

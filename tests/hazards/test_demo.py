@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Max, Min
 
 from hazards.models import Category, Hazard, HazardPhoto, Source, Status, TriageRule
 
@@ -55,3 +57,9 @@ def test_seed_scale_adds_ten_per_unit_quickly(django_assert_max_num_queries):
         grid = grids[hazard.grid_id]
         assert grid.min_latitude <= hazard.latitude <= grid.max_latitude
         assert hazard.community_id == grid.community_id
+    ages = Hazard.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert ages["last"] - ages["first"] > timedelta(days=30)  # spread over 90 days, not all "now"
+    seed_scale(ctx, 150, lambda label, total: ProgressBar(label, total, stream=io.StringIO()))
+    assert Hazard.objects.count() == 1500  # idempotent: the same scale adds nothing
+    seed_scale(ctx, 200, lambda label, total: ProgressBar(label, total, stream=io.StringIO()))
+    assert Hazard.objects.count() == 2000  # a larger scale tops up to 10×n
