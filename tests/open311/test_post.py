@@ -217,3 +217,26 @@ def test_too_many_files_is_a_400_list(web, categories, grid, key, settings):
     data["media"] = [upload(f"{n}.jpg", jpeg_bytes(size=(40, 30), seed=n)) for n in range(3)]
     errors = json_errors(web.post(BASE + "requests.json", data), 400)
     assert "too many files" in errors[0]
+
+
+def test_the_demo_key_posts(web, categories, grid):
+    from govern.demo import DEMO_OPEN311_KEY, seed_api_clients
+
+    seed_api_clients(None)
+    seed_api_clients(None)  # idempotent
+    response = web.post(BASE + "requests.json", form(DEMO_OPEN311_KEY))
+    assert response.status_code == 201, response.content
+    assert Hazard.objects.get().api_client.name.startswith("Demo 311 client")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_bug_still_answers_the_error_list_never_html(web, categories, monkeypatch, fmt):
+    from govern.open311 import selectors
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "service_list", broken)
+    response = web.get(BASE + f"services.{fmt}")
+    errors = json_errors(response, 500) if fmt == "json" else xml_errors(response, 500)
+    assert "boom" not in errors[0]  # internals stay in the log
