@@ -33,6 +33,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("open311/v2/", include("govern.open311.urls")),
     path("", include("volunteers.urls")),
     path("", include("rewards.urls")),
     path("", include("hazards.urls")),

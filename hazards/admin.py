@@ -95,7 +95,7 @@ class HazardAdmin(admin.ModelAdmin):
     list_select_related = ("category", "grid", "community", "reporter")
     readonly_fields = (
         "tracking_code", "category", "description", "severity", "status", "status_note", "latitude", "longitude",
-        "address", "contact_phone", "reporter", "grid", "community", "source", "source_client", "duplicate_of",
+        "address", "contact_phone", "reporter", "grid", "community", "source", "api_client", "client_data", "duplicate_of",
         "created_at", "updated_at", "status_changed_at",
     )
     inlines = [PhotoInline, SuggestionInline, EventInline]

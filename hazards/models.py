@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from govern.models import Community, Grid
+from govern.models import ApiClient, Community, Grid
 
 
 class Severity(models.TextChoices):
@@ -131,8 +131,19 @@ class Hazard(models.Model):
         Community, on_delete=models.PROTECT, related_name="hazards", verbose_name=_("community")
     )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
-    # Who submitted through an API (an Open311 client organisation's name or key id); blank for the web.
-    source_client = models.CharField(_("API client"), max_length=100, blank=True)
+    # The client organisation (Open311 api_key) that submitted the report; null for the web and
+    # the REST API. SET_NULL: deleting a client keeps its reports.
+    api_client = models.ForeignKey(
+        ApiClient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hazards",
+        verbose_name=_("API client"),
+    )
+    # What an API client sent beyond the report's own fields (Open311 contact fields, attributes,
+    # a media_url reference): kept for the back office, never shown publicly.
+    client_data = models.JSONField(_("client data"), default=dict, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -186,6 +197,11 @@ class Hazard(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def source_client(self) -> str:
+        """The submitting client organisation's name ("" when none); select_related("api_client")."""
+        return self.api_client.name if self.api_client_id else ""
 
 
 class StoredPhoto(models.Model):

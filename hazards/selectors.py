@@ -55,7 +55,7 @@ def hazard_get(*, user, hazard_id: int) -> Hazard:
     """One hazard with its timeline, photos, suggestions and duplicates; 404 when not visible."""
     hazard = (
         hazard_visible(user=user)
-        .select_related("category", "grid", "community", "reporter", "duplicate_of")
+        .select_related("category", "grid", "community", "reporter", "duplicate_of", "api_client")
         .prefetch_related(
             _photos_prefetch(),
             Prefetch("events", queryset=HazardEvent.objects.select_related("actor").order_by("created_at", "id")),

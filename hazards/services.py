@@ -109,7 +109,7 @@ def _status_payload(hazard: Hazard, event: HazardEvent) -> dict:
 
 
 def _clean_report_fields(
-    *, category_slug, description, latitude, longitude, address, contact_phone, severity
+    *, category_slug, description, latitude, longitude, address, contact_phone, severity, description_max=DESCRIPTION_MAX
 ) -> tuple[Category, str, float, float, str, str, str | None]:
     category = Category.objects.filter(slug=str(category_slug or "").strip(), active=True).first()
     if category is None:
@@ -117,9 +117,9 @@ def _clean_report_fields(
     description = (description or "").strip()
     if not description:
         raise InvalidInput(_("Describe the hazard in a few words."), field="description")
-    if len(description) > DESCRIPTION_MAX:
+    if len(description) > description_max:
         raise InvalidInput(
-            _("The description is too long: at most %(max)d characters.") % {"max": DESCRIPTION_MAX},
+            _("The description is too long: at most %(max)d characters.") % {"max": description_max},
             field="description",
         )
     for name, value in (("latitude", latitude), ("longitude", longitude)):
@@ -153,8 +153,11 @@ def hazard_report(
     contact_phone: str = "",
     photos: Sequence,
     source: str = Source.WEB,
-    api_client: str = "",
+    api_client=None,
+    client_data: dict | None = None,
     severity: str | None = None,
+    photos_required: bool = True,
+    description_max: int = DESCRIPTION_MAX,
     code_rng=None,
 ) -> ReportOutcome:
     """File a new hazard report; the one entry for the web form, the REST API and Open311.
@@ -165,6 +168,9 @@ def hazard_report(
     first timeline event, auto-triage suggestions, and `hazard.created` to the dispatchers, the
     grid and the reporter. Returns the hazard and the open nearby reports of the same category.
     `severity` lets API clients state one (it is never lowered below the category's default).
+    Open311 passes its client (`api_client`, a govern.ApiClient the report is attributed to),
+    `client_data` (contact fields, attributes), `photos_required=False` (media is optional in
+    GeoReport v2) and `description_max=4000` (the standard's limit).
     """
     if reporter is not None and not getattr(reporter, "is_authenticated", False):
         reporter = None
@@ -178,6 +184,7 @@ def hazard_report(
         address=address,
         contact_phone=contact_phone,
         severity=severity,
+        description_max=description_max,
     )
     grid = grid_for_point(latitude, longitude)
     if grid is None:
@@ -186,7 +193,7 @@ def hazard_report(
             field="location",
             code="outside_service_area",
         )
-    processed = process_uploads(list(photos))  # CPU-heavy; deliberately outside the transaction
+    processed = process_uploads(list(photos), min_count=1 if photos_required else 0)  # CPU-heavy; deliberately outside the transaction
     rules = list(TriageRule.objects.filter(active=True).select_related("suggest_category").order_by("priority", "id"))
 
     with PhotoWriter("hazards") as writer, transaction.atomic():
@@ -202,7 +209,8 @@ def hazard_report(
             reporter=reporter,
             grid=grid,
             source=source,
-            api_client=(api_client or "")[:100],
+            api_client=api_client,
+            client_data=client_data or {},
         )
         stored = _store_photos(hazard=hazard, processed=processed, writer=writer)
         HazardEvent.objects.create(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)
@@ -218,7 +226,6 @@ def hazard_report(
 
 
 def _create_hazard(*, code_rng, **fields) -> Hazard:
-    api_client = fields.pop("api_client")
     for _attempt in range(5):
         code = new_tracking_code(code_rng)
         try:
@@ -226,7 +233,6 @@ def _create_hazard(*, code_rng, **fields) -> Hazard:
                 return Hazard.objects.create(
                     tracking_code=code,
                     community_id=fields["grid"].community_id,
-                    source_client=api_client,
                     **fields,
                 )
         except IntegrityError:

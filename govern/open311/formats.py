@@ -7,6 +7,7 @@ of list items, given per list key (`services` -> `service`, ...), as the GeoRepo
 from __future__ import annotations
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
@@ -27,12 +28,17 @@ XML_ITEM_NAMES = {
 }
 
 
+# Characters XML 1.0 cannot carry at all (not even escaped): C0 controls but tab/LF/CR, lone
+# surrogates, U+FFFE/U+FFFF. A report's text containing one must not make the document invalid.
+XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return XML_INVALID_RE.sub("\ufffd", str(value))
 
 
 def _append(parent: ET.Element, name: str, value) -> None:
