@@ -97,3 +97,9 @@ def service(volunteer: Volunteer, served_on: str, minutes: int, *, status=Servic
         source_ref=f"test:{next(_phones)}" if source != ServiceRecordSource.MANUAL else None,
         served_on=served_on, status=status,
     )
+
+
+def on_duty(volunteer: Volunteer, latitude: float, longitude: float) -> None:
+    from volunteers.services import volunteer_duty_set
+
+    volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=latitude, longitude=longitude)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from govern.errors import InvalidInput
 from govern.office.selectors.kpis import duration_text, kpis, parse_period, percentile, trend
@@ -28,13 +29,11 @@ def test_percentile_interpolates_between_closest_ranks():
 
 
 def test_duration_text():
-    from django.utils import translation
-
-    translation.activate("en")
-    assert duration_text(None) == "—"
-    assert duration_text(35 * 60) == "35 min"
-    assert duration_text(2 * 3600 + 5 * 60) == "2 h 05 min"
-    assert duration_text(3 * 86400 + 4 * 3600) == "3 d 4 h"
+    with translation.override("en"):
+        assert duration_text(None) == "—"
+        assert duration_text(35 * 60) == "35 min"
+        assert duration_text(2 * 3600 + 5 * 60) == "2 h 05 min"
+        assert duration_text(3 * 86400 + 4 * 3600) == "3 d 4 h"
 
 
 def test_period_parsing_and_its_errors():
@@ -157,7 +156,8 @@ def test_trend_counts_per_week_and_category(world, hazard_at):
     # Weeks starting Monday 2 March and 9 March.
     assert [w["label"] for w in chart.weeks] == ["03-02", "03-09"]
     assert [w["total"] for w in chart.weeks] == [7, 2]
-    assert {c["name"]: c["total"] for c in chart.legend} == {"燃气安全": 1, "消防通道堵塞": 8}
+    with translation.override("zh-hans"):
+        assert {c["name"]: c["total"] for c in trend(period=PERIOD).legend} == {"燃气安全": 1, "消防通道堵塞": 8}
     assert chart.max_total == 7
     assert len(chart.bars) == 3  # week 1: two categories; week 2: one
 
