@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 
@@ -57,6 +58,26 @@ def csv_chunks(header: list[str], rows: Iterable[tuple], convert: Callable[[tupl
             pending = 0
     if pending:
         yield buffer.getvalue()
+
+
+async def as_async(chunks: Iterator[bytes], batch: int = 8):
+    """Serve a sync chunk generator to an ASGI server without buffering it.
+
+    Django's ASGI handler lists a *sync* iterator before sending it (the whole file in memory);
+    an async one streams. The generator runs its queries in Django's one thread_sensitive
+    thread (where the connection and any server-side cursor live), a few chunks per hop."""
+    from asgiref.sync import sync_to_async
+
+    take = sync_to_async(lambda: list(itertools.islice(chunks, batch)), thread_sensitive=True)
+    try:
+        while True:
+            block = await take()
+            if not block:
+                return
+            for chunk in block:
+                yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=True)()
 
 
 def hazard_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:

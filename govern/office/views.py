@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Q
 from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -140,10 +141,10 @@ def export(request, name: str):
         lines = [f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in filterset.errors.items()]
         return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
     header, iterator = rows(filterset.qs)
-    response = StreamingHttpResponse(
-        (chunk.encode("utf-8") for chunk in exports.csv_chunks(header, iterator)),
-        content_type="text/csv; charset=utf-8",
-    )
+    chunks = (chunk.encode("utf-8") for chunk in exports.csv_chunks(header, iterator))
+    if isinstance(request, ASGIRequest):
+        chunks = exports.as_async(chunks)  # else Django's ASGI handler would buffer the whole file
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
     response["Cache-Control"] = "no-store"

@@ -103,3 +103,25 @@ def test_export_queries_are_chunked_not_per_row(client, dispatcher, hazard_at, d
         hazard_at(grid, f"2026-03-{1 + i % 28:02d} 10:00")
     with django_assert_max_num_queries(6):
         assert len(_rows(client.get("/office/export/hazards.csv"))) == 31
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_export_streams_asynchronously(async_client, hazard_at):
+    """Django's ASGI handler buffers sync iterators whole; the export hands it an async one."""
+    from asgiref.sync import sync_to_async
+
+    from govern.roles import DISPATCHER
+
+    def setup():
+        grid = make_grid()
+        for i in range(5):
+            hazard_at(grid, f"2026-03-0{i + 1} 10:00")
+        return UserFactory(roles=[DISPATCHER])
+
+    user = await sync_to_async(setup)()
+    await async_client.aforce_login(user)
+    response = await async_client.get("/office/export/hazards.csv")
+    assert response.status_code == 200 and response.is_async
+    body = b"".join([chunk async for chunk in response.streaming_content]).decode("utf-8")
+    assert body.startswith(BOM) and len(body.strip().splitlines()) == 6
