@@ -100,3 +100,16 @@ def test_partners_lists_api_clients_and_merchants(client, dispatcher, django_ass
     with django_assert_max_num_queries(8):
         html = client.get("/office/partners/").content.decode()
     assert "市民热线" in html and "芬湖超市" in html and "/admin/govern/apiclient/" in html
+
+
+def test_hazard_event_audit_trail_is_readable_in_the_admin(client, hazard_at, grid):
+    from tests.factories import UserFactory as Factory
+
+    admin_user = Factory(username="root")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    hazard = hazard_at(grid, timezone.now())
+    client.force_login(admin_user)
+    response = client.get(f"/admin/hazards/hazardevent/?q={hazard.tracking_code}")
+    assert response.status_code == 200 and hazard.tracking_code in response.content.decode()
+    assert client.get("/admin/hazards/hazardevent/add/").status_code == 403
