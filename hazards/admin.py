@@ -144,5 +144,6 @@ class HazardEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Deleting stays with Django's default permission: deleting a hazard in the admin cascades
+    # to its events, and the admin refuses a cascade into a model the user may not delete.
+    actions = None
