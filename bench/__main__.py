@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             print("== export memory", flush=True)
             from bench import export_memory
 
-            export_memory.run(report, quick=args.quick)
+            export_memory.run(report, **({"rows": 2_000, "small": 200} if args.quick else {}))
         else:
             report.add(Row(name="CSV export memory, 100k rows", value=None, unit="", note="not measured: the back-office export is not built yet"))
     finally:

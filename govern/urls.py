@@ -32,6 +32,7 @@ urlpatterns = [
     path("live/status/", live_views.live_status, name="live-status"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("office/", include("govern.office.urls")),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("govern.open311.urls")),
     path("", include("volunteers.urls")),

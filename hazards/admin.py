@@ -126,3 +126,24 @@ class HazardAdmin(admin.ModelAdmin):
             lambda hazard: services.hazard_triage(hazard_id=hazard.pk, actor=request.user, decision="accept"),
             _("%(count)d hazards accepted."),
         )
+
+
+@admin.register(HazardEvent)
+class HazardEventAdmin(admin.ModelAdmin):
+    """The audit trail across all hazards (each hazard's page shows its own): read-only."""
+
+    list_display = ("created_at", "hazard", "from_status", "to_status", "actor", "note")
+    list_filter = ("to_status", "from_status", "hazard__community", "hazard__grid")
+    search_fields = ("hazard__tracking_code", "note", "actor__username")
+    list_select_related = ("hazard", "actor")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    # Deleting stays with Django's default permission: deleting a hazard in the admin cascades
+    # to its events, and the admin refuses a cascade into a model the user may not delete.
+    actions = None

@@ -221,14 +221,7 @@ def seed_scale(ctx, n: int, progress_bar) -> None:
     rng = random.Random(7_000 + existing)
     now = timezone.now()
     bar = progress_bar("hazards", total)
-    # created_at is auto_now_add, which bulk_create would overwrite with "now"; the spread over
-    # 90 days is the point of these rows, so the field takes the given value while seeding.
-    created_field = Hazard._meta.get_field("created_at")
-    created_field.auto_now_add = False
-    try:
-        _insert_scale(rng, existing, total, categories, statuses, severities, now, ctx, bar)
-    finally:
-        created_field.auto_now_add = True
+    _insert_scale(rng, existing, total, categories, statuses, severities, now, ctx, bar)
 
 
 def _insert_scale(rng, existing, total, categories, statuses, severities, now, ctx, bar) -> None:

@@ -1,0 +1,35 @@
+"""Filters of the exports that hazards does not already define (hazards.csv uses hazards.filters.HazardFilter)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from hazards.filters import CommaChoiceFilter, CommaIntFilter
+from rewards.models import EntryKind, PointsEntry
+from volunteers.models import ServiceRecord, ServiceRecordSource, ServiceRecordStatus
+
+
+class ServiceRecordFilter(django_filters.FilterSet):
+    served_after = django_filters.DateFilter(field_name="served_on", lookup_expr="gte")
+    served_before = django_filters.DateFilter(field_name="served_on", lookup_expr="lte")
+    status = CommaChoiceFilter(field_name="status", values=ServiceRecordStatus.values)
+    source = CommaChoiceFilter(field_name="source", values=ServiceRecordSource.values)
+    community = CommaIntFilter(field_name="volunteer__community_id")
+    team = CommaIntFilter(field_name="team_id")
+    volunteer = CommaIntFilter(field_name="volunteer_id")
+
+    class Meta:
+        model = ServiceRecord
+        fields: list[str] = []
+
+
+class LedgerFilter(django_filters.FilterSet):
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    kind = CommaChoiceFilter(field_name="kind", values=EntryKind.values)
+    user = CommaIntFilter(field_name="account__user_id")
+    source_type = django_filters.CharFilter(field_name="source_type")
+
+    class Meta:
+        model = PointsEntry
+        fields: list[str] = []

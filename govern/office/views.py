@@ -1,0 +1,165 @@
+"""The back office pages (dispatchers only): the live board, the dashboard, the heat map JSON,
+the CSV exports, keys and partners. Thin: selectors compute, templates draw, JS keeps them live."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.handlers.asgi import ASGIRequest
+from django.db.models import Count, Q
+from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from govern.errors import InvalidInput
+from govern.live import current_event_id
+from govern.models import ApiClient
+from govern.office import exports, heatmap
+from govern.office.filters import LedgerFilter, ServiceRecordFilter
+from govern.office.selectors import board as board_selectors
+from govern.office.selectors import kpis as kpi_selectors
+from govern.roles import is_dispatcher
+from hazards.filters import HazardFilter
+from hazards.models import Hazard, Severity, Status
+from rewards.models import Merchant, PointsEntry
+from volunteers.models import ServiceRecord
+
+
+def dispatcher_required(view):
+    """Anonymous → the login page; signed in without the dispatcher role → 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_dispatcher(request.user):
+            raise DjangoPermissionDenied(_("Only dispatchers can see the back office."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _hazard_point(hazard: Hazard, new_since) -> dict:
+    photos = getattr(hazard, "first_photos", None) or []
+    return {
+        "id": hazard.pk,
+        "tracking_code": hazard.tracking_code,
+        "status": hazard.status,
+        "severity": hazard.severity,
+        "category": hazard.category.slug,
+        "category_name": hazard.category.localized_name(),
+        "icon": hazard.category.icon,
+        "grid_name": hazard.grid.name,
+        "community_name": hazard.community.name,
+        "latitude": hazard.latitude,
+        "longitude": hazard.longitude,
+        "address": hazard.address,
+        "description": hazard.description[:200],
+        "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
+        "created_at": hazard.created_at.isoformat(),
+        "new": hazard.created_at >= new_since,
+    }
+
+
+@require_GET
+@dispatcher_required
+def board(request):
+    last_event_id = current_event_id()  # before the data: anything later is replayed
+    data = board_selectors.board()
+    hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work]
+    volunteers = [
+        {"id": v.pk, "user_id": v.user_id, "real_name": v.real_name, "team": v.team.name if v.team else "",
+         "latitude": v.latitude, "longitude": v.longitude,
+         "position_updated_at": v.position_updated_at.isoformat() if v.position_updated_at else None}
+        for v in data.volunteers
+    ]
+    area = [{"name": g.name, "community": g.community.name, "boundary": g.boundary} for g in data.grids]
+    return render(request, "office/board.html", {
+        "last_event_id": last_event_id,
+        "board": data,
+        "hazards_json": hazards,
+        "volunteers_json": volunteers,
+        "service_area": area,
+        "severities": Severity.choices,
+        "status_labels": {value: str(label) for value, label in Status.choices},
+    })
+
+
+@require_GET
+@dispatcher_required
+def dashboard(request):
+    last_event_id = current_event_id()
+    try:
+        period = kpi_selectors.parse_period(request.GET)
+    except InvalidInput as exc:
+        period = kpi_selectors.parse_period({})
+        error = {"field": exc.field, "message": str(exc.message)}
+    else:
+        error = None
+    risks = heatmap.grid_risk()
+    figures = kpi_selectors.kpis(period=period)
+    rows = [figures.district]
+    for community in figures.communities:
+        rows.append(community)
+        rows.extend(g for g in figures.grids if g.community == community.community)
+    return render(request, "office/dashboard.html", {
+        "kpis_rows": rows,
+        "last_event_id": last_event_id,
+        "period": period,
+        "period_error": error,
+        "kpis": figures,
+        "trend": kpi_selectors.trend(period=period),
+        "risks": risks,
+        "heat": heatmap.svg_shapes(risks),
+        "formula": heatmap.FORMULA,
+        "levels": heatmap.LEVELS,
+    }, status=400 if error else 200)
+
+
+@require_GET
+@dispatcher_required
+def heatmap_json(request):
+    return JsonResponse(heatmap.as_json(heatmap.grid_risk()))
+
+
+EXPORTS = {
+    "hazards": (HazardFilter, Hazard.objects.all, exports.hazard_rows),
+    "hours": (ServiceRecordFilter, ServiceRecord.objects.all, exports.hours_rows),
+    "ledger": (LedgerFilter, PointsEntry.objects.all, exports.ledger_rows),
+}
+
+
+@require_GET
+@dispatcher_required
+def export(request, name: str):
+    filterset_class, base, rows = EXPORTS[name]
+    filterset = filterset_class(request.GET, queryset=base())
+    if not filterset.is_valid():
+        lines = [f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in filterset.errors.items()]
+        return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
+    header, iterator = rows(filterset.qs)
+    chunks = (chunk.encode("utf-8") for chunk in exports.csv_chunks(header, iterator))
+    if isinstance(request, ASGIRequest):
+        chunks = exports.as_async(chunks)  # else Django's ASGI handler would buffer the whole file
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@dispatcher_required
+def partners(request):
+    clients = list(ApiClient.objects.annotate(report_count=Count("hazards")).order_by("-active", "name"))
+    merchants = list(
+        Merchant.objects.annotate(
+            coupon_total=Count("coupons", distinct=True),
+            active_coupons=Count("coupons", filter=Q(coupons__active=True), distinct=True),
+            staff_total=Count("staff", distinct=True),
+        ).order_by("-active", "name")
+    )
+    return render(request, "office/partners.html", {"clients": clients, "merchants": merchants})

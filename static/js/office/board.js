@@ -1,0 +1,426 @@
+/* The dispatcher board: queues of hazards (untriaged, unassigned, in work), a map coloured by
+   severity with on-duty responders moving live, triage and dispatch in place.
+
+   Data: #board-hazards, #board-volunteers (json_script), live events over /ws/live/ (dispatch
+   topic). Every handler applies state (idempotent): a replayed event changes nothing twice.
+   The lists are the board; the map is an extra that may fail (no tiles, no Leaflet).
+   Dispatch calls GET /api/v1/hazards/{id}/candidates/ and POST /api/v1/hazards/{id}/dispatch/
+   (task dispatch, issue 6); a server without them answers 404 and the card says so. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("board");
+  if (!root) return;
+  var msg = root.dataset;
+  var COLOURS = { low: "#2e7d32", medium: "#f9a825", high: "#ef6c00", critical: "#c62828" };
+  var QUEUES = {
+    submitted: "untriaged", triaged: "unassigned", reopened: "unassigned",
+    dispatched: "in_work", in_progress: "in_work"
+  };
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    if (!node) return null;
+    try { return JSON.parse(node.textContent); } catch (e) { return null; }
+  }
+
+  var statusLabels = readJSON("status-labels") || {};
+  var severityLabels = {};
+  var severityTemplate = document.getElementById("severity-options");
+  Array.prototype.forEach.call(severityTemplate.content.querySelectorAll("option"), function (o) {
+    severityLabels[o.value] = o.textContent;
+  });
+  var csrfInput = document.querySelector("#of-csrf input[name=csrfmiddlewaretoken]");
+  var csrf = csrfInput ? csrfInput.value : "";
+
+  var hazards = {};     // id -> {data, card, marker}
+  var statusOf = {};    // id -> last status applied (also for hazards beyond the rendered lists)
+  var volunteers = {};  // id -> {data, marker, item}
+  var counts = {};
+  ["untriaged", "unassigned", "in_work"].forEach(function (q) {
+    counts[q] = Number(document.getElementById("count-" + q).textContent) || 0;
+  });
+
+  // --- map (optional) -----------------------------------------------------------------------
+  var map = null;
+  var mapElement = document.getElementById("office-map");
+  var note = document.getElementById("map-note");
+  if (window.HazardBasemap && window.L) {
+    try {
+      map = window.HazardBasemap.create(mapElement, { onTileError: function () { note.textContent = msg.msgTiles; } });
+    } catch (e) { map = null; }
+  }
+  if (!map) { mapElement.hidden = true; }
+
+  function hazardMarker(h) {
+    if (!map || h.latitude == null) return null;
+    var marker = window.L.circleMarker([h.latitude, h.longitude], {
+      radius: 9, color: "#fff", weight: 2, fillColor: COLOURS[h.severity] || "#0b5cad", fillOpacity: 0.95
+    }).addTo(map);
+    marker.bindTooltip((h.icon ? h.icon + " " : "") + (h.category_name || h.category) + " · " + (h.tracking_code || ""));
+    marker.on("click", function () {
+      var entry = hazards[h.id];
+      if (entry && entry.card) {
+        entry.card.scrollIntoView({ behavior: "smooth", block: "center" });
+        entry.card.classList.add("of-flash");
+        setTimeout(function () { entry.card.classList.remove("of-flash"); }, 1500);
+      }
+    });
+    return marker;
+  }
+
+  // --- cards --------------------------------------------------------------------------------
+  function text(card, field, value) {
+    var node = card.querySelector("[data-f=" + field + "]");
+    if (node) node.textContent = value == null ? "" : value;
+    return node;
+  }
+
+  function localTime(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return (d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  function button(label, className, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = className;
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function say(card, line, isError) {
+    var node = card.querySelector(".of-msg");
+    node.textContent = line || "";
+    node.classList.toggle("error", !!isError);
+  }
+
+  function fillCard(card, h) {
+    card.dataset.hazardId = h.id;
+    card.dataset.status = h.status;
+    card.dataset.code = h.tracking_code || "";
+    card.className = "card of-card sev-border-" + h.severity;
+    text(card, "category", (h.icon ? h.icon + " " : "") + (h.category_name || h.category || ""));
+    var sev = text(card, "severity", severityLabels[h.severity] || h.severity);
+    sev.className = "sev sev-" + h.severity;
+    text(card, "status", statusLabels[h.status] || h.status);
+    text(card, "code", h.tracking_code);
+    text(card, "place", [h.community_name, h.grid_name].filter(Boolean).join(" · "));
+    var t = text(card, "time", localTime(h.created_at));
+    t.setAttribute("datetime", h.created_at || "");
+    text(card, "description", h.description || "");
+    var address = text(card, "address", h.address ? "📍 " + h.address : "");
+    address.hidden = !h.address;
+    card.querySelector("[data-f=new]").hidden = !h.new;
+    var img = card.querySelector(".of-thumb");
+    if (h.thumb) { img.src = h.thumb; img.hidden = false; } else { img.hidden = true; }
+    renderActions(card, h);
+  }
+
+  function renderActions(card, h) {
+    var actions = card.querySelector(".of-actions");
+    actions.textContent = "";
+    card.querySelector(".of-candidates").hidden = true;
+    var queue = QUEUES[h.status];
+    if (queue === "untriaged") {
+      var select = document.createElement("select");
+      select.className = "of-severity";
+      select.setAttribute("aria-label", msg.labelSeverity);
+      select.appendChild(severityTemplate.content.cloneNode(true));
+      select.value = h.severity;
+      actions.appendChild(select);
+      actions.appendChild(button(msg.labelAccept, "btn primary of-accept", function () {
+        triage(card, { decision: "accept", severity: select.value }, msg.msgAccepted);
+      }));
+      actions.appendChild(button(msg.labelReject, "btn of-reject", function () {
+        ask(card, msg.msgRejectNote, function (value) {
+          triage(card, { decision: "reject", note: value }, msg.msgRejected);
+        });
+      }));
+      actions.appendChild(button(msg.labelDuplicate, "btn of-duplicate", function () {
+        ask(card, msg.msgOriginal, function (value) {
+          triage(card, { decision: "duplicate", duplicate_of: value }, msg.msgMerged);
+        });
+      }));
+    } else if (queue === "unassigned") {
+      actions.appendChild(button(msg.labelCandidates, "btn primary of-candidates-btn", function () { candidates(card); }));
+      actions.appendChild(button(msg.labelBest, "btn of-dispatch-best", function () { dispatch(card, null, ""); }));
+    }
+  }
+
+  function ask(card, question, then) {
+    var holder = card.querySelector(".of-actions");
+    var old = holder.querySelector(".of-ask");
+    if (old) old.remove();
+    var form = document.createElement("form");
+    form.className = "of-ask";
+    var label = document.createElement("label");
+    label.textContent = question;
+    var input = document.createElement("input");
+    input.type = "text";
+    input.required = true;
+    input.maxLength = 500;
+    label.appendChild(input);
+    form.appendChild(label);
+    var ok = document.createElement("button");
+    ok.type = "submit";
+    ok.className = "btn primary";
+    ok.textContent = "OK";
+    form.appendChild(ok);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (input.value.trim()) { form.remove(); then(input.value.trim()); }
+    });
+    holder.appendChild(form);
+    input.focus();
+  }
+
+  function request(method, url, body) {
+    var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-CSRFToken"] = csrf;
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      var parse = type.indexOf("json") >= 0 ? response.json() : Promise.resolve(null);
+      return parse.then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
+    });
+  }
+
+  function busy(card, on) {
+    Array.prototype.forEach.call(card.querySelectorAll("button, select"), function (b) { b.disabled = on; });
+  }
+
+  function triage(card, body, done) {
+    var id = Number(card.dataset.hazardId);
+    busy(card, true);
+    say(card, "");
+    request("POST", "/api/v1/hazards/" + id + "/triage/", body).then(function (r) {
+      busy(card, false);
+      if (!r.ok) { say(card, msg.msgFailed + " " + ((r.data && r.data.detail) || r.status), true); return; }
+      say(card, done);
+      applyStatus(id, r.data.status, r.data);
+    }, function () { busy(card, false); say(card, msg.msgOffline, true); });
+  }
+
+  function dispatchMissing(r) {
+    // A DRF 404 names the hazard in JSON; the URL missing altogether (no task dispatch) is not JSON.
+    return r.status === 404 && !(r.data && r.data.detail) || r.status === 405;
+  }
+
+  function candidates(card) {
+    var id = Number(card.dataset.hazardId);
+    var box = card.querySelector(".of-candidates");
+    box.hidden = false;
+    box.textContent = "…";
+    request("GET", "/api/v1/hazards/" + id + "/candidates/").then(function (r) {
+      box.textContent = "";
+      if (dispatchMissing(r)) { box.hidden = true; say(card, msg.msgDispatchMissing, true); return; }
+      if (!r.ok) { box.hidden = true; say(card, msg.msgFailed + " " + ((r.data && r.data.detail) || r.status), true); return; }
+      var list = Array.isArray(r.data) ? r.data : (r.data.results || r.data.candidates || []);
+      if (!list.length) { box.hidden = true; say(card, msg.msgNoCandidates); return; }
+      var ul = document.createElement("ul");
+      ul.className = "of-candidate-list";
+      list.forEach(function (c) {
+        var user = c.user || {};
+        var userId = c.user_id || user.id || c.assignee || c.id;
+        var name = c.display_name || c.name || c.real_name || user.name || user.display_name || String(userId);
+        var li = document.createElement("li");
+        var line = document.createElement("span");
+        var bits = [name];
+        if (c.kind || c.role) bits.push(c.kind || c.role);
+        if (c.distance_m != null) bits.push(Math.round(c.distance_m) + " m");
+        if (c.eta_s != null) bits.push(Math.max(1, Math.round(c.eta_s / 60)) + " " + msg.labelMinutes);
+        line.textContent = bits.join(" · ");
+        li.appendChild(line);
+        li.appendChild(button(msg.labelDispatch, "btn primary small of-dispatch", function () { dispatch(card, userId, name); }));
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }, function () { box.hidden = true; say(card, msg.msgOffline, true); });
+  }
+
+  function dispatch(card, assignee, name) {
+    var id = Number(card.dataset.hazardId);
+    busy(card, true);
+    request("POST", "/api/v1/hazards/" + id + "/dispatch/", assignee == null ? {} : { assignee: assignee }).then(function (r) {
+      busy(card, false);
+      if (dispatchMissing(r)) { say(card, msg.msgDispatchMissing, true); return; }
+      if (!r.ok) { say(card, msg.msgFailed + " " + ((r.data && r.data.detail) || r.status), true); return; }
+      say(card, msg.msgOffered + " " + (name || ""));
+      card.querySelector(".of-candidates").hidden = true;
+    }, function () { busy(card, false); say(card, msg.msgOffline, true); });
+  }
+
+  // --- queues -------------------------------------------------------------------------------
+  function updateEmpty() {
+    ["untriaged", "unassigned", "in_work"].forEach(function (q) {
+      var list = document.getElementById("queue-" + q);
+      var empty = list.querySelector(".of-empty");
+      var hasCards = list.querySelector(".of-card") !== null;
+      if (!hasCards && !empty) {
+        empty = document.createElement("li");
+        empty.className = "of-empty muted";
+        empty.textContent = list.dataset.empty;
+        list.appendChild(empty);
+      } else if (hasCards && empty) {
+        empty.remove();
+      }
+      document.getElementById("count-" + q).textContent = Math.max(0, counts[q]);
+    });
+  }
+
+  function place(card, status, atTop) {
+    var queue = QUEUES[status];
+    var list = document.getElementById("queue-" + queue);
+    if (atTop) list.insertBefore(card, list.firstChild); else list.appendChild(card);
+  }
+
+  function addHazard(h, atTop) {
+    if (hazards[h.id] || !QUEUES[h.status]) return;
+    var card = document.getElementById("card-template").content.firstElementChild.cloneNode(true);
+    fillCard(card, h);
+    hazards[h.id] = { data: h, card: card, marker: hazardMarker(h) };
+    place(card, h.status, atTop);
+  }
+
+  function removeHazard(id) {
+    var entry = hazards[id];
+    if (!entry) return;
+    if (entry.card) entry.card.remove();
+    if (entry.marker && map) map.removeLayer(entry.marker);
+    delete hazards[id];
+  }
+
+  function applyStatus(id, status, extra) {
+    var before = statusOf[id] || (extra && extra.from) || undefined;
+    if (statusOf[id] === status) return;
+    statusOf[id] = status;
+    if (before && QUEUES[before]) counts[QUEUES[before]] -= 1;
+    if (QUEUES[status]) counts[QUEUES[status]] += 1;
+    var entry = hazards[id];
+    if (!QUEUES[status]) { removeHazard(id); updateEmpty(); return; }
+    if (entry) {
+      entry.data.status = status;
+      if (extra && extra.severity) entry.data.severity = extra.severity;
+      entry.data.new = false;
+      fillCard(entry.card, entry.data);
+      if (entry.marker) entry.marker.setStyle({ fillColor: COLOURS[entry.data.severity] || "#0b5cad" });
+      if (QUEUES[before] !== QUEUES[status]) place(entry.card, status, true);
+    } else {
+      // Not on the board yet (older than the rendered window): fetch it once.
+      request("GET", "/api/v1/hazards/" + id + "/").then(function (r) {
+        if (r.ok && r.data && statusOf[id] === r.data.status) addHazard(fromApi(r.data), true);
+        updateEmpty();
+      });
+    }
+    updateEmpty();
+  }
+
+  function fromApi(d) {
+    var category = d.category || {};
+    return {
+      id: d.id, tracking_code: d.tracking_code, status: d.status, severity: d.severity,
+      category: category.slug, category_name: category.name, icon: category.icon,
+      grid_name: d.grid && d.grid.name, community_name: d.community && d.community.name,
+      latitude: d.latitude, longitude: d.longitude, address: d.address, description: d.description,
+      thumb: d.photos && d.photos[0] ? d.photos[0].thumb : null, created_at: d.created_at, new: false
+    };
+  }
+
+  (readJSON("board-hazards") || []).forEach(function (h) {
+    statusOf[h.id] = h.status;
+    addHazard(h, false);
+  });
+  updateEmpty();
+
+  // --- responders ---------------------------------------------------------------------------
+  var volunteerList = document.getElementById("volunteers");
+
+  function upsertVolunteer(v) {
+    var entry = volunteers[v.id];
+    if (!entry) {
+      entry = volunteers[v.id] = { data: v, marker: null, item: volunteerList.querySelector("[data-volunteer-id='" + v.id + "']") };
+    }
+    Object.keys(v).forEach(function (k) { if (v[k] !== undefined && v[k] !== null) entry.data[k] = v[k]; });
+    var d = entry.data;
+    if (!entry.item) {
+      entry.item = document.createElement("li");
+      entry.item.dataset.volunteerId = v.id;
+      volunteerList.appendChild(entry.item);
+    }
+    entry.item.textContent = "🧑‍🚒 " + (d.real_name || "#" + d.id) + " ";
+    var where = document.createElement("span");
+    where.className = "muted";
+    where.textContent = Number(d.latitude).toFixed(4) + ", " + Number(d.longitude).toFixed(4);
+    entry.item.appendChild(where);
+    if (map) {
+      if (!entry.marker) {
+        entry.marker = window.L.circleMarker([d.latitude, d.longitude], {
+          radius: 6, color: "#0b5cad", weight: 2, fillColor: "#90caf9", fillOpacity: 1
+        }).addTo(map);
+        entry.marker.bindTooltip(d.real_name || "");
+      } else {
+        entry.marker.setLatLng([d.latitude, d.longitude]);
+      }
+    }
+    document.getElementById("count-volunteers").textContent = Object.keys(volunteers).length;
+  }
+
+  function removeVolunteer(id) {
+    var entry = volunteers[id];
+    if (!entry) return;
+    if (entry.marker && map) map.removeLayer(entry.marker);
+    if (entry.item) entry.item.remove();
+    delete volunteers[id];
+    document.getElementById("count-volunteers").textContent = Object.keys(volunteers).length;
+  }
+
+  (readJSON("board-volunteers") || []).forEach(upsertVolunteer);
+
+  // --- live ---------------------------------------------------------------------------------
+  if (!window.GovernLive) return;
+  window.GovernLive.connect({
+    topics: ["dispatch"],
+    handlers: {
+      "hazard.created": function (d) {
+        if (statusOf[d.id]) return;
+        statusOf[d.id] = d.status;
+        counts.untriaged += 1;
+        addHazard({
+          id: d.id, tracking_code: d.tracking_code, status: d.status, severity: d.severity,
+          category: d.category, category_name: (document.documentElement.lang || "").indexOf("en") === 0 ? d.category_name_en : d.category_name,
+          icon: "", grid_name: "", community_name: "", latitude: d.latitude, longitude: d.longitude,
+          address: d.address, description: "", thumb: d.thumb, created_at: d.created_at, new: true
+        }, true);
+        updateEmpty();
+        // The event is deliberately small: fill in description, names and icon from the API.
+        request("GET", "/api/v1/hazards/" + d.id + "/").then(function (r) {
+          var entry = hazards[d.id];
+          if (r.ok && entry) {
+            var full = fromApi(r.data);
+            full.new = true;
+            full.status = statusOf[d.id];
+            entry.data = full;
+            fillCard(entry.card, full);
+          }
+        });
+      },
+      "hazard.status_changed": function (d) {
+        applyStatus(d.id, d.to || d.status, d);
+      },
+      "volunteer.duty_changed": function (d) {
+        if (d.on_duty && d.latitude != null) upsertVolunteer(d); else if (!d.on_duty) removeVolunteer(d.id);
+      },
+      "volunteer.position_changed": function (d) {
+        if (volunteers[d.id] || d.latitude != null) upsertVolunteer(d);
+      }
+    }
+  });
+})();
