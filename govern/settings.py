@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "prune-live-events": {"task": "govern.tasks.prune_live_events", "schedule": timedelta(hours=1)},
     # Expired coupon codes give their points and stock back (rewards; idempotent, once per code).
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
+    # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).
+    "hazards-escalate-tasks": {"task": "hazards.tasks.escalate_tasks", "schedule": timedelta(minutes=1)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -243,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         "ServiceRecordSourceEnum": "volunteers.models.ServiceRecordSource",
         "HazardStatusEnum": "hazards.models.Status",
         "HazardSourceEnum": "hazards.models.Source",
+        "TaskStatusEnum": "hazards.models.TaskStatus",
+        "AssigneeKindEnum": "hazards.models.AssigneeKind",
         "SeverityEnum": "hazards.models.Severity",
     },
 }

@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
 from hazards import services
-from hazards.models import Category, Hazard, HazardEvent, HazardPhoto, TriageRule, TriageSuggestion
+from hazards.models import Category, Hazard, HazardEvent, HazardPhoto, Task, TriageRule, TriageSuggestion
 from hazards.photos import delete_files
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "name_en", "icon", "default_severity", "required_skill", "sla_accept_minutes", "sla_rectify_minutes", "sort_order", "active")
-    list_editable = ("default_severity", "sla_accept_minutes", "sla_rectify_minutes", "sort_order", "active")
+    list_display = ("slug", "name", "name_en", "icon", "default_severity", "required_skill", "sla_accept_minutes", "sla_rectify_minutes", "auto_dispatch", "sort_order", "active")
+    list_editable = ("default_severity", "sla_accept_minutes", "sla_rectify_minutes", "auto_dispatch", "sort_order", "active")
     list_filter = ("active", "default_severity")
     search_fields = ("slug", "name", "name_en")
     autocomplete_fields = ()
@@ -147,3 +147,29 @@ class HazardEventAdmin(admin.ModelAdmin):
     # Deleting stays with Django's default permission: deleting a hazard in the admin cascades
     # to its events, and the admin refuses a cascade into a model the user may not delete.
     actions = None
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    """Read-only view of tasks: every change goes through hazards.dispatch.services (the API and
+    /tasks/); the escalation action runs the same pass as the beat job."""
+
+    list_display = ("id", "hazard", "assignee", "assignee_kind", "status", "overdue", "offered_at", "accept_deadline", "due_at", "verified_at")
+    list_filter = ("status", "overdue", "assignee_kind", "hazard__grid")
+    search_fields = ("hazard__tracking_code", "assignee__username", "assignee__display_name")
+    list_select_related = ("hazard", "assignee")
+    actions = ["run_escalation"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Run escalation now (expire late offers, flag overdue tasks)"))
+    def run_escalation(self, request, queryset):
+        from hazards.dispatch.services import tasks_escalate
+
+        outcome = tasks_escalate()
+        self.message_user(request, _("Expired %(e)d, re-offered %(r)d, newly overdue %(o)d.") % {
+            "e": outcome.expired, "r": outcome.reoffered, "o": outcome.overdue}, messages.INFO)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hazards import api
+from hazards import api, dispatch_api
 
 urlpatterns: list = [
     path("categories/", api.CategoryListView.as_view(), name="api-categories"),
@@ -12,5 +12,15 @@ urlpatterns: list = [
     path("hazards/<int:pk>/triage/", api.HazardTriageView.as_view(), name="api-hazard-triage"),
     path("hazards/<int:pk>/reopen/", api.HazardReopenView.as_view(), name="api-hazard-reopen"),
     path("hazards/<int:pk>/close/", api.HazardCloseView.as_view(), name="api-hazard-close"),
+    path("hazards/<int:pk>/candidates/", dispatch_api.HazardCandidatesView.as_view(), name="api-hazard-candidates"),
+    path("hazards/<int:pk>/dispatch/", dispatch_api.HazardDispatchView.as_view(), name="api-hazard-dispatch"),
+    path("tasks/", dispatch_api.TaskListView.as_view(), name="api-tasks"),
+    path("tasks/<int:pk>/", dispatch_api.TaskDetailView.as_view(), name="api-task"),
+    path("tasks/<int:pk>/accept/", dispatch_api.TaskAcceptView.as_view(), name="api-task-accept"),
+    path("tasks/<int:pk>/decline/", dispatch_api.TaskDeclineView.as_view(), name="api-task-decline"),
+    path("tasks/<int:pk>/start/", dispatch_api.TaskStartView.as_view(), name="api-task-start"),
+    path("tasks/<int:pk>/complete/", dispatch_api.TaskCompleteView.as_view(), name="api-task-complete"),
+    path("tasks/<int:pk>/verify/", dispatch_api.TaskVerifyView.as_view(), name="api-task-verify"),
+    path("tasks/<int:pk>/cancel/", dispatch_api.TaskCancelView.as_view(), name="api-task-cancel"),
     path("track/<str:tracking_code>/", api.TrackView.as_view(), name="api-track"),
 ]

@@ -65,3 +65,60 @@ def public_map_limit() -> int:
 
 def near_max_radius_m() -> float:
     return _get("HAZARD_NEAR_MAX_RADIUS_M", 50_000.0)
+
+
+# --- dispatch (issue 6) ----------------------------------------------------------------------------
+
+
+def travel_modes() -> list[dict]:
+    """How a responder gets there, by distance: the first mode whose `max_m` covers the distance
+    gives the speed (m/s) for `eta_s`. Walking ≈ 5 km/h, e-bike ≈ 16 km/h (the 25 km/h legal cap,
+    less traffic lights), car ≈ 30 km/h in town. The last mode has no limit."""
+    return _get(
+        "HAZARD_TRAVEL_MODES",
+        [
+            {"mode": "walking", "max_m": 800, "speed_mps": 1.4},
+            {"mode": "ebike", "max_m": 8000, "speed_mps": 4.5},
+            {"mode": "car", "max_m": None, "speed_mps": 8.3},
+        ],
+    )
+
+
+def candidate_radius_m() -> float:
+    """Volunteers farther than this from a hazard are not candidates."""
+    return float(_get("HAZARD_CANDIDATE_RADIUS_M", 5000.0))
+
+
+def candidate_limit() -> int:
+    """The candidates list returns at most this many people."""
+    return int(_get("HAZARD_CANDIDATE_LIMIT", 20))
+
+
+def grid_worker_max_active_tasks() -> int:
+    """Grid workers' task limit (volunteers have their own, per profile)."""
+    return int(_get("HAZARD_GRID_WORKER_MAX_ACTIVE_TASKS", 10))
+
+
+def severity_sla_factor() -> dict[str, float]:
+    """The category's SLA minutes are for a medium hazard; graver ones get less time."""
+    return _get("HAZARD_SEVERITY_SLA_FACTOR", {"low": 2.0, "medium": 1.0, "high": 0.5, "critical": 0.25})
+
+
+def min_accept_minutes() -> int:
+    """No accept window shorter than this, whatever the factor (people need to read the offer)."""
+    return int(_get("HAZARD_MIN_ACCEPT_MINUTES", 3))
+
+
+def max_broadcast() -> int:
+    """A dispatch may offer one hazard to at most this many people at once (first to accept wins)."""
+    return int(_get("HAZARD_MAX_BROADCAST", 5))
+
+
+def grid_worker_verify_severities() -> tuple[str, ...]:
+    """A grid worker of the hazard's grid may verify fixes of these severities; dispatchers any."""
+    return tuple(_get("HAZARD_GRID_WORKER_VERIFY_SEVERITIES", ("low",)))
+
+
+def service_minutes_cap() -> int:
+    """Service minutes credited for one verified task are capped (a forgotten task is not a day's work)."""
+    return int(_get("HAZARD_TASK_SERVICE_MINUTES_CAP", 240))

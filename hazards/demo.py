@@ -188,7 +188,49 @@ def seed(ctx) -> None:
                 decision="duplicate",
                 duplicate_of=str(by_status[Status.TRIAGED].pk),
             )
+    seed_tasks(ctx, rng)
     ctx.log(f"hazards: {len(CATEGORIES)} categories, {len(RULES)} triage rules, {Hazard.objects.filter(source=Source.DEMO).count()} demo reports")
+
+
+# (task state to reach, assignee, category, (d_lat, d_lng) inside grids[0], description) — grid1's grid
+DEMO_TASKS = [
+    # vol1's task limit is 2 open tasks: the done one first (it no longer counts), then two open ones.
+    ("done", "vol1", "other", (0.0112, 0.0035), "小区儿童游乐区的秋千链条断了一根，还有孩子在玩。"),
+    ("accepted", "vol1", "fire-equipment", (0.0075, 0.0066), "老年活动室的灭火器放在柜子里上了锁，取不出来。"),
+    ("offered", "vol1", "kitchen-fumes", (0.0052, 0.0022), "面馆排油烟管道滴油，墙面一片黑，楼上住户投诉。"),
+    ("offered", "grid1", "fire-passage", (0.0031, 0.0042), "幸福里2弄消防通道停满电动车，夜里车棚灯也不亮。"),
+    ("in_progress", "grid1", "traffic-safety", (0.0098, 0.0051), "菜场门口窨井盖松动，电动车压上去会翘起来。"),
+]
+
+
+def seed_tasks(ctx, rng) -> None:
+    """Tasks of grid1 and vol1 in several states (offered, accepted, in progress, done awaiting
+    verification), built through the dispatch services; idempotent by description."""
+    from hazards.dispatch import services as dispatch
+
+    dispatcher, grid = ctx.users.get("dispatcher"), ctx.grids[0]
+    if dispatcher is None or not all(ctx.users.get(name) for name in ("grid1", "vol1")):
+        return
+    existing = set(Hazard.objects.filter(source=Source.DEMO).values_list("description", flat=True))
+    for index, (state, assignee, category, offset, description) in enumerate(DEMO_TASKS, start=200):
+        if description in existing:
+            continue
+        user = ctx.users[assignee]
+        with transaction.atomic():
+            hazard = _report(ctx, index, category, 0, offset, "resident1", description, rng)
+            hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理。")
+            task = dispatch.task_dispatch(hazard_id=hazard.pk, actor=dispatcher, assignee_id=user.pk).tasks[0]
+            if state == "offered":
+                continue
+            dispatch.task_accept(task_id=task.pk, actor=user)
+            if state == "accepted":
+                continue
+            dispatch.task_start(task_id=task.pk, actor=user)
+            if state == "in_progress":
+                continue
+        photo = SimpleUploadedFile(f"demo-fix-{index}.jpg", demo_photo(index), "image/jpeg")
+        dispatch.task_complete(task_id=task.pk, actor=user, note="已更换链条并拍照留档。", photos=[photo])
+    ctx.log(f"hazards: demo tasks for grid1 and vol1 in {len(DEMO_TASKS)} states (grid {grid.code})")
 
 
 SCALE_DESCRIPTIONS = [

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -355,20 +356,25 @@ def hazard_transition(
 
 
 def hazard_verified_followups(hazard: Hazard, actor) -> None:
-    """POINTS HOOK: the one place where work that follows a verification starts.
+    """The one place where work that follows a verification starts (inside the transaction that
+    makes a hazard `verified`; task verification gets here too).
 
-    Called by hazard_transition inside the transaction that makes a hazard `verified` (issue 6's
-    task verification gets here too). The reporter's points (issue 7's ledger, merged on main as
-    `rewards.tasks.award_points`) plug in here, enqueued on commit and idempotent per source:
-
-        if hazard.reporter_id:
-            transaction.on_commit(lambda: award_points.delay(
-                user_id=hazard.reporter_id, rule_code="report_verified", source_type="hazards.hazard",
-                source_id=str(hazard.pk), actor_id=getattr(actor, "pk", None), severity=hazard.severity))
-
-    Not wired on this branch: the rewards app is not in it yet.
+    The reporter earns `report_verified`, enqueued on commit and idempotent per (rule, hazard,
+    user). A cluster of duplicate reports pays once, to its first reporter: the earliest report
+    (the original or one merged into it) whose reporter was signed in. Nobody earns for verifying
+    their own report (rewards refuses it).
     """
-    return None
+    from rewards.tasks import award_points
+
+    cluster = Hazard.objects.filter(Q(pk=hazard.pk) | Q(duplicate_of_id=hazard.pk), reporter__isnull=False)
+    first = cluster.order_by("created_at", "id").values_list("reporter_id", flat=True).first()
+    if first is None:
+        return
+    hazard_id, severity, actor_id = hazard.pk, hazard.severity, getattr(actor, "pk", None)
+    transaction.on_commit(lambda: award_points.delay(
+        user_id=first, rule_code="report_verified", source_type="hazards.hazard", source_id=str(hazard_id),
+        actor_id=actor_id, severity=severity,
+    ))
 
 
 def _resolve_original(raw, *, hazard: Hazard) -> Hazard:
@@ -441,7 +447,13 @@ def hazard_triage(
         if severity:
             hazard.severity = severity
         hazard.save(update_fields=["severity", "category", "updated_at"])
-        return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.TRIAGED, note=note)
+        hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.TRIAGED, note=note)
+        if hazard.category.auto_dispatch:
+            from hazards.dispatch.services import auto_dispatch_after_triage
+
+            if auto_dispatch_after_triage(hazard_id=hazard.pk, actor=actor):
+                hazard = _lock(hazard.pk)
+        return hazard
     if decision == "reject":
         if not note:
             raise InvalidInput(_("Say why the report is rejected: the reporter will read it."), field="note")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hazards import views
+from hazards import task_views, views
 
 urlpatterns: list = [
     path("report/", views.report, name="hazard-report"),
@@ -10,4 +10,5 @@ urlpatterns: list = [
     path("track/<str:code>/", views.track, name="hazard-track"),
     path("my/reports/", views.my_reports, name="hazard-my-reports"),
     path("hazards/map/", views.public_map, name="hazard-map"),
+    path("tasks/", task_views.task_list_page, name="hazard-tasks"),
 ]

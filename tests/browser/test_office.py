@@ -1,6 +1,6 @@
 """The dispatcher's board in headless Chromium: a report submitted from a resident's phone (a
 second browser context) appears on the open board without a reload, and is triaged from it; an
-on-duty responder appears and moves live. Map tiles cannot load here (no internet): the board
+on-duty responder appears and moves live, and the report is dispatched to them from the board. Map tiles cannot load here (no internet): the board
 works as lists, which is what the test drives."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     seed_categories()
     grid = make_grid(west=120.80, south=30.90)  # holds the phone's faked position 30.905, 120.805
     UserFactory(username="duty", roles=[DISPATCHER])
-    helper = UserFactory(username="blue1", roles=[VOLUNTEER])
+    helper = UserFactory(username="blue1", display_name="志愿者蓝盾", roles=[VOLUNTEER])
     volunteer = Volunteer.objects.create(user=helper, real_name="蓝盾小王", phone="13900001111", community=grid.community,
                                          status=VolunteerStatus.APPROVED)
 
@@ -74,19 +74,24 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     # The phone's tracking page followed the triage live.
     phone.wait_for_selector("#hazard-status[data-status=triaged]", timeout=10_000)
 
-    # Dispatch is one click away; without the task dispatch module the card says so plainly.
-    moved.locator("button.of-candidates-btn").click()
-    board.wait_for_function(
-        "c => /dispatch/i.test(document.querySelector(`.of-card[data-code='${c}'] .of-msg`).textContent)"
-        " || /派单/.test(document.querySelector(`.of-card[data-code='${c}'] .of-msg`).textContent)",
-        arg=code, timeout=10_000,
-    )
-
-    # A responder goes on duty and moves: the board's responder list follows live.
+    # A responder goes on duty nearby: the board's responder list follows live.
     asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=True, latitude=30.9051, longitude=120.8051)
     item = board.locator(f'#volunteers [data-volunteer-id="{volunteer.pk}"]')
     item.wait_for(timeout=10_000)
     assert "蓝盾小王" in item.inner_text() and "30.9051" in item.inner_text()
+
+    # Dispatch is one click away: the candidate list (distance, ETA), then dispatch in place.
+    moved.locator("button.of-candidates-btn").click()
+    candidate = moved.locator(".of-candidate-list li", has_text="志愿者蓝盾")
+    candidate.wait_for(timeout=10_000)
+    assert " m" in candidate.inner_text()
+    candidate.locator("button.of-dispatch").click()
+    board.locator(f'#queue-in_work .of-card[data-code="{code}"]').wait_for(timeout=10_000)
+    hazard.refresh_from_db()
+    assert hazard.status == "dispatched"
+    assert hazard.tasks.get().assignee_id == helper.pk
+
+    # The responder moves: the list follows live; going off duty removes them.
     asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=True, latitude=30.9080, longitude=120.8090)
     board.wait_for_function(
         "id => (document.querySelector(`#volunteers [data-volunteer-id='${id}']`) || {}).textContent.indexOf('30.9080') >= 0",

@@ -91,3 +91,58 @@ def walk(hazard, *statuses, actor=None):
     for status in statuses:
         hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=status, note=f"to {status}")
     return hazard
+
+
+# --- dispatch (issue 6) -------------------------------------------------------------------------------
+
+import itertools  # noqa: E402
+
+_dispatch_phones = itertools.count(1)
+
+
+@pytest.fixture
+def boss(db):
+    """A dispatcher who approves volunteers and dispatches."""
+    from govern.roles import DISPATCHER
+    from tests.factories import UserFactory
+
+    return UserFactory(roles=[DISPATCHER], username="boss", display_name="值班民警")
+
+
+@pytest.fixture
+def on_duty(db, grid, boss):
+    """on_duty(position=(lat, lng), skills={"slug": date|None}, max_tasks=2, name=...) → an approved
+    volunteer on duty at `position`, built through the volunteers services."""
+    from govern.roles import RESIDENT, VOLUNTEER
+    from tests.factories import UserFactory
+    from volunteers import services
+    from volunteers.models import Skill, Volunteer
+
+    def make(position, *, skills=None, max_tasks=2, name=None, user=None):
+        user = user or UserFactory(roles=[RESIDENT, VOLUNTEER], display_name=name or "")
+        for slug in skills or {}:
+            Skill.objects.get_or_create(slug=slug, defaults={"name": slug, "name_en": slug})
+        claims = [services.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
+        volunteer = services.volunteer_apply(
+            user=user, real_name=name or "志愿者", phone=f"157{next(_dispatch_phones):08d}",
+            community_id=grid.community_id, skills=claims, availability=[],
+        )
+        services.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)
+        Volunteer.objects.filter(pk=volunteer.pk).update(max_active_tasks=max_tasks)
+        services.volunteer_duty_set(user=user, on_duty=True, latitude=position[0], longitude=position[1])
+        volunteer.refresh_from_db()
+        return volunteer
+
+    return make
+
+
+@pytest.fixture
+def triaged(make_hazard, boss):
+    """triaged(**make_hazard kwargs) → a hazard accepted at triage (ready for dispatch)."""
+    from hazards.services import hazard_triage
+
+    def make(severity=None, **kwargs):
+        hazard = make_hazard(**kwargs)
+        return hazard_triage(hazard_id=hazard.pk, actor=boss, decision="accept", severity=severity)
+
+    return make

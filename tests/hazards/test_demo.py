@@ -26,12 +26,16 @@ def test_seed_demo_twice_gives_every_state_once(media_root):
     assert HazardPhoto.objects.filter(hazard__source=Source.DEMO).count() >= 10
     critical = Hazard.objects.get(description__startswith="黎里老街38号")
     assert critical.severity == "critical"  # 煤气味 → the gas leak rule fired
+    from hazards.models import Task
+
+    states = sorted(Task.objects.values_list("assignee__username", "status"))
+    assert states == [("grid1", "in_progress"), ("grid1", "offered"), ("vol1", "accepted"), ("vol1", "done"), ("vol1", "offered")]
 
 
 def test_demo_tracking_codes_are_deterministic(media_root):
     call_command("seed_demo", stdout=io.StringIO())
     codes = list(Hazard.objects.order_by("id").values_list("tracking_code", flat=True))
-    assert len(set(codes)) == len(codes) == 10
+    assert len(set(codes)) == len(codes) == 15  # 10 reports in every state + 5 with demo tasks
     Hazard.objects.filter(duplicate_of__isnull=False).delete()
     Hazard.objects.all().delete()
     call_command("seed_demo", stdout=io.StringIO())

@@ -1,0 +1,65 @@
+"""Reads of tasks: permission-scoped, constant-query (select_related + one photo prefetch)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from govern.errors import NotFound, PermissionDenied
+from govern.roles import is_dispatcher
+from hazards import policy
+from hazards.models import Hazard, Task, TaskPhoto, TaskStatus
+
+OPEN_Q = Q(status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
+    status=TaskStatus.DONE, verified_at__isnull=True
+)
+
+
+def task_queryset() -> QuerySet[Task]:
+    return Task.objects.select_related(
+        "hazard", "hazard__category", "hazard__grid", "assignee", "verified_by"
+    ).prefetch_related(Prefetch("photos", queryset=TaskPhoto.objects.order_by("position", "id")))
+
+
+def task_visible(*, user) -> QuerySet[Task]:
+    """Dispatchers: every task. Grid workers: their own and their grids'. Others: their own."""
+    if user is None or not user.is_authenticated:
+        return Task.objects.none()
+    queryset = task_queryset()
+    if is_dispatcher(user):
+        return queryset
+    grids = policy.owned_grid_ids(user)
+    if grids:
+        return queryset.filter(Q(assignee_id=user.pk) | Q(hazard__grid_id__in=grids))
+    return queryset.filter(assignee_id=user.pk)
+
+
+def task_list(*, user) -> QuerySet[Task]:
+    """The API list: open before closed, then by due time."""
+    return task_visible(user=user).order_by("due_at", "id")
+
+
+def task_get(*, user, task_id: int) -> Task:
+    task = task_visible(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("No task with this id."))
+    return task
+
+
+def my_open_tasks(*, user) -> list[Task]:
+    """The /tasks/ page: my offers and work, soonest due first (offers by accept deadline)."""
+    return list(task_queryset().filter(assignee_id=user.pk).filter(OPEN_Q).order_by("due_at", "id"))
+
+
+def my_task_history(*, user, limit: int = 50) -> list[Task]:
+    return list(task_queryset().filter(assignee_id=user.pk).exclude(OPEN_Q).order_by("-updated_at", "-id")[:limit])
+
+
+def hazard_for_dispatch(*, user, hazard_id: int) -> Hazard:
+    """A hazard the user may dispatch (dispatchers; grid workers in their grids)."""
+    hazard = Hazard.objects.select_related("grid", "category", "category__required_skill").filter(pk=hazard_id).first()
+    if hazard is None or not policy.can_view(user, hazard):
+        raise NotFound(_("No hazard with this id is visible to you."))
+    if not (is_dispatcher(user) or policy.works_grid(user, hazard)):
+        raise PermissionDenied(_("Only dispatchers and this grid's workers may dispatch."))
+    return hazard

@@ -1,0 +1,326 @@
+"""REST API of task dispatch (issue 6): thin views over hazards.dispatch.
+
+GET  /api/v1/hazards/{id}/candidates/   who could go, best first (distance_m, eta_s)
+POST /api/v1/hazards/{id}/dispatch/     offer to `assignee`, or to the best candidate(s)
+GET  /api/v1/tasks/                     mine (grid workers: also their grids'; dispatchers: all)
+GET  /api/v1/tasks/{id}/
+POST /api/v1/tasks/{id}/accept/ | decline/ | start/ | complete/ | verify/ | cancel/
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import TooManyFilesSent
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govern.api import ErrorSerializer, RefSerializer
+from govern.errors import InvalidInput
+from hazards import conf
+from hazards.api import PhotoSerializer, UserRefSerializer
+from hazards.dispatch import selectors, services
+from hazards.dispatch.candidates import rank_candidates
+from hazards.filters import CommaChoiceFilter, CommaIntFilter
+from hazards.models import Task, TaskStatus
+from hazards.photos import too_many_files_sentence
+from hazards.services import NOTE_MAX
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the field"),
+    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
+    404: OpenApiResponse(ErrorSerializer, description="No such hazard or task (or not visible to you)"),
+    409: OpenApiResponse(ErrorSerializer, description="Not possible in the current state (e.g. someone else accepted first)"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- serializers -----------------------------------------------------------------------------------
+
+
+class CandidateSerializer(serializers.Serializer):
+    user = UserRefSerializer()
+    kind = serializers.CharField(help_text="grid_worker or volunteer")
+    distance_m = serializers.FloatField()
+    eta_s = serializers.IntegerField(help_text="distance over the speed of `mode` (hazards.conf travel modes)")
+    mode = serializers.CharField(help_text="walking, ebike or car (by distance)")
+    position_source = serializers.CharField(help_text="duty: a fresh duty position; grid_centre: the grid's centre")
+    active_tasks = serializers.IntegerField()
+    max_active_tasks = serializers.IntegerField()
+    team = RefSerializer(allow_null=True)
+
+
+class CandidatesSerializer(serializers.Serializer):
+    hazard = serializers.IntegerField()
+    results = CandidateSerializer(many=True)
+
+
+class TaskHazardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
+    category = serializers.CharField(source="category.slug")
+    category_name = serializers.CharField(source="category.name")
+    category_name_en = serializers.CharField(source="category.name_en")
+    icon = serializers.CharField(source="category.icon")
+    severity = serializers.CharField()
+    description = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    address = serializers.CharField()
+    grid = RefSerializer()
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    hazard = TaskHazardSerializer()
+    assignee = serializers.SerializerMethodField()
+    verified_by = serializers.SerializerMethodField()
+    photos = PhotoSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "status", "hazard", "assignee", "assignee_kind", "distance_m", "offered_at", "accept_deadline",
+            "due_at", "overdue", "accepted_at", "started_at", "completed_at", "ended_at", "verified_at",
+            "verified_by", "instructions", "note", "reason", "photos", "updated_at",
+        ]
+
+    @extend_schema_field(UserRefSerializer)
+    def get_assignee(self, task) -> dict:
+        return {"id": task.assignee_id, "display_name": task.assignee.display_name or task.assignee.username}
+
+    @extend_schema_field(UserRefSerializer(allow_null=True))
+    def get_verified_by(self, task) -> dict | None:
+        user = task.verified_by
+        return {"id": user.pk, "display_name": user.display_name or user.username} if user else None
+
+
+class DispatchSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(required=False, allow_null=True, help_text="user id; omit for the best candidate")
+    broadcast = serializers.IntegerField(
+        required=False, default=1, min_value=1, help_text="without assignee: offer to this many best candidates at once"
+    )
+    instructions = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX, default="")
+
+
+class DispatchedSerializer(serializers.Serializer):
+    hazard = serializers.IntegerField()
+    status = serializers.CharField()
+    tasks = TaskSerializer(many=True)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX, default="")
+
+
+class CompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True)
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False),
+        required=False,
+        help_text="1–6 after-photos (JPEG, PNG, WebP, HEIC/HEIF); repeat the field",
+    )
+
+
+class VerifySerializer(serializers.Serializer):
+    approved = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX, default="",
+                                 help_text="required when approved is false: the responder reads it")
+
+
+class TaskFilter(django_filters.FilterSet):
+    status = CommaChoiceFilter(field_name="status", values=TaskStatus.values,
+                               help_text="one or more of: " + ", ".join(TaskStatus.values) + " (comma-separated)")
+    grid = CommaIntFilter(field_name="hazard__grid_id", help_text="grid id(s), comma-separated")
+    assignee = CommaIntFilter(field_name="assignee_id", help_text="user id(s), comma-separated")
+    hazard = CommaIntFilter(field_name="hazard_id", help_text="hazard id(s), comma-separated")
+    overdue = django_filters.BooleanFilter(field_name="overdue")
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+
+# --- views -----------------------------------------------------------------------------------------
+
+
+def _task_response(request, task_id: int, code=status.HTTP_200_OK) -> Response:
+    task = selectors.task_get(user=request.user, task_id=task_id)
+    return Response(TaskSerializer(task, context={"request": request}).data, status=code)
+
+
+class HazardCandidatesView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Rank responders for a hazard",
+        description=(
+            "The grid's workers (always rostered; position from their duty position when they are also an on-duty "
+            "volunteer, else the grid's centre) and approved on-duty volunteers with a fresh position within "
+            "HAZARD_CANDIDATE_RADIUS_M holding the category's required skill; without people who declined this "
+            "hazard or let its offer expire, who already hold it, or who are at their task limit. Best (lowest "
+            "eta_s) first. Dispatchers, and grid workers for their grids."
+        ),
+        responses={200: CandidatesSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request, pk: int):
+        hazard = selectors.hazard_for_dispatch(user=request.user, hazard_id=pk)
+        ranked = rank_candidates(hazard, limit=conf.candidate_limit())
+        results = [{**vars(c), "user": c.user} for c in ranked]
+        return Response(CandidatesSerializer({"hazard": hazard.pk, "results": results}).data)
+
+
+class HazardDispatchView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Dispatch a hazard",
+        description=(
+            "Offer a triaged (or reopened) hazard to `assignee` (a grid worker of its grid or an approved volunteer), "
+            "or without one to the best candidate — or the best `broadcast` candidates at once, the first to accept "
+            "wins. The hazard becomes dispatched; each assignee gets `task.offered` live. 400 with a sentence when "
+            "nobody is available."
+        ),
+        request=DispatchSerializer,
+        responses={201: DispatchedSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = DispatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        outcome = services.task_dispatch(
+            hazard_id=pk, actor=request.user, assignee_id=values.get("assignee"),
+            broadcast=values.get("broadcast") or 1, instructions=values.get("instructions", ""),
+        )
+        tasks = list(selectors.task_queryset().filter(pk__in=[t.pk for t in outcome.tasks]).order_by("id"))
+        body = {"hazard": outcome.hazard.pk, "status": outcome.hazard.status, "tasks": tasks}
+        return Response(DispatchedSerializer(body, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class TaskListView(generics.ListAPIView):
+    """Tasks: your own; grid workers also their grids'; dispatchers every task. Constant queries."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+
+    def get_queryset(self):
+        return selectors.task_list(user=self.request.user)
+
+    @extend_schema(summary="List tasks", responses={200: TaskSerializer(many=True), **_errors(400, 401)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TaskDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="One task", responses={200: TaskSerializer, **_errors(401, 404)})
+    def get(self, request, pk: int):
+        return _task_response(request, pk)
+
+
+class TaskAcceptView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Accept an offer",
+        description="First come wins: when an offer went to several people, the others get 409.",
+        request=None,
+        responses={200: TaskSerializer, **_errors(401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        services.task_accept(task_id=pk, actor=request.user)
+        return _task_response(request, pk)
+
+
+class TaskDeclineView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Decline an offer (or give back an accepted task)",
+        description="`reason` is optional for an offer, required for an accepted task. The hazard goes to the next candidate.",
+        request=ReasonSerializer,
+        responses={200: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.task_decline(task_id=pk, actor=request.user, reason=data.validated_data["reason"])
+        return _task_response(request, pk)
+
+
+class TaskStartView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Start work (on site)", request=None, responses={200: TaskSerializer, **_errors(401, 403, 404, 409)})
+    def post(self, request, pk: int):
+        services.task_start(task_id=pk, actor=request.user)
+        return _task_response(request, pk)
+
+
+class TaskCompleteView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Complete a task with after-photos",
+        description="Multipart: `note` (what was done) and 1–6 `photos`. The hazard becomes rectified. Any refused "
+                    "photo refuses the whole request (400 naming it) and nothing is stored.",
+        request={"multipart/form-data": CompleteSerializer},
+        responses={200: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        try:
+            payload, photos = request.data, request.FILES.getlist("photos")
+        except TooManyFilesSent:
+            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+        services.task_complete(task_id=pk, actor=request.user, note=payload.get("note", ""), photos=photos)
+        return _task_response(request, pk)
+
+
+class TaskVerifyView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        summary="Verify (or refuse) a done task",
+        description=(
+            "Dispatchers; grid workers of the hazard's grid for low severity. `approved: true` → the hazard is "
+            "verified, points go to the assignee (task_verified × severity) and the first reporter "
+            "(report_verified), volunteers get service minutes. `approved: false` with a `note` → the hazard is "
+            "reopened and the task goes back to the assignee (in progress) with the note as reason."
+        ),
+        request=VerifySerializer,
+        responses={200: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = VerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        services.task_verify(task_id=pk, actor=request.user, approved=values["approved"], note=values["note"])
+        return _task_response(request, pk)
+
+
+class TaskCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Cancel a task",
+        description="Dispatchers and the grid's workers withdraw an unfinished task; `reason` is required.",
+        request=ReasonSerializer,
+        responses={200: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.task_cancel(task_id=pk, actor=request.user, reason=data.validated_data["reason"])
+        return _task_response(request, pk)
+

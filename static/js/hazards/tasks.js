@@ -1,0 +1,198 @@
+/* /tasks/: my offers and tasks, live. A new offer (`task.offered` on my user topic) beeps (WebAudio,
+   no asset), raises the badge on the Open tab and appears without a reload; any `task.updated` /
+   `task.overdue` refetches the server-rendered lists (?fragment=lists) and swaps them in. Buttons
+   call the REST API in place (accept, decline, start, complete with a camera photo). Distances come
+   from the browser's geolocation. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("task-lists");
+  if (!root) return;
+  var errorBox = document.getElementById("task-error");
+  var badge = document.getElementById("offer-badge");
+  var tabs = { open: document.getElementById("tab-open"), history: document.getElementById("tab-history") };
+  var unseenOffers = 0;
+  var here = null;
+  var pending = null;
+  var audio = null;
+
+  function text(key) {
+    var tpl = document.getElementById("task-text");
+    var node = tpl && tpl.content.querySelector('[data-key="' + key + '"]');
+    return node ? node.textContent : key;
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function showError(message) {
+    errorBox.textContent = message || "";
+    errorBox.hidden = !message;
+  }
+
+  /* --- sound and badge ------------------------------------------------------------------------- */
+
+  function beep() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      audio = audio || new Ctx();
+      if (audio.state === "suspended" && audio.resume) audio.resume();
+      [0, 0.25].forEach(function (offset) {
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
+        osc.type = "sine";
+        osc.frequency.value = 880;
+        gain.gain.setValueAtTime(0.0001, audio.currentTime + offset);
+        gain.gain.exponentialRampToValueAtTime(0.3, audio.currentTime + offset + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + offset + 0.18);
+        osc.connect(gain).connect(audio.destination);
+        osc.start(audio.currentTime + offset);
+        osc.stop(audio.currentTime + offset + 0.2);
+      });
+      window.__taskBeeps = (window.__taskBeeps || 0) + 1;
+    } catch (e) { /* no sound is not an error */ }
+    if (navigator.vibrate) { try { navigator.vibrate([200, 100, 200]); } catch (e) { /* ignore */ } }
+  }
+
+  function setBadge(n) {
+    unseenOffers = n;
+    badge.textContent = String(n);
+    badge.hidden = n <= 0;
+  }
+
+  /* --- tabs ------------------------------------------------------------------------------------- */
+
+  function select(name) {
+    Object.keys(tabs).forEach(function (key) {
+      tabs[key].setAttribute("aria-selected", key === name ? "true" : "false");
+      var panel = document.getElementById("panel-" + key);
+      if (panel) panel.hidden = key !== name;
+    });
+    if (name === "open") setBadge(0);
+  }
+  tabs.open.addEventListener("click", function () { select("open"); });
+  tabs.history.addEventListener("click", function () { select("history"); });
+
+  /* --- distance from me ------------------------------------------------------------------------ */
+
+  function haversine(lat1, lng1, lat2, lng2) {
+    var r = 6371008.8, rad = Math.PI / 180;
+    var dphi = (lat2 - lat1) * rad, dl = (lng2 - lng1) * rad;
+    var a = Math.pow(Math.sin(dphi / 2), 2) + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.pow(Math.sin(dl / 2), 2);
+    return 2 * r * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
+  function showDistances() {
+    if (!here) return;
+    root.querySelectorAll(".tk-card[data-lat]").forEach(function (card) {
+      var d = haversine(here.lat, here.lng, Number(card.dataset.lat), Number(card.dataset.lng));
+      var label = d < 1000 ? Math.round(d) + " m" : (d / 1000).toFixed(1) + " km";
+      var slot = card.querySelector(".tk-distance");
+      if (slot) slot.textContent = text("distance").replace("{distance}", label);
+    });
+  }
+
+  if (navigator.geolocation) {
+    navigator.geolocation.watchPosition(function (pos) {
+      here = { lat: pos.coords.latitude, lng: pos.coords.longitude };
+      showDistances();
+    }, function () { /* no position: no distances */ }, { enableHighAccuracy: true, maximumAge: 30000 });
+  }
+
+  /* --- the lists ---------------------------------------------------------------------------- */
+
+  function refresh() {
+    if (pending) return pending;
+    var url = window.location.pathname + "?fragment=lists";
+    pending = fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var historyShown = tabs.history.getAttribute("aria-selected") === "true";
+        root.innerHTML = html;
+        document.getElementById("panel-open").hidden = historyShown;
+        document.getElementById("panel-history").hidden = !historyShown;
+        showDistances();
+      })
+      .catch(function () { /* keep what is shown; the next event retries */ })
+      .then(function () { pending = null; });
+    return pending;
+  }
+
+  function post(taskId, action, body) {
+    var headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+    var payload = body;
+    if (body && !(body instanceof FormData)) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    return fetch("/api/v1/tasks/" + taskId + "/" + action + "/", {
+      method: "POST", credentials: "same-origin", headers: headers, body: payload,
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) throw new Error((data && data.detail) || text("failed"));
+        return data;
+      });
+    });
+  }
+
+  function run(promise, control) {
+    showError("");
+    if (control) control.disabled = true;
+    return promise.then(refresh, function (err) {
+      showError(err.message);
+      if (control) control.disabled = false;
+      return refresh();
+    });
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button.tk-act");
+    if (!button) return;
+    var card = button.closest(".tk-card");
+    var action = button.dataset.action;
+    var body;
+    if (action === "decline") {
+      var reason = window.prompt(card.dataset.status === "accepted" ? text("reason_required") : text("decline_prompt"), "");
+      if (reason === null) return;
+      body = { reason: reason };
+    }
+    run(post(card.dataset.taskId, action, body), button);
+  });
+
+  root.addEventListener("change", function (event) {
+    if (!event.target.matches(".tk-complete input[type=file]")) return;
+    var count = event.target.closest("form").querySelector(".tk-photo-count");
+    if (count) count.textContent = event.target.files.length ? "✓ " + event.target.files.length : "";
+  });
+
+  root.addEventListener("submit", function (event) {
+    var form = event.target.closest("form.tk-complete");
+    if (!form) return;
+    event.preventDefault();
+    run(post(form.dataset.taskId, "complete", new FormData(form)), form.querySelector("button[type=submit]"));
+  });
+
+  /* --- live ---------------------------------------------------------------------------------- */
+
+  function onTaskEvent(type) {
+    if (type === "task.offered") {
+      beep();
+      if (tabs.open.getAttribute("aria-selected") !== "true" || document.hidden) setBadge(unseenOffers + 1);
+      else { setBadge(unseenOffers + 1); window.setTimeout(function () { if (!document.hidden) setBadge(0); }, 8000); }
+      refresh();
+    } else if (type === "task.updated" || type === "task.overdue") {
+      refresh();
+    }
+  }
+
+  window.GovernTasks = { onEvent: onTaskEvent, refresh: refresh };
+  if (window.GovernLive && typeof window.GovernLive.connect === "function") {
+    window.GovernLive.connect({ onEvent: onTaskEvent });
+  }
+})();

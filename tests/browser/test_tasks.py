@@ -1,0 +1,89 @@
+"""A dispatcher's dispatch reaches the grid worker's open /tasks/ page without a reload (with the
+sound and the badge); the grid worker accepts, starts and completes it with a camera photo, in
+place, in a real headless Chromium over HTTP and WebSockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
+from hazards.demo import seed_categories
+from hazards.dispatch import services as dispatch
+from hazards.models import Hazard, Status, Task, TaskStatus
+from hazards.services import hazard_report, hazard_triage
+from tests.factories import UserFactory, make_grid
+from tests.hazards.images import jpeg_bytes, upload
+
+pytestmark = pytest.mark.browser
+
+LIVE_TIMEOUT_MS = 15_000
+
+
+def _login(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("main input[name=username]", username)
+    page.fill("main input[name=password]", "pw-govern-test")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, phone_context, settings, tmp_path):
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for role in ALL_ROLES:  # a transactional test may follow another one's flush
+        Group.objects.get_or_create(name=role)
+    seed_categories()
+    worker = UserFactory(username="gridder", roles=[GRID_WORKER], display_name="网格员")
+    office = UserFactory(username="office", roles=[DISPATCHER])
+    grid = make_grid(west=120.80, south=30.90, workers=[worker])
+    hazard = hazard_report(
+        reporter=None, category_slug="fire-passage", description="消防通道被电动车堵住",
+        latitude=30.9062, longitude=120.8061, photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
+    ).hazard
+    hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
+    assert hazard.grid_id == grid.pk
+
+    page = phone_context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, asgi_live_server.url, "gridder")
+    page.goto(f"{asgi_live_server.url}/tasks/")
+    expect(page.locator("#no-open-tasks")).to_be_visible()
+    page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    page.wait_for_timeout(300)  # the socket joins its groups right after opening
+
+    # The dispatcher dispatches (the way a request on the server would): the offer appears live.
+    outcome = asgi_live_server.call(dispatch.task_dispatch, hazard_id=hazard.pk, actor=office, assignee_id=worker.pk)
+    task = outcome.tasks[0]
+    card = page.locator(f"#open-tasks .tk-card[data-task-id='{task.pk}']")
+    expect(card).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(card).to_contain_text("消防通道堵塞")
+    expect(page.locator("#offer-badge")).to_have_text("1")
+    assert page.evaluate("window.__taskBeeps || 0") >= 1
+    expect(card.locator(".tk-distance")).to_contain_text("m", timeout=LIVE_TIMEOUT_MS)  # from the phone's position
+
+    card.locator("button[data-action=accept]").click()
+    expect(card.locator("button[data-action=start]")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    card.locator("button[data-action=start]").click()
+    form = card.locator("form.tk-complete")
+    expect(form).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    assert form.locator("input[type=file]").get_attribute("capture") == "environment"
+    form.locator("textarea[name=note]").fill("已清走电动车，通道畅通")
+    form.locator("input[type=file]").set_input_files(
+        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(800, 600), seed=77)}]
+    )
+    form.locator("button[type=submit]").click()
+    expect(card).to_contain_text("等待核实", timeout=LIVE_TIMEOUT_MS)
+
+    task = Task.objects.get(pk=task.pk)
+    assert task.status == TaskStatus.DONE and task.note == "已清走电动车，通道畅通" and task.photos.count() == 1
+    assert Hazard.objects.get(pk=hazard.pk).status == Status.RECTIFIED
+
+    # History tab: after verification the task moves there, live.
+    asgi_live_server.call(dispatch.task_verify, task_id=task.pk, actor=office, approved=True)
+    expect(card).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    page.click("#tab-history")
+    expect(page.locator("#task-history")).to_contain_text(hazard.tracking_code)
+    assert errors == []
