@@ -28,6 +28,28 @@ def _first_message(errors, prefix: str = "") -> str:
     return f"{prefix}: {text}" if prefix else text
 
 
+def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+    """Nested serializer errors as {"field.0.sub": [sentences]}: the shape the schema documents."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            label = str(key) if key != "non_field_errors" or not prefix else ""
+            name = f"{prefix}.{label}" if prefix and label else (label or prefix)
+            for field, messages in _flatten(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+    elif isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
+        for index, item in enumerate(errors):
+            if item:  # DRF leaves {} for the list items that were fine
+                nested = _flatten(item, f"{prefix}.{index}" if prefix else str(index))
+                for field, messages in nested.items():
+                    flat.setdefault(field, []).extend(messages)
+    elif isinstance(errors, list):
+        flat[prefix or "non_field_errors"] = [str(item) for item in errors]
+    else:
+        flat[prefix or "non_field_errors"] = [str(errors)]
+    return flat
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
@@ -47,9 +69,23 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        response.data = {"detail": _first_message(errors), "code": "invalid", "errors": errors}
+        response.data = {"detail": _first_message(errors), "code": "invalid", "errors": _flatten(errors)}
         response.status_code = status.HTTP_400_BAD_REQUEST
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
     return response
+
+
+def page_not_found(request, exception=None):
+    """handler404: an unmatched URL under /api/ answers JSON like every other API error, not HTML.
+
+    (Schemathesis sent /api/v1/hazards/-1/triage/: `<int:pk>` refuses the sign, so no view ran.)
+    """
+    from django.http import JsonResponse
+    from django.utils.translation import gettext
+    from django.views.defaults import page_not_found as html_page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
+    return html_page_not_found(request, exception)
