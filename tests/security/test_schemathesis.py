@@ -104,6 +104,21 @@ def fuzz(schema, headers: dict, ids: dict[str, list]) -> tuple[int, int, dict[st
     return tried, passed, failures
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app directly sends request_started/finished, whose close_old_connections
+    would close the test transaction's connection (PostgreSQL); Django's test Client unhooks it too."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("keep_test_connection")
 @pytest.mark.parametrize("role", ["anonymous", "resident1", "dispatcher"])
 def test_schema_holds_for_every_generated_request(role, demo):
     from govern.wsgi import application
