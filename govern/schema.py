@@ -2,7 +2,7 @@
 
 Schemathesis (tests/security/test_schemathesis.py) found these undocumented: a paginated list
 answers 404 for a page past the end, a filtered list 400 for a bad filter value, an endpoint that
-needs a login 401 for an anonymous client, a throttled one 429. Views document their own domain
+needs a login 401 for an anonymous client, a throttled one 429, any body-taking one 415 for a body it cannot parse. Views document their own domain
 errors with extend_schema; this class adds the framework's, derived from the view itself (its
 permissions, paginator, filters, throttles), so an endpoint added later is truthful without effort.
 """
@@ -19,6 +19,7 @@ _DESCRIPTIONS = {
     "400": "Invalid input (a query parameter or filter value); `errors` names the field",
     "401": "Not logged in (send `Authorization: Token …` or a session cookie)",
     "404": "Not found: a page past the end, or the object the list belongs to",
+    "415": "Unsupported or malformed request media type (send JSON or a form)",
     "429": "Too many requests; see Retry-After",
 }
 
@@ -60,6 +61,8 @@ class GovernAutoSchema(AutoSchema):
             wanted.append("401")
         if listing and self._get_paginator() is not None:
             wanted.append("404")
+        if self.method in ("POST", "PUT", "PATCH"):
+            wanted.append("415")
         if self._throttled():
             wanted.append("429")
         for code in wanted:
