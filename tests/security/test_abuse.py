@@ -35,13 +35,15 @@ def world(db, grid):
 
 
 @pytest.fixture
-def low_rates(settings):
+def low_rates(settings, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
     from govern.settings import REST_FRAMEWORK
 
-    settings.REST_FRAMEWORK = {
-        **REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "3/min", "anon_report": "2/hour", "code_lookup": "3/min"},
-    }
+    rates = {"login": "3/min", "anon_report": "2/hour", "code_lookup": "3/min"}
+    settings.REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    # Plain DRF throttles bound THROTTLE_RATES when rest_framework.throttling was imported.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
     cache.clear()
     yield
     cache.clear()
