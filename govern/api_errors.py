@@ -28,26 +28,33 @@ def _first_message(errors, prefix: str = "") -> str:
     return f"{prefix}: {text}" if prefix else text
 
 
-def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
-    """Nested serializer errors as {"field.0.sub": [sentences]}: the shape the schema documents."""
-    flat: dict[str, list[str]] = {}
+def _messages(errors, path: str = "") -> list[str]:
+    """Every sentence under a (possibly nested) error, prefixed with where it sits ("0.skill: …")."""
     if isinstance(errors, dict):
+        out = []
         for key, value in errors.items():
-            label = str(key) if key != "non_field_errors" or not prefix else ""
-            name = f"{prefix}.{label}" if prefix and label else (label or prefix)
-            for field, messages in _flatten(value, name).items():
-                flat.setdefault(field, []).extend(messages)
-    elif isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
+            label = "" if key == "non_field_errors" else str(key)
+            out += _messages(value, f"{path}.{label}" if path and label else (label or path))
+        return out
+    if isinstance(errors, list):
+        out = []
         for index, item in enumerate(errors):
-            if item:  # DRF leaves {} for the list items that were fine
-                nested = _flatten(item, f"{prefix}.{index}" if prefix else str(index))
-                for field, messages in nested.items():
-                    flat.setdefault(field, []).extend(messages)
-    elif isinstance(errors, list):
-        flat[prefix or "non_field_errors"] = [str(item) for item in errors]
-    else:
-        flat[prefix or "non_field_errors"] = [str(errors)]
-    return flat
+            if isinstance(item, dict | list):
+                if item:  # DRF leaves {} for the list items that were fine
+                    out += _messages(item, f"{path}.{index}" if path else str(index))
+            else:
+                out.append(f"{path}: {item}" if path else str(item))
+        return out
+    return [f"{path}: {errors}" if path else str(errors)]
+
+
+def _flatten(errors) -> dict[str, list[str]]:
+    """{field: [sentences]}, the shape the schema documents: a nested serializer's errors stay under
+    their top-level field, each sentence saying where inside it sits (was {"0": {...}}, found by
+    schemathesis)."""
+    if not isinstance(errors, dict):
+        return {"non_field_errors": _messages(errors)}
+    return {str(field): _messages(value) for field, value in errors.items()}
 
 
 def exception_handler(exc, context):
