@@ -28,6 +28,35 @@ def _first_message(errors, prefix: str = "") -> str:
     return f"{prefix}: {text}" if prefix else text
 
 
+def _messages(errors, path: str = "") -> list[str]:
+    """Every sentence under a (possibly nested) error, prefixed with where it sits ("0.skill: …")."""
+    if isinstance(errors, dict):
+        out = []
+        for key, value in errors.items():
+            label = "" if key == "non_field_errors" else str(key)
+            out += _messages(value, f"{path}.{label}" if path and label else (label or path))
+        return out
+    if isinstance(errors, list):
+        out = []
+        for index, item in enumerate(errors):
+            if isinstance(item, dict | list):
+                if item:  # DRF leaves {} for the list items that were fine
+                    out += _messages(item, f"{path}.{index}" if path else str(index))
+            else:
+                out.append(f"{path}: {item}" if path else str(item))
+        return out
+    return [f"{path}: {errors}" if path else str(errors)]
+
+
+def _flatten(errors) -> dict[str, list[str]]:
+    """{field: [sentences]}, the shape the schema documents: a nested serializer's errors stay under
+    their top-level field, each sentence saying where inside it sits (was {"0": {...}}, found by
+    schemathesis)."""
+    if not isinstance(errors, dict):
+        return {"non_field_errors": _messages(errors)}
+    return {str(field): _messages(value) for field, value in errors.items()}
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
@@ -47,9 +76,23 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        response.data = {"detail": _first_message(errors), "code": "invalid", "errors": errors}
+        response.data = {"detail": _first_message(errors), "code": "invalid", "errors": _flatten(errors)}
         response.status_code = status.HTTP_400_BAD_REQUEST
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
     return response
+
+
+def page_not_found(request, exception=None):
+    """handler404: an unmatched URL under /api/ answers JSON like every other API error, not HTML.
+
+    (Schemathesis sent /api/v1/hazards/-1/triage/: `<int:pk>` refuses the sign, so no view ran.)
+    """
+    from django.http import JsonResponse
+    from django.utils.translation import gettext
+    from django.views.defaults import page_not_found as html_page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
+    return html_page_not_found(request, exception)

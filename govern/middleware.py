@@ -33,4 +33,8 @@ class ContentSecurityPolicyMiddleware:
         if request.path.startswith(settings.MEDIA_URL):
             # Uploaded media are only ever images; never let a browser render them as a page.
             response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+            if not response.get("Content-Type", "").startswith("image/"):
+                # Anything else that found its way into MEDIA_ROOT is a download, never a page.
+                response["Content-Type"] = "application/octet-stream"
+                response["Content-Disposition"] = "attachment"
         return response

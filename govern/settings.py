@@ -216,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "govern.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "govern.schema.GovernAutoSchema",
     "EXCEPTION_HANDLER": "govern.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
@@ -235,6 +235,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "govern.schema.undiscriminated_one_of_to_any_of",
+    ],
     # Fields named "kind"/"status" recur across apps with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "PointsEntryKindEnum": "rewards.models.EntryKind",

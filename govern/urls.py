@@ -49,3 +49,5 @@ if os.environ.get("GOVERN_BENCH_ENDPOINTS") == "1":
     from govern.bench_views import bare_upload
 
     urlpatterns.append(path("bench/bare-upload/", bare_upload))
+
+handler404 = "govern.api_errors.page_not_found"

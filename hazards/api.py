@@ -64,6 +64,10 @@ class CategoryRefSerializer(serializers.Serializer):
     name_en = serializers.CharField()
 
 
+# Storage URLs are site-relative ("/media/…") on the filesystem backend: a URI reference, not a URI.
+MEDIA_URL_FIELD = {"type": "string", "format": "uri-reference", "nullable": True}
+
+
 class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     thumb = serializers.SerializerMethodField()
@@ -72,15 +76,15 @@ class PhotoSerializer(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(MEDIA_URL_FIELD)
     def get_thumb(self, photo) -> str | None:
         return media_url(photo.thumb)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(MEDIA_URL_FIELD)
     def get_medium(self, photo) -> str | None:
         return media_url(photo.medium)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(MEDIA_URL_FIELD)
     def get_image(self, photo) -> str | None:
         return media_url(photo.image)
 
@@ -89,6 +93,12 @@ class PhotoSerializer(serializers.Serializer):
 class UserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     display_name = serializers.CharField()
+
+
+class HazardLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
 
 
 class DuplicateHintSerializer(serializers.Serializer):
@@ -163,14 +173,14 @@ class HazardSerializer(serializers.ModelSerializer):
         viewer = self.context["request"].user
         return hazard.contact_phone if policy.can_see_contact(viewer, hazard) else ""
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(HazardLinkSerializer(allow_null=True))
     def get_duplicate_of(self, hazard) -> dict | None:
         original = hazard.duplicate_of
         if original is None:
             return None
         return {"id": original.pk, "tracking_code": original.tracking_code, "status": original.status}
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field(serializers.FloatField(allow_null=True, help_text="metres from `near`, when given"))
     def get_distance_m(self, hazard) -> float | None:
         d2 = getattr(hazard, "distance_sq", None)
         return round(d2**0.5, 1) if d2 is not None else None
@@ -204,7 +214,7 @@ class SuggestionSerializer(serializers.Serializer):
     def get_suggested_category(self, suggestion) -> dict | None:
         return _category_ref(suggestion.suggested_category) if suggestion.suggested_category else None
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(HazardLinkSerializer(allow_null=True))
     def get_similar_hazard(self, suggestion) -> dict | None:
         other = suggestion.similar_hazard
         if other is None:
@@ -220,7 +230,7 @@ class HazardDetailSerializer(HazardSerializer):
     class Meta(HazardSerializer.Meta):
         fields = [*HazardSerializer.Meta.fields, "source_client", "events", "suggestions", "duplicates"]
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(HazardLinkSerializer(many=True))
     def get_duplicates(self, hazard) -> list[dict]:
         return [{"id": d.pk, "tracking_code": d.tracking_code, "status": d.status} for d in hazard.duplicates.all()]
 
@@ -272,7 +282,7 @@ class TrackSerializer(serializers.Serializer):
     def get_location(self, hazard) -> dict:
         return {"latitude": coarse(hazard.latitude), "longitude": coarse(hazard.longitude)}
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": True})
     def get_duplicate_of(self, hazard) -> dict | None:
         original = hazard.duplicate_of
         if original is None:
@@ -425,7 +435,10 @@ class HazardGeoJSONView(APIView):
     @extend_schema(
         summary="Hazards as GeoJSON",
         filters=True,
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"), **_errors(400, 401)},
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"),
+            **_errors(400, 401),
+        },
     )
     def get(self, request):
         queryset = _filtered(request, selectors.hazard_visible(user=request.user).select_related("category"))

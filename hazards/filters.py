@@ -41,8 +41,11 @@ class CommaChoiceField(forms.Field):
         items = [item.strip() for item in str(value).split(",") if item.strip()]
         bad = [item for item in items if item not in self.valid]
         if bad:
+            # Values go in `params`, never into the message: django-filter %-formats the message
+            # again, so a "%" in the query string was a 500 (found by schemathesis).
             raise forms.ValidationError(
-                _("Unknown value %(bad)s; choose from: %(valid)s.") % {"bad": ", ".join(bad), "valid": ", ".join(self.valid)}
+                _("Unknown value %(bad)s; choose from: %(valid)s."),
+                params={"bad": ", ".join(bad), "valid": ", ".join(self.valid)},
             )
         return items
 
@@ -71,7 +74,7 @@ class BBoxField(forms.Field):
         try:
             return parse_bbox(value)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc))
+            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)})
 
 
 class PointField(forms.Field):
@@ -81,7 +84,7 @@ class PointField(forms.Field):
         try:
             return parse_point(value)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc))
+            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)})
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -26,10 +26,17 @@ class SkillClaimInputSerializer(serializers.Serializer):
     certificate_no = serializers.CharField(required=False, allow_blank=True, max_length=60)
 
 
+# "HH:MM" is not an OpenAPI `time` (RFC 3339 wants seconds and an offset): say what is really sent.
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:30"})
+class HourMinuteField(serializers.TimeField):
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class SlotSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=1, max_value=7, help_text="1 = Monday ... 7 = Sunday")
-    start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
-    end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    start = HourMinuteField()
+    end = HourMinuteField()
 
 
 def claims_from(data) -> list[services.SkillClaim]:

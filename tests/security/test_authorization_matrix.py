@@ -1,0 +1,281 @@
+"""Every /api/v1/ endpoint × every role, with the status each must get, plus object-level checks.
+
+The endpoints come from the URL resolver: an endpoint (route and method) without a row in MATRIX
+FAILS the test, so whoever adds an endpoint adds its row. Each cell runs in a savepoint that is
+rolled back, so one role's successful write never changes what the next role sees.
+
+Roles: anonymous, resident (resident1), volunteer (vol1), grid worker of ANOTHER grid (grid2; the
+hazard lies in grid1's grid), dispatcher, staff of ANOTHER merchant (the code was issued at
+merchant1). Bodies are valid where the role may act, so a refusal is the permission, not the input.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import transaction
+from django.urls import URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from tests.conftest import client_for
+from tests.security.summary import record
+from tests.security.world import World, build
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "resident", "volunteer", "other_grid_worker", "dispatcher", "other_merchant_staff"]
+A, R, V, G, D, M = ROLES  # short names for the table
+
+
+def row(default: int, **overrides: int) -> dict[str, int]:
+    """Expected status per role: `default` for everyone, then per-role exceptions."""
+    expected = dict.fromkeys(ROLES, default)
+    expected.update(overrides)
+    return expected
+
+
+def everyone(status: int) -> dict[str, int]:
+    return row(status)
+
+
+def logged_in(status: int, **overrides: int) -> dict[str, int]:
+    return row(status, anonymous=401, **overrides)
+
+
+def dispatcher_only(ok: int = 200, refused: int = 403) -> dict[str, int]:
+    return row(refused, anonymous=401, dispatcher=ok)
+
+
+def _token_body(world: World) -> dict:
+    return {"username": "nobody", "password": "wrong"}
+
+
+# "METHOD route" -> (body builder or None, expected statuses per role)
+MATRIX: dict[str, tuple] = {
+    "POST auth/token/": (_token_body, everyone(400)),
+    "GET me/": (None, logged_in(200)),
+    "GET grids/": (None, everyone(200)),
+    "GET grids/locate/": (lambda w: {"latitude": 30.905, "longitude": 120.805}, everyone(200)),
+    "POST notices/": (lambda w: {"text": "台风预警", "level": "warning", "topics": ["dispatch"]}, dispatcher_only(201)),
+    "GET schema/": (None, everyone(200)),
+    "GET docs/": (None, everyone(200)),
+    # volunteers
+    "GET volunteers/": (None, dispatcher_only()),
+    "POST volunteers/": (lambda w: {"real_name": "新人", "phone": "15811112222", "community": w.grid1_grid.community_id},
+                         row(201, anonymous=400, volunteer=409)),
+    "GET volunteers/me/": (None, logged_in(404, volunteer=200)),
+    "PATCH volunteers/me/": (lambda w: {"bio": "x"}, logged_in(404, volunteer=200)),
+    "POST volunteers/me/duty/": (lambda w: {"on_duty": True, "latitude": 30.905, "longitude": 120.805},
+                                 logged_in(404, volunteer=200)),
+    "GET volunteers/me/service-records/": (None, logged_in(404, volunteer=200)),
+    "POST volunteers/me/service-records/": (lambda w: {"minutes": 30, "served_on": "2020-01-01", "note": "x"},
+                                            logged_in(404, volunteer=400)),
+    "GET volunteers/skills/": (None, everyone(200)),
+    "GET volunteers/teams/": (None, everyone(200)),
+    "GET volunteers/teams/<int:pk>/": (None, everyone(200)),
+    # vol1 leads a team in the demo: leaders see their team and review its records (never their own).
+    "GET volunteers/teams/<int:pk>/members/": (None, logged_in(403, dispatcher=200, volunteer=200)),
+    "GET volunteers/service-records/": (None, logged_in(403, dispatcher=200, volunteer=200)),
+    "POST volunteers/service-records/<int:pk>/approve/": (lambda w: {}, dispatcher_only()),
+    "POST volunteers/service-records/<int:pk>/reject/": (lambda w: {"reason": "重复"}, dispatcher_only()),
+    "GET volunteers/<int:pk>/": (None, logged_in(404, dispatcher=200)),
+    "POST volunteers/<int:pk>/approve/": (lambda w: {}, dispatcher_only()),
+    "POST volunteers/<int:pk>/reject/": (lambda w: {"reason": "不在本社区"}, dispatcher_only()),
+    "POST volunteers/<int:pk>/suspend/": (lambda w: {"reason": "投诉"}, dispatcher_only(409)),
+    "POST volunteers/<int:pk>/reinstate/": (lambda w: {}, dispatcher_only(409)),
+    # rewards
+    "GET points/": (None, logged_in(200)),
+    "PATCH points/": (lambda w: {"show_on_leaderboard": False}, logged_in(200)),
+    "POST points/adjust/": (lambda w: {"user": w.owner.pk, "amount": 5, "reason": "奖励"}, dispatcher_only(201)),
+    "GET leaderboard/": (None, everyone(200)),
+    "GET coupons/": (None, everyone(200)),
+    "GET coupons/<int:pk>/": (None, everyone(200)),
+    # Anyone logged in may buy; resident1 and vol1 have demo balances, the others too few points (422).
+    "POST coupons/<int:pk>/redeem/": (lambda w: {}, logged_in(422, resident=201, volunteer=201)),
+    "GET redemptions/": (None, logged_in(200)),
+    # Only merchant staff check codes; another merchant's staff learn nothing (404 like an unknown code).
+    "POST redemptions/use/": (lambda w: {"code": w.redemption.code}, logged_in(403, other_merchant_staff=404)),
+    # A code is its holder's alone (dispatchers work through the back office).
+    "GET redemptions/<int:pk>/": (None, logged_in(404)),
+    "GET redemptions/<int:pk>/qr/": (None, logged_in(404)),
+    "POST redemptions/<int:pk>/cancel/": (lambda w: {}, logged_in(404, dispatcher=200)),
+    # hazards
+    "GET categories/": (None, everyone(200)),
+    "GET hazards/": (None, logged_in(200)),
+    "POST hazards/": (None, everyone(201)),  # body built per call (a fresh photo each time)
+    "GET hazards.geojson": (None, logged_in(200)),
+    "GET hazards/<int:pk>/": (None, logged_in(404, dispatcher=200)),
+    "POST hazards/<int:pk>/triage/": (lambda w: {"decision": "accept"}, logged_in(404, dispatcher=200)),
+    "POST hazards/<int:pk>/reopen/": (lambda w: {"note": "没修好"}, logged_in(404, dispatcher=409)),
+    "POST hazards/<int:pk>/close/": (lambda w: {"note": "结案"}, logged_in(404, dispatcher=409)),
+    "GET track/<str:tracking_code>/": (None, everyone(200)),
+}
+
+
+def api_endpoints() -> list[tuple[str, str]]:
+    """(METHOD, route under api/v1/) for every view method the resolver serves."""
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern), pattern.callback
+
+    found = []
+    for route, callback in walk(get_resolver().url_patterns):
+        if not route.startswith("api/v1/"):
+            continue
+        view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        methods = [m for m in ("get", "post", "put", "patch", "delete") if view is not None and hasattr(view, m)]
+        if view is None:
+            methods = ["get"]
+        found += [(m.upper(), route.removeprefix("api/v1/")) for m in methods]
+    return found
+
+
+def fill(route: str, world: World) -> str:
+    ids = {
+        "volunteers/teams/<int:pk>": world.application.team_id or _any_team(),
+        "volunteers/service-records/<int:pk>": world.own_record.pk,
+        "volunteers/<int:pk>": world.application.pk,
+        "coupons/<int:pk>": world.redemption.coupon_id,
+        "redemptions/<int:pk>": world.redemption.pk,
+        "hazards/<int:pk>": world.hazard.pk,
+    }
+    for prefix, value in ids.items():
+        if route.startswith(prefix):
+            route = route.replace("<int:pk>", str(value), 1)
+    return "/api/v1/" + route.replace("<str:tracking_code>", world.hazard.tracking_code)
+
+
+def _any_team() -> int:
+    from volunteers.models import Team
+
+    return Team.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
+def hazard_form(world: World) -> dict:
+    from tests.hazards.images import jpeg_bytes, upload
+
+    return {
+        "category": "gas-safety", "description": "matrix report",
+        "latitude": str(world.grid1_grid.min_latitude + 0.002), "longitude": str(world.grid1_grid.min_longitude + 0.002),
+        "photos": [upload("r.jpg", jpeg_bytes(size=(80, 60)))],
+    }
+
+
+_keys = itertools.count(1)
+
+
+class Rollback(Exception):
+    pass
+
+
+def call(client: APIClient, method: str, url: str, body) -> tuple[int, bytes]:
+    try:
+        with transaction.atomic():
+            if method == "GET":
+                response = client.get(url, body or {})
+            elif method == "POST" and isinstance(body, dict) and "photos" in body:
+                response = client.post(url, body, format="multipart")
+            else:
+                response = getattr(client, method.lower())(
+                    url, body or {}, format="json", HTTP_IDEMPOTENCY_KEY=f"matrix-{next(_keys)}"
+                )
+            raise Rollback
+    except Rollback:
+        pass
+    return response.status_code, b"".join(response) if response.streaming else response.content
+
+
+@pytest.fixture
+def world(demo):
+    return build(demo)
+
+
+def test_every_api_endpoint_has_a_row():
+    missing = [f"{m} {r}" for m, r in api_endpoints() if f"{m} {r}" not in MATRIX]
+    assert not missing, f"add these endpoints to MATRIX in {__file__}: {missing}"
+    stale = set(MATRIX) - {f"{m} {r}" for m, r in api_endpoints()}
+    assert not stale, f"rows for endpoints that no longer exist: {stale}"
+
+
+def test_authorization_matrix(world):
+    clients = {role: (APIClient() if user is None else client_for(user)) for role, user in world.users.items()}
+    mismatches, tried = [], 0
+    for method, route in api_endpoints():
+        key = f"{method} {route}"
+        if key not in MATRIX:
+            continue  # reported by test_every_api_endpoint_has_a_row
+        builder, expected = MATRIX[key]
+        url = fill(route, world)
+        for role in ROLES:
+            body = hazard_form(world) if key == "POST hazards/" else (builder(world) if builder else None)
+            got, content = call(clients[role], method, url, body)
+            tried += 1
+            if got != expected[role]:
+                mismatches.append(f"{key:<52} {role:<22} expected {expected[role]} got {got}")
+            # The reporter's phone reaches dispatchers only (and the owner, who is not an actor here).
+            elif role != D and world.owner.phone.encode() in content:
+                mismatches.append(f"{key:<52} {role:<22} answer contains the reporter's phone")
+    record("2 authorization matrix cells", tried=tried, passed=tried - len(mismatches))
+    print(f"authorization matrix: {tried} cells, {tried - len(mismatches)} as expected")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# --- object-level checks, each with the allowed counterpart so the refusal is about the object ---------
+
+
+def test_a_resident_cannot_read_another_residents_report_or_phone(world):
+    hazard, resident = world.hazard, world.users[R]
+    assert client_for(resident).get(f"/api/v1/hazards/{hazard.pk}/").status_code == 404
+    listed = client_for(resident).get("/api/v1/hazards/", {"page_size": 200}).json()["results"]
+    assert hazard.pk not in {h["id"] for h in listed}
+    public = APIClient().get(f"/api/v1/track/{hazard.tracking_code}/")
+    assert public.status_code == 200 and world.owner.phone.encode() not in public.content
+    assert "reporter" not in public.json() and "contact_phone" not in public.json()
+    mine = client_for(world.owner).get(f"/api/v1/hazards/{hazard.pk}/").json()
+    assert mine["contact_phone"] == world.owner.phone
+    seen = client_for(world.users[D]).get(f"/api/v1/hazards/{hazard.pk}/").json()
+    assert seen["contact_phone"] == world.owner.phone
+
+
+def test_a_grid_worker_cannot_act_on_another_grids_hazard(world, demo):
+    from hazards.models import Hazard, Status
+
+    url = f"/api/v1/hazards/{world.hazard.pk}/triage/"
+    refused = client_for(demo["grid2"]).post(url, {"decision": "accept"}, format="json")
+    assert refused.status_code == 404
+    assert Hazard.objects.get(pk=world.hazard.pk).status == Status.SUBMITTED
+    accepted = client_for(demo["grid1"]).post(url, {"decision": "accept"}, format="json")
+    assert accepted.status_code == 200, accepted.content
+    assert Hazard.objects.get(pk=world.hazard.pk).status == Status.TRIAGED
+
+
+def test_merchant_staff_cannot_use_another_merchants_code(world, demo):
+    from rewards.models import Redemption, RedemptionStatus
+
+    body = {"code": world.redemption.code}
+    refused = client_for(world.users[M]).post("/api/v1/redemptions/use/", body, format="json")
+    assert refused.status_code == 404
+    assert Redemption.objects.get(pk=world.redemption.pk).status == RedemptionStatus.ISSUED
+    used = client_for(demo["merchant1"]).post("/api/v1/redemptions/use/", body, format="json")
+    assert used.status_code == 200, used.content
+    assert Redemption.objects.get(pk=world.redemption.pk).status == RedemptionStatus.USED
+
+
+def test_a_volunteer_cannot_approve_their_own_service_minutes(world, demo):
+    from volunteers.models import ServiceRecord, ServiceRecordStatus
+
+    record_id = world.own_record.pk
+    url = f"/api/v1/volunteers/service-records/{record_id}/approve/"
+    # vol1 leads a team and may review others' records: the refusal is about the record being theirs.
+    assert client_for(demo["vol1"]).get("/api/v1/volunteers/service-records/").status_code == 200
+    refused = client_for(demo["vol1"]).post(url, {}, format="json")
+    assert refused.status_code == 403
+    assert ServiceRecord.objects.get(pk=record_id).status == ServiceRecordStatus.PENDING
+    approved = client_for(demo["dispatcher"]).post(url, {}, format="json")
+    assert approved.status_code == 200, approved.content
+    assert ServiceRecord.objects.get(pk=record_id).status == ServiceRecordStatus.APPROVED
