@@ -110,6 +110,17 @@ MATRIX: dict[str, tuple] = {
     "POST hazards/<int:pk>/reopen/": (lambda w: {"note": "没修好"}, logged_in(404, dispatcher=409)),
     "POST hazards/<int:pk>/close/": (lambda w: {"note": "结案"}, logged_in(404, dispatcher=409)),
     "GET track/<str:tracking_code>/": (None, everyone(200)),
+    # dispatch: the task is an offer to grid1 (none of the actors) on a triaged hazard in grid1's grid
+    "GET hazards/<int:pk>/candidates/": (None, logged_in(404, dispatcher=200)),
+    "POST hazards/<int:pk>/dispatch/": (lambda w: {}, logged_in(404, dispatcher=201)),
+    "GET tasks/": (None, logged_in(200)),
+    "GET tasks/<int:pk>/": (None, logged_in(404, dispatcher=200)),
+    "POST tasks/<int:pk>/accept/": (lambda w: {}, logged_in(404, dispatcher=403)),
+    "POST tasks/<int:pk>/decline/": (lambda w: {"reason": "不在附近"}, logged_in(404, dispatcher=403)),
+    "POST tasks/<int:pk>/start/": (lambda w: {}, logged_in(404, dispatcher=403)),
+    "POST tasks/<int:pk>/complete/": (lambda w: {"note": "已处理", "photos": [_after_photo()]}, logged_in(404, dispatcher=403)),
+    "POST tasks/<int:pk>/verify/": (lambda w: {"approved": True}, logged_in(404, dispatcher=409)),
+    "POST tasks/<int:pk>/cancel/": (lambda w: {"reason": "重复派单"}, logged_in(404, dispatcher=200)),
 }
 
 
@@ -142,12 +153,21 @@ def fill(route: str, world: World) -> str:
         "volunteers/<int:pk>": world.application.pk,
         "coupons/<int:pk>": world.redemption.coupon_id,
         "redemptions/<int:pk>": world.redemption.pk,
+        "hazards/<int:pk>/candidates": world.task.hazard_id,
+        "hazards/<int:pk>/dispatch": world.task.hazard_id,
         "hazards/<int:pk>": world.hazard.pk,
+        "tasks/<int:pk>": world.task.pk,
     }
     for prefix, value in ids.items():
         if route.startswith(prefix):
             route = route.replace("<int:pk>", str(value), 1)
     return "/api/v1/" + route.replace("<str:tracking_code>", world.hazard.tracking_code)
+
+
+def _after_photo():
+    from tests.hazards.images import jpeg_bytes, upload
+
+    return upload("after.jpg", jpeg_bytes(size=(80, 60)))
 
 
 def _any_team() -> int:

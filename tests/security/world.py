@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from govern.models import Grid, User
 from govern.roles import MERCHANT_STAFF, RESIDENT
-from hazards.models import Hazard
-from hazards.services import hazard_report
+from hazards.dispatch.services import task_dispatch
+from hazards.models import Hazard, Task
+from hazards.services import hazard_report, hazard_triage
 from rewards.models import Coupon, Merchant, Redemption
 from rewards.services import points_adjust, redemption_create
 from tests.factories import UserFactory
@@ -32,6 +33,7 @@ class World:
     own_record: ServiceRecord  # vol1's own pending record
     redemption: Redemption  # issued to `owner` at merchant1
     grid1_grid: Grid
+    task: Task  # an offer to grid1 on a second, triaged hazard in grid1's grid
 
 
 def build(demo: dict[str, User]) -> World:
@@ -57,6 +59,13 @@ def build(demo: dict[str, User]) -> World:
     coupon = Coupon.objects.filter(merchant=merchant1).order_by("cost").first()
     points_adjust(user_id=owner.pk, amount=coupon.cost * 3, reason="matrix funding", actor_id=None)
     redemption = redemption_create(user_id=owner.pk, coupon_id=coupon.pk, idempotency_key="matrix-1").redemption
+    task_hazard = hazard_report(
+        reporter=owner, category_slug="electrical-wiring", description="matrix: 楼道私拉电线",
+        latitude=grid1_grid.min_latitude + 0.004, longitude=grid1_grid.min_longitude + 0.004,
+        photos=[upload("t.jpg", jpeg_bytes(size=(120, 90)))],
+    ).hazard
+    hazard_triage(hazard_id=task_hazard.pk, actor=demo["dispatcher"], decision="accept")
+    task = task_dispatch(hazard_id=task_hazard.pk, actor=demo["dispatcher"], assignee_id=demo["grid1"].pk).tasks[0]
     users = {
         "anonymous": None,
         "resident": demo["resident1"],
@@ -65,4 +74,4 @@ def build(demo: dict[str, User]) -> World:
         "dispatcher": demo["dispatcher"],
         "other_merchant_staff": other_staff,
     }
-    return World(users, owner, hazard, application, own_record, redemption, grid1_grid)
+    return World(users, owner, hazard, application, own_record, redemption, grid1_grid, task)
