@@ -156,6 +156,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 # dies mid-task may safely have the task delivered again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A message a dead worker had taken but not acknowledged goes back to the queue after this many
+# seconds (Redis broker). It must exceed the longest task's run time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULE: dict = {
