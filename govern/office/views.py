@@ -19,12 +19,12 @@ from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
 from govern.office import exports, heatmap
-from govern.office.filters import LedgerFilter, ServiceRecordFilter
+from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.roles import is_dispatcher
 from hazards.filters import HazardFilter
-from hazards.models import Hazard, Severity, Status
+from hazards.models import Hazard, Severity, Status, Task
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
 
@@ -127,6 +127,7 @@ def heatmap_json(request):
 
 EXPORTS = {
     "hazards": (HazardFilter, Hazard.objects.all, exports.hazard_rows),
+    "tasks": (TaskExportFilter, Task.objects.all, exports.task_rows),
     "hours": (ServiceRecordFilter, ServiceRecord.objects.all, exports.hours_rows),
     "ledger": (LedgerFilter, PointsEntry.objects.all, exports.ledger_rows),
 }

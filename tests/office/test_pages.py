@@ -16,7 +16,7 @@ from tests.office.conftest import move, on_duty, volunteer_in
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/office/", "/office/dashboard/", "/office/partners/", "/office/export/hazards.csv"]
+PAGES = ["/office/", "/office/dashboard/", "/office/partners/", "/office/export/hazards.csv", "/office/export/tasks.csv"]
 
 
 @pytest.mark.parametrize("url", PAGES)
