@@ -1,10 +1,10 @@
-"""Export memory: the hazards CSV export's peak Python memory (tracemalloc, in-process, through
+"""Export memory: the hazards and tasks CSV exports' peak Python memory (tracemalloc, in-process, through
 the real view and the configured database) for 100k rows against the same export of 1k rows.
 
 A flat export holds one fetch chunk (exports.CHUNK_SIZE rows) and one write block at a time, so
 100× the rows should cost about the same memory; an export that built the file in memory would
-cost ~100×. Seeds two bench grids (bulk_create, marked `source_client="bench-export"`) and
-removes them afterwards. Needs Django set up (the bench runner does it) and a migrated database;
+cost ~100×. Seeds two bench grids (codes `bench-export-*`; every hazard and task in them is the
+bench's) with bulk_create and removes them afterwards. Needs Django set up (the bench runner does it) and a migrated database;
 run it against PostgreSQL (services mode) for production-like cursors.
 
     DATABASE_URL=postgres://... python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'govern.settings'); django.setup(); from bench.report import Report; from bench import export_memory; export_memory.run(Report())"
@@ -16,8 +16,6 @@ import time
 import tracemalloc
 
 from bench.report import Report, Row
-
-MARK = "bench-export"
 
 
 def _seed(big: int, small: int):
@@ -40,7 +38,7 @@ def _seed(big: int, small: int):
     now = timezone.now()
     counts = {grids[0].pk: small, grids[1].pk: big - small}
     for grid in grids:
-        have = Hazard.objects.filter(grid=grid, source_client=MARK).count()
+        have = Hazard.objects.filter(grid=grid).count()
         todo = counts[grid.pk] - have
         batch = []
         for n in range(have, have + max(todo, 0)):
@@ -48,7 +46,7 @@ def _seed(big: int, small: int):
                 tracking_code=f"BX{grid.pk % 100:02d}{n:09d}"[:16], category=category,
                 description=f"基准导出隐患 {n}: 楼道堆放杂物，消防通道被堵，需要尽快清理。" * 2,
                 severity="medium", latitude=31.505, longitude=grid.center_longitude, address=f"{n} 号楼",
-                grid=grid, community=community, source=Source.DEMO, source_client=MARK,
+                grid=grid, community=community, source=Source.DEMO,
                 created_at=now, status_changed_at=now,
             ))
             if len(batch) >= 5000:
@@ -61,19 +59,49 @@ def _seed(big: int, small: int):
     return grids
 
 
+def _seed_tasks(grids) -> None:
+    """One accepted task per bench hazard (tasks.csv joins hazard, category, community, grid, users)."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from hazards.models import Hazard, Task, TaskStatus
+
+    worker, _ = get_user_model().objects.get_or_create(username="bench-export-worker", defaults={"display_name": "基准网格员"})
+    now = timezone.now()
+    todo = Hazard.objects.filter(grid__in=grids, tasks__isnull=True).values_list("pk", flat=True).iterator(chunk_size=5000)
+    batch = []
+    for hazard_id in todo:
+        batch.append(Task(
+            hazard_id=hazard_id, assignee=worker, assignee_kind="grid_worker", status=TaskStatus.ACCEPTED,
+            offered_at=now, accept_deadline=now + timedelta(minutes=30), due_at=now + timedelta(hours=4),
+            accepted_at=now + timedelta(minutes=3), distance_m=420.0, instructions="基准任务",
+        ))
+        if len(batch) >= 5000:
+            with transaction.atomic():
+                Task.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        with transaction.atomic():
+            Task.objects.bulk_create(batch)
+
+
 def _cleanup(grids) -> None:
     from django.contrib.auth import get_user_model
 
     from govern.models import Community, Grid
-    from hazards.models import Hazard
+    from hazards.models import Hazard, Task
 
-    Hazard.objects.filter(source_client=MARK, grid__in=grids)._raw_delete(Hazard.objects.db)
+    Task.objects.filter(hazard__grid__in=grids).delete()
+    Hazard.objects.filter(grid__in=grids)._raw_delete(Hazard.objects.db)
     Grid.objects.filter(pk__in=[g.pk for g in grids]).delete()
     Community.objects.filter(code="bench-export", grids__isnull=True).delete()
-    get_user_model().objects.filter(username="bench-dispatcher").delete()
+    get_user_model().objects.filter(username__in=["bench-dispatcher", "bench-export-worker"]).delete()
 
 
-def _export_peak(query: str) -> tuple[int, int, float]:
+def _export_peak(query: str, name: str = "hazards") -> tuple[int, int, float]:
     """(peak bytes, bytes streamed, seconds) of one export through the view."""
     from django.contrib.auth import get_user_model
     from django.test import RequestFactory
@@ -81,12 +109,12 @@ def _export_peak(query: str) -> tuple[int, int, float]:
     from govern.office.views import export
 
     user, _ = get_user_model().objects.get_or_create(username="bench-dispatcher", defaults={"is_superuser": True})
-    request = RequestFactory().get("/office/export/hazards.csv?" + query)
+    request = RequestFactory().get(f"/office/export/{name}.csv?" + query)
     request.user = user
     tracemalloc.start()
     tracemalloc.reset_peak()
     start = time.perf_counter()
-    response = export(request, name="hazards")
+    response = export(request, name=name)
     size = 0
     for chunk in response.streaming_content:
         size += len(chunk)
@@ -100,21 +128,23 @@ def run(report: Report, *, rows: int = 100_000, small: int = 1_000, keep: bool =
     from django.db import connection
 
     grids = _seed(rows, small)
+    _seed_tasks(grids)
     try:
         only_small = f"grid={grids[0].pk}"
         both = f"grid={grids[0].pk},{grids[1].pk}"
-        _export_peak(only_small)  # warm imports and caches
-        floor_peak, floor_size, _ = _export_peak(only_small)
-        peak, size, seconds = _export_peak(both)
-        ratio = peak / floor_peak
-        report.add(Row(
-            name=f"export memory: hazards.csv peak for {rows:,} rows ({connection.vendor})", value=peak / 2**20, unit="MiB",
-            floor=floor_peak / 2**20, floor_name=f"same export, {small:,} rows", ratio=ratio, target="≤ 3× (flat)",
-            ok=ratio <= 3,
-            note=(f"tracemalloc peak through the view; {size / 2**20:.1f} MiB of CSV streamed in {seconds:.1f} s "
-                  f"({rows / seconds:,.0f} rows/s) against {floor_size / 2**20:.2f} MiB for {small:,} rows: "
-                  f"{size / floor_size:.0f}× the bytes for {ratio:.1f}× the memory"),
-        ))
+        for name in ("hazards", "tasks"):
+            _export_peak(only_small, name)  # warm imports and caches
+            floor_peak, floor_size, _ = _export_peak(only_small, name)
+            peak, size, seconds = _export_peak(both, name)
+            ratio = peak / floor_peak
+            report.add(Row(
+                name=f"export memory: {name}.csv peak for {rows:,} rows ({connection.vendor})", value=peak / 2**20,
+                unit="MiB", floor=floor_peak / 2**20, floor_name=f"same export, {small:,} rows", ratio=ratio,
+                target="≤ 3× (flat)", ok=ratio <= 3,
+                note=(f"tracemalloc peak through the view; {size / 2**20:.1f} MiB of CSV streamed in {seconds:.1f} s "
+                      f"({rows / seconds:,.0f} rows/s) against {floor_size / 2**20:.2f} MiB for {small:,} rows: "
+                      f"{size / floor_size:.0f}× the bytes for {ratio:.1f}× the memory"),
+            ))
     finally:
         if not keep:
             _cleanup(grids)

@@ -1,4 +1,4 @@
-"""CSV exports for dispatchers: hazards, service hours, the points ledger.
+"""CSV exports for dispatchers: hazards, tasks, service hours, the points ledger.
 
 Each export honours the same filters as the matching list (query parameters), streams with
 StreamingHttpResponse over `.iterator(chunk_size=...)` of `values_list` rows (no model instances,
@@ -92,6 +92,31 @@ def hazard_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
         "reporter__username", "duplicate_of__tracking_code", "status_changed_at", "status_note",
     ).iterator(chunk_size=CHUNK_SIZE)
     return header, rows
+
+
+def task_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
+    header = [
+        "id", "tracking_code", "hazard_status", "severity", "category", "community", "grid", "assignee_id",
+        "assignee", "assignee_kind", "status", "offered_at", "accept_deadline", "accepted_at", "accept_minutes",
+        "started_at", "due_at", "completed_at", "overdue", "late", "verified_at", "verified_by", "ended_at",
+        "offered_by", "distance_m", "reason", "note",
+    ]
+    rows = qs.order_by("-offered_at", "-id").values_list(
+        "id", "hazard__tracking_code", "hazard__status", "hazard__severity", "hazard__category__slug",
+        "hazard__community__name", "hazard__grid__name", "assignee_id", "assignee__username", "assignee_kind",
+        "status", "offered_at", "accept_deadline", "accepted_at", "started_at", "due_at", "completed_at",
+        "overdue", "verified_at", "verified_by__username", "ended_at", "offered_by__username", "distance_m",
+        "reason", "note",
+    ).iterator(chunk_size=CHUNK_SIZE)
+
+    def convert(row):
+        offered, accepted, due, completed, overdue = row[11], row[13], row[15], row[16], row[17]
+        accept_minutes = round((accepted - offered).total_seconds() / 60, 1) if accepted else None
+        late = bool(overdue or (completed and completed > due))  # the dashboard's "overdue" definition
+        distance = round(row[22]) if row[22] is not None else None
+        return (*row[:14], accept_minutes, *row[14:18], late, *row[18:22], distance, *row[23:])
+
+    return header, (convert(r) for r in rows)
 
 
 def hours_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:

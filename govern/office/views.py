@@ -19,12 +19,12 @@ from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
 from govern.office import exports, heatmap
-from govern.office.filters import LedgerFilter, ServiceRecordFilter
+from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.roles import is_dispatcher
 from hazards.filters import HazardFilter
-from hazards.models import Hazard, Severity, Status
+from hazards.models import Hazard, Severity, Status, Task, TaskStatus
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
 
@@ -61,6 +61,22 @@ def _hazard_point(hazard: Hazard, new_since) -> dict:
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
         "created_at": hazard.created_at.isoformat(),
         "new": hazard.created_at >= new_since,
+        "tasks": [_task_point(t) for t in getattr(hazard, "live_tasks", [])],
+    }
+
+
+def _task_point(task) -> dict:
+    """The fields of a `task.*` event payload the board uses, plus the assignee's name."""
+    return {
+        "id": task.pk,
+        "status": task.status,
+        "overdue": task.overdue,
+        "assignee": task.assignee_id,
+        "assignee_name": task.assignee.display_name or task.assignee.username,
+        "assignee_kind": task.assignee_kind,
+        "offered_at": task.offered_at.isoformat(),
+        "accept_deadline": task.accept_deadline.isoformat(),
+        "due_at": task.due_at.isoformat(),
     }
 
 
@@ -69,7 +85,7 @@ def _hazard_point(hazard: Hazard, new_since) -> dict:
 def board(request):
     last_event_id = current_event_id()  # before the data: anything later is replayed
     data = board_selectors.board()
-    hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work]
+    hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work + data.overdue]
     volunteers = [
         {"id": v.pk, "user_id": v.user_id, "real_name": v.real_name, "team": v.team.name if v.team else "",
          "latitude": v.latitude, "longitude": v.longitude,
@@ -85,6 +101,7 @@ def board(request):
         "service_area": area,
         "severities": Severity.choices,
         "status_labels": {value: str(label) for value, label in Status.choices},
+        "task_labels": {value: str(label) for value, label in TaskStatus.choices},
     })
 
 
@@ -127,6 +144,7 @@ def heatmap_json(request):
 
 EXPORTS = {
     "hazards": (HazardFilter, Hazard.objects.all, exports.hazard_rows),
+    "tasks": (TaskExportFilter, Task.objects.all, exports.task_rows),
     "hours": (ServiceRecordFilter, ServiceRecord.objects.all, exports.hours_rows),
     "ledger": (LedgerFilter, PointsEntry.objects.all, exports.ledger_rows),
 }

@@ -1,16 +1,19 @@
 """The dispatcher's board in headless Chromium: a report submitted from a resident's phone (a
 second browser context) appears on the open board without a reload, and is triaged from it; an
-on-duty responder appears and moves live, and the report is dispatched to them from the board. Map tiles cannot load here (no internet): the board
+on-duty responder appears and moves live, and the report is dispatched to them from the board; the card follows the task live (offered, accepted,
+overdue into its own queue). Map tiles cannot load here (no internet): the board
 works as lists, which is what the test drives."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from govern.roles import DISPATCHER, VOLUNTEER
 from hazards.demo import seed_categories
+from hazards.dispatch.services import task_accept, tasks_escalate
 from hazards.models import Hazard
 from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid
@@ -99,4 +102,19 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     )
     asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=False)
     item.wait_for(state="detached", timeout=10_000)
+
+    # The card says who holds the offer (the name fetched from the task API), live.
+    in_work = board.locator(f'#queue-in_work .of-card[data-code="{code}"]')
+    in_work.locator('[data-f=task][data-task-status=offered]', has_text="志愿者蓝盾").wait_for(timeout=10_000)
+    assert board.locator("#count-in_work").inner_text() == "1" and board.locator("#count-unassigned").inner_text() == "0"
+    task = hazard.tasks.get()
+    asgi_live_server.call(task_accept, task_id=task.pk, actor=helper)
+    in_work.locator("[data-f=task][data-task-status=accepted]").wait_for(timeout=10_000)
+    # Escalation finds it past its due time: task.overdue moves it to the overdue queue.
+    task.refresh_from_db()
+    asgi_live_server.call(tasks_escalate, now=task.due_at + timedelta(minutes=1))
+    late = board.locator(f'#queue-overdue .of-card[data-code="{code}"]')
+    late.wait_for(timeout=10_000)
+    assert late.locator("[data-f=task]").get_attribute("data-task-status") == "overdue"
+    assert board.locator("#count-overdue").inner_text() == "1" and board.locator("#count-in_work").inner_text() == "0"
     assert errors == []

@@ -103,3 +103,23 @@ def on_duty(volunteer: Volunteer, latitude: float, longitude: float) -> None:
     from volunteers.services import volunteer_duty_set
 
     volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=latitude, longitude=longitude)
+
+
+def task_at(hazard: Hazard, assignee, offered: str, *, due: str, accepted: str | None = None, status=None,
+            completed: str | None = None, verified: str | None = None, ended: str | None = None,
+            overdue: bool = False, kind: str = "grid_worker"):
+    """A hand-built task with chosen times (the dispatch services stamp `now`; KPIs need the past).
+    The accept deadline is a minute after the offer so any due time after that is allowed."""
+    from datetime import timedelta
+
+    from hazards.models import Task, TaskStatus
+
+    offered_at = at(offered)
+    if status is None:
+        status = TaskStatus.DONE if completed else TaskStatus.ACCEPTED if accepted else TaskStatus.OFFERED
+    return Task.objects.create(
+        hazard=hazard, assignee=assignee, assignee_kind=kind, status=status, offered_at=offered_at,
+        accept_deadline=offered_at + timedelta(minutes=1), due_at=at(due), overdue=overdue,
+        accepted_at=at(accepted) if accepted else None, completed_at=at(completed) if completed else None,
+        verified_at=at(verified) if verified else None, ended_at=at(ended) if ended else None,
+    )

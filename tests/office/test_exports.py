@@ -125,3 +125,59 @@ async def test_under_asgi_the_export_streams_asynchronously(async_client, hazard
     assert response.status_code == 200 and response.is_async
     body = b"".join([chunk async for chunk in response.streaming_content]).decode("utf-8")
     assert body.startswith(BOM) and len(body.strip().splitlines()) == 6
+
+
+def test_tasks_csv_honours_filters(client, dispatcher, hazard_at):
+    from tests.office.conftest import task_at
+
+    grid_a, grid_b = make_grid(west=120.80, south=30.90), make_grid(west=120.81, south=30.90)
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    late = task_at(hazard_at(grid_a, "2026-03-02 09:00"), alice, "2026-03-02 10:00", accepted="2026-03-02 10:30",
+                   due="2026-03-02 12:00", status="in_progress", overdue=True)
+    done = task_at(hazard_at(grid_b, "2026-03-05 09:00"), bob, "2026-03-05 10:00", accepted="2026-03-05 10:06",
+                   due="2026-03-05 12:00", completed="2026-03-05 13:00")
+    done.reason = "=HYPERLINK(\"x\")"
+    done.save()
+    offer = task_at(hazard_at(grid_b, "2026-04-01 09:00"), alice, "2026-04-01 10:00", due="2026-04-01 12:00")
+    client.force_login(dispatcher)
+
+    rows = _rows(client.get("/office/export/tasks.csv"))
+    header, data = rows[0], rows[1:]
+    assert [r[0] for r in data] == [str(offer.pk), str(done.pk), str(late.pk)]  # newest offer first
+    lines = {int(r[0]): dict(zip(header, r, strict=True)) for r in data}
+    assert lines[late.pk]["assignee"] == "alice" and lines[late.pk]["grid"] == grid_a.name
+    assert (lines[late.pk]["accept_minutes"], lines[late.pk]["overdue"], lines[late.pk]["late"]) == ("30.0", "1", "1")
+    assert lines[late.pk]["offered_at"] == "2026-03-02 10:00:00" and lines[late.pk]["status"] == "in_progress"
+    # Completed after its due time: not flagged, but late.
+    assert (lines[done.pk]["overdue"], lines[done.pk]["late"], lines[done.pk]["accept_minutes"]) == ("0", "1", "6.0")
+    assert lines[done.pk]["reason"] == "'=HYPERLINK(\"x\")"
+    assert (lines[offer.pk]["accepted_at"], lines[offer.pk]["accept_minutes"], lines[offer.pk]["late"]) == ("", "", "0")
+
+    def ids(query):
+        return [int(r[0]) for r in _rows(client.get(f"/office/export/tasks.csv?{query}"))[1:]]
+
+    assert ids("overdue=true") == [late.pk]
+    assert ids(f"grid={grid_b.pk}") == [offer.pk, done.pk]
+    assert ids(f"assignee={alice.pk}&status=offered,in_progress") == [offer.pk, late.pk]
+    assert ids("status=done") == [done.pk]
+    assert ids("offered_after=2026-03-01T00:00:00%2B08:00&offered_before=2026-03-31T00:00:00%2B08:00") == [done.pk, late.pk]
+    assert ids(f"community={grid_a.community_id}") == [late.pk]
+    for bad, field in [("status=burning", "status"), ("grid=x", "grid"), ("offered_after=soon", "offered_after"),
+                       ("overdue=maybe", "overdue")]:
+        response = client.get(f"/office/export/tasks.csv?{bad}")
+        assert response.status_code == 400 and response.content.decode().startswith(f"{field}:"), bad
+
+
+def test_tasks_csv_queries_do_not_grow(client, dispatcher, hazard_at, django_assert_max_num_queries):
+    from tests.office.conftest import task_at
+
+    grid = make_grid()
+    client.force_login(dispatcher)
+    task_at(hazard_at(grid, "2026-03-01 09:00"), UserFactory(), "2026-03-01 10:00", due="2026-03-01 12:00")
+    with django_assert_max_num_queries(6) as small:
+        assert len(_rows(client.get("/office/export/tasks.csv"))) == 2
+    for i in range(30):
+        task_at(hazard_at(grid, f"2026-03-{1 + i % 28:02d} 09:00"), UserFactory(), f"2026-03-{1 + i % 28:02d} 10:00",
+                accepted=f"2026-03-{1 + i % 28:02d} 10:05", due=f"2026-03-{1 + i % 28:02d} 12:00")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(_rows(client.get("/office/export/tasks.csv"))) == 32

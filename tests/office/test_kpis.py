@@ -12,7 +12,7 @@ from govern.office.selectors.kpis import duration_text, kpis, parse_period, perc
 from hazards.models import Status
 from rewards.services import points_adjust
 from tests.factories import CommunityFactory, UserFactory, make_grid
-from tests.office.conftest import move, rectify, service, volunteer_in
+from tests.office.conftest import move, rectify, service, task_at, volunteer_in
 
 pytestmark = pytest.mark.django_db
 
@@ -169,8 +169,72 @@ def test_dashboard_queries_do_not_grow_with_data(world, hazard_at, client, dispa
         assert client.get(url).status_code == 200
     for i in range(30):
         grid = make_grid(west=120.83 + 0.001 * (i % 3), south=30.91 + 0.001 * i, size=0.001)
-        rectify(hazard_at(grid, f"2026-03-{2 + i % 10:02d} 08:00"), f"2026-03-{2 + i % 10:02d} 09:00", f"2026-03-{3 + i % 10:02d} 09:00")
+        hazard = rectify(hazard_at(grid, f"2026-03-{2 + i % 10:02d} 08:00"), f"2026-03-{2 + i % 10:02d} 09:00", f"2026-03-{3 + i % 10:02d} 09:00")
+        day = f"2026-03-{2 + i % 10:02d}"
+        task_at(hazard, UserFactory(), f"{day} 09:00", accepted=f"{day} 09:{i % 50:02d}", due=f"{day} 10:00", overdue=i % 2 == 0)
         volunteer_in(grid.community, UserFactory())
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+    assert response.context["kpis"].district.figures.overdue == 15
+    assert len(response.context["kpis"].district.figures.accept_seconds) == 30
+
+
+@pytest.fixture
+def tasks_world(hazard_at):
+    """Tasks on separate hazards (one engaged task per hazard), times chosen around PERIOD."""
+    one, two = CommunityFactory(name="芬湖社区"), CommunityFactory(name="北厍社区")
+    grid_a = make_grid(community=one, west=120.80, south=30.90)
+    grid_b = make_grid(community=one, west=120.81, south=30.90)
+    grid_c = make_grid(community=two, west=120.82, south=30.90)
+    worker = UserFactory()
+
+    def task(grid, *args, **kwargs):
+        return task_at(hazard_at(grid, "2026-02-25 08:00"), worker, *args, **kwargs)
+
+    # grid a: accepted after 5 min, 20 min, 60 min; T2 done late, T3 flagged overdue; T4 declined.
+    task(grid_a, "2026-03-02 10:30", accepted="2026-03-02 10:35", due="2026-03-02 14:00", completed="2026-03-02 11:00")
+    task(grid_a, "2026-03-03 08:10", accepted="2026-03-03 08:30", due="2026-03-03 09:00", completed="2026-03-03 10:00")
+    task(grid_a, "2026-03-04 08:10", accepted="2026-03-04 09:10", due="2026-03-04 10:00", status="in_progress", overdue=True)
+    task(grid_a, "2026-03-04 08:00", due="2026-03-04 12:00", status="declined", ended="2026-03-04 08:05")
+    # grid b: offered before the period, accepted in it (2 h), due in it and late; accepted after the period.
+    task(grid_b, "2026-03-01 23:00", accepted="2026-03-02 01:00", due="2026-03-02 02:00", completed="2026-03-02 03:00",
+         verified="2026-03-02 04:00", overdue=True)
+    task(grid_b, "2026-03-15 23:50", accepted="2026-03-16 00:10", due="2026-03-16 04:00")
+    # grid c: accepted after 3 h but due after the period (its lateness is not this period's); late before it.
+    task(grid_c, "2026-03-10 09:00", accepted="2026-03-10 12:00", due="2026-03-20 09:00", status="in_progress", overdue=True)
+    task(grid_c, "2026-02-27 09:00", accepted="2026-02-27 09:30", due="2026-03-01 23:59", status="in_progress", overdue=True)
+    return {"one": one, "two": two, "a": grid_a, "b": grid_b, "c": grid_c}
+
+
+def test_time_to_accept_and_overdue_by_scope(tasks_world):
+    result = kpis(period=PERIOD)
+    d = result.district.figures
+    # Accepted in the period: 5 min, 20 min, 60 min (a), 2 h (b, offered the day before), 3 h (c).
+    assert sorted(d.accept_seconds) == [300, 1200, 3600, 7200, 10800]
+    assert d.median_accept_s == 3600
+    assert d.p90_accept_s == pytest.approx(7200 + 0.6 * (10800 - 7200))  # rank 3.6
+    # Late among tasks due in the period: a's done-late and flagged, b's flagged → 3.
+    assert d.overdue == 3
+
+    a = _row(result.grids, tasks_world["a"].pk)
+    assert sorted(a.accept_seconds) == [300, 1200, 3600] and a.overdue == 2
+    assert a.median_accept_s == 1200 and a.p90_accept_s == pytest.approx(1200 + 0.8 * 2400)  # rank 1.8
+    b = _row(result.grids, tasks_world["b"].pk)
+    assert (b.median_accept_s, b.p90_accept_s, b.overdue) == (7200, 7200, 1)
+    c = _row(result.grids, tasks_world["c"].pk)
+    assert (c.median_accept_s, c.overdue) == (10800, 0)
+
+    one = _row(result.communities, tasks_world["one"].pk)
+    assert one.median_accept_s == pytest.approx(2400)  # between 20 min and 60 min
+    assert one.p90_accept_s == pytest.approx(3600 + 0.7 * 3600)  # rank 2.7
+    assert one.overdue == 3
+    two = _row(result.communities, tasks_world["two"].pk)
+    assert (two.median_accept_s, two.overdue) == (10800, 0)
+    with translation.override("en"):
+        assert one.median_accept_text == "40 min" and two.p90_accept_text == "3 h 00 min"
+
+
+def test_time_to_accept_is_empty_without_tasks(world):
+    d = kpis(period=PERIOD).district.figures
+    assert d.accept_seconds == [] and d.median_accept_text == "—" and d.overdue == 0

@@ -17,7 +17,12 @@ Definitions (what the dashboard's legend says, and what tests/office/test_kpis.p
   redeemed: points spent on coupons in the period minus refunds of cancelled/expired codes.
   District-wide only (the ledger names people, not places).
 
-Time to accept needs tasks (issue 6) and is not computed here.
+- time to accept: for every task accepted in the period (`Task.accepted_at` in it), accepted_at
+  minus offered_at — each acceptance counts once, also one later given back or cancelled (the
+  responder still answered the offer in that time). Median and 90th percentile as above.
+- overdue: tasks whose due time (`Task.due_at`) lies in the period and that were late: flagged
+  overdue by escalation, or completed after their due time (a fix finished late between two
+  escalation runs is still late). Counted for the hazard's grid and community.
 
 Every figure comes from a fixed number of grouped queries, whatever the number of hazards.
 """
@@ -29,14 +34,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govern.errors import InvalidInput
 from govern.models import Community, Grid
-from hazards.models import Category, Hazard, HazardEvent, Status
+from hazards.models import Category, Hazard, HazardEvent, Status, Task
 from rewards.models import EntryKind, PointsEntry
 from volunteers.models import ServiceRecord, ServiceRecordStatus
 
@@ -119,6 +124,8 @@ class Figures:
     rate_base: int = 0  # reported, not rejected / duplicate
     rate_done: int = 0  # of those, rectified before the period ended
     rectify_seconds: list[float] = field(default_factory=list)
+    accept_seconds: list[float] = field(default_factory=list)
+    overdue: int = 0
     active_volunteers: int | None = None
     service_minutes: int | None = None
     points_issued: int | None = None
@@ -135,6 +142,22 @@ class Figures:
     @property
     def p90_rectify_s(self) -> float | None:
         return percentile(self.rectify_seconds, 0.9)
+
+    @property
+    def median_accept_s(self) -> float | None:
+        return percentile(self.accept_seconds, 0.5)
+
+    @property
+    def p90_accept_s(self) -> float | None:
+        return percentile(self.accept_seconds, 0.9)
+
+    @property
+    def median_accept_text(self) -> str:
+        return duration_text(self.median_accept_s)
+
+    @property
+    def p90_accept_text(self) -> str:
+        return duration_text(self.p90_accept_s)
 
     @property
     def median_rectify_text(self) -> str:
@@ -228,6 +251,25 @@ def kpis(*, period: Period) -> Kpis:
         seconds = max(0.0, (row["first"] - row["hazard__created_at"]).total_seconds())
         for figures in each(row["hazard__grid_id"], row["hazard__community_id"]):
             figures.rectify_seconds.append(seconds)
+
+    accepted = Task.objects.filter(accepted_at__gte=start, accepted_at__lt=end).values_list(
+        "hazard__grid_id", "hazard__community_id", "offered_at", "accepted_at"
+    ).order_by()
+    for grid_id, community_id, offered_at, accepted_at in accepted:
+        seconds = max(0.0, (accepted_at - offered_at).total_seconds())
+        for figures in each(grid_id, community_id):
+            figures.accept_seconds.append(seconds)
+
+    late = (
+        Task.objects.filter(due_at__gte=start, due_at__lt=end)
+        .filter(Q(overdue=True) | Q(completed_at__gt=F("due_at")))
+        .values("hazard__grid_id", "hazard__community_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in late:
+        for figures in each(row["hazard__grid_id"], row["hazard__community_id"]):
+            figures.overdue += row["n"]
 
     service = (
         ServiceRecord.objects.filter(

@@ -1,5 +1,10 @@
-/* The dispatcher board: queues of hazards (untriaged, unassigned, in work), a map coloured by
-   severity with on-duty responders moving live, triage and dispatch in place.
+/* The dispatcher board: queues of hazards (untriaged, overdue, unassigned, in work), a map
+   coloured by severity with on-duty responders moving live, triage and dispatch in place.
+
+   A hazard is in exactly one queue (the rule of govern/office/selectors/board.py queue_of): an
+   overdue accepted/in-progress task → overdue; submitted → untriaged; triaged/reopened with no
+   live task → unassigned; else in work. Live tasks come with the page and from task.updated /
+   task.overdue events on the dispatch topic; each card says who holds the hazard and until when.
 
    Data: #board-hazards, #board-volunteers (json_script), live events over /ws/live/ (dispatch
    topic). Every handler applies state (idempotent): a replayed event changes nothing twice.
@@ -17,6 +22,8 @@
     submitted: "untriaged", triaged: "unassigned", reopened: "unassigned",
     dispatched: "in_work", in_progress: "in_work"
   };
+  var QUEUE_NAMES = ["untriaged", "overdue", "unassigned", "in_work"];
+  var LIVE_TASK = { offered: true, accepted: true, in_progress: true };
 
   function readJSON(id) {
     var node = document.getElementById(id);
@@ -25,6 +32,7 @@
   }
 
   var statusLabels = readJSON("status-labels") || {};
+  var taskLabels = readJSON("task-labels") || {};
   var severityLabels = {};
   var severityTemplate = document.getElementById("severity-options");
   Array.prototype.forEach.call(severityTemplate.content.querySelectorAll("option"), function (o) {
@@ -35,11 +43,24 @@
 
   var hazards = {};     // id -> {data, card, marker}
   var statusOf = {};    // id -> last status applied (also for hazards beyond the rendered lists)
+  var tasksOf = {};     // hazard id -> {task id -> task} of its live tasks
+  var queueOf = {};     // hazard id -> the queue it is counted in
   var volunteers = {};  // id -> {data, marker, item}
   var counts = {};
-  ["untriaged", "unassigned", "in_work"].forEach(function (q) {
+  QUEUE_NAMES.forEach(function (q) {
     counts[q] = Number(document.getElementById("count-" + q).textContent) || 0;
   });
+
+  function queueFor(id) {
+    var status = statusOf[id];
+    if (!QUEUES[status]) return null;
+    var tasks = tasksOf[id] || {};
+    var ids = Object.keys(tasks);
+    var overdue = ids.some(function (k) { return tasks[k].overdue && tasks[k].status !== "offered"; });
+    if (overdue) return "overdue";
+    if (QUEUES[status] === "unassigned" && ids.length) return "in_work";
+    return QUEUES[status];
+  }
 
   // --- map (optional) -----------------------------------------------------------------------
   var map = null;
@@ -116,16 +137,43 @@
     var address = text(card, "address", h.address ? "📍 " + h.address : "");
     address.hidden = !h.address;
     card.querySelector("[data-f=new]").hidden = !h.new;
+    renderTasks(card, h.id);
     var img = card.querySelector(".of-thumb");
     if (h.thumb) { img.src = h.thumb; img.hidden = false; } else { img.hidden = true; }
     renderActions(card, h);
+  }
+
+  function renderTasks(card, id) {
+    var node = card.querySelector("[data-f=task]");
+    var tasks = tasksOf[id] || {};
+    var list = Object.keys(tasks).map(function (k) { return tasks[k]; });
+    node.textContent = "";
+    node.hidden = !list.length;
+    node.classList.toggle("of-task-overdue", list.some(function (t) { return t.overdue; }));
+    var offers = list.filter(function (t) { return t.status === "offered"; });
+    var engaged = list.filter(function (t) { return t.status !== "offered"; })[0];
+    var who = function (t) { return t.assignee_name || ("#" + t.assignee); };
+    if (engaged) {
+      var lead = engaged.overdue ? msg.labelOverdue + " " : "";
+      var verb = engaged.status === "in_progress" ? msg.labelWorking : msg.labelAccepted;
+      node.textContent = (engaged.overdue ? "⚠ " : "👷 ") + lead + verb + " " + who(engaged) + " · " +
+        msg.labelDue + " " + localTime(engaged.due_at);
+    } else if (offers.length) {
+      node.textContent = "⏳ " + msg.labelOffered + " " + offers.map(who).join(", ") + " · " +
+        msg.labelAcceptBy + " " + localTime(offers[0].accept_deadline);
+    }
+    var shown = engaged || offers[0];
+    if (shown) {
+      node.dataset.taskStatus = shown.overdue && shown.status !== "offered" ? "overdue" : shown.status;
+      node.title = taskLabels[shown.status] || shown.status;
+    }
   }
 
   function renderActions(card, h) {
     var actions = card.querySelector(".of-actions");
     actions.textContent = "";
     card.querySelector(".of-candidates").hidden = true;
-    var queue = QUEUES[h.status];
+    var queue = queueFor(h.id);
     if (queue === "untriaged") {
       var select = document.createElement("select");
       select.className = "of-severity";
@@ -260,7 +308,7 @@
 
   // --- queues -------------------------------------------------------------------------------
   function updateEmpty() {
-    ["untriaged", "unassigned", "in_work"].forEach(function (q) {
+    QUEUE_NAMES.forEach(function (q) {
       var list = document.getElementById("queue-" + q);
       var empty = list.querySelector(".of-empty");
       var hasCards = list.querySelector(".of-card") !== null;
@@ -276,8 +324,7 @@
     });
   }
 
-  function place(card, status, atTop) {
-    var queue = QUEUES[status];
+  function place(card, queue, atTop) {
     var list = document.getElementById("queue-" + queue);
     if (atTop) list.insertBefore(card, list.firstChild); else list.appendChild(card);
   }
@@ -287,7 +334,18 @@
     var card = document.getElementById("card-template").content.firstElementChild.cloneNode(true);
     fillCard(card, h);
     hazards[h.id] = { data: h, card: card, marker: hazardMarker(h) };
-    place(card, h.status, atTop);
+    place(card, queueOf[h.id] || queueFor(h.id), atTop);
+  }
+
+  // Recount and move a hazard after its status or its tasks changed; true when it changed queue.
+  function requeue(id) {
+    var before = queueOf[id];
+    var after = queueFor(id);
+    if (before === after) return false;
+    if (before) counts[before] -= 1;
+    if (after) counts[after] += 1;
+    if (after) queueOf[id] = after; else delete queueOf[id];
+    return true;
   }
 
   function removeHazard(id) {
@@ -299,11 +357,15 @@
   }
 
   function applyStatus(id, status, extra) {
-    var before = statusOf[id] || (extra && extra.from) || undefined;
     if (statusOf[id] === status) return;
+    if (!statusOf[id] && extra && extra.from && QUEUES[extra.from]) {
+      // First news of a hazard beyond the rendered window: it was counted in its old queue.
+      statusOf[id] = extra.from;
+      queueOf[id] = queueFor(id);
+    }
     statusOf[id] = status;
-    if (before && QUEUES[before]) counts[QUEUES[before]] -= 1;
-    if (QUEUES[status]) counts[QUEUES[status]] += 1;
+    if (!QUEUES[status]) delete tasksOf[id];
+    var moved = requeue(id);
     var entry = hazards[id];
     if (!QUEUES[status]) { removeHazard(id); updateEmpty(); return; }
     if (entry) {
@@ -312,7 +374,7 @@
       entry.data.new = false;
       fillCard(entry.card, entry.data);
       if (entry.marker) entry.marker.setStyle({ fillColor: COLOURS[entry.data.severity] || "#0b5cad" });
-      if (QUEUES[before] !== QUEUES[status]) place(entry.card, status, true);
+      if (moved) place(entry.card, queueOf[id], true);
     } else {
       // Not on the board yet (older than the rendered window): fetch it once.
       request("GET", "/api/v1/hazards/" + id + "/").then(function (r) {
@@ -334,8 +396,60 @@
     };
   }
 
+  function applyTask(t, extra) {
+    var hazard = t.hazard || {};
+    var id = hazard.id;
+    if (!id) return;
+    var tasks = tasksOf[id] || (tasksOf[id] = {});
+    if (LIVE_TASK[t.status]) {
+      var known = tasks[t.id] || {};
+      tasks[t.id] = {
+        id: t.id, status: t.status, overdue: !!(t.overdue || (extra && extra.overdue)), assignee: t.assignee,
+        assignee_name: known.assignee_name || t.assignee_name, assignee_kind: t.assignee_kind,
+        offered_at: t.offered_at, accept_deadline: t.accept_deadline, due_at: t.due_at
+      };
+      if (!tasks[t.id].assignee_name) fetchAssignee(id, t.id);
+    } else {
+      delete tasks[t.id];
+    }
+    if (!statusOf[id]) {
+      // Not on the board (yet): count it by the hazard status the event carries, fetch it.
+      if (!QUEUES[hazard.status]) return;
+      statusOf[id] = hazard.status;
+      requeue(id);
+      request("GET", "/api/v1/hazards/" + id + "/").then(function (r) {
+        if (r.ok && r.data && statusOf[id] === r.data.status) addHazard(fromApi(r.data), true);
+        updateEmpty();
+      });
+      updateEmpty();
+      return;
+    }
+    var moved = requeue(id);
+    var entry = hazards[id];
+    if (entry) {
+      renderTasks(entry.card, id);
+      renderActions(entry.card, entry.data);
+      if (moved && queueOf[id]) place(entry.card, queueOf[id], true);
+    }
+    updateEmpty();
+  }
+
+  function fetchAssignee(hazardId, taskId) {
+    // task.* events name the assignee by id only; the task API has the display name.
+    request("GET", "/api/v1/tasks/" + taskId + "/").then(function (r) {
+      var task = (tasksOf[hazardId] || {})[taskId];
+      if (!r.ok || !task || !r.data || !r.data.assignee) return;
+      task.assignee_name = r.data.assignee.display_name;
+      var entry = hazards[hazardId];
+      if (entry) renderTasks(entry.card, hazardId);
+    });
+  }
+
   (readJSON("board-hazards") || []).forEach(function (h) {
     statusOf[h.id] = h.status;
+    tasksOf[h.id] = {};
+    (h.tasks || []).forEach(function (t) { tasksOf[h.id][t.id] = t; });
+    queueOf[h.id] = queueFor(h.id);
     addHazard(h, false);
   });
   updateEmpty();
@@ -392,7 +506,7 @@
       "hazard.created": function (d) {
         if (statusOf[d.id]) return;
         statusOf[d.id] = d.status;
-        counts.untriaged += 1;
+        requeue(d.id);
         addHazard({
           id: d.id, tracking_code: d.tracking_code, status: d.status, severity: d.severity,
           category: d.category, category_name: (document.documentElement.lang || "").indexOf("en") === 0 ? d.category_name_en : d.category_name,
@@ -415,6 +529,8 @@
       "hazard.status_changed": function (d) {
         applyStatus(d.id, d.to || d.status, d);
       },
+      "task.updated": function (d) { applyTask(d); },
+      "task.overdue": function (d) { applyTask(d, { overdue: true }); },
       "volunteer.duty_changed": function (d) {
         if (d.on_duty && d.latitude != null) upsertVolunteer(d); else if (!d.on_duty) removeVolunteer(d.id);
       },
