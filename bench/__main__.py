@@ -38,6 +38,18 @@ def _probe_hazard_id() -> int:
     return hazard.pk
 
 
+def _guarded(report: Report, name: str, fn, *args, **kwargs):
+    """Run one benchmark; a failure becomes a row saying so (and the run goes on), never a lost table."""
+    import traceback
+
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # a benchmark's crash is a result to report, not a reason to lose the rest
+        traceback.print_exc()
+        report.add(Row(name=name, value=None, unit="", ok=False, note=f"FAILED: {type(exc).__name__}: {exc}"[:300]))
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of the harness")
@@ -63,13 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     worker = stack.Worker().start()
     try:
         print("== photo pipeline", flush=True)
-        pipeline.run(report, photo=photo, seconds=size["pipeline_s"])
+        _guarded(report, "photo pipeline", pipeline.run, report, photo=photo, seconds=size["pipeline_s"])
         print("== intake", flush=True)
-        intake.run(report, servers, photo=photo, total=size["intake_total"], concurrency=size["intake_concurrency"], category="fire-passage")
+        _guarded(report, "intake", intake.run, report, servers, photo=photo, total=size["intake_total"], concurrency=size["intake_concurrency"], category="fire-passage")
         print("== live latency", flush=True)
-        live_latency.run(report, servers, samples=size["live_samples"], idle=size["idle"], photo=photo, category="fire-passage")
+        _guarded(report, "live latency", live_latency.run, report, servers, samples=size["live_samples"], idle=size["idle"], photo=photo, category="fire-passage")
         print("== redemption under contention", flush=True)
-        redemption.run(report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"])
+        _guarded(report, "redemption", redemption.run, report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"])
 
         dispatcher = token(servers[0].url, "dispatcher")
         grid_id = Grid.objects.order_by("id").values_list("id", flat=True).first()
@@ -98,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             print("== export memory", flush=True)
             from bench import export_memory
 
-            export_memory.run(report, **({"rows": 2_000, "small": 200} if args.quick else {}))
+            _guarded(report, "CSV export memory", export_memory.run, report, **({"rows": 2_000, "small": 200} if args.quick else {}))
         else:
             report.add(Row(name="CSV export memory, 100k rows", value=None, unit="", note="not measured: the back-office export is not built yet"))
     finally:
