@@ -26,6 +26,25 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
+STANDARD_ERRORS = {
+    400: "Invalid input; `errors` names the field",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found (or not visible to you)",
+    409: "Not possible in the current state; `detail` says why",
+    422: "Refused by a business rule; `detail` says why",
+    429: "Too many requests; retry after the Retry-After header",
+}
+
+
+def error_responses(*codes: int, **descriptions: str) -> dict:
+    """OpenAPI error responses for `codes`, all with ErrorSerializer; `e404="..."` overrides a text."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=descriptions.get(f"e{code}", STANDARD_ERRORS[code]))
+        for code in codes
+    }
+
+
 class PointSerializer(serializers.Serializer):
     latitude = serializers.FloatField()
     longitude = serializers.FloatField()

@@ -25,7 +25,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern.api import ErrorSerializer, PointSerializer, RefSerializer
+from govern.api import ErrorSerializer, PointSerializer, RefSerializer, error_responses
 from govern.errors import InvalidInput
 from hazards import conf, policy, selectors, services
 from hazards.filters import HazardFilter
@@ -308,17 +308,8 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
 
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the field"),
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
-    404: OpenApiResponse(ErrorSerializer, description="No such hazard (or not visible to you)"),
-    409: OpenApiResponse(ErrorSerializer, description="Illegal transition; `detail` says why"),
-}
-
-
 def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    return error_responses(*codes, e404="No such hazard (or not visible to you)", e409="Illegal transition; `detail` says why")
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -390,7 +381,7 @@ class HazardListCreateView(generics.ListAPIView):
         request={"multipart/form-data": HazardCreateSerializer},
         responses={
             201: HazardCreatedSerializer,
-            400: ERRORS[400],
+            **_errors(400),
             429: OpenApiResponse(ErrorSerializer, description="Too many anonymous reports; see Retry-After"),
         },
     )
@@ -553,7 +544,7 @@ class TrackView(APIView):
     throttle_classes = [CodeLookupThrottle]
     throttle_scope = "code_lookup"
 
-    @extend_schema(summary="Track a report", responses={200: TrackSerializer, 404: ERRORS[404]})
+    @extend_schema(summary="Track a report", responses={200: TrackSerializer, **_errors(404)})
     def get(self, request, tracking_code: str):
         hazard = selectors.hazard_track(tracking_code=tracking_code)
         return Response(TrackSerializer(hazard).data)

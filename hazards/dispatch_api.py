@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import TooManyFilesSent
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern.api import ErrorSerializer, RefSerializer
+from govern.api import RefSerializer, error_responses
 from govern.errors import InvalidInput
 from hazards import conf
 from hazards.api import PhotoSerializer, UserRefSerializer
@@ -29,17 +29,13 @@ from hazards.models import Task, TaskStatus
 from hazards.photos import too_many_files_sentence
 from hazards.services import NOTE_MAX
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the field"),
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
-    404: OpenApiResponse(ErrorSerializer, description="No such hazard or task (or not visible to you)"),
-    409: OpenApiResponse(ErrorSerializer, description="Not possible in the current state (e.g. someone else accepted first)"),
-}
-
 
 def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    return error_responses(
+        *codes,
+        e404="No such hazard or task (or not visible to you)",
+        e409="Not possible in the current state (e.g. someone else accepted first)",
+    )
 
 
 # --- serializers -----------------------------------------------------------------------------------
