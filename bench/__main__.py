@@ -18,6 +18,7 @@ from bench.report import Report, Row
 
 FULL = {"idle": 1000, "live_samples": 60, "intake_total": 60, "intake_concurrency": 6, "pipeline_s": 8.0,
         "scales": (1_000, 10_000, 100_000), "repeats": 15, "redeem_clients": 200, "redeem_stock": 50}
+SECTIONS = ("pipeline", "intake", "live", "redemption", "scale", "export")
 QUICK = {"idle": 20, "live_samples": 5, "intake_total": 4, "intake_concurrency": 2, "pipeline_s": 1.0,
          "scales": (10, 30, 100), "repeats": 3, "redeem_clients": 20, "redeem_stock": 5}
 
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of the harness")
     parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(SECTIONS)} (default: all)")
     args = parser.parse_args(argv)
+    only = {name.strip() for name in args.only.split(",") if name.strip()} or set(SECTIONS)
+    if only - set(SECTIONS):
+        parser.error(f"--only: unknown section(s) {sorted(only - set(SECTIONS))}; choose from {', '.join(SECTIONS)}")
     size = QUICK if args.quick else FULL
     t0 = time.monotonic()
     report = Report()
@@ -74,20 +79,24 @@ def main(argv: list[str] | None = None) -> int:
     servers = [stack.Server().start(), stack.Server().start()]
     worker = stack.Worker().start()
     try:
-        print("== photo pipeline", flush=True)
-        _guarded(report, "photo pipeline", pipeline.run, report, photo=photo, seconds=size["pipeline_s"])
-        print("== intake", flush=True)
-        _guarded(report, "intake", intake.run, report, servers, photo=photo, total=size["intake_total"], concurrency=size["intake_concurrency"], category="fire-passage")
-        print("== live latency", flush=True)
-        _guarded(report, "live latency", live_latency.run, report, servers, samples=size["live_samples"], idle=size["idle"], photo=photo, category="fire-passage")
-        print("== redemption under contention", flush=True)
-        _guarded(report, "redemption", redemption.run, report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"])
+        if "pipeline" in only:
+            print("== photo pipeline", flush=True)
+            _guarded(report, "photo pipeline", pipeline.run, report, photo=photo, seconds=size["pipeline_s"])
+        if "intake" in only:
+            print("== intake", flush=True)
+            _guarded(report, "intake", intake.run, report, servers, photo=photo, total=size["intake_total"], concurrency=size["intake_concurrency"], category="fire-passage")
+        if "live" in only:
+            print("== live latency", flush=True)
+            _guarded(report, "live latency", live_latency.run, report, servers, samples=size["live_samples"], idle=size["idle"], photo=photo, category="fire-passage")
+        if "redemption" in only:
+            print("== redemption under contention", flush=True)
+            _guarded(report, "redemption", redemption.run, report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"])
 
         dispatcher = token(servers[0].url, "dispatcher")
         grid_id = Grid.objects.order_by("id").values_list("id", flat=True).first()
         candidates: dict[int, float] = {}
         list_small = list_large = None
-        for scale in size["scales"]:
+        for scale in size["scales"] if "scale" in only else ():
             print(f"== scale {scale:,}: seed_demo --scale {scale}", flush=True)
             stack.manage("seed_demo", "--scale", str(scale), quiet=False)
             _refresh_positions()
@@ -97,16 +106,21 @@ def main(argv: list[str] | None = None) -> int:
                 list_small = lists.measure(servers[0].url, dispatcher, grid_id, size["repeats"])
             if scale == size["scales"][-1]:
                 list_large = lists.measure(servers[0].url, dispatcher, grid_id, size["repeats"])
-        if candidates:
+        if "scale" not in only:
+            pass
+        elif candidates:
             for row in dispatch.rows(candidates):
                 report.add(row)
         else:
             report.add(Row(name="candidate ranking", value=None, unit="", note="not measured: GET /api/v1/hazards/{id}/candidates/ answered 404 (dispatch not built)"))
         small_n, large_n = size["scales"][0] * 10, size["scales"][-1] * 10
-        for row in lists.rows(list_small, list_large, small_n, large_n):
-            report.add(row)
+        if "scale" in only:
+            for row in lists.rows(list_small, list_large, small_n, large_n):
+                report.add(row)
 
-        if importlib.util.find_spec("bench.export_memory"):
+        if "export" not in only:
+            pass
+        elif importlib.util.find_spec("bench.export_memory"):
             print("== export memory", flush=True)
             from bench import export_memory
 
@@ -119,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
 
     elapsed = time.monotonic() - t0
-    command = "make bench" + (" (python -m bench --quick)" if args.quick else "")
+    flags = " ".join(f for f in ("--quick" if args.quick else "", f"--only {args.only}" if args.only else "") if f)
+    command = f"python -m bench {flags}" if flags else "make bench"
     report.write(Path(args.out), command, elapsed)
     print("\n" + report.table(), flush=True)
     print(f"\nwrote {args.out} in {elapsed:.0f} s", flush=True)
