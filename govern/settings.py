@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "volunteers",
     "rewards",
     "hazards",
+    "hazards.premises",
 ]
 
 MIDDLEWARE = [

@@ -55,6 +55,8 @@ class Source(models.TextChoices):
     WEB = "web", _("web form")
     API = "api", _("REST API")
     OPEN311 = "open311", _("Open311")
+    INSPECTION = "inspection", _("inspection")
+    SENSOR = "sensor", _("sensor alert")
     DEMO = "demo", _("demo data")
 
 
