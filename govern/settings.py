@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
     # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).
     "hazards-escalate-tasks": {"task": "hazards.tasks.escalate_tasks", "schedule": timedelta(minutes=1)},
+    # Volunteers whose phone stopped sending positions go off duty (volunteers).
+    "volunteers-expire-silent-duty": {"task": "volunteers.tasks.expire_silent_duty", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
