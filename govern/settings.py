@@ -228,6 +228,7 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_report": os.environ.get("THROTTLE_ANON_REPORT", "10/hour"),
         "code_lookup": os.environ.get("THROTTLE_CODE_LOOKUP", "30/min"),
+        "open311_post": os.environ.get("THROTTLE_OPEN311_POST", "120/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
 }
