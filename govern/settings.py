@@ -138,7 +138,10 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Throttle counters only; a Redis outage degrades them to misses instead of failing requests,
+    # and short socket timeouts keep a hung Redis from stalling every request (govern.cache).
+    CACHES = {"default": {"BACKEND": "govern.cache.ResilientRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "govern"}}
@@ -151,6 +154,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+# A request that enqueues on commit must not hang on a dead broker: fail fast, the task outbox
+# (govern.task_outbox) keeps the task for the beat job.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # Tasks are idempotent (they take ids and call services that check state), so a worker that
@@ -164,6 +170,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-live-events": {"task": "govern.tasks.prune_live_events", "schedule": timedelta(hours=1)},
+    # Tasks owed by commits made while the broker was down (govern.task_outbox).
+    "send-pending-tasks": {"task": "govern.tasks.send_pending_tasks", "schedule": timedelta(minutes=1)},
     # Expired coupon codes give their points and stock back (rewards; idempotent, once per code).
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
     # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).

@@ -20,3 +20,11 @@ def notice_publish(topics: list[str], text: str, level: str = "info", sender_id:
 
     sender = User.objects.filter(pk=sender_id).first() if sender_id else None
     return publish_notice(topics=topics, text=text, level=level, sender=sender).pk
+
+
+@shared_task(name="govern.tasks.send_pending_tasks")
+def send_pending_tasks() -> int:
+    """Beat job (every minute): hand the broker the tasks that commits made while it was down."""
+    from govern.task_outbox import send_pending_tasks as send
+
+    return send()

@@ -364,6 +364,7 @@ def hazard_verified_followups(hazard: Hazard, actor) -> None:
     (the original or one merged into it) whose reporter was signed in. Nobody earns for verifying
     their own report (rewards refuses it).
     """
+    from govern.task_outbox import enqueue_on_commit
     from rewards.tasks import award_points
 
     cluster = Hazard.objects.filter(Q(pk=hazard.pk) | Q(duplicate_of_id=hazard.pk), reporter__isnull=False)
@@ -371,10 +372,10 @@ def hazard_verified_followups(hazard: Hazard, actor) -> None:
     if first is None:
         return
     hazard_id, severity, actor_id = hazard.pk, hazard.severity, getattr(actor, "pk", None)
-    transaction.on_commit(lambda: award_points.delay(
-        user_id=first, rule_code="report_verified", source_type="hazards.hazard", source_id=str(hazard_id),
-        actor_id=actor_id, severity=severity,
-    ))
+    enqueue_on_commit(
+        award_points, user_id=first, rule_code="report_verified", source_type="hazards.hazard",
+        source_id=str(hazard_id), actor_id=actor_id, severity=severity,
+    )
 
 
 def _resolve_original(raw, *, hazard: Hazard) -> Hazard:

@@ -457,14 +457,15 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
 
 
 def _award_assignee(task: Task, actor) -> None:
+    from govern.task_outbox import enqueue_on_commit
     from rewards.tasks import award_points
     from volunteers.services import service_record_create
 
     user_id, task_id, severity, actor_id = task.assignee_id, task.pk, task.hazard.severity, actor.pk
-    transaction.on_commit(lambda: award_points.delay(
-        user_id=user_id, rule_code="task_verified", source_type="hazards.task", source_id=str(task_id),
-        actor_id=actor_id, severity=severity,
-    ))
+    enqueue_on_commit(
+        award_points, user_id=user_id, rule_code="task_verified", source_type="hazards.task",
+        source_id=str(task_id), actor_id=actor_id, severity=severity,
+    )
     if task.assignee_kind == AssigneeKind.VOLUNTEER and Volunteer.objects.filter(user_id=user_id).exists():
         service_record_create(
             volunteer_user_id=user_id, minutes=service_minutes(task), source_ref=f"task:{task_id}",
