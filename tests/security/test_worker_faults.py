@@ -131,7 +131,7 @@ def broker():
         broker.close()
 
 
-def until(what: str, predicate, procs: list[Proc], timeout: float = 45) -> None:
+def until(what: str, predicate, procs: list[Proc], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
