@@ -163,9 +163,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 # dies mid-task may safely have the task delivered again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# A message a dead worker had taken but not acknowledged goes back to the queue after this many
-# seconds (Redis broker). It must exceed the longest task's run time.
+# How a task comes back when its worker dies (tests/security/test_worker_faults.py does both):
+# - a pool child dies (OOM killer, segfault): the worker's main process sees it and puts the message
+#   back at once (REJECT_ON_WORKER_LOST);
+# - the whole worker dies (kill -9, the machine): its unacknowledged messages stay in Redis (kombu's
+#   `unacked` hash) until a live worker's sweep finds them older than visibility_timeout and
+#   requeues them. With kombu's defaults that sweep scans every ~100 s (unacked_restore_interval
+#   10 s x unacked_restore_throttle 10), so recovery takes visibility_timeout + up to ~100 s.
+# visibility_timeout must exceed the longest a worker legitimately holds a message unacknowledged:
+# the task time limit, plus the countdown of a retry (the worker holds a message with an ETA until
+# then; retry_backoff_max is 300-600 s). Shorter, and a live worker's message is run twice at once.
+# tests/govern/test_settings.py checks this against every task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A worker that loses the broker cannot acknowledge the acks_late tasks it is running, so they will
+# be delivered again anyway: stop them (Celery 6's default) rather than run two copies at once.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULE: dict = {
