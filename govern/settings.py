@@ -226,6 +226,8 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_report": os.environ.get("THROTTLE_ANON_REPORT", "10/hour"),
         "code_lookup": os.environ.get("THROTTLE_CODE_LOOKUP", "30/min"),
+        # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
+        "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
 }
