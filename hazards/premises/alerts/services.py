@@ -191,7 +191,12 @@ def _sensor_locked(*, premises: Premises, sensor_id: str, metric: str, now) -> S
         sensor, _created = Sensor.objects.get_or_create(
             premises=premises, sensor_id=sensor_id, defaults={"metric": metric, "auto_registered": True, "created_at": now}
         )
-    return Sensor.objects.select_for_update(of=("self",)).select_related("open_hazard").get(pk=sensor.pk)
+    # Lock the sensor row alone, then read its hazard in a new statement: a join in the locking
+    # query would, after waiting for the lock, pair the sensor's newest row with the hazard as it
+    # was before the wait (PostgreSQL re-checks only the locked row) — a stale open hazard.
+    locked = Sensor.objects.select_for_update().get(pk=sensor.pk)
+    locked.open_hazard = Hazard.objects.select_related("category").filter(pk=locked.open_hazard_id).first() if locked.open_hazard_id else None
+    return locked
 
 
 def _description(*, sensor: Sensor, premises: Premises, value: float, threshold: float, direction: str, message: str) -> str:
