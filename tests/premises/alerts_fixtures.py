@@ -12,6 +12,8 @@ from hazards.premises.alerts.services import enterprise_key_issue
 from hazards.premises.models import Premises, PremisesType
 from tests.factories import UserFactory
 
+__all__ = ["categories", "enterprise", "officer", "sensor_api", "sensor_key"]  # the fixtures (star-imported)
+
 INSIDE = (30.905, 120.805)  # inside the `grid` fixture
 
 

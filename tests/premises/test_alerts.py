@@ -11,14 +11,8 @@ from hazards.models import Hazard, HazardEvent, Source, Status
 from hazards.premises.alerts.models import AlertDirection, AlertEvent, AlertKind, AlertRule, Sensor
 from hazards.premises.alerts.services import alert_receive, severity_for
 from hazards.premises.models import PremisesHazard
-from tests.premises.alerts_fixtures import (  # noqa: F401 (fixtures)
-    alert,
-    categories,
-    enterprise,
-    officer,
-    sensor_api,
-    sensor_key,
-)
+from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
+from tests.premises.alerts_fixtures import alert
 
 pytestmark = pytest.mark.django_db
 

@@ -12,16 +12,8 @@ from hazards.models import Hazard
 from hazards.premises.alerts.models import AlertEvent, Sensor
 from hazards.premises.alerts.services import enterprise_key_issue
 from tests.conftest import client_for
-from tests.premises.alerts_fixtures import (  # noqa: F401 (fixtures)
-    alert,
-    categories,
-    enterprise,
-    key_client,
-    make_premises,
-    officer,
-    sensor_api,
-    sensor_key,
-)
+from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
+from tests.premises.alerts_fixtures import alert, key_client, make_premises
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from hazards.models import Hazard, Status
 from hazards.premises.alerts.models import AlertEvent, Sensor
 from hazards.premises.alerts.services import alert_receive
 from hazards.premises.models import PremisesHazard
-from tests.premises.alerts_fixtures import categories, enterprise, officer, sensor_key  # noqa: F401 (fixtures)
+from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -3,6 +3,7 @@ service (which names the field), serialize the outcome."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -46,7 +47,7 @@ def _clear_flag(raw) -> bool:
         return False
     if raw in (True, "true", "True", "1", 1):
         return True
-    raise InvalidInput("clear must be true or false.", field="clear")
+    raise InvalidInput(_("clear must be true or false."), field="clear")
 
 
 class AlertReceiveView(APIView):
@@ -85,7 +86,7 @@ class AlertReceiveView(APIView):
     def post(self, request):
         data = request.data
         if not isinstance(data, dict):
-            raise InvalidInput("Send one JSON object: sensor_id, metric, value, threshold, message.", field="non_field_errors")
+            raise InvalidInput(_("Send one JSON object: sensor_id, metric, value, threshold, message."), field="non_field_errors")
         outcome = alert_receive(
             api_client=request.auth,
             sensor_id=data.get("sensor_id"),
