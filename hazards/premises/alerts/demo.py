@@ -22,12 +22,13 @@ DEMO_SENSOR_KEY = "govern-demo-sensor"
 FALLBACK_CODE = "ENT-DEMO-STEEL"
 SAFETY_OFFICER = ("safety1", "13500000001", "安全员 钱工")
 
-# A category of its own whose default severity is low, so that the rules alone decide severity.
-EQUIPMENT = ("equipment-safety", "设备安全", "Equipment safety", "⚙", "设备过热、振动异常等传感器告警")
+# Machine readings go under "other" (default severity low), so that the bands alone decide their
+# severity; gas and oxygen under the categories whose crews handle them. (No new category here:
+# the demo's category list belongs to hazards.demo.)
 # metric, category slug, direction, severity just beyond, high from %, critical from %, note
 RULES = [
-    ("temperature", "equipment-safety", AlertDirection.ABOVE, Severity.MEDIUM, 10, 25, "轴承/仓库温度 bearing or warehouse temperature"),
-    ("vibration", "equipment-safety", AlertDirection.ABOVE, Severity.MEDIUM, 20, 50, "设备振动 machine vibration"),
+    ("temperature", "other", AlertDirection.ABOVE, Severity.MEDIUM, 10, 25, "轴承/仓库温度 bearing or warehouse temperature"),
+    ("vibration", "other", AlertDirection.ABOVE, Severity.MEDIUM, 20, 50, "设备振动 machine vibration"),
     ("gas_ppm", "gas-safety", AlertDirection.ABOVE, Severity.HIGH, 0, 50, "可燃气体浓度 combustible gas"),
     ("oxygen_percent", "hazardous-chemicals", AlertDirection.BELOW, Severity.HIGH, 5, 10, "受限空间含氧量 oxygen in confined spaces"),
 ]
@@ -60,12 +61,6 @@ def _enterprise(ctx) -> Premises | None:
 
 
 def seed_rules() -> None:
-    slug, name, name_en, icon, description = EQUIPMENT
-    Category.objects.get_or_create(
-        slug=slug,
-        defaults={"name": name, "name_en": name_en, "icon": icon, "description": description,
-                  "default_severity": Severity.LOW, "sla_accept_minutes": 10, "sla_rectify_minutes": 240, "sort_order": 95},
-    )
     for metric, category, direction, severity, high, critical, note in RULES:
         category_row = Category.objects.filter(slug=category).first()
         if category_row is None or AlertRule.objects.filter(premises__isnull=True, metric=metric).exists():
