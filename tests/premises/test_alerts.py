@@ -214,6 +214,13 @@ def test_live_events_reach_dispatchers_the_grid_and_the_safety_officer(sensor_ap
     closed = LiveEvent.objects.filter(type="hazard.status_changed").order_by("-id").first()
     assert closed.data["to"] == "closed" and DISPATCH_TOPIC in closed.topics
 
+    published = LiveEvent.objects.count()
+    alert(sensor_api, value=65)  # normal, nothing open: history only
+    assert LiveEvent.objects.count() == published and AlertEvent.objects.order_by("-id").first().kind == "normal"
+    alert(sensor_api, value=90)
+    alert(sensor_api, value=86)  # milder than the hazard (high): the officer hears, the duty room does not
+    assert LiveEvent.objects.filter(type="sensor.alert").order_by("-id").first().topics == [user_topic(officer.pk)]
+
 
 # --- heat map -------------------------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ holding the sensor's row lock (sensor → hazard → task, the fixed order):
 - normal and nothing open → kind `normal` (200), history only.
 
 Every call writes an AlertEvent. `sensor.alert` goes live to the enterprise's safety officer for
-every alert, and to the dispatchers and the grid when it raises, clears or worsens a hazard.
+every raise, update and clear, and to the dispatchers and the grid when it raises, clears or
+raises the severity of a hazard (a normal reading with nothing open is history only).
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ def alert_receive(
         hazard = sensor.open_hazard
         if hazard is not None and not lifecycle.is_open(hazard.status):
             hazard = None  # closed, rejected or merged by a dispatcher meanwhile: the next alert starts afresh
-        created = False
+        created = worsened = False
         severity = ""
         if abnormal:
             severity = severity_for(rule=rule, value=value, threshold=threshold)
@@ -287,19 +288,17 @@ def alert_receive(
                 if SEVERITY_RANK[severity] > SEVERITY_RANK[hazard.severity]:
                     from hazards.services import hazard_raise_severity
 
-                    hazard, _changed = hazard_raise_severity(
+                    hazard, worsened = hazard_raise_severity(
                         hazard_id=hazard.pk, severity=severity, actor=None,
                         note=_("Sensor %(sensor)s now reads %(value)g (threshold %(threshold)g): severity raised to %(severity)s.")
                         % {"sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold, "severity": severity},
                     )
-                    kind = AlertKind.UPDATE
         elif hazard is not None:
             kind = AlertKind.CLEAR
             hazard = _clear_hazard(hazard=hazard, sensor=sensor, value=value, threshold=threshold, message=message, now=now)
         else:
             kind = AlertKind.NORMAL
 
-        previous_severity = sensor.last_severity
         sensor.open_hazard = hazard if abnormal else None
         sensor.last_value, sensor.last_threshold, sensor.last_seen_at = value, threshold, now
         sensor.last_severity = severity
@@ -309,11 +308,13 @@ def alert_receive(
             sensor=sensor, api_client=api_client, value=value, threshold=threshold, message=message, kind=kind,
             severity=severity, rule=rule, hazard=hazard, received_at=now,
         )
+        # The safety officer hears of every alert about a condition (raise, update, clear); the duty
+        # room and the grid only of a new hazard, a worse one, or its end. A normal reading with
+        # nothing open is history only: gateways that report every reading must not fill the outbox.
         topics = [user_topic(premises.responsible_user_id)] if premises.responsible_user_id else []
-        worsened = kind == AlertKind.UPDATE and severity and SEVERITY_RANK[severity] > SEVERITY_RANK.get(previous_severity, -1)
         if kind in (AlertKind.RAISE, AlertKind.CLEAR) or worsened:
             topics += [DISPATCH_TOPIC, grid_topic(premises.grid_id)]
-        if topics:
+        if topics and kind != AlertKind.NORMAL:
             publish(topics, "sensor.alert", alert_payload(event=event, sensor=sensor, premises=premises, hazard=hazard))
     return AlertOutcome(event=event, sensor=sensor, hazard=hazard, created=created)
 
