@@ -249,6 +249,8 @@ REST_FRAMEWORK = {
         "anon_report": os.environ.get("THROTTLE_ANON_REPORT", "10/hour"),
         "code_lookup": os.environ.get("THROTTLE_CODE_LOOKUP", "30/min"),
         "open311_post": os.environ.get("THROTTLE_OPEN311_POST", "120/min"),
+        # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
+        "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
 }

@@ -496,6 +496,25 @@ def task_cancel(*, task_id: int, actor, reason: str, now: dt.datetime | None = N
     return task
 
 
+def tasks_withdraw_for_hazard(*, hazard: Hazard, reason: str, now: dt.datetime | None = None) -> list[Task]:
+    """Cancel every offered, accepted or in-progress task of a hazard that is closing without a
+    fix to verify (its sensor reads normal again): nobody keeps walking to a hazard that is gone.
+    The caller holds the hazard's row lock (hazard before task, the fixed order) and moves the
+    hazard itself; each task gets `task.updated`. Done tasks stay as they are."""
+    now = now or timezone.now()
+    tasks = list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(hazard_id=hazard.pk, status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS])
+        .order_by("pk")
+    )
+    for task in tasks:
+        task.hazard = hazard
+        task.status, task.ended_at, task.reason = TaskStatus.CANCELLED, now, (reason or "")[:NOTE_MAX]
+        task.save(update_fields=["status", "ended_at", "reason", "updated_at"])
+        _publish_updated(task)
+    return tasks
+
+
 # --- escalation ----------------------------------------------------------------------------------------
 
 

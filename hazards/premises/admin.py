@@ -24,3 +24,6 @@ class PremisesHazardAdmin(admin.ModelAdmin):
     list_filter = ("origin",)
     list_select_related = ("premises", "hazard")
     raw_id_fields = ("premises", "hazard")
+
+# Sensor alerts (issue 12): their admin lives with them.
+from hazards.premises.alerts import admin as _alerts_admin  # noqa: E402,F401
