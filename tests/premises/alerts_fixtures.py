@@ -54,7 +54,7 @@ def sensor_key(enterprise) -> str:
 
 
 def key_client(raw_key: str | None, *, header: str = "x") -> APIClient:
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the tests read the English sentences
     if raw_key is not None:
         if header == "x":
             client.credentials(HTTP_X_API_KEY=raw_key)

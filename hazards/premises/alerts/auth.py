@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -54,7 +55,7 @@ class EnterpriseKeyAuthentication(BaseAuthentication):
 
 
 class IsEnterpriseKey(BasePermission):
-    message = _("This API key is not an enterprise sensor key (or the enterprise is inactive).")
+    message = gettext_lazy("This API key is not an enterprise sensor key (or the enterprise is inactive).")
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.auth, ApiClient):
