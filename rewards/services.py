@@ -584,15 +584,16 @@ class _CouponChanged(Exception):
 def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> RedeemResult:
     with transaction.atomic():
         account = account_for_update(user_id)
-        existing = Redemption.objects.select_related("coupon__merchant").filter(user_id=user_id, idempotency_key=key).first()
+        # A replay is rare: look for the key cheaply, load the redemption only when there is one.
+        existing = Redemption.objects.filter(user_id=user_id, idempotency_key=key).values_list("pk", "coupon_id").first()
         if existing is not None:
-            if existing.coupon_id != coupon_id:
+            if existing[1] != coupon_id:
                 raise Unprocessable(
                     _("This Idempotency-Key was already used to redeem a different coupon."),
                     code="idempotency_key_reused",
                     field=IDEMPOTENCY_HEADER,
                 )
-            return RedeemResult(existing, False)
+            return RedeemResult(Redemption.objects.select_related("coupon__merchant").get(pk=existing[0]), False)
         # No row lock: see the docstring. The count is current, as this user's account is locked.
         held = Redemption.objects.filter(user_id=user_id, coupon_id=OuterRef("pk"), status__in=HOLDING_STATUSES)
         coupon = (
