@@ -41,9 +41,12 @@ def bench_env(**extra: str) -> dict[str, str]:
             "GOVERN_BENCH_ENDPOINTS": "1",
             "GOVERN_VAR_DIR": str(ROOT / "bench" / "out" / "var"),
             "MEDIA_ROOT": str(ROOT / "bench" / "out" / "media"),
-            # Persistent connections are per thread under ASGI (sync_to_async pools): with 2 servers
-            # and 200 clients they exhaust max_connections. Fresh connections per request instead.
+            # Persistent connections are per thread under ASGI (a new thread per request): with 2
+            # servers and 200 clients they exhaust max_connections. A bounded pool per process
+            # instead (psycopg_pool), as a deployment would run: a new PostgreSQL backend per
+            # request cost more CPU than the rest of a short request.
             "DB_CONN_MAX_AGE": "0",
+            "DB_POOL_MAX_SIZE": os.environ.get("BENCH_DB_POOL_MAX_SIZE", "10"),
             # Benchmarks measure throughput, not abuse protection.
             "THROTTLE_ANON_REPORT": "1000000/min",
             "THROTTLE_LOGIN": "1000000/min",

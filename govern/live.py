@@ -167,12 +167,7 @@ def _send(message: dict, topics: list[str], prev: int) -> None:
         logger.warning("live event %s not sent; it stays replayable", message["id"], exc_info=True)
 
 
-def publish(topics: Iterable[str], type: str, data: dict) -> LiveEvent:  # noqa: A002 - the contract's name
-    """Record an event for these topics and deliver it after the surrounding transaction commits.
-
-    `type` is `<noun>.<verb>`; `data` a JSON object documented in docs/events.md. Raises
-    ValueError for a malformed type or topic, or no topic at all (a programming error).
-    """
+def _checked(topics: Iterable[str], type: str, data: dict) -> list[str]:  # noqa: A002
     unique_topics = sorted({t for t in topics if t})
     if not EVENT_TYPE_RE.match(type or ""):
         raise ValueError(f"live event type {type!r} is not <noun>.<verb>")
@@ -183,12 +178,39 @@ def publish(topics: Iterable[str], type: str, data: dict) -> LiveEvent:  # noqa:
         raise ValueError(f"unknown live topic(s): {', '.join(bad)}")
     if not isinstance(data, dict):
         raise ValueError("live event data must be a JSON object")
-    with transaction.atomic():
+    return unique_topics
+
+
+def publish(topics: Iterable[str], type: str, data: dict) -> LiveEvent:  # noqa: A002 - the contract's name
+    """Record an event for these topics and deliver it after the surrounding transaction commits.
+
+    `type` is `<noun>.<verb>`; `data` a JSON object documented in docs/events.md. Raises
+    ValueError for a malformed type or topic, or no topic at all (a programming error).
+    """
+    return publish_many([(topics, type, data)])[0]
+
+
+def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[LiveEvent]:
+    """`publish()` for several events of one transaction, in this order: one lock, one read of
+    the newest id, one insert of the events and one of their topic rows (instead of five to
+    six statements per event). Services that write more than one event on a hot path use it to
+    shorten the time they hold the publish lock, which every publisher waits for."""
+    checked = [(_checked(topics, type_, data), type_, data) for topics, type_, data in events]
+    if not checked:
+        return []
+    # No savepoint of its own inside the caller's transaction (two statements fewer while the
+    # lock is held): a failure here is a database error that fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         _serialise_commit_order()
         # Under the lock nothing can commit between this read and our insert.
         prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
-        event = LiveEvent.objects.create(type=type, data=data, topics=unique_topics)
-        LiveEventTopic.objects.bulk_create([LiveEventTopic(event=event, topic=t) for t in unique_topics])
-    message = event.as_message()
-    transaction.on_commit(lambda: _send(message, unique_topics, prev), robust=True)
-    return event
+        created = LiveEvent.objects.bulk_create([LiveEvent(type=t, data=d, topics=tops) for tops, t, d in checked])
+        LiveEventTopic.objects.bulk_create(
+            [LiveEventTopic(event=event, topic=topic) for event, (tops, _t, _d) in zip(created, checked, strict=True) for topic in tops]
+        )
+    for event, (tops, _t, _d) in zip(created, checked, strict=True):
+        message = event.as_message()
+        # Each event's `prev` is the one before it: the newest id at the lock, then this batch's own.
+        transaction.on_commit(lambda m=message, t=tops, p=prev: _send(m, t, p), robust=True)
+        prev = event.pk
+    return created

@@ -109,6 +109,22 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # A connection pool per server process (psycopg_pool, through Django's "pool" option): under
+    # ASGI every request runs in a fresh thread, so persistent per-thread connections
+    # (DB_CONN_MAX_AGE) pile up until max_connections runs out, and without them every request
+    # pays for a new PostgreSQL backend (the biggest single cost of a short request). A request
+    # borrows a connection for its duration and returns it when it finishes; at most
+    # DB_POOL_MAX_SIZE per process, extra requests wait up to DB_POOL_TIMEOUT seconds for one.
+    # 0 (the default) keeps one connection per request. Budget: processes x max size, plus Celery
+    # workers, below PostgreSQL's max_connections.
+    if env_int("DB_POOL_MAX_SIZE", 0) > 0:
+        if DATABASES["default"]["CONN_MAX_AGE"]:
+            raise ImproperlyConfigured("DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE exclude each other: pooled connections are reused already.")
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(env_int("DB_POOL_MIN_SIZE", 2), env_int("DB_POOL_MAX_SIZE", 0)),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 0),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -48,8 +48,9 @@ urlpatterns = [
 urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
 
 if os.environ.get("GOVERN_BENCH_ENDPOINTS") == "1":
-    from govern.bench_views import bare_upload
+    from govern.bench_views import authenticated_post, bare_upload
 
     urlpatterns.append(path("bench/bare-upload/", bare_upload))
+    urlpatterns.append(path("bench/authenticated-post/", authenticated_post))
 
 handler404 = "govern.api_errors.page_not_found"

@@ -34,7 +34,9 @@ def accounts_for_update(user_ids: Iterable[int]) -> dict[int, PointsAccount]:
 
 
 def account_for_update(user_id: int) -> PointsAccount:
-    return accounts_for_update([user_id])[int(user_id)]
+    """Lock one user's account: one statement when it exists (the usual case), else create it first."""
+    account = PointsAccount.objects.select_for_update().filter(user_id=user_id).first()
+    return account if account is not None else accounts_for_update([user_id])[int(user_id)]
 
 
 def coupon_for_update(coupon_id: int) -> Coupon:

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unprocessable
-from govern.live import publish, user_topic
+from govern.live import publish, publish_many, user_topic
 from govern.models import User
 from govern.roles import is_dispatcher
 from rewards import conf
@@ -103,11 +103,14 @@ def _post_entry(
     rule: EarningRule | None = None,
     actor_id: int | None = None,
     reverses: PointsEntry | None = None,
+    events: list | None = None,
 ) -> PointsEntry:
     """Append one entry to a LOCKED account and move its balance by the same amount.
 
     The caller holds the account's row lock, so `account.balance` is current; the F() update and
     the balance constraint are the second line of defence if a caller ever forgets the lock.
+    The points.changed event is published now, or appended to `events` for the caller to
+    publish together with its own (govern.live.publish_many).
     """
     new_balance = account.balance + amount
     if new_balance < 0:
@@ -133,7 +136,11 @@ def _post_entry(
         idempotency_key=idempotency_key,
         created_at=now,
     )
-    publish([user_topic(account.user_id)], "points.changed", _entry_payload(entry))
+    event = ([user_topic(account.user_id)], "points.changed", _entry_payload(entry))
+    if events is None:
+        publish(*event)
+    else:
+        events.append(event)
     return entry
 
 
@@ -543,24 +550,61 @@ def redemption_create(*, user_id: int, coupon_id: int, idempotency_key: str) -> 
     422. Refusals (nothing is recorded): outside the window / inactive 422, per-user limit 422
     (issued and used codes count; expired and cancelled ones were refunded and do not),
     not enough points 422, out of stock 409.
+
+    Built for a rush on one coupon (hundreds of clients for a small stock): the coupon row is the
+    one everybody contends for, so it is not locked to read it. The user's account is locked
+    first (it serialises that user's redemptions: key replay, per-user limit, balance); the
+    coupon is read plainly, so an empty stock answers 409 without waiting for anyone; the code
+    and the debit are written; and only then is one unit taken, with a conditional
+    `UPDATE … SET stock_remaining = stock_remaining - 1 WHERE stock_remaining > 0` (and the
+    terms read earlier unchanged). The coupon's row lock is held from that statement to the
+    commit, a few statements instead of the whole transaction. If no row matched, the stock ran
+    out meanwhile (409) or the coupon was edited meanwhile (the whole attempt is redone against
+    the new terms); either way the transaction rolls back and nothing is recorded.
     """
     key = clean_idempotency_key(idempotency_key)
+    for _attempt in range(5):
+        code = new_code()
+        try:
+            return _redeem_once(user_id=user_id, coupon_id=int(coupon_id), key=key, code=code)
+        except _CouponChanged:
+            continue
+        except IntegrityError:
+            # Rolled back. A clash of the random code (the only unique value not guarded by the
+            # account lock) is retried with a new one; anything else is a real error.
+            if not Redemption.objects.filter(code=code).exists():
+                raise
+    raise Conflict(_("Could not issue a unique code; please try again."))
+
+
+class _CouponChanged(Exception):
+    """The coupon's terms changed between the read and the stock update: redo the attempt."""
+
+
+def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> RedeemResult:
     with transaction.atomic():
         account = account_for_update(user_id)
-        existing = Redemption.objects.select_related("coupon__merchant").filter(user_id=user_id, idempotency_key=key).first()
+        # A replay is rare: look for the key cheaply, load the redemption only when there is one.
+        existing = Redemption.objects.filter(user_id=user_id, idempotency_key=key).values_list("pk", "coupon_id").first()
         if existing is not None:
-            if existing.coupon_id != int(coupon_id):
+            if existing[1] != coupon_id:
                 raise Unprocessable(
                     _("This Idempotency-Key was already used to redeem a different coupon."),
                     code="idempotency_key_reused",
                     field=IDEMPOTENCY_HEADER,
                 )
-            return RedeemResult(existing, False)
-        try:
-            coupon = coupon_for_update(coupon_id)
-        except Coupon.DoesNotExist:
+            return RedeemResult(Redemption.objects.select_related("coupon__merchant").get(pk=existing[0]), False)
+        # No row lock: see the docstring. The count is current, as this user's account is locked.
+        held = Redemption.objects.filter(user_id=user_id, coupon_id=OuterRef("pk"), status__in=HOLDING_STATUSES)
+        coupon = (
+            Coupon.objects.select_related("merchant")
+            .annotate(held=Subquery(held.values("coupon_id").annotate(n=Count("pk")).values("n")[:1]))
+            .filter(pk=coupon_id)
+            .first()
+        )
+        if coupon is None:
             raise NotFound(_("No such coupon."))
-        merchant = Merchant.objects.get(pk=coupon.merchant_id)
+        merchant = coupon.merchant
         now = timezone.now()
         if not coupon.active or not merchant.active:
             raise Unprocessable(_("This coupon is not offered any more."), code="inactive")
@@ -573,8 +617,7 @@ def redemption_create(*, user_id: int, coupon_id: int, idempotency_key: str) -> 
                 _("This coupon could be redeemed until %(time)s.") % {"time": _when(coupon.valid_until)},
                 code="outside_window",
             )
-        held = Redemption.objects.filter(user_id=user_id, coupon=coupon, status__in=HOLDING_STATUSES).count()
-        if held >= coupon.per_user_limit:
+        if (coupon.held or 0) >= coupon.per_user_limit:
             raise Unprocessable(
                 _("Limit reached: you can redeem this coupon %(n)d time(s).") % {"n": coupon.per_user_limit},
                 code="limit_reached",
@@ -586,10 +629,18 @@ def redemption_create(*, user_id: int, coupon_id: int, idempotency_key: str) -> 
                 code="insufficient_points",
             )
         if coupon.stock_remaining <= 0:
-            raise Conflict(_("Out of stock: every code of this coupon has been redeemed."), code="out_of_stock")
+            raise _out_of_stock()
 
-        Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=F("stock_remaining") - 1)
-        redemption = _insert_redemption(user_id=user_id, coupon=coupon, key=key, now=now)
+        redemption = Redemption.objects.create(
+            user_id=user_id,
+            coupon=coupon,
+            code=code,
+            cost=coupon.cost,
+            idempotency_key=key,
+            created_at=now,
+            expires_at=now + coupon.code_valid_for,
+        )
+        events: list = []
         _post_entry(
             account=account,
             amount=-coupon.cost,
@@ -598,31 +649,33 @@ def redemption_create(*, user_id: int, coupon_id: int, idempotency_key: str) -> 
             idempotency_key=f"redemption:{redemption.pk}:debit",
             source_type=REDEMPTION_SOURCE,
             source_id=str(redemption.pk),
+            events=events,
         )
+        # The one contended statement; the terms checked above must still hold (a concurrent
+        # coupon_update waits here or is waited for, and the WHERE is re-checked on its result).
+        taken = Coupon.objects.filter(
+            pk=coupon.pk,
+            stock_remaining__gt=0,
+            active=True,
+            cost=coupon.cost,
+            per_user_limit=coupon.per_user_limit,
+            valid_from__lte=now,
+            valid_until__gt=now,
+            code_valid_for=coupon.code_valid_for,
+        ).update(stock_remaining=F("stock_remaining") - 1)
+        if not taken:
+            if Coupon.objects.filter(pk=coupon.pk, stock_remaining__lte=0).exists():
+                raise _out_of_stock()
+            raise _CouponChanged
+        coupon.stock_remaining -= 1
         redemption.coupon = coupon
-        coupon.merchant = merchant
-        _publish_redemption(redemption)
+        events.append(([user_topic(user_id)], "redemption.updated", redemption_payload(redemption)))
+        publish_many(events)  # last: the publish lock is held until the commit
         return RedeemResult(redemption, True)
 
 
-def _insert_redemption(*, user_id: int, coupon: Coupon, key: str, now: datetime) -> Redemption:
-    for _attempt in range(5):
-        code = new_code()
-        try:
-            with transaction.atomic():  # savepoint: a code collision undoes only this insert
-                return Redemption.objects.create(
-                    user_id=user_id,
-                    coupon=coupon,
-                    code=code,
-                    cost=coupon.cost,
-                    idempotency_key=key,
-                    created_at=now,
-                    expires_at=now + coupon.code_valid_for,
-                )
-        except IntegrityError:
-            if not Redemption.objects.filter(code=code).exists():
-                raise
-    raise Conflict(_("Could not issue a unique code; please try again."))
+def _out_of_stock() -> Conflict:
+    return Conflict(_("Out of stock: every code of this coupon has been redeemed."), code="out_of_stock")
 
 
 def _staff_merchant_ids(user_id: int) -> set[int]:

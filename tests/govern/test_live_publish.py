@@ -68,6 +68,35 @@ def test_a_rolled_back_savepoint_drops_only_its_event(sent, django_capture_on_co
     assert [payload["event"]["id"] for _, payload in sent] == [kept.pk]
 
 
+def test_publish_many_writes_its_events_in_order_with_a_prev_chain(sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = publish([DISPATCH_TOPIC], "hazard.created", {})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        second, third = live.publish_many([
+            ([user_topic(1)], "points.changed", {"n": 2}),
+            ([user_topic(1), DISPATCH_TOPIC], "redemption.updated", {"n": 3}),
+        ])
+        assert [p["event"]["id"] for _, p in sent] == [first.pk]  # the batch leaves on commit
+    assert len(callbacks) == 2
+    assert first.pk < second.pk < third.pk
+    assert list(LiveEvent.objects.filter(pk__gt=first.pk).values_list("type", "data")) == [
+        ("points.changed", {"n": 2}), ("redemption.updated", {"n": 3})
+    ]
+    assert sorted(LiveEventTopic.objects.filter(event=third).values_list("topic", flat=True)) == ["dispatch", "user:1"]
+    assert third.as_message()["at"]  # created_at is set by the bulk insert too
+    prevs = {p["event"]["id"]: p["prev"] for _, p in sent}
+    assert prevs == {first.pk: 0, second.pk: first.pk, third.pk: second.pk}
+    order = [p["event"]["id"] for _, p in sent]
+    assert order.index(second.pk) < order.index(third.pk)
+
+
+def test_publish_many_checks_every_event_before_writing_any():
+    with pytest.raises(ValueError, match="unknown live topic"):
+        live.publish_many([([user_topic(1)], "points.changed", {}), (["nowhere"], "points.changed", {})])
+    assert not LiveEvent.objects.exists()
+    assert live.publish_many([]) == []
+
+
 def test_prev_is_the_newest_event_when_written(sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first = publish([DISPATCH_TOPIC], "hazard.created", {})

@@ -416,6 +416,61 @@ def test_refusals_record_nothing(resident, merchant):
     assert_ledger_consistent()
 
 
+def _meanwhile(monkeypatch, change):
+    """Run `change` (once) between the redemption's read of the coupon and its taking of the
+    stock, in the redemption's own transaction: what a concurrent commit looks like to it."""
+    real = services._post_entry
+    done = []
+
+    def post_entry_then_change(**kwargs):
+        entry = real(**kwargs)
+        if not done:
+            done.append(True)
+            change()
+        return entry
+
+    monkeypatch.setattr(services, "_post_entry", post_entry_then_change)
+    return done
+
+
+def test_stock_gone_between_the_read_and_the_update_is_409_and_records_nothing(resident, merchant, monkeypatch):
+    coupon = make_coupon(merchant, cost=10, stock_total=3)
+    fund(resident, 100)
+    _meanwhile(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0))
+    with pytest.raises(Conflict) as info:
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
+    assert info.value.code == "out_of_stock"
+    # The whole attempt rolled back, the competitor's update included (it was in the same transaction).
+    assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 3
+    assert balance_of(resident) == 100 and not Redemption.objects.exists()
+    assert not events("redemption.updated")
+    assert_ledger_consistent()
+
+
+def test_terms_changed_between_the_read_and_the_update_redo_the_attempt(resident, merchant, monkeypatch):
+    coupon = make_coupon(merchant, cost=10, stock_total=3)
+    fund(resident, 100)
+    changed = _meanwhile(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(cost=20))
+    result = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="edited")
+    assert changed and result.created
+    # The first attempt (and the edit inside it) rolled back; the second charged the current cost once.
+    assert result.redemption.cost == 10 and balance_of(resident) == 90
+    assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 2
+    assert Redemption.objects.count() == 1 and PointsEntry.objects.filter(kind=EntryKind.REDEEM).count() == 1
+    assert len(events("redemption.updated")) == 1
+    assert_ledger_consistent()
+
+
+def test_a_successful_redemption_takes_a_fixed_number_of_queries(resident, merchant, django_assert_max_num_queries):
+    coupon = make_coupon(merchant, cost=10, stock_total=5, per_user_limit=5)
+    fund(resident, 100)
+    services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="warm")
+    # Account lock, key lookup, coupon (+ merchant, + this user's holdings), code, balance, entry,
+    # stock, and the two live events (lock, newest id, events, topics); plus transaction control.
+    with django_assert_max_num_queries(16):
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="counted")
+
+
 def test_per_user_limit_counts_issued_and_used_not_refunded(resident, staff_user, merchant):
     coupon = make_coupon(merchant, per_user_limit=2, cost=10)
     fund(resident, 1000)
