@@ -167,6 +167,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
     # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).
     "hazards-escalate-tasks": {"task": "hazards.tasks.escalate_tasks", "schedule": timedelta(minutes=1)},
+    # Photos whose processing message got lost (broker down at commit, worker killed) are re-enqueued.
+    "hazards-sweep-photos": {"task": "hazards.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -194,8 +196,14 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded photos wait here (private, never under MEDIA_ROOT, no URL) until a Celery worker has
+# re-encoded them; workers must see the same storage (a shared volume, or a private bucket via
+# STORAGES["quarantine"] on object storage). The `hazards.E001` check refuses a location under
+# MEDIA_ROOT or STATIC_ROOT.
+PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "quarantine"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
