@@ -70,6 +70,11 @@ MEDIA_URL_FIELD = {"type": "string", "format": "uri-reference", "nullable": True
 
 class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    status = serializers.CharField(
+        help_text="`processing` (just uploaded: the URLs are null until it is re-encoded, see the live event "
+                  "hazard.photos_ready), `ready`, or `failed` (the full decode refused it; `failure` says why)"
+    )
+    failure = serializers.CharField(source="get_failure_display", help_text="why a failed photo could not be used; empty otherwise")
     thumb = serializers.SerializerMethodField()
     medium = serializers.SerializerMethodField()
     image = serializers.SerializerMethodField()
@@ -338,7 +343,7 @@ def created_body(outcome: services.ReportOutcome) -> dict:
         "community": hazard.community_id,
         "created_at": hazard.created_at,
         "tracking_url": f"/track/{hazard.tracking_code}/",
-        "photos": list(hazard.photos.order_by("position")),
+        "photos": outcome.photos,
         "duplicates": [vars(d) for d in outcome.duplicates],
     }
 

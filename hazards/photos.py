@@ -36,6 +36,7 @@ import re
 import struct
 import uuid
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -381,7 +382,7 @@ def check_upload(upload, index: int) -> CheckedUpload:
         width, height = _upright_size(image, width, height)
     except InvalidInput:
         raise
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error) as exc:
         logger.info("%s refused: %s", label, exc)
         raise _refuse(label, _("truncated or corrupt image")) from None
     finally:
@@ -401,7 +402,7 @@ def render(data: bytes, *, index: int = 1, label: str | None = None) -> Processe
         raise
     except Image.DecompressionBombError:
         raise _refuse(label, _("over 50 megapixels"), "too_large") from None
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error) as exc:
         logger.info("%s refused: %s", label, exc)
         raise _refuse(label, _("truncated or corrupt image")) from None
     finally:

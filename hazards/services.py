@@ -62,6 +62,7 @@ def new_tracking_code(rng=None) -> str:
 class ReportOutcome:
     hazard: Hazard
     duplicates: list[NearbyHazard] = field(default_factory=list)
+    photos: list[HazardPhoto] = field(default_factory=list)  # as they stand on return (processing, or done when eager)
 
 
 # --- payloads of live events (documented in docs/events.md) -------------------------------------
@@ -207,15 +208,15 @@ def hazard_report(
     with PhotoWriter("hazards") as writer:
         originals = [writer.write_original(upload) for upload in checked]  # outside the transaction
         with transaction.atomic():
-            hazard, duplicates = _file_report(
+            hazard, duplicates, photos = _file_report(
                 checked=checked, originals=originals, rules=rules, code_rng=code_rng,
                 category=category, description=description, severity=severity, latitude=latitude,
                 longitude=longitude, address=address, contact_phone=contact_phone, reporter=reporter, grid=grid,
                 source=source, api_client=api_client, client_data=client_data,
             )
-    if checked:
-        enqueue_after_commit(process_hazard_photos_task(), hazard_id=hazard.pk)
-    return ReportOutcome(hazard=hazard, duplicates=duplicates)
+    if checked and enqueue_after_commit(process_hazard_photos_task(), hazard_id=hazard.pk):
+        photos = list(HazardPhoto.objects.filter(hazard_id=hazard.pk).order_by("position", "id"))  # processed already
+    return ReportOutcome(hazard=hazard, duplicates=duplicates, photos=photos)
 
 
 def process_hazard_photos_task():
@@ -224,13 +225,14 @@ def process_hazard_photos_task():
     return process_hazard_photos
 
 
-def enqueue_after_commit(task, **kwargs) -> None:
+def enqueue_after_commit(task, **kwargs) -> bool:
     """Start a Celery task once the caller's transaction commits; call it after the service's own
     `transaction.atomic()` block.
 
     Embedded mode (Celery eager, and the tests) runs it right here, in this thread, so what the
     task does is done when the service returns. A failure there is logged, never raised: the
     request's own work is committed, and the photo sweep retries what was left pending.
+    Returns True when the task ran here.
     """
     from govern.celery import app
 
@@ -239,12 +241,13 @@ def enqueue_after_commit(task, **kwargs) -> None:
             task.apply(kwargs=kwargs, throw=True)
         except Exception:
             logger.exception("%s(%s) failed in eager mode", task.name, kwargs)
-        return
+        return True
     transaction.on_commit(lambda: task.delay(**kwargs), robust=True)
+    return False
 
 
 def _file_report(*, checked, originals, rules, code_rng, category, description, severity, latitude, longitude,
-                 address, contact_phone, reporter, grid, source, api_client, client_data) -> tuple[Hazard, list]:
+                 address, contact_phone, reporter, grid, source, api_client, client_data) -> tuple[Hazard, list, list]:
     """The writes of one report, inside hazard_report's transaction."""
     hazard = _create_hazard(
         code_rng=code_rng,
@@ -271,7 +274,7 @@ def _file_report(*, checked, originals, rules, code_rng, category, description, 
     if reporter is not None:
         topics.append(user_topic(reporter.pk))
     publish(topics, "hazard.created", _created_payload(hazard, stored))
-    return hazard, duplicates
+    return hazard, duplicates, stored
 
 
 def _create_hazard(*, code_rng, **fields) -> Hazard:
