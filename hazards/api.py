@@ -381,7 +381,11 @@ class HazardListCreateView(generics.ListAPIView):
             "Multipart form: `category` (slug), `description` (≤ 2000), `latitude`, `longitude`, optional `address` "
             "and `contact_phone`, and 1–6 `photos` (repeat the field). The point must lie in a grid. Anonymous "
             "reports are allowed and throttled per client (429 with Retry-After). Any refused photo refuses the "
-            "whole report (400 naming the photo and the reason) and nothing is stored."
+            "whole report (400 naming the photo and the reason) and nothing is stored. Photos are checked in the "
+            "request without decoding (size, type, header, pixel count, animation, container structure) and "
+            "re-encoded after the report is filed: in the answer their `status` is usually `processing` with null "
+            "URLs; the live event `hazard.photos_ready` (and the detail endpoint) then give the renditions, or "
+            "`failed` with the reason for a photo only the full decode could refuse."
         ),
         request={"multipart/form-data": HazardCreateSerializer},
         responses={
