@@ -207,16 +207,27 @@ def hazard_report(
 
     with PhotoWriter("hazards") as writer:
         originals = [writer.write_original(upload) for upload in checked]  # outside the transaction
-        with transaction.atomic():
-            hazard, duplicates, photos = _file_report(
-                checked=checked, originals=originals, rules=rules, code_rng=code_rng,
-                category=category, description=description, severity=severity, latitude=latitude,
-                longitude=longitude, address=address, contact_phone=contact_phone, reporter=reporter, grid=grid,
-                source=source, api_client=api_client, client_data=client_data,
-            )
+        for _attempt in range(5):
+            code = new_tracking_code(code_rng)
+            try:
+                with transaction.atomic():
+                    hazard, duplicates, stored = _file_report(
+                        checked=checked, originals=originals, rules=rules, code=code,
+                        category=category, description=description, severity=severity, latitude=latitude,
+                        longitude=longitude, address=address, contact_phone=contact_phone, reporter=reporter,
+                        grid=grid, source=source, api_client=api_client, client_data=client_data,
+                    )
+                break
+            except IntegrityError:
+                # A (very unlikely) tracking-code collision rolls the whole report back and retries it
+                # with a new code: cheaper than a savepoint around every insert.
+                if not Hazard.objects.filter(tracking_code=code).exists():
+                    raise
+        else:
+            raise Conflict(_("Could not allocate a tracking code; please submit again."))
     if checked and enqueue_after_commit(process_hazard_photos_task(), hazard_id=hazard.pk):
-        photos = list(HazardPhoto.objects.filter(hazard_id=hazard.pk).order_by("position", "id"))  # processed already
-    return ReportOutcome(hazard=hazard, duplicates=duplicates, photos=photos)
+        stored = list(HazardPhoto.objects.filter(hazard_id=hazard.pk).order_by("position", "id"))  # processed already
+    return ReportOutcome(hazard=hazard, duplicates=duplicates, photos=stored)
 
 
 def process_hazard_photos_task():
@@ -246,11 +257,12 @@ def enqueue_after_commit(task, **kwargs) -> bool:
     return False
 
 
-def _file_report(*, checked, originals, rules, code_rng, category, description, severity, latitude, longitude,
+def _file_report(*, checked, originals, rules, code, category, description, severity, latitude, longitude,
                  address, contact_phone, reporter, grid, source, api_client, client_data) -> tuple[Hazard, list, list]:
     """The writes of one report, inside hazard_report's transaction."""
-    hazard = _create_hazard(
-        code_rng=code_rng,
+    hazard = Hazard.objects.create(
+        tracking_code=code,
+        community_id=grid.community_id,
         category=category,
         description=description,
         severity=max_severity(category.default_severity, severity),
@@ -275,22 +287,6 @@ def _file_report(*, checked, originals, rules, code_rng, category, description, 
         topics.append(user_topic(reporter.pk))
     publish(topics, "hazard.created", _created_payload(hazard, stored))
     return hazard, duplicates, stored
-
-
-def _create_hazard(*, code_rng, **fields) -> Hazard:
-    for _attempt in range(5):
-        code = new_tracking_code(code_rng)
-        try:
-            with transaction.atomic():  # a savepoint: a (very unlikely) code collision retries
-                return Hazard.objects.create(
-                    tracking_code=code,
-                    community_id=fields["grid"].community_id,
-                    **fields,
-                )
-        except IntegrityError:
-            if not Hazard.objects.filter(tracking_code=code).exists():
-                raise
-    raise Conflict(_("Could not allocate a tracking code; please submit again."))
 
 
 def _store_photos(*, hazard: Hazard, checked: Sequence[CheckedUpload], originals: Sequence[str]) -> list[HazardPhoto]:

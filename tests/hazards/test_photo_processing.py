@@ -207,3 +207,26 @@ def test_the_quarantine_may_not_lie_under_media_root(settings, tmp_path):
     assert not [e for e in run_checks() if e.id == "hazards.E001"]
     with pytest.raises(ValueError):
         quarantine_storage().url("hazards/x.jpg")
+
+
+def test_a_tracking_code_collision_retries_the_whole_report(categories, grid, resident, quarantine_root):
+    class Codes:
+        """An rng whose choices spell the given codes, one after the other."""
+
+        def __init__(self, *codes):
+            self.chars = iter("".join(codes))
+
+        def choice(self, _alphabet):
+            return next(self.chars)
+
+    def file(rng):
+        return hazard_report(
+            reporter=resident, category_slug="electrical-wiring", description="楼道里私拉电线",
+            latitude=INSIDE[0], longitude=INSIDE[1], photos=[upload("a.jpg", jpeg_bytes(seed=11))], code_rng=rng,
+        ).hazard
+
+    first = file(Codes("AAAAAAAAAA"))
+    second = file(Codes("AAAAAAAAAA", "BBBBBBBBBB"))
+    assert (first.tracking_code, second.tracking_code) == ("AAAAAAAAAA", "BBBBBBBBBB")
+    assert HazardPhoto.objects.filter(hazard=second).count() == 1 and second.events.count() == 1
+    assert LiveEvent.objects.filter(type="hazard.created").count() == 2 and quarantined(quarantine_root) == []
