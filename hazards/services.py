@@ -236,13 +236,19 @@ def process_hazard_photos_task():
     return process_hazard_photos
 
 
+# One quick try when the broker does not answer: a report must not hang on a dead Redis.
+QUICK_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
 def enqueue_after_commit(task, **kwargs) -> bool:
     """Start a Celery task once the caller's transaction commits; call it after the service's own
     `transaction.atomic()` block.
 
     Embedded mode (Celery eager, and the tests) runs it right here, in this thread, so what the
     task does is done when the service returns. A failure there is logged, never raised: the
-    request's own work is committed, and the photo sweep retries what was left pending.
+    request's own work is committed, and the photo sweep retries what was left pending. The rows
+    left `processing` are the durable record of the work owed (the sweep re-sends it when the
+    broker lost or never got the message), so no separate outbox row is written per report.
     Returns True when the task ran here.
     """
     from govern.celery import app
@@ -253,7 +259,14 @@ def enqueue_after_commit(task, **kwargs) -> bool:
         except Exception:
             logger.exception("%s(%s) failed in eager mode", task.name, kwargs)
         return True
-    transaction.on_commit(lambda: task.delay(**kwargs), robust=True)
+
+    def send() -> None:
+        try:
+            task.apply_async(kwargs=kwargs, retry=True, retry_policy=QUICK_PUBLISH)
+        except Exception as exc:  # broker down: the rows stay `processing` and the sweep sends it later
+            logger.warning("%s(%s) not sent: %s", task.name, kwargs, exc)
+
+    transaction.on_commit(send)
     return False
 
 
