@@ -206,6 +206,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "hazards-escalate-tasks": {"task": "hazards.tasks.escalate_tasks", "schedule": timedelta(minutes=1)},
     # Volunteers whose phone stopped sending positions go off duty (volunteers).
     "volunteers-expire-silent-duty": {"task": "volunteers.tasks.expire_silent_duty", "schedule": timedelta(minutes=5)},
+    # Photos whose processing message got lost (broker down at commit, worker killed) are re-enqueued.
+    "hazards-sweep-photos": {"task": "hazards.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -233,8 +235,14 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded photos wait here (private, never under MEDIA_ROOT, no URL) until a Celery worker has
+# re-encoded them; workers must see the same storage (a shared volume, or a private bucket via
+# STORAGES["quarantine"] on object storage). The `hazards.E001` check refuses a location under
+# MEDIA_ROOT or STATIC_ROOT.
+PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "quarantine"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

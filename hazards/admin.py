@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from govern.errors import DomainError
 from hazards import services
 from hazards.models import Category, Hazard, HazardEvent, HazardPhoto, Task, TriageRule, TriageSuggestion
-from hazards.photos import delete_files
+from hazards.photos import delete_files, delete_originals
 
 
 @admin.register(Category)
@@ -40,11 +40,13 @@ class PhotoInline(admin.TabularInline):
     model = HazardPhoto
     extra = 0
     can_delete = False
-    fields = ("preview", "width", "height", "original_format", "sha256", "upload_sha256", "phash")
+    fields = ("preview", "status", "failure", "width", "height", "original_format", "sha256", "upload_sha256", "phash")
     readonly_fields = fields
 
     @admin.display(description=_("photo"))
     def preview(self, photo: HazardPhoto) -> str:
+        if not photo.thumb:  # still processing, or refused by the full decode: no file to show
+            return photo.get_status_display()
         return format_html('<a href="{}"><img src="{}" alt="" style="max-height:96px"></a>', photo.image.url, photo.thumb.url)
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -112,10 +114,12 @@ class HazardAdmin(admin.ModelAdmin):
         self.delete_queryset(request, Hazard.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        names = [name for photo in HazardPhoto.objects.filter(hazard__in=queryset) for name in photo.file_names()]
+        photos = list(HazardPhoto.objects.filter(hazard__in=queryset))
+        names = [name for photo in photos for name in photo.file_names()]
+        originals = [photo.original for photo in photos if photo.original]  # uploads still waiting for processing
         with transaction.atomic():
             super().delete_queryset(request, queryset)
-            transaction.on_commit(lambda: delete_files(names))
+            transaction.on_commit(lambda: (delete_files(names), delete_originals(originals)))
 
     @admin.action(description=_("Accept (triage) the selected submitted hazards"))
     def accept_selected(self, request, queryset):

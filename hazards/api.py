@@ -70,6 +70,11 @@ MEDIA_URL_FIELD = {"type": "string", "format": "uri-reference", "nullable": True
 
 class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    status = serializers.CharField(
+        help_text="`processing` (just uploaded: the URLs are null until it is re-encoded, see the live event "
+                  "hazard.photos_ready), `ready`, or `failed` (the full decode refused it; `failure` says why)"
+    )
+    failure = serializers.CharField(source="get_failure_display", help_text="why a failed photo could not be used; empty otherwise")
     thumb = serializers.SerializerMethodField()
     medium = serializers.SerializerMethodField()
     image = serializers.SerializerMethodField()
@@ -338,7 +343,7 @@ def created_body(outcome: services.ReportOutcome) -> dict:
         "community": hazard.community_id,
         "created_at": hazard.created_at,
         "tracking_url": f"/track/{hazard.tracking_code}/",
-        "photos": list(hazard.photos.order_by("position")),
+        "photos": outcome.photos,
         "duplicates": [vars(d) for d in outcome.duplicates],
     }
 
@@ -376,7 +381,11 @@ class HazardListCreateView(generics.ListAPIView):
             "Multipart form: `category` (slug), `description` (≤ 2000), `latitude`, `longitude`, optional `address` "
             "and `contact_phone`, and 1–6 `photos` (repeat the field). The point must lie in a grid. Anonymous "
             "reports are allowed and throttled per client (429 with Retry-After). Any refused photo refuses the "
-            "whole report (400 naming the photo and the reason) and nothing is stored."
+            "whole report (400 naming the photo and the reason) and nothing is stored. Photos are checked in the "
+            "request without decoding (size, type, header, pixel count, animation, container structure) and "
+            "re-encoded after the report is filed: in the answer their `status` is usually `processing` with null "
+            "URLs; the live event `hazard.photos_ready` (and the detail endpoint) then give the renditions, or "
+            "`failed` with the reason for a photo only the full decode could refuse."
         ),
         request={"multipart/form-data": HazardCreateSerializer},
         responses={

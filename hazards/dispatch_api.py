@@ -270,7 +270,8 @@ class TaskCompleteView(APIView):
     @extend_schema(
         summary="Complete a task with after-photos",
         description="Multipart: `note` (what was done) and 1–6 `photos`. The hazard becomes rectified. Any refused "
-                    "photo refuses the whole request (400 naming it) and nothing is stored.",
+                    "photo refuses the whole request (400 naming it) and nothing is stored. The photos are re-encoded "
+                    "after the commit (`status: processing` until then; a `task.updated` event follows).",
         request={"multipart/form-data": CompleteSerializer},
         responses={200: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
     )

@@ -211,22 +211,51 @@ class Hazard(models.Model):
         return self.api_client.name if self.api_client_id else ""
 
 
-class StoredPhoto(models.Model):
-    """A photo after hazards.photos processed it: three re-encoded JPEG renditions and hashes.
+class PhotoStatus(models.TextChoices):
+    PROCESSING = "processing", _("processing")
+    READY = "ready", _("ready")
+    FAILED = "failed", _("could not be used")
 
-    Abstract so that task after-photos (and any later photo) share fields and pipeline. The
-    uploaded bytes are never stored; `upload_sha256` records what was received (chain of custody),
-    `sha256` what is served, `phash` what it looks like (near-identical detection).
+
+class PhotoFailure(models.TextChoices):
+    """Why a photo that passed the fast checks in the request was refused by the full decode."""
+
+    CORRUPT = "corrupt", _("truncated or corrupt image")
+    TOO_LARGE = "too_large", _("over 50 megapixels")
+    UNSUPPORTED = "unsupported", _("unsupported type")
+    ANIMATED = "animated", _("animated images are not accepted")
+    NOT_IMAGE = "not_image", _("not an image")
+    OVERSIZED = "oversized", _("file too large")
+    EMPTY = "empty", _("the file is empty")
+    MISSING = "missing", _("the upload was lost before it could be processed")
+    ERROR = "error", _("it could not be processed")
+
+
+class StoredPhoto(models.Model):
+    """A photo through hazards.photos: three re-encoded JPEG renditions and hashes.
+
+    Abstract so that task after-photos (and any later photo) share fields and pipeline. A row is
+    created `processing` with its uploaded bytes in the private quarantine storage (`original`);
+    a Celery task fills the renditions and hashes (`ready`) or records why the full decode
+    refused it (`failed`, `failure`), and deletes the original either way: uploaded bytes are
+    never served. `upload_sha256` records what was received (chain of custody), `sha256` what is
+    served, `phash` what it looks like (near-identical detection).
     """
 
-    image = models.ImageField(_("image"), max_length=200)
-    medium = models.ImageField(_("medium"), max_length=200)
-    thumb = models.ImageField(_("thumbnail"), max_length=200)
+    status = models.CharField(_("status"), max_length=12, choices=PhotoStatus.choices, default=PhotoStatus.READY)
+    original = models.CharField(
+        _("quarantined upload"), max_length=200, blank=True,
+        help_text="name in the private quarantine storage while processing; emptied once processed",
+    )
+    failure = models.CharField(_("why it could not be used"), max_length=12, choices=PhotoFailure.choices, blank=True)
+    image = models.ImageField(_("image"), max_length=200, blank=True)
+    medium = models.ImageField(_("medium"), max_length=200, blank=True)
+    thumb = models.ImageField(_("thumbnail"), max_length=200, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
-    sha256 = models.CharField(_("SHA-256 of the stored image"), max_length=64)
-    upload_sha256 = models.CharField(_("SHA-256 of the uploaded bytes"), max_length=64)
-    phash = models.CharField(_("perceptual hash"), max_length=16)
+    sha256 = models.CharField(_("SHA-256 of the stored image"), max_length=64, blank=True)
+    upload_sha256 = models.CharField(_("SHA-256 of the uploaded bytes"), max_length=64, blank=True)
+    phash = models.CharField(_("perceptual hash"), max_length=16, blank=True)
     # phash split in four 16-bit bands, each indexed: the near-identical lookup is index-backed.
     phash_b0 = models.PositiveIntegerField(default=0)
     phash_b1 = models.PositiveIntegerField(default=0)
@@ -242,6 +271,33 @@ class StoredPhoto(models.Model):
     def file_names(self) -> list[str]:
         return [f.name for f in (self.image, self.medium, self.thumb) if f]
 
+    @property
+    def is_ready(self) -> bool:
+        return self.status == PhotoStatus.READY
+
+    @property
+    def is_processing(self) -> bool:
+        return self.status == PhotoStatus.PROCESSING
+
+
+def photo_constraints(prefix: str) -> list:
+    """The status invariants of a StoredPhoto table: a ready photo has its files and hashes, a
+    pending one its quarantined original, a failed one a reason and no files."""
+    return [
+        models.CheckConstraint(condition=Q(status__in=PhotoStatus.values), name=f"{prefix}_status_valid"),
+        models.CheckConstraint(
+            condition=~Q(status=PhotoStatus.READY)
+            | (~Q(image="") & ~Q(medium="") & ~Q(thumb="") & ~Q(sha256="") & ~Q(phash="")),
+            name=f"{prefix}_ready_has_files",
+        ),
+        models.CheckConstraint(
+            condition=~Q(status=PhotoStatus.PROCESSING) | ~Q(original=""), name=f"{prefix}_processing_has_original"
+        ),
+        models.CheckConstraint(
+            condition=~Q(status=PhotoStatus.FAILED) | (~Q(failure="") & Q(image="")), name=f"{prefix}_failed_has_reason"
+        ),
+    ]
+
 
 class HazardPhoto(StoredPhoto):
     hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="photos")
@@ -255,9 +311,12 @@ class HazardPhoto(StoredPhoto):
             models.Index(fields=["phash_b1"], name="hazardphoto_b1"),
             models.Index(fields=["phash_b2"], name="hazardphoto_b2"),
             models.Index(fields=["phash_b3"], name="hazardphoto_b3"),
+            # The sweep for photos whose processing task got lost.
+            models.Index(fields=["created_at"], condition=Q(status="processing"), name="hazardphoto_pending"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["hazard", "position"], name="hazard_photo_position_unique"),
+            *photo_constraints("hazardphoto"),
         ]
 
     def __str__(self) -> str:
@@ -474,8 +533,12 @@ class TaskPhoto(StoredPhoto):
         verbose_name = _("task photo")
         verbose_name_plural = _("task photos")
         ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="processing"), name="taskphoto_pending"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["task", "position"], name="task_photo_position_unique"),
+            *photo_constraints("taskphoto"),
         ]
 
     def __str__(self) -> str:

@@ -28,13 +28,14 @@ from hazards.models import (
     Hazard,
     HazardEvent,
     HazardPhoto,
+    PhotoStatus,
     Severity,
     Source,
     Status,
     TriageRule,
     max_severity,
 )
-from hazards.photos import PhotoWriter, ProcessedPhoto, process_uploads
+from hazards.photos import CheckedUpload, PhotoWriter, apply_outcomes, check_uploads, delete_originals, render_pending
 from hazards.selectors import (
     TRACKING_ALPHABET,
     NearbyHazard,
@@ -61,6 +62,7 @@ def new_tracking_code(rng=None) -> str:
 class ReportOutcome:
     hazard: Hazard
     duplicates: list[NearbyHazard] = field(default_factory=list)
+    photos: list[HazardPhoto] = field(default_factory=list)  # as they stand on return (processing, or done when eager)
 
 
 # --- payloads of live events (documented in docs/events.md) -------------------------------------
@@ -83,7 +85,8 @@ def _created_payload(hazard: Hazard, photos: Sequence[HazardPhoto]) -> dict:
         "longitude": hazard.longitude,
         "address": hazard.address,
         "photo_count": len(photos),
-        "thumb": default_storage.url(photos[0].thumb.name) if photos else None,
+        "photos_pending": sum(1 for p in photos if p.status == PhotoStatus.PROCESSING),
+        "thumb": default_storage.url(photos[0].thumb.name) if photos and photos[0].thumb else None,
         "source": hazard.source,
         "created_at": hazard.created_at.isoformat(),
     }
@@ -164,10 +167,15 @@ def hazard_report(
     """File a new hazard report; the one entry for the web form, the REST API and Open311.
 
     Everything is validated before anything is written: fields, the grid containing the point
-    ("outside the service area" otherwise), and every photo (decoded and re-encoded in memory).
-    Then, in one transaction: the hazard, its photos (files removed again on any failure), the
-    first timeline event, auto-triage suggestions, and `hazard.created` to the dispatchers, the
-    grid and the reporter. Returns the hazard and the open nearby reports of the same category.
+    ("outside the service area" otherwise), and every photo (the fast checks of hazards.photos:
+    size, type, header, bomb, animation, container structure — no decode). Then, in one
+    transaction: the hazard, its photo rows in status `processing` with the uploads in the
+    private quarantine (files removed again on any failure), the first timeline event, keyword
+    and nearby auto-triage suggestions, and `hazard.created` to the dispatchers, the grid and the
+    reporter. After the commit, `hazards.tasks.process_hazard_photos` re-encodes the photos
+    (`hazard_photos_process`: renditions, hashes, the near-identical photo check,
+    `hazard.photos_ready`); eager in embedded mode, so there the photos are ready on return.
+    Returns the hazard and the open nearby reports of the same category.
     `severity` lets API clients state one (it is never lowered below the category's default).
     Open311 passes its client (`api_client`, a govern.ApiClient the report is attributed to),
     `client_data` (contact fields, attributes), `photos_required=False` (media is optional in
@@ -194,82 +202,123 @@ def hazard_report(
             field="location",
             code="outside_service_area",
         )
-    processed = process_uploads(list(photos), min_count=1 if photos_required else 0)  # CPU-heavy; deliberately outside the transaction
+    checked = check_uploads(list(photos), min_count=1 if photos_required else 0)  # no decode: cheap
     rules = list(TriageRule.objects.filter(active=True).select_related("suggest_category").order_by("priority", "id"))
 
-    with PhotoWriter("hazards") as writer, transaction.atomic():
-        hazard = _create_hazard(
-            code_rng=code_rng,
-            category=category,
-            description=description,
-            severity=max_severity(category.default_severity, severity),
-            latitude=latitude,
-            longitude=longitude,
-            address=address,
-            contact_phone=contact_phone,
-            reporter=reporter,
-            grid=grid,
-            source=source,
-            api_client=api_client,
-            client_data=client_data or {},
-        )
-        stored = _store_photos(hazard=hazard, processed=processed, writer=writer)
-        HazardEvent.objects.create(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)
-        duplicates = hazard_nearby_open(
-            category_id=category.pk, latitude=latitude, longitude=longitude, exclude_id=hazard.pk
-        )
-        _auto_triage(hazard=hazard, rules=rules, processed=processed, nearby=duplicates)
-        topics = [DISPATCH_TOPIC, grid_topic(grid.pk)]
-        if reporter is not None:
-            topics.append(user_topic(reporter.pk))
-        publish(topics, "hazard.created", _created_payload(hazard, stored))
-    return ReportOutcome(hazard=hazard, duplicates=duplicates)
+    with PhotoWriter("hazards") as writer:
+        originals = [writer.write_original(upload) for upload in checked]  # outside the transaction
+        for _attempt in range(5):
+            code = new_tracking_code(code_rng)
+            try:
+                with transaction.atomic():
+                    hazard, duplicates, stored = _file_report(
+                        checked=checked, originals=originals, rules=rules, code=code,
+                        category=category, description=description, severity=severity, latitude=latitude,
+                        longitude=longitude, address=address, contact_phone=contact_phone, reporter=reporter,
+                        grid=grid, source=source, api_client=api_client, client_data=client_data,
+                    )
+                break
+            except IntegrityError:
+                # A (very unlikely) tracking-code collision rolls the whole report back and retries it
+                # with a new code: cheaper than a savepoint around every insert.
+                if not Hazard.objects.filter(tracking_code=code).exists():
+                    raise
+        else:
+            raise Conflict(_("Could not allocate a tracking code; please submit again."))
+    if checked and enqueue_after_commit(process_hazard_photos_task(), hazard_id=hazard.pk):
+        stored = list(HazardPhoto.objects.filter(hazard_id=hazard.pk).order_by("position", "id"))  # processed already
+    return ReportOutcome(hazard=hazard, duplicates=duplicates, photos=stored)
 
 
-def _create_hazard(*, code_rng, **fields) -> Hazard:
-    for _attempt in range(5):
-        code = new_tracking_code(code_rng)
+def process_hazard_photos_task():
+    from hazards.tasks import process_hazard_photos
+
+    return process_hazard_photos
+
+
+# One quick try when the broker does not answer: a report must not hang on a dead Redis.
+QUICK_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def enqueue_after_commit(task, **kwargs) -> bool:
+    """Start a Celery task once the caller's transaction commits; call it after the service's own
+    `transaction.atomic()` block.
+
+    Embedded mode (Celery eager, and the tests) runs it right here, in this thread, so what the
+    task does is done when the service returns. A failure there is logged, never raised: the
+    request's own work is committed, and the photo sweep retries what was left pending. The rows
+    left `processing` are the durable record of the work owed (the sweep re-sends it when the
+    broker lost or never got the message), so no separate outbox row is written per report.
+    Returns True when the task ran here.
+    """
+    from govern.celery import app
+
+    if app.conf.task_always_eager:
         try:
-            with transaction.atomic():  # a savepoint: a (very unlikely) code collision retries
-                return Hazard.objects.create(
-                    tracking_code=code,
-                    community_id=fields["grid"].community_id,
-                    **fields,
-                )
-        except IntegrityError:
-            if not Hazard.objects.filter(tracking_code=code).exists():
-                raise
-    raise Conflict(_("Could not allocate a tracking code; please submit again."))
+            task.apply(kwargs=kwargs, throw=True)
+        except Exception:
+            logger.exception("%s(%s) failed in eager mode", task.name, kwargs)
+        return True
+
+    def send() -> None:
+        try:
+            task.apply_async(kwargs=kwargs, retry=True, retry_policy=QUICK_PUBLISH)
+        except Exception as exc:  # broker down: the rows stay `processing` and the sweep sends it later
+            logger.warning("%s(%s) not sent: %s", task.name, kwargs, exc)
+
+    transaction.on_commit(send)
+    return False
 
 
-def _store_photos(*, hazard: Hazard, processed: Sequence[ProcessedPhoto], writer: PhotoWriter) -> list[HazardPhoto]:
-    rows = []
-    for position, photo in enumerate(processed):
-        names = writer.write(photo)
-        b0, b1, b2, b3 = photo.phash_bands
-        rows.append(
-            HazardPhoto(
-                hazard=hazard,
-                image=names["large"],
-                medium=names["medium"],
-                thumb=names["thumb"],
-                width=photo.width,
-                height=photo.height,
-                sha256=photo.sha256,
-                upload_sha256=photo.upload_sha256,
-                phash=photo.phash,
-                phash_b0=b0,
-                phash_b1=b1,
-                phash_b2=b2,
-                phash_b3=b3,
-                original_format=photo.original_format,
-                position=position,
-            )
+def _file_report(*, checked, originals, rules, code, category, description, severity, latitude, longitude,
+                 address, contact_phone, reporter, grid, source, api_client, client_data) -> tuple[Hazard, list, list]:
+    """The writes of one report, inside hazard_report's transaction."""
+    hazard = Hazard.objects.create(
+        tracking_code=code,
+        community_id=grid.community_id,
+        category=category,
+        description=description,
+        severity=max_severity(category.default_severity, severity),
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
+        contact_phone=contact_phone,
+        reporter=reporter,
+        grid=grid,
+        source=source,
+        api_client=api_client,
+        client_data=client_data or {},
+    )
+    stored = _store_photos(hazard=hazard, checked=checked, originals=originals)
+    HazardEvent.objects.create(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)
+    duplicates = hazard_nearby_open(
+        category_id=category.pk, latitude=latitude, longitude=longitude, exclude_id=hazard.pk
+    )
+    _auto_triage(hazard=hazard, rules=rules, nearby=duplicates)
+    topics = [DISPATCH_TOPIC, grid_topic(grid.pk)]
+    if reporter is not None:
+        topics.append(user_topic(reporter.pk))
+    publish(topics, "hazard.created", _created_payload(hazard, stored))
+    return hazard, duplicates, stored
+
+
+def _store_photos(*, hazard: Hazard, checked: Sequence[CheckedUpload], originals: Sequence[str]) -> list[HazardPhoto]:
+    rows = [
+        HazardPhoto(
+            hazard=hazard,
+            status=PhotoStatus.PROCESSING,
+            original=original,
+            width=upload.width,
+            height=upload.height,
+            original_format=upload.original_format,
+            position=position,
         )
+        for position, (upload, original) in enumerate(zip(checked, originals, strict=True))
+    ]
     return HazardPhoto.objects.bulk_create(rows)
 
 
-def _auto_triage(*, hazard: Hazard, rules, processed, nearby) -> None:
+def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:
     from hazards.models import TriageSuggestion
 
     suggestions = triage.keyword_suggestions(hazard=hazard, rules=rules)
@@ -282,9 +331,104 @@ def _auto_triage(*, hazard: Hazard, rules, processed, nearby) -> None:
     if raised != hazard.severity:
         hazard.severity = raised
         hazard.save(update_fields=["severity", "updated_at"])
-    suggestions += triage.similar_photo_suggestions(hazard=hazard, photos=processed)
     suggestions += triage.nearby_suggestions(hazard=hazard, nearby=nearby)
     TriageSuggestion.objects.bulk_create(suggestions)
+
+
+# --- photo processing (a Celery task runs it after the report commits) -----------------------------
+
+
+def photo_payload(photo) -> dict:
+    """One photo in a live event (public-safe: only re-encoded renditions, never the upload)."""
+    from django.core.files.storage import default_storage
+
+    ready = photo.status == PhotoStatus.READY
+    return {
+        "id": photo.pk,
+        "position": photo.position,
+        "status": photo.status,
+        "thumb": default_storage.url(photo.thumb.name) if ready else None,
+        "medium": default_storage.url(photo.medium.name) if ready else None,
+        "image": default_storage.url(photo.image.name) if ready else None,
+        "width": photo.width,
+        "height": photo.height,
+        "failure": photo.get_failure_display() if photo.failure else "",
+    }
+
+
+def hazard_photos_process(*, hazard_id: int) -> dict:
+    """Re-encode a report's pending photos: renditions, hashes, the near-identical photo check.
+
+    Idempotent (run by `hazards.tasks.process_hazard_photos`, acks late, and by the sweep): only
+    rows still `processing` are touched, under the hazard's row lock, so a second run — or two at
+    once — changes nothing twice. The decode runs before the transaction. A photo the full decode
+    refuses becomes `failed` with the reason (the tracking page says so); originals are deleted
+    once the rows commit. Publishes `hazard.photos_ready` to the report's topics, the public
+    tracking topic included. Returns counts.
+    """
+    pending = list(HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
+    if not pending:
+        return {"ready": 0, "failed": 0}
+    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    with PhotoWriter("hazards") as writer, transaction.atomic():
+        hazard = (
+            Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()
+        )
+        rows = list(
+            HazardPhoto.objects.select_for_update()
+            .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
+            .order_by("pk")
+        ) if hazard is not None else []
+        changed, originals = apply_outcomes(rows, outcomes, writer)
+        if changed:
+            by_id = {outcome.photo_id: outcome.processed for outcome in outcomes if outcome.processed is not None}
+            fresh = [by_id[row.pk] for row in changed if row.pk in by_id]
+            from hazards.models import TriageSuggestion
+
+            TriageSuggestion.objects.bulk_create(triage.similar_photo_suggestions(hazard=hazard, photos=fresh))
+            photos = list(HazardPhoto.objects.filter(hazard_id=hazard_id).order_by("position", "id"))
+            ready = [photo for photo in photos if photo.status == PhotoStatus.READY]
+            topics = [DISPATCH_TOPIC, grid_topic(hazard.grid_id), hazard_topic(hazard.tracking_code)]
+            if hazard.reporter_id:
+                topics.append(user_topic(hazard.reporter_id))
+            publish(topics, "hazard.photos_ready", {
+                "id": hazard.pk,
+                "tracking_code": hazard.tracking_code,
+                "photo_count": len(ready),
+                "photos_pending": sum(1 for photo in photos if photo.status == PhotoStatus.PROCESSING),
+                "thumb": photo_payload(ready[0])["thumb"] if ready else None,
+                "photos": [photo_payload(photo) for photo in photos],
+                "at": timezone.now().isoformat(),
+            })
+    if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
+        originals = [row.original for row in pending]
+    delete_originals(originals)
+    return {
+        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
+        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
+    }
+
+
+def photos_sweep(*, older_than_s: int = 300) -> dict:
+    """Re-enqueue processing for photos still pending after `older_than_s` (a lost message, a
+    broker down at commit, a worker killed mid-task). Safe to overlap: processing is idempotent."""
+    from datetime import timedelta
+
+    from hazards.models import TaskPhoto
+    from hazards.tasks import process_hazard_photos, process_task_photos
+
+    before = timezone.now() - timedelta(seconds=older_than_s)
+    hazard_ids = sorted(set(
+        HazardPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list("hazard_id", flat=True)
+    ))
+    task_ids = sorted(set(
+        TaskPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list("task_id", flat=True)
+    ))
+    for hazard_id in hazard_ids:
+        process_hazard_photos.delay(hazard_id=hazard_id)
+    for task_id in task_ids:
+        process_task_photos.delay(task_id=task_id)
+    return {"hazards": len(hazard_ids), "tasks": len(task_ids)}
 
 
 # --- lifecycle -------------------------------------------------------------------------------------

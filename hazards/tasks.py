@@ -12,3 +12,31 @@ def escalate_tasks() -> dict:
     from hazards.dispatch.services import tasks_escalate
 
     return vars(tasks_escalate())
+
+
+# Photo processing is idempotent (only rows still `processing` are touched, under a row lock), so a
+# redelivery after a lost worker (acks late) or an overlap with the sweep is harmless.
+@shared_task(name="hazards.tasks.process_hazard_photos", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=5, retry_backoff=True)
+def process_hazard_photos(*, hazard_id: int) -> dict:
+    """After a report commits: re-encode its photos and publish `hazard.photos_ready`."""
+    from hazards.services import hazard_photos_process
+
+    return hazard_photos_process(hazard_id=hazard_id)
+
+
+@shared_task(name="hazards.tasks.process_task_photos", acks_late=True, autoretry_for=(OperationalError,),
+             max_retries=5, retry_backoff=True)
+def process_task_photos(*, task_id: int) -> dict:
+    """After a task completion commits: re-encode its after-photos and publish `task.updated`."""
+    from hazards.dispatch.services import task_photos_process
+
+    return task_photos_process(task_id=task_id)
+
+
+@shared_task(name="hazards.tasks.sweep_photos", autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def sweep_photos() -> dict:
+    """Beat job (every 5 minutes): re-enqueue photos still pending after 5 minutes."""
+    from hazards.services import photos_sweep
+
+    return photos_sweep()

@@ -3,7 +3,8 @@
 - Keyword rules (admin-editable, Chinese and English) suggest a category and may raise the
   severity: "漏气" / "gas leak" → gas safety, critical. Raising is applied at once (erring on the
   side of caution costs little); a different category is only suggested, for a person to accept.
-- A perceptual hash per photo flags a photo nearly identical to one of an earlier report
+- A perceptual hash per photo flags a photo nearly identical to one of an earlier report (checked
+  when the photos are processed, after the report commits: hazards.services.hazard_photos_process)
   (a re-sent photo, or the same scene reported twice). The lookup is index-backed: each 64-bit
   hash is stored as four 16-bit bands, and two hashes within Hamming distance 3 share a band.
 - Open hazards of the same category within 50 m of the last 72 h are stored as possible
@@ -21,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hazards import conf
-from hazards.models import Hazard, HazardPhoto, SuggestionKind, TriageRule, TriageSuggestion
+from hazards.models import Hazard, HazardPhoto, PhotoStatus, SuggestionKind, TriageRule, TriageSuggestion
 from hazards.photos import ProcessedPhoto, phash_distance
 
 
@@ -71,7 +72,7 @@ def similar_photo_suggestions(*, hazard: Hazard, photos: Sequence[ProcessedPhoto
         band_filter |= Q(phash_b0=b0) | Q(phash_b1=b1) | Q(phash_b2=b2) | Q(phash_b3=b3)
     since = timezone.now() - timedelta(days=conf.phash_window_days())
     candidates = (
-        HazardPhoto.objects.filter(band_filter, created_at__gte=since)
+        HazardPhoto.objects.filter(band_filter, status=PhotoStatus.READY, created_at__gte=since)
         .exclude(hazard_id=hazard.pk)
         .values_list("hazard_id", "phash")
         .order_by("-id")[:200]

@@ -128,6 +128,9 @@ def track(request, code: str):
     if request.GET.get("fragment") == "status":
         # The live script swaps this server-rendered block in when an event arrives.
         return render(request, "hazards/_track_status.html", context)
+    if request.GET.get("fragment") == "photos":
+        # Swapped in when hazard.photos_ready arrives (photos are re-encoded after the report commits).
+        return render(request, "hazards/_track_photos.html", context)
     context["last_event_id"] = position
     return render(request, "hazards/track.html", context)
 

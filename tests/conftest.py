@@ -36,6 +36,18 @@ def _restore_reference_data(request):
         ensure_reference_data()
 
 
+@pytest.fixture(autouse=True)
+def quarantine_root(settings, tmp_path):
+    """Each test its own photo quarantine (uploads waiting for processing), to assert it empties."""
+    root = tmp_path / "quarantine"
+    settings.PHOTO_QUARANTINE_ROOT = str(root)
+    return root
+
+
+def quarantined(root) -> list[str]:
+    return sorted(os.path.join(d, f) for d, _dirs, files in os.walk(root) for f in files)
+
+
 @pytest.fixture
 def api():
     return APIClient()

@@ -229,7 +229,7 @@ def _request_document(request, hazard, *, full: bool) -> dict:
     else:
         decimals = hazards_conf.public_coordinate_decimals()
         lat, lng = round(hazard.latitude, decimals), round(hazard.longitude, decimals)
-    photos = list(hazard.photos.all())
+    photos = [photo for photo in hazard.photos.all() if photo.image]  # ready ones (not still processing)
     media_url = None
     if full:
         if photos:

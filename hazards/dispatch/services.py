@@ -34,13 +34,14 @@ from hazards.dispatch.candidates import Candidate, busy_counts, rank_candidates
 from hazards.models import (
     AssigneeKind,
     Hazard,
+    PhotoStatus,
     Status,
     Task,
     TaskPhoto,
     TaskStatus,
 )
-from hazards.photos import PhotoWriter, process_uploads
-from hazards.services import NOTE_MAX, hazard_transition
+from hazards.photos import PhotoWriter, apply_outcomes, check_uploads, delete_originals, render_pending
+from hazards.services import NOTE_MAX, enqueue_after_commit, hazard_transition, photo_payload
 from hazards.services import _lock as lock_hazard
 from volunteers.models import Volunteer, VolunteerStatus
 
@@ -370,33 +371,79 @@ def task_start(*, task_id: int, actor, now: dt.datetime | None = None) -> Task:
 
 def task_complete(*, task_id: int, actor, note: str, photos: Sequence, now: dt.datetime | None = None) -> Task:
     """Fixed: in_progress → done with a note and at least one after-photo (the report pipeline:
-    validated and re-encoded before anything is written); the hazard becomes rectified."""
+    the fast checks before anything is written, the uploads quarantined, then re-encoded by
+    `hazards.tasks.process_task_photos` after the commit); the hazard becomes rectified."""
     note = _text(note, field="note", required=True, message=_("Describe what you did."))
-    processed = process_uploads(list(photos), min_count=1)  # CPU-heavy; outside the transaction
-    with PhotoWriter("tasks") as writer, transaction.atomic():
-        now = now or timezone.now()
-        hazard, task = _lock_task(task_id)
-        _own(task, actor)
-        _refuse_status(task, TaskStatus.IN_PROGRESS)
-        start = TaskPhoto.objects.filter(task=task).count()
-        rows = []
-        for position, photo in enumerate(processed, start=start):
-            names = writer.write(photo)
-            b0, b1, b2, b3 = photo.phash_bands
-            rows.append(TaskPhoto(
-                task=task, image=names["large"], medium=names["medium"], thumb=names["thumb"], width=photo.width,
-                height=photo.height, sha256=photo.sha256, upload_sha256=photo.upload_sha256, phash=photo.phash,
-                phash_b0=b0, phash_b1=b1, phash_b2=b2, phash_b3=b3, original_format=photo.original_format,
-                position=position,
-            ))
-        TaskPhoto.objects.bulk_create(rows)
-        task.status, task.completed_at, task.note, task.reason = TaskStatus.DONE, now, note, ""
-        task.save(update_fields=["status", "completed_at", "note", "reason", "updated_at"])
-        task.hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.RECTIFIED, note=note)
-        data = task_payload(task)
-        data["photos"] = [default_storage.url(r.thumb.name) for r in rows]
-        publish(_topics(task), "task.updated", data)
+    checked = check_uploads(list(photos), min_count=1)  # no decode: cheap
+    with PhotoWriter("tasks") as writer:
+        originals = [writer.write_original(upload) for upload in checked]
+        with transaction.atomic():
+            now = now or timezone.now()
+            hazard, task = _lock_task(task_id)
+            _own(task, actor)
+            _refuse_status(task, TaskStatus.IN_PROGRESS)
+            start = TaskPhoto.objects.filter(task=task).count()
+            rows = [
+                TaskPhoto(
+                    task=task, status=PhotoStatus.PROCESSING, original=original, width=upload.width,
+                    height=upload.height, original_format=upload.original_format, position=position,
+                )
+                for position, (upload, original) in enumerate(zip(checked, originals, strict=True), start=start)
+            ]
+            TaskPhoto.objects.bulk_create(rows)
+            task.status, task.completed_at, task.note, task.reason = TaskStatus.DONE, now, note, ""
+            task.save(update_fields=["status", "completed_at", "note", "reason", "updated_at"])
+            task.hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.RECTIFIED, note=note)
+            publish(_topics(task), "task.updated", _with_photos(task_payload(task), rows))
+    enqueue_after_commit(_process_task_photos_task(), task_id=task.pk)
     return task
+
+
+def _process_task_photos_task():
+    from hazards.tasks import process_task_photos
+
+    return process_task_photos
+
+
+def _with_photos(data: dict, photos) -> dict:
+    ready = [photo for photo in photos if photo.status == PhotoStatus.READY]
+    data["photos"] = [default_storage.url(photo.thumb.name) for photo in ready]
+    data["photos_pending"] = sum(1 for photo in photos if photo.status == PhotoStatus.PROCESSING)
+    data["photo_details"] = [photo_payload(photo) for photo in photos]
+    return data
+
+
+def task_photos_process(*, task_id: int) -> dict:
+    """Re-encode a completed task's pending after-photos (as hazards.services.hazard_photos_process
+    does for reports: idempotent, decode outside the transaction, failures recorded with their
+    reason, originals deleted once committed) and publish `task.updated` with the photos."""
+    pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
+    if not pending:
+        return {"ready": 0, "failed": 0}
+    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    changed, originals, gone = [], [], False
+    with PhotoWriter("tasks") as writer, transaction.atomic():
+        try:
+            _hazard, task = _lock_task(task_id)
+        except NotFound:
+            gone = True
+        else:
+            rows = list(
+                TaskPhoto.objects.select_for_update()
+                .filter(task_id=task_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
+                .order_by("pk")
+            )
+            changed, originals = apply_outcomes(rows, outcomes, writer)
+            if changed:
+                photos = list(TaskPhoto.objects.filter(task_id=task_id).order_by("position", "id"))
+                publish(_topics(task), "task.updated", _with_photos(task_payload(task), photos))
+    if gone:
+        originals = [row.original for row in pending]
+    delete_originals(originals)
+    return {
+        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
+        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
+    }
 
 
 # --- verification --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from govern.live import DISPATCH_TOPIC, grid_topic, user_topic
+from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
 from govern.models import LiveEvent
 from govern.roles import GRID_WORKER
 from hazards.models import Hazard, Status
@@ -40,7 +40,11 @@ def test_report_by_a_logged_in_resident_is_linked_and_published(categories, grid
     event = LiveEvent.objects.get(type="hazard.created")
     assert set(event.topics) == {DISPATCH_TOPIC, grid_topic(grid.id), user_topic(resident.id)}
     assert event.data["tracking_code"] == hazard.tracking_code and event.data["grid"] == grid.id
-    assert event.data["thumb"].endswith("-t.jpg")
+    # The photo is re-encoded after the commit (eagerly here): the thumbnail comes with photos_ready.
+    assert event.data["thumb"] is None and event.data["photo_count"] == 1 and event.data["photos_pending"] == 1
+    ready = LiveEvent.objects.get(type="hazard.photos_ready")
+    assert set(ready.topics) == {DISPATCH_TOPIC, grid_topic(grid.id), user_topic(resident.id), hazard_topic(hazard.tracking_code)}
+    assert ready.data["thumb"].endswith("-t.jpg") and ready.data["photos"][0]["status"] == "ready"
 
 
 def test_anonymous_report_event_reaches_dispatch_and_grid_only(anon_en, categories, grid):

@@ -65,8 +65,11 @@ async def test_reports_succeed_with_the_channel_layer_down_and_clients_replay_th
     # The dispatcher's page comes back (layer reachable again) from where it left off.
     cookie = await database_sync_to_async(session_cookie)(dispatcher)
     socket = await open_socket(f"last_event_id={before}", cookie=cookie)
-    replayed = [m for m in await receive_events(socket, 3) if m["type"] == "hazard.created"]
+    # Each report is two events: hazard.created, then hazard.photos_ready once its photo is processed.
+    events = await receive_events(socket, 6)
+    replayed = [m for m in events if m["type"] == "hazard.created"]
     assert [m["id"] for m in replayed] == created
+    assert [m["type"] for m in events].count("hazard.photos_ready") == 3
     assert all(DISPATCH_TOPIC in m.get("topics", [DISPATCH_TOPIC]) for m in replayed)
     assert await quiet(socket)
     await socket.disconnect()

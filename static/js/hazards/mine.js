@@ -26,7 +26,7 @@
 
   /* The named handler live.js calls for every event on this user's topics. */
   function onMyReportsEvent(type) {
-    if (type === "hazard.status_changed" || type === "hazard.created") refreshList();
+    if (type === "hazard.status_changed" || type === "hazard.created" || type === "hazard.photos_ready") refreshList();
   }
 
   window.GovernHazardMine = { onEvent: onMyReportsEvent, refresh: refreshList };

@@ -10,6 +10,28 @@
   var code = app.dataset.code;
   var refreshing = null;
 
+  var refreshingPhotos = null;
+
+  /* Photos are re-encoded after the report is filed: "preparing" placeholders become images
+     (or a sentence saying why one could not be used) when hazard.photos_ready arrives. */
+  function refreshPhotos() {
+    if (refreshingPhotos) return refreshingPhotos;
+    var url = app.dataset.fragmentUrl.replace("fragment=status", "fragment=photos");
+    refreshingPhotos = fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var holder = document.createElement("div");
+        holder.innerHTML = html; // same-origin, server-rendered and escaped by Django templates
+        var fresh = holder.querySelector("#track-photos");
+        var current = document.getElementById("track-photos");
+        if (fresh && current) current.replaceWith(fresh);
+      })
+      .catch(function () { /* keep what is shown; the next event retries */ })
+      .then(function () { refreshingPhotos = null; });
+    return refreshingPhotos;
+  }
+
   function refreshStatus() {
     if (refreshing) return refreshing;
     refreshing = fetch(app.dataset.fragmentUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
@@ -30,6 +52,10 @@
   /* The named handler live.js calls for every event of this page's topics. Events of the
      original report (when this one was merged into it) are forwarded to this code's topic. */
   function onHazardEvent(type, data) {
+    if (type === "hazard.photos_ready") {
+      if (data && data.tracking_code === code) refreshPhotos();
+      return;
+    }
     if (type !== "hazard.status_changed" && type !== "hazard.created") return;
     var original = document.getElementById("duplicate-of");
     var originalCode = original ? original.dataset.originalCode : null;
@@ -55,7 +81,7 @@
     list.hidden = false;
   }
 
-  window.GovernHazardTrack = { code: code, onEvent: onHazardEvent, refresh: refreshStatus };
+  window.GovernHazardTrack = { code: code, onEvent: onHazardEvent, refresh: refreshStatus, refreshPhotos: refreshPhotos };
   showHints();
   if (window.GovernLive && typeof window.GovernLive.connect === "function") {
     window.GovernLive.connect({

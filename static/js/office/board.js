@@ -529,6 +529,15 @@
       "hazard.status_changed": function (d) {
         applyStatus(d.id, d.to || d.status, d);
       },
+      // Photos are re-encoded after the report is filed: the card gets its thumbnail now.
+      "hazard.photos_ready": function (d) {
+        var entry = hazards[d.id];
+        if (!entry || !d.thumb) return;
+        entry.data.thumb = d.thumb;
+        var img = entry.card.querySelector(".of-thumb");
+        img.src = d.thumb;
+        img.hidden = false;
+      },
       "task.updated": function (d) { applyTask(d); },
       "task.overdue": function (d) { applyTask(d, { overdue: true }); },
       "volunteer.duty_changed": function (d) {
