@@ -18,8 +18,27 @@ from hazards.premises import imports, services
 from hazards.premises.models import Premises, PremisesHazard, PremisesType
 
 
+class ManagerAdminMixin:
+    """Staff dispatchers keep the register without per-model permissions (the role is the grant)."""
+
+    def _manager(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff and services.can_manage(request.user)
+
+    def has_module_permission(self, request):
+        return self._manager(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._manager(request) or super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manager(request) or super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._manager(request) or super().has_add_permission(request)
+
+
 @admin.register(PremisesType)
-class PremisesTypeAdmin(admin.ModelAdmin):
+class PremisesTypeAdmin(ManagerAdminMixin, admin.ModelAdmin):
     list_display = ("slug", "name", "name_en", "sort_order")
     ordering = ("sort_order", "id")
 
@@ -30,14 +49,13 @@ class PremisesAdminForm(forms.ModelForm):
 
     class Meta:
         model = Premises
-        fields = ("code", "name", "type", "address", "street", "latitude", "longitude", "contact_name",
-                  "contact_phone", "responsible_name", "responsible_phone", "responsible_user", "active", "notes")
+        fields = services.FIELDS
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
-        values = {name: data.get(name) for name in self.Meta.fields}
+        values = {name: data.get(name) for name in services.FIELDS}
         values["type"] = data["type"].slug if data.get("type") else ""
         values["responsible_user"] = data["responsible_user"].pk if data.get("responsible_user") else None
         creating = self.instance.pk is None
@@ -52,7 +70,7 @@ class PremisesAdminForm(forms.ModelForm):
 
 
 @admin.register(Premises)
-class PremisesAdmin(admin.ModelAdmin):
+class PremisesAdmin(ManagerAdminMixin, admin.ModelAdmin):
     form = PremisesAdminForm
     change_list_template = "admin/premises/premises/change_list.html"
     list_display = ("code", "name", "type", "street", "grid", "responsible_name", "active")
@@ -60,6 +78,7 @@ class PremisesAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "address", "street", "responsible_name")
     list_select_related = ("type", "grid")
     raw_id_fields = ("responsible_user",)
+    fields = (*services.FIELDS, "grid", "created_at", "updated_at")
     readonly_fields = ("grid", "created_at", "updated_at")
     actions = ("export_selected",)
 
@@ -111,7 +130,7 @@ class PremisesAdmin(admin.ModelAdmin):
 
 def _service_values(form) -> dict:
     data = form.cleaned_data
-    values = {name: data.get(name) for name in PremisesAdminForm.Meta.fields}
+    values = {name: data.get(name) for name in services.FIELDS}
     values["type"] = data["type"].slug
     values["responsible_user"] = data["responsible_user"].pk if data.get("responsible_user") else None
     for name in ("street", "contact_name", "contact_phone", "responsible_phone", "notes"):
@@ -131,7 +150,7 @@ def _csv_response(queryset) -> HttpResponse:
 
 
 @admin.register(PremisesHazard)
-class PremisesHazardAdmin(admin.ModelAdmin):
+class PremisesHazardAdmin(ManagerAdminMixin, admin.ModelAdmin):
     list_display = ("premises", "hazard", "origin", "created_at")
     list_filter = ("origin",)
     list_select_related = ("premises", "hazard")

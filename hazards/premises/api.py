@@ -8,6 +8,7 @@ PATCH /api/v1/premises/{id}/   change fields (dispatchers); moving the point rec
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from govern.api import RefSerializer, error_responses
 from govern.errors import PermissionDenied
+from hazards.api import CategoryRefSerializer
 from hazards.models import Severity, Status
 from hazards.premises import selectors, services
 from hazards.premises.filters import PremisesFilter
@@ -27,12 +29,6 @@ from hazards.premises.models import HazardOrigin, Premises
 
 
 class PremisesTypeRefSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-    name_en = serializers.CharField()
-
-
-class CategoryRefSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     name_en = serializers.CharField()
@@ -189,7 +185,7 @@ class PremisesListCreateView(generics.ListAPIView):
     )
     def post(self, request):
         if not services.can_manage(request.user):
-            raise PermissionDenied("Only dispatchers edit the premises register.")
+            raise PermissionDenied(_("Only dispatchers edit the premises register."))
         data = PremisesInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         premises = services.premises_create(actor=request.user, **data.validated_data)
@@ -210,7 +206,7 @@ class PremisesDetailView(APIView):
     )
     def patch(self, request, pk: int):
         if not services.can_manage(request.user):
-            raise PermissionDenied("Only dispatchers edit the premises register.")
+            raise PermissionDenied(_("Only dispatchers edit the premises register."))
         data = PremisesPatchSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.premises_update(actor=request.user, premises_id=pk, **data.validated_data)

@@ -65,7 +65,7 @@ class ImportReport:
             return _("Imported %(rows)d rows: %(created)d new premises, %(updated)d updated.") % {
                 "rows": self.rows, "created": self.created, "updated": self.updated}
         return _("Nothing was imported: %(bad)d of %(rows)d rows have errors. Fix them and import the file again.") % {
-            "bad": len([e for e in self.errors if e.line > 1]) or len(self.errors), "rows": self.rows}
+            "bad": len(self.errors), "rows": self.rows}
 
 
 def decode(data: bytes | str) -> str:
@@ -228,7 +228,7 @@ def premises_import(*, data: bytes | str, actor) -> ImportReport:
     return report
 
 
-EXPORT_HEADER = [c for c in COLUMNS]
+EXPORT_HEADER = list(COLUMNS)
 
 
 def export_rows(queryset):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from govern.errors import NotFound, PermissionDenied
 from govern.models import mask_phone
@@ -63,7 +64,7 @@ def phones_for(user, premises: Premises) -> tuple[str, str]:
 def premises_list(*, user) -> QuerySet[Premises]:
     """The visible premises with type, grid and a count of open hazards (one query per page)."""
     if not may_list(user):
-        raise PermissionDenied("Only dispatchers, grid workers and responsible persons see the premises register.")
+        raise PermissionDenied(_("Only dispatchers, grid workers and responsible persons see the premises register."))
     return (
         visible_premises(user)
         .select_related("type", "grid", "grid__community")
@@ -91,7 +92,7 @@ def premises_get(*, user, premises_id: int) -> Premises:
         .first()
     )
     if premises is None:
-        raise NotFound("No such premises (or not visible to you).")
+        raise NotFound(_("No such premises (or not visible to you)."))
     return premises
 
 
