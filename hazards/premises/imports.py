@@ -184,7 +184,11 @@ def premises_import(*, data: bytes | str, actor) -> ImportReport:
     except UnicodeDecodeError:
         report.errors.append(RowError(0, "", [_("The file is neither UTF-8 nor GB18030 text.")]))
         return report
-    _present, rows, problems = read_rows(text)
+    try:
+        _present, rows, problems = read_rows(text)
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+        report.errors.append(RowError(0, "", [_("The file is not valid CSV: %(why)s") % {"why": exc}]))
+        return report
     report.rows = len(rows)
     if problems:
         report.errors.append(RowError(1, "", problems))

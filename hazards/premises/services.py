@@ -78,10 +78,13 @@ def clean_fields(
     unknown = set(values) - UPDATABLE
     if unknown:
         raise TypeError(f"unknown premises fields: {sorted(unknown)}")
+    for name, value in values.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL refuses NUL in text columns
+            errors[name] = _("%(field)s contains a NUL character.") % {"field": name}
     if creating:
         for name in REQUIRED:
             value = values.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if name not in errors and (value is None or (isinstance(value, str) and not value.strip())):
                 errors[name] = _("%(field)s is required.") % {"field": name}
     for name, limit in TEXT_LIMITS.items():
         if name in values and name not in errors:
@@ -107,13 +110,13 @@ def clean_fields(
                 "slug": slug, "valid": ", ".join(sorted(known))}
         else:
             cleaned["type"] = premises_type
-    if "contact_phone" in values:
+    if "contact_phone" in values and "contact_phone" not in errors:
         phone = (values["contact_phone"] or "").strip()
         if phone and not PHONE_RE.match(phone):
             errors["contact_phone"] = _("contact_phone: enter a phone number of 6 to 20 digits, or leave it empty.")
         else:
             cleaned["contact_phone"] = phone
-    if "responsible_phone" in values:
+    if "responsible_phone" in values and "responsible_phone" not in errors:
         phone = re.sub(r"[\s-]", "", values["responsible_phone"] or "")
         if phone and not MOBILE_RE.match(phone):
             errors["responsible_phone"] = _(

@@ -113,3 +113,13 @@ def test_management_command(boss, grid, other_grid, tmp_path, capsys):
         call_command("import_premises", str(bad), "--as", "boss")
     assert "line 2 WH-100" in capsys.readouterr().err
     assert Premises.objects.count() == 3
+
+
+def test_nul_characters_and_broken_csv_are_reported_not_crashed(boss, grid):
+    report = premises_import(data=HEADER_EN + "\n" + line("WH-1", name="老王\x00面馆") + "\n", actor=boss)
+    assert not report.committed and report.errors[0].line == 2
+    assert any("NUL" in m for m in report.errors[0].messages)
+    huge = HEADER_EN + "\n" + line("WH-2", name='"' + "x" * 200_000 + '"') + "\n"
+    report = premises_import(data=huge, actor=boss)
+    assert not report.committed and report.errors
+    assert not Premises.objects.exists()
