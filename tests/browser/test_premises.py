@@ -54,3 +54,8 @@ def test_a_grid_worker_sees_a_new_finding_appear_on_the_premises_page(asgi_live_
     assert (counts.get_attribute("data-total"), counts.get_attribute("data-open")) == ("1", "1")
     # The page stays usable on a phone: nothing wider than the viewport.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The register list on the same phone: the worker's premises, its open hazard, nothing too wide.
+    page.goto(f"{asgi_live_server.url}/premises/")
+    card = page.locator(f'a.pr-card[data-premises-id="{premises.pk}"]')
+    assert "老王面馆" in card.inner_text() and card.locator(".pr-open").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
