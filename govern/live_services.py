@@ -45,10 +45,15 @@ def live_events_prune(*, now=None, batch_size: int = 2000) -> int:
 
 
 @transaction.atomic
-def notice_publish(*, topics: list[str], text: str, level: str = "info", sender: User | None = None) -> LiveEvent:
+def notice_publish(*, topics: list[str], text: str, level: str = "info", sender: User | None = None,
+                   ref: str = "") -> LiveEvent:
     """A `system.notice` to these topics: a human message for the people on them (a storm
     warning to the dispatchers and grid workers, a maintenance window...). Pages show it as a
-    banner; the /live/status/ page lists it."""
+    banner; the /live/status/ page lists it.
+
+    `ref` makes it idempotent: a second call with the same ref returns the first notice instead
+    of sending another (the Celery task passes its task id, so a redelivery after a worker died
+    between commit and ack does not show the notice twice)."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput(_("Write the notice text."), field="text")
@@ -63,4 +68,10 @@ def notice_publish(*, topics: list[str], text: str, level: str = "info", sender:
     if bad:
         raise InvalidInput(_("Unknown topic: %(topic)s.") % {"topic": bad[0]}, field="topics")
     data = {"text": text, "level": level, "sender": (sender.display_name or sender.username) if sender else None}
-    return publish(topics, "system.notice", data)
+    if not ref:
+        return publish(topics, "system.notice", data)
+    with transaction.atomic():
+        earlier = LiveEvent.objects.filter(type="system.notice", data__ref=ref).order_by("id").first()
+        if earlier is not None:
+            return earlier
+        return publish(topics, "system.notice", {**data, "ref": ref})

@@ -163,3 +163,25 @@ class LiveOutboxState(models.Model):
 
     def __str__(self) -> str:
         return f"pruned through #{self.pruned_through}"
+
+
+class PendingTask(models.Model):
+    """A Celery task that a committed transaction owes the world (the task outbox).
+
+    Written in the same transaction as the change that needs it, sent on commit and deleted once
+    the broker took it; when the broker is down the row stays and the beat job
+    `govern.tasks.send_pending_tasks` sends it later. Tasks are idempotent (ids in, a service that
+    checks state), so sending one twice after a crash is harmless; losing one is not.
+    """
+
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk}"

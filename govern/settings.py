@@ -138,7 +138,10 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Throttle counters only; a Redis outage degrades them to misses instead of failing requests,
+    # and short socket timeouts keep a hung Redis from stalling every request (govern.cache).
+    CACHES = {"default": {"BACKEND": "govern.cache.ResilientRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "govern"}}
@@ -151,23 +154,42 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+# A request that enqueues on commit must not hang on a dead broker: fail fast, the task outbox
+# (govern.task_outbox) keeps the task for the beat job.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # Tasks are idempotent (they take ids and call services that check state), so a worker that
 # dies mid-task may safely have the task delivered again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# A message a dead worker had taken but not acknowledged goes back to the queue after this many
-# seconds (Redis broker). It must exceed the longest task's run time.
+# How a task comes back when its worker dies (tests/security/test_worker_faults.py does both):
+# - a pool child dies (OOM killer, segfault): the worker's main process sees it and puts the message
+#   back at once (REJECT_ON_WORKER_LOST);
+# - the whole worker dies (kill -9, the machine): its unacknowledged messages stay in Redis (kombu's
+#   `unacked` hash) until a live worker's sweep finds them older than visibility_timeout and
+#   requeues them. With kombu's defaults that sweep scans every ~100 s (unacked_restore_interval
+#   10 s x unacked_restore_throttle 10), so recovery takes visibility_timeout + up to ~100 s.
+# visibility_timeout must exceed the longest a worker legitimately holds a message unacknowledged:
+# the task time limit, plus the countdown of a retry (the worker holds a message with an ETA until
+# then; retry_backoff_max is 300-600 s). Shorter, and a live worker's message is run twice at once.
+# tests/govern/test_settings.py checks this against every task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A worker that loses the broker cannot acknowledge the acks_late tasks it is running, so they will
+# be delivered again anyway: stop them (Celery 6's default) rather than run two copies at once.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-live-events": {"task": "govern.tasks.prune_live_events", "schedule": timedelta(hours=1)},
+    # Tasks owed by commits made while the broker was down (govern.task_outbox).
+    "send-pending-tasks": {"task": "govern.tasks.send_pending_tasks", "schedule": timedelta(minutes=1)},
     # Expired coupon codes give their points and stock back (rewards; idempotent, once per code).
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
     # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).
     "hazards-escalate-tasks": {"task": "hazards.tasks.escalate_tasks", "schedule": timedelta(minutes=1)},
+    # Volunteers whose phone stopped sending positions go off duty (volunteers).
+    "volunteers-expire-silent-duty": {"task": "volunteers.tasks.expire_silent_duty", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -226,6 +248,9 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_report": os.environ.get("THROTTLE_ANON_REPORT", "10/hour"),
         "code_lookup": os.environ.get("THROTTLE_CODE_LOOKUP", "30/min"),
+        "open311_post": os.environ.get("THROTTLE_OPEN311_POST", "120/min"),
+        # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
+        "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
 }

@@ -11,12 +11,21 @@ def prune_live_events() -> int:
     return live_events_prune()
 
 
-@shared_task(name="govern.tasks.notice_publish")
-def notice_publish(topics: list[str], text: str, level: str = "info", sender_id: int | None = None) -> int:
+@shared_task(name="govern.tasks.notice_publish", bind=True)
+def notice_publish(self, topics: list[str], text: str, level: str = "info", sender_id: int | None = None) -> int:
     """Send a `system.notice` from a worker: for notices scheduled with beat or sent from another
     process (`celery call`, a shell). Returns the event id."""
     from govern.live_services import notice_publish as publish_notice
     from govern.models import User
 
     sender = User.objects.filter(pk=sender_id).first() if sender_id else None
-    return publish_notice(topics=topics, text=text, level=level, sender=sender).pk
+    # The task id survives redelivery: a worker killed after the commit does not notify twice.
+    return publish_notice(topics=topics, text=text, level=level, sender=sender, ref=self.request.id or "").pk
+
+
+@shared_task(name="govern.tasks.send_pending_tasks")
+def send_pending_tasks() -> int:
+    """Beat job (every minute): hand the broker the tasks that commits made while it was down."""
+    from govern.task_outbox import send_pending_tasks as send
+
+    return send()

@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("rewards.api_urls")),
     path("", include("hazards.api_urls")),
     path("", include("hazards.premises.api_urls")),
+    path("", include("hazards.premises.alerts.api_urls")),
 ]
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
     path("", include("rewards.urls")),
     path("", include("hazards.urls")),
     path("", include("hazards.premises.urls")),
+    path("", include("hazards.premises.alerts.urls")),
 ]
 
 # Media are processed photos only (the upload is never stored), served with their image content

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govern.api import RefSerializer, error_responses
+from govern.api_filters import StrictBooleanFilter
 from govern.errors import InvalidInput
 from hazards import conf
 from hazards.api import PhotoSerializer, UserRefSerializer
@@ -137,7 +138,7 @@ class TaskFilter(django_filters.FilterSet):
     grid = CommaIntFilter(field_name="hazard__grid_id", help_text="grid id(s), comma-separated")
     assignee = CommaIntFilter(field_name="assignee_id", help_text="user id(s), comma-separated")
     hazard = CommaIntFilter(field_name="hazard_id", help_text="hazard id(s), comma-separated")
-    overdue = django_filters.BooleanFilter(field_name="overdue")
+    overdue = StrictBooleanFilter(field_name="overdue", help_text="true: only overdue tasks; false: only tasks on time")
 
     class Meta:
         model = Task

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from govern.geo import bbox_around, parse_bbox, parse_point
+from govern.api_filters import PointFilter, StrictBooleanFilter
+from govern.geo import bbox_around, parse_bbox
 from hazards import conf
 from hazards.models import OPEN_STATUSES, Hazard, Severity, Status
 
@@ -77,16 +78,6 @@ class BBoxField(forms.Field):
             raise forms.ValidationError("%(reason)s", params={"reason": str(exc)})
 
 
-class PointField(forms.Field):
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        try:
-            return parse_point(value)
-        except ValueError as exc:
-            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)})
-
-
 @extend_schema_field(OpenApiTypes.STR)
 class ListFilter(django_filters.Filter):
     """A filter whose field yields a list; an empty list filters nothing."""
@@ -114,11 +105,6 @@ class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class PointFilter(django_filters.Filter):
-    field_class = PointField
-
-
 class HazardFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
@@ -138,7 +124,7 @@ class HazardFilterForm(forms.Form):
 
 class HazardFilter(django_filters.FilterSet):
     status = CommaChoiceFilter(field_name="status", values=Status.values, help_text="one or more of: " + ", ".join(Status.values) + " (comma-separated)")
-    open = django_filters.BooleanFilter(method="filter_open", help_text="true: only open hazards; false: only final ones")
+    open = StrictBooleanFilter(method="filter_open", help_text="true: only open hazards; false: only final ones")
     category = CommaSlugFilter(field_name="category__slug", help_text="category slug(s), comma-separated")
     grid = CommaIntFilter(field_name="grid_id", help_text="grid id(s), comma-separated")
     community = CommaIntFilter(field_name="community_id", help_text="community id(s), comma-separated")

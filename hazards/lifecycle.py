@@ -34,8 +34,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 assert set(TRANSITIONS) == set(Status.values), "every status needs a row"
 
+# Cleared by its source: a hazard that a machine raised (a sensor alert, issue 12) closes by
+# itself when the same machine reports the value back to normal — from any open status straight
+# to closed, without a fix being verified, because the condition that made it a hazard is gone.
+# People never walk this edge: only `hazard_transition(..., cleared_by_source=True)` may, and
+# only the sensor-alert service passes that; a dispatcher still closes through `verified`.
+FINAL = frozenset({S.CLOSED, S.REJECTED, S.DUPLICATE})
+CLEARED_BY_SOURCE_FROM = frozenset(s for s in Status.values if s not in FINAL)
 
-def is_legal(from_status: str, to_status: str) -> bool:
+
+def is_open(status: str) -> bool:
+    return status not in FINAL
+
+
+def is_legal(from_status: str, to_status: str, *, cleared_by_source: bool = False) -> bool:
+    if cleared_by_source and to_status == S.CLOSED and from_status in CLEARED_BY_SOURCE_FROM:
+        return True
     return to_status in TRANSITIONS.get(from_status, frozenset())
 
 

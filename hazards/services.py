@@ -321,8 +321,12 @@ def hazard_transition(
     to_status: str,
     note: str = "",
     duplicate_of: Hazard | None = None,
+    cleared_by_source: bool = False,
 ) -> Hazard:
     """Move a hazard along the lifecycle table, or raise Conflict (409) saying why not.
+
+    `cleared_by_source=True` also allows open → closed (lifecycle.CLEARED_BY_SOURCE_FROM): only
+    the sensor-alert service passes it, when the sensor that raised the hazard reads normal again.
 
     Locks the hazard row, checks `lifecycle.TRANSITIONS`, writes a HazardEvent, and publishes
     `hazard.status_changed` to the hazard's tracking topic, its reporter, its grid, the
@@ -332,7 +336,7 @@ def hazard_transition(
     note = _clean_note(note)
     hazard = _lock(hazard_id)
     from_status = hazard.status
-    if not lifecycle.is_legal(from_status, to_status):
+    if not lifecycle.is_legal(from_status, to_status, cleared_by_source=cleared_by_source):
         raise Conflict(lifecycle.refusal_sentence(from_status, to_status), code="illegal_transition")
     hazard.status = to_status
     hazard.duplicate_of = duplicate_of if to_status == Status.DUPLICATE else None
@@ -355,6 +359,32 @@ def hazard_transition(
     return hazard
 
 
+@transaction.atomic
+def hazard_raise_severity(*, hazard_id: int, severity: str, actor=None, note: str = "") -> tuple[Hazard, bool]:
+    """Raise an open hazard's severity (never lower it): a timeline note (a HazardEvent whose
+    from and to are the current status) and `hazard.status_changed` with from == to, so boards
+    and followers update the severity. Returns (hazard, whether it changed). Used by sensor
+    alerts when a reading gets worse; a lower or equal severity changes nothing."""
+    from hazards.models import SEVERITY_RANK
+
+    if severity not in Severity.values:
+        raise InvalidInput(_("Severity must be one of: low, medium, high, critical."), field="severity")
+    note = _clean_note(note)
+    hazard = _lock(hazard_id)
+    if not lifecycle.is_open(hazard.status):
+        raise Conflict(lifecycle.refusal_sentence(hazard.status, hazard.status), code="illegal_transition")
+    if SEVERITY_RANK[severity] <= SEVERITY_RANK[hazard.severity]:
+        return hazard, False
+    hazard.severity = severity
+    hazard.save(update_fields=["severity", "updated_at"])
+    event = HazardEvent.objects.create(hazard=hazard, actor=actor, from_status=hazard.status, to_status=hazard.status, note=note)
+    topics = [DISPATCH_TOPIC, grid_topic(hazard.grid_id), hazard_topic(hazard.tracking_code)]
+    if hazard.reporter_id:
+        topics.append(user_topic(hazard.reporter_id))
+    publish(topics, "hazard.status_changed", _status_payload(hazard, event))
+    return hazard, True
+
+
 def hazard_verified_followups(hazard: Hazard, actor) -> None:
     """The one place where work that follows a verification starts (inside the transaction that
     makes a hazard `verified`; task verification gets here too).
@@ -364,6 +394,7 @@ def hazard_verified_followups(hazard: Hazard, actor) -> None:
     (the original or one merged into it) whose reporter was signed in. Nobody earns for verifying
     their own report (rewards refuses it).
     """
+    from govern.task_outbox import enqueue_on_commit
     from rewards.tasks import award_points
 
     cluster = Hazard.objects.filter(Q(pk=hazard.pk) | Q(duplicate_of_id=hazard.pk), reporter__isnull=False)
@@ -371,10 +402,10 @@ def hazard_verified_followups(hazard: Hazard, actor) -> None:
     if first is None:
         return
     hazard_id, severity, actor_id = hazard.pk, hazard.severity, getattr(actor, "pk", None)
-    transaction.on_commit(lambda: award_points.delay(
-        user_id=first, rule_code="report_verified", source_type="hazards.hazard", source_id=str(hazard_id),
-        actor_id=actor_id, severity=severity,
-    ))
+    enqueue_on_commit(
+        award_points, user_id=first, rule_code="report_verified", source_type="hazards.hazard",
+        source_id=str(hazard_id), actor_id=actor_id, severity=severity,
+    )
 
 
 def _resolve_original(raw, *, hazard: Hazard) -> Hazard:

@@ -1,9 +1,10 @@
 """Celery tasks of the rewards app: ids and strings in, a service call, nothing else.
 
-Other apps enqueue `award_points` on commit (e.g. when a dispatcher verifies a task):
+Other apps enqueue `award_points` through the task outbox, so a broker outage never loses it
+(e.g. when a dispatcher verifies a task):
 
-    transaction.on_commit(lambda: award_points.delay(user_id=..., rule_code="task_verified",
-                          source_type="hazards.task", source_id=str(task.pk), actor_id=..., severity="high"))
+    enqueue_on_commit(award_points, user_id=..., rule_code="task_verified",
+                      source_type="hazards.task", source_id=str(task.pk), actor_id=..., severity="high")
 """
 
 from __future__ import annotations

@@ -21,6 +21,13 @@ def position_max_age() -> timedelta:
     return _duration("VOLUNTEER_POSITION_MAX_AGE", timedelta(minutes=15))
 
 
+def duty_silence_timeout() -> timedelta:
+    """An on-duty volunteer whose phone has sent no position for this long is taken off duty
+    (the phone died, the browser was closed): the dispatcher's map and the duty roster then show
+    who is really out there. Longer than position_max_age, so a short gap only greys the marker."""
+    return _duration("VOLUNTEER_DUTY_SILENCE_TIMEOUT", timedelta(minutes=60))
+
+
 def default_max_active_tasks() -> int:
     """How many tasks dispatch may give one volunteer at once, unless set per volunteer."""
     return int(getattr(settings, "VOLUNTEER_DEFAULT_MAX_ACTIVE_TASKS", 2))

@@ -7,53 +7,10 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from govern.geo import parse_point
+from govern.api_filters import PointFilter, StrictBooleanFilter
 from volunteers import conf, selectors
 from volunteers.models import Volunteer, VolunteerStatus
-
-
-class PointField(forms.CharField):
-    """`lat,lng` → (lat, lng); a clear message when it is not two numbers in range."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_point(value)
-        except ValueError:
-            raise forms.ValidationError(
-                _("near must be latitude,longitude: two numbers within range, e.g. 30.905,120.805."), code="invalid"
-            )
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class PointFilter(django_filters.Filter):
-    field_class = PointField
-
-
-class StrictBooleanField(forms.Field):
-    """true/false (also 1/0, yes/no); anything else is an error rather than "no filter"."""
-
-    TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = str(value).strip().lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise forms.ValidationError(_("Use true or false."), code="invalid")
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
 
 
 class VolunteerFilterForm(forms.Form):

@@ -99,3 +99,10 @@ class DecisionForm(forms.Form):
 
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
     reason = forms.CharField(max_length=500, required=False)
+
+
+class StandingForm(forms.Form):
+    """Suspend or reinstate an approved volunteer from the team page (dispatchers)."""
+
+    decision = forms.ChoiceField(choices=[("suspend", "suspend"), ("reinstate", "reinstate")])
+    reason = forms.CharField(max_length=500, required=False)

@@ -445,13 +445,15 @@ def _clear_duty(volunteer: Volunteer, now) -> None:
     volunteer.latitude = volunteer.longitude = volunteer.position_updated_at = None
 
 
-def _publish_duty(volunteer: Volunteer) -> None:
+def _publish_duty(volunteer: Volunteer, *, reason: str = "") -> None:
     base = {
         "id": volunteer.pk,
         "user_id": volunteer.user_id,
         "on_duty": volunteer.on_duty,
         "at": (volunteer.duty_changed_at or timezone.now()).isoformat(),
     }
+    if reason:
+        base["reason"] = reason
     # Positions are for dispatchers only: the owner's copy carries none.
     publish([user_topic(volunteer.user_id)], "volunteer.duty_changed", base)
     publish(
@@ -527,6 +529,32 @@ def volunteer_duty_set(*, user: User, on_duty: bool, latitude: float | None = No
             },
         )
     return volunteer
+
+
+def volunteers_duty_expire_silent(*, now: dt.datetime | None = None, batch_size: int = 200) -> int:
+    """Take off duty every volunteer whose last position is older than conf.duty_silence_timeout().
+
+    Beat job. Each batch is one transaction that locks its rows in primary-key order and re-checks
+    the condition under the lock, so a heartbeat that lands meanwhile keeps its volunteer on duty.
+    Publishes `volunteer.duty_changed` with reason "silent" to the volunteer and the dispatchers.
+    Returns how many volunteers went off duty.
+    """
+    now = now or timezone.now()
+    cutoff = now - conf.duty_silence_timeout()
+    silent = Volunteer.objects.filter(on_duty=True, position_updated_at__lt=cutoff)
+    expired = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            batch = list(silent.filter(pk__gt=last_id).select_for_update().order_by("pk")[:batch_size])
+            for volunteer in batch:
+                _clear_duty(volunteer, now)
+                volunteer.save(update_fields=["on_duty", "duty_changed_at", "latitude", "longitude", "position_updated_at"])
+                _publish_duty(volunteer, reason="silent")
+        if not batch:
+            return expired
+        expired += len(batch)
+        last_id = batch[-1].pk
 
 
 def _position_worth_publishing(previous, latitude: float, longitude: float, now) -> bool:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("volunteers/approvals/", views.approvals, name="approvals"),
     path("volunteers/approvals/<int:pk>/row/", views.application_row, name="application-row"),
     path("volunteers/approvals/<int:pk>/decide/", views.decide, name="decide"),
+    path("volunteers/<int:pk>/standing/", views.change_standing, name="change-standing"),
     path("volunteers/service-records/<int:pk>/row/", views.record_row, name="record-row"),
     path("volunteers/service-records/<int:pk>/review/", views.review_record, name="review-record"),
     path("volunteers/teams/", views.teams, name="teams"),

@@ -22,7 +22,7 @@ from govern.errors import DomainError, NotFound
 from govern.live import current_event_id
 from govern.roles import is_dispatcher
 from volunteers import conf, selectors, services
-from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm
+from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
 from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
 
 PAGE_SIZE = 50
@@ -200,6 +200,28 @@ def decide(request, pk: int):
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect("volunteers:approvals")
+
+
+@login_required
+@require_POST
+def change_standing(request, pk: int):
+    """Suspend (a reason is required: the volunteer reads it) or reinstate; back to where it came from."""
+    _require_dispatcher(request)
+    back = _safe_next(request, reverse("volunteers:teams"))
+    form = StandingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose suspend or reinstate."))
+        return redirect(back)
+    try:
+        if form.cleaned_data["decision"] == "suspend":
+            volunteer = services.volunteer_suspend(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("%(name)s is suspended.") % {"name": volunteer.real_name})
+        else:
+            volunteer = services.volunteer_reinstate(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("%(name)s is reinstated.") % {"name": volunteer.real_name})
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(back)
 
 
 @login_required

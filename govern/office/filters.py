@@ -4,8 +4,6 @@ hazards.filters.HazardFilter; tasks.csv extends the task API's filter with a dat
 from __future__ import annotations
 
 import django_filters
-from django import forms
-from django.utils.translation import gettext_lazy as _
 
 from hazards.dispatch_api import TaskFilter
 from hazards.filters import CommaChoiceFilter, CommaIntFilter
@@ -39,32 +37,10 @@ class LedgerFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class StrictBooleanField(forms.Field):
-    """true/false (also 1/0, yes/no); anything else is an error rather than silently no filter
-    (django-filter's BooleanFilter ignores values it does not know, so a typo exports everything)."""
-
-    TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise forms.ValidationError(_("Give true or false."))
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-
 class TaskExportFilter(TaskFilter):
     """The API's task filter (status, grid, assignee, hazard, overdue) plus a community and the
     period the task was offered in (ISO date or date-time; after inclusive, before exclusive)."""
 
-    overdue = StrictBooleanFilter(field_name="overdue")
     community = CommaIntFilter(field_name="hazard__community_id")
     offered_after = django_filters.IsoDateTimeFilter(field_name="offered_at", lookup_expr="gte")
     offered_before = django_filters.IsoDateTimeFilter(field_name="offered_at", lookup_expr="lt")

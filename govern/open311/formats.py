@@ -7,6 +7,7 @@ of list items, given per list key (`services` -> `service`, ...), as the GeoRepo
 from __future__ import annotations
 
 import json
+import math
 import re
 from xml.etree import ElementTree as ET
 
@@ -77,14 +78,18 @@ def render(fmt: str, root: str, document, status: int = 200) -> HttpResponse:
 class Open311Error(Exception):
     """One or more `{code, description}` errors answered with one HTTP status."""
 
-    def __init__(self, status: int, description: str, *more: str):
+    def __init__(self, status: int, description: str, *more: str, retry_after: float | None = None):
         super().__init__(description)
         self.status = status
         self.descriptions = [description, *more]
+        self.retry_after = retry_after
 
     def document(self) -> list[dict]:
         return [{"code": self.status, "description": d} for d in self.descriptions]
 
 
 def render_error(fmt: str, error: Open311Error):
-    return render(fmt if fmt in FORMATS else "json", "errors", error.document(), status=error.status)
+    response = render(fmt if fmt in FORMATS else "json", "errors", error.document(), status=error.status)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    return response

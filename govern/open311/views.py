@@ -30,6 +30,7 @@ from govern.geo import valid_coordinates
 from govern.open311 import conf, selectors
 from govern.open311.formats import FORMATS, JSON_TYPE, XML_TYPE, Open311Error, render, render_error
 from govern.open311.params import Params, check_jurisdiction, parse_date, w3c
+from govern.throttles import ApiKeyThrottle
 from hazards import conf as hazards_conf
 from hazards.models import FINAL_STATUSES, Severity, Source
 from hazards.services import hazard_report
@@ -63,6 +64,11 @@ PARAM_OF_FIELD = {
     "photos": "media",
     "severity": "attribute[severity]",
 }
+
+
+# Posts per api_key (DEFAULT_THROTTLE_RATES["open311_post"]): a relaying app sends many residents'
+# reports, so the allowance is per organisation, not per address.
+OPEN311_POST_SCOPE = "open311_post"
 
 
 def _fmt_of_path(path: str) -> str:
@@ -476,6 +482,13 @@ def _media(request, params: Params) -> tuple[list, str | None]:
 
 def _create_request(request, params: Params, fmt: str):
     client = _client_of(params, required=True)
+    wait = ApiKeyThrottle(OPEN311_POST_SCOPE).wait_for(client.pk)
+    if wait is not None:
+        raise Open311Error(
+            429,
+            _("Too many requests from this api_key; try again in %(seconds)d seconds.") % {"seconds": max(1, round(wait))},
+            retry_after=wait,
+        )
     code = params.get("service_code")
     if code is None:
         raise Open311Error(400, _("service_code is required: GET services for the list."))

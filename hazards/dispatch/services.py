@@ -457,14 +457,15 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
 
 
 def _award_assignee(task: Task, actor) -> None:
+    from govern.task_outbox import enqueue_on_commit
     from rewards.tasks import award_points
     from volunteers.services import service_record_create
 
     user_id, task_id, severity, actor_id = task.assignee_id, task.pk, task.hazard.severity, actor.pk
-    transaction.on_commit(lambda: award_points.delay(
-        user_id=user_id, rule_code="task_verified", source_type="hazards.task", source_id=str(task_id),
-        actor_id=actor_id, severity=severity,
-    ))
+    enqueue_on_commit(
+        award_points, user_id=user_id, rule_code="task_verified", source_type="hazards.task",
+        source_id=str(task_id), actor_id=actor_id, severity=severity,
+    )
     if task.assignee_kind == AssigneeKind.VOLUNTEER and Volunteer.objects.filter(user_id=user_id).exists():
         service_record_create(
             volunteer_user_id=user_id, minutes=service_minutes(task), source_ref=f"task:{task_id}",
@@ -493,6 +494,25 @@ def task_cancel(*, task_id: int, actor, reason: str, now: dt.datetime | None = N
     else:
         _after_offer_lost(hazard=hazard, actor=actor, now=now, note=reason)
     return task
+
+
+def tasks_withdraw_for_hazard(*, hazard: Hazard, reason: str, now: dt.datetime | None = None) -> list[Task]:
+    """Cancel every offered, accepted or in-progress task of a hazard that is closing without a
+    fix to verify (its sensor reads normal again): nobody keeps walking to a hazard that is gone.
+    The caller holds the hazard's row lock (hazard before task, the fixed order) and moves the
+    hazard itself; each task gets `task.updated`. Done tasks stay as they are."""
+    now = now or timezone.now()
+    tasks = list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(hazard_id=hazard.pk, status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS])
+        .order_by("pk")
+    )
+    for task in tasks:
+        task.hazard = hazard
+        task.status, task.ended_at, task.reason = TaskStatus.CANCELLED, now, (reason or "")[:NOTE_MAX]
+        task.save(update_fields=["status", "ended_at", "reason", "updated_at"])
+        _publish_updated(task)
+    return tasks
 
 
 # --- escalation ----------------------------------------------------------------------------------------

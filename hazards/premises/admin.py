@@ -161,3 +161,7 @@ class PremisesHazardAdmin(ManagerAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # the history is kept as it happened
+
+
+# Sensor alerts (issue 12): their admin lives with them.
+from hazards.premises.alerts import admin as _alerts_admin  # noqa: E402,F401

@@ -74,6 +74,29 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     form.locator("input[type=file]").set_input_files(
         files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(800, 600), seed=77)}]
     )
+
+    # A second offer arrives while the worker is writing: the list refreshes live, but the note
+    # and the photo being entered stay. The worker declines the new offer in the card (no dialog).
+    second = hazard_report(
+        reporter=None, category_slug="fire-passage", description="楼道堆放杂物",
+        latitude=30.9063, longitude=120.8062, photos=[upload("q.jpg", jpeg_bytes(size=(200, 150), seed=5))],
+    ).hazard
+    hazard_triage(hazard_id=second.pk, actor=office, decision="accept")
+    offer = asgi_live_server.call(dispatch.task_dispatch, hazard_id=second.pk, actor=office, assignee_id=worker.pk).tasks[0]
+    offer_card = page.locator(f"#open-tasks .tk-card[data-task-id='{offer.pk}']")
+    expect(offer_card).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(form.locator("textarea[name=note]")).to_have_value("已清走电动车，通道畅通")
+    assert form.locator("input[type=file]").evaluate("el => el.files.length") == 1
+    offer_card.locator("button[data-action=decline]").click()
+    decline = offer_card.locator("form.tk-decline")
+    expect(decline).to_be_visible()
+    decline.locator("input[name=reason]").fill("手头任务未完成")
+    decline.locator("button[type=submit]").click()
+    expect(offer_card).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    offer.refresh_from_db()
+    assert offer.status == TaskStatus.DECLINED and offer.reason == "手头任务未完成"
+    expect(form.locator("textarea[name=note]")).to_have_value("已清走电动车，通道畅通")
+
     form.locator("button[type=submit]").click()
     expect(card).to_contain_text("等待核实", timeout=LIVE_TIMEOUT_MS)
 

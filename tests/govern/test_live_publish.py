@@ -198,3 +198,19 @@ def test_send_notice_command(capsys):
     event = LiveEvent.objects.get()
     assert event.data["level"] == "critical" and event.topics == ["dispatch", "grid:4"]
     assert f"#{event.pk}" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_notice_with_a_ref_is_sent_once_however_often_it_is_delivered():
+    from govern.live_services import notice_publish
+    from govern.models import LiveEvent
+    from govern.tasks import notice_publish as notice_task
+
+    first = notice_publish(topics=["dispatch"], text="停水通知", ref="task-1")
+    again = notice_publish(topics=["dispatch"], text="停水通知", ref="task-1")
+    other = notice_publish(topics=["dispatch"], text="停水通知", ref="task-2")
+    assert again.pk == first.pk and other.pk != first.pk and first.data["ref"] == "task-1"
+    # The Celery task passes its own id: a redelivery (same id) publishes nothing new.
+    sent = notice_task.apply(args=[["dispatch"], "台风预警"], task_id="same-delivery").get()
+    assert notice_task.apply(args=[["dispatch"], "台风预警"], task_id="same-delivery").get() == sent
+    assert LiveEvent.objects.filter(type="system.notice").count() == 3

@@ -35,3 +35,25 @@ def test_check_deploy_is_clean_in_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_broker_visibility_timeout_outlasts_every_task_and_retry_countdown():
+    """Redis requeues a message unacknowledged for visibility_timeout seconds (meant for messages of
+    dead workers): shorter than a task's time limit plus its longest retry countdown (a worker holds
+    an ETA message unacknowledged until then), and live workers' tasks would run twice at once."""
+    from django.conf import settings
+
+    from govern.celery import app
+
+    app.loader.import_default_modules()
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert {"rewards.tasks.award_points", "hazards.tasks.escalate_tasks"} <= set(ours)
+    for name, task in ours.items():
+        limit = task.time_limit or settings.CELERY_TASK_TIME_LIMIT
+        if getattr(task, "retry_backoff", False):  # set on tasks with autoretry_for
+            countdown = getattr(task, "retry_backoff_max", 600)
+        else:
+            countdown = task.default_retry_delay or 0
+        assert visibility > limit + countdown, name
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST

@@ -118,6 +118,9 @@ def test_task_list_scoping_filters_and_constant_queries(triaged, on_duty, boss, 
     assert client.get("/api/v1/tasks/?status=offered").json()["count"] == 10
     assert client.get("/api/v1/tasks/?status=done").json()["count"] == 0
     assert client.get("/api/v1/tasks/?overdue=true").json()["count"] == 0
+    assert client.get("/api/v1/tasks/?overdue=false").json()["count"] == 10
+    typo = client.get("/api/v1/tasks/?overdue=maybe")  # a typo must not silently widen the list
+    assert typo.status_code == 400 and "overdue" in typo.json()["errors"]
     assert client.get(f"/api/v1/tasks/?grid={Task.objects.first().hazard.grid_id}").json()["count"] == 10
     bad = client.get("/api/v1/tasks/?status=flying")
     assert bad.status_code == 400 and "status" in bad.json()["errors"]

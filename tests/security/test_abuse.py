@@ -40,7 +40,7 @@ def low_rates(settings, monkeypatch):
 
     from govern.settings import REST_FRAMEWORK
 
-    rates = {"login": "3/min", "anon_report": "2/hour", "code_lookup": "3/min"}
+    rates = {"login": "3/min", "anon_report": "2/hour", "code_lookup": "3/min", "open311_post": "2/min"}
     settings.REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     # Plain DRF throttles bound THROTTLE_RATES when rest_framework.throttling was imported.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
@@ -92,6 +92,28 @@ def test_code_lookups_are_throttled(world, low_rates):
     record("4 abuse: throttles", tried=2, passed=2)
 
 
+def test_open311_posts_are_throttled_per_api_key_not_per_address(world, low_rates):
+    from govern.api_keys import api_client_issue
+
+    _, first = api_client_issue(name="City 311 app")
+    _, second = api_client_issue(name="Neighbourhood app")
+    grid = world["grid"]
+
+    def post(key, fmt="json"):
+        return Client().post(f"/open311/v2/requests.{fmt}", {
+            "api_key": key, "service_code": "fire-passage", "description": "throttle",
+            "lat": str(grid.min_latitude + 0.003), "long": str(grid.min_longitude + 0.003),
+        })
+
+    assert [post(first).status_code for _ in range(2)] == [201, 201]
+    throttled = post(first)
+    assert_throttled(throttled)
+    assert throttled.json()[0]["code"] == 429 and "api_key" in throttled.json()[0]["description"]
+    assert_throttled(post(first, fmt="xml"))
+    assert post(second).status_code == 201  # another organisation from the same address is not affected
+    record("4 abuse: throttles", tried=1, passed=1)
+
+
 def _routes():
     def walk(patterns, prefix=""):
         for pattern in patterns:
@@ -119,6 +141,9 @@ def test_every_page_refuses_a_post_without_csrf_token(world):
     assert not failures, failures
 
 
+KEY_ONLY = {"/api/v1/alerts/"}  # API-key endpoints: sessions and tokens are not accepted there
+
+
 def test_session_authenticated_api_writes_need_the_csrf_token(world):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(world["dispatcher"])
@@ -126,6 +151,9 @@ def test_session_authenticated_api_writes_need_the_csrf_token(world):
     refused = 0
     for path in writes:
         response = client.post(path, {}, format="json")
+        if path in KEY_ONLY and response.status_code == 401:
+            refused += 1  # takes no session at all (an enterprise key only), so no CSRF to forge
+            continue
         if response.status_code in (403, 405):  # CSRF refusal, or an endpoint without POST
             # DRF answers JSON naming CSRF; a non-DRF view gets Django's middleware 403 page.
             assert response.status_code == 405 or b"CSRF" in response.content or b"403" in response.content, path

@@ -47,6 +47,11 @@ def dispatcher_only(ok: int = 200, refused: int = 403) -> dict[str, int]:
     return row(refused, anonymous=401, dispatcher=ok)
 
 
+def key_only() -> dict[str, int]:
+    """An endpoint for machines holding an API key (X-Api-Key): no user role gets in without one."""
+    return everyone(401)
+
+
 def _token_body(world: World) -> dict:
     return {"username": "nobody", "password": "wrong"}
 
@@ -127,6 +132,9 @@ MATRIX: dict[str, tuple] = {
     "POST premises/": (lambda w: _premises_body(w), logged_in(403, dispatcher=201)),
     "GET premises/<int:pk>/": (None, logged_in(404, dispatcher=200)),
     "PATCH premises/<int:pk>/": (lambda w: {"notes": "matrix"}, logged_in(403, dispatcher=200)),
+    # sensor alerts: authenticated by an enterprise key, never by a user's login or token, so
+    # every role without a key gets 401 (the key holders are in test_sensor_alerts_need_an_enterprise_key)
+    "POST alerts/": (lambda w: {"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80}, key_only()),
 }
 
 
@@ -337,3 +345,22 @@ def test_premises_are_seen_by_their_grid_and_responsible_person_only(world, demo
     assert own["responsible_phone"] == plant.responsible_phone
     listed = client_for(demo["safety1"]).get("/api/v1/premises/").json()
     assert [p["id"] for p in listed["results"]] == [plant.pk]
+def test_sensor_alerts_need_an_enterprise_key(world, demo):
+    """The key-holder column of "POST alerts/": the demo enterprise's key files the alert; the
+    Open311 demo key is a key but not an enterprise's (403); a bad key 401; a user's token with
+    no key 401 even for the enterprise's own safety officer."""
+    from govern.demo import DEMO_OPEN311_KEY
+    from hazards.premises.alerts.demo import DEMO_SENSOR_KEY
+    from hazards.premises.models import Premises
+
+    body = {"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80}
+    enterprise = Premises.objects.get(sensor_keys__api_client__key_prefix=DEMO_SENSOR_KEY[:8])
+    cells = {
+        "enterprise key": (APIClient(HTTP_X_API_KEY=DEMO_SENSOR_KEY), 201),
+        "enterprise key (Authorization)": (APIClient(HTTP_AUTHORIZATION=f"Api-Key {DEMO_SENSOR_KEY}"), 201),
+        "open311 key": (APIClient(HTTP_X_API_KEY=DEMO_OPEN311_KEY), 403),
+        "bad key": (APIClient(HTTP_X_API_KEY="guess"), 401),
+        "safety officer's login": (client_for(enterprise.responsible_user), 401),
+    }
+    got = {name: call(client, "POST", "/api/v1/alerts/", body)[0] for name, (client, _want) in cells.items()}
+    assert got == {name: want for name, (_client, want) in cells.items()}

@@ -214,3 +214,25 @@ def test_team_page_paginates_members(client, make_volunteer, team, boss, setting
         views.PAGE_SIZE = original
     assert first.count("data-volunteer-id") == 2 and second.count("data-volunteer-id") == 1
     assert "?page=2" in first
+
+
+def test_dispatcher_suspends_and_reinstates_from_the_team_page(client, make_volunteer, team, boss):
+    member = make_volunteer(team=team, real_name="队员", position=(30.905, 120.805))
+    page = f"/volunteers/teams/{team.pk}/"
+    client.force_login(member.user)  # members see no standing buttons, and cannot post them
+    assert "/standing/" not in client.get(page).content.decode()
+    assert client.post(f"/volunteers/{member.pk}/standing/", {"decision": "suspend", "reason": "x"}).status_code == 403
+
+    client.force_login(boss)
+    assert f"/volunteers/{member.pk}/standing/" in client.get(page).content.decode()
+    no_reason = client.post(f"/volunteers/{member.pk}/standing/", {"decision": "suspend", "next": page}, follow=True)
+    assert Volunteer.objects.get(pk=member.pk).status == "approved"  # a suspension needs a reason
+    assert no_reason.redirect_chain[-1][0] == page
+    response = client.post(f"/volunteers/{member.pk}/standing/", {"decision": "suspend", "reason": "投诉核实中", "next": page})
+    assert response.status_code == 302 and response["Location"] == page
+    suspended = Volunteer.objects.get(pk=member.pk)
+    assert suspended.status == "suspended" and not suspended.on_duty
+    assert 'value="reinstate"' in client.get(page).content.decode()
+    client.post(f"/volunteers/{member.pk}/standing/", {"decision": "reinstate", "next": "https://evil.example/"})
+    assert Volunteer.objects.get(pk=member.pk).status == "approved"
+    assert client.post(f"/volunteers/{member.pk}/standing/", {"decision": "fly"}).status_code == 302

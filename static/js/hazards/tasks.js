@@ -106,6 +106,26 @@
 
   /* --- the lists ---------------------------------------------------------------------------- */
 
+  /* A live refresh must not wipe what the worker is typing or the photo just taken: a card whose
+     decline or complete form is in use is carried over as it is, while its task is unchanged. */
+  function inUse(card) {
+    var decline = card.querySelector("form.tk-decline");
+    if (decline && !decline.hidden) return true;
+    var complete = card.querySelector("form.tk-complete");
+    if (!complete) return false;
+    var note = complete.querySelector("textarea");
+    var files = complete.querySelector("input[type=file]");
+    return Boolean((note && note.value) || (files && files.files && files.files.length));
+  }
+
+  function keepCardsBeingEdited(fresh) {
+    root.querySelectorAll(".tk-card[data-task-id]").forEach(function (card) {
+      if (!inUse(card)) return;
+      var replacement = fresh.querySelector(".tk-card[data-task-id='" + card.dataset.taskId + "']");
+      if (replacement && replacement.dataset.status === card.dataset.status) replacement.replaceWith(card);
+    });
+  }
+
   function refresh() {
     if (pending) return pending;
     var url = window.location.pathname + "?fragment=lists";
@@ -114,7 +134,10 @@
       .then(function (html) {
         if (html === null) return;
         var historyShown = tabs.history.getAttribute("aria-selected") === "true";
-        root.innerHTML = html;
+        var fresh = document.createElement("div");
+        fresh.innerHTML = html;
+        keepCardsBeingEdited(fresh);
+        root.replaceChildren.apply(root, Array.prototype.slice.call(fresh.childNodes));
         document.getElementById("panel-open").hidden = historyShown;
         document.getElementById("panel-history").hidden = !historyShown;
         showDistances();
@@ -156,13 +179,23 @@
     if (!button) return;
     var card = button.closest(".tk-card");
     var action = button.dataset.action;
-    var body;
-    if (action === "decline") {
-      var reason = window.prompt(card.dataset.status === "accepted" ? text("reason_required") : text("decline_prompt"), "");
-      if (reason === null) return;
-      body = { reason: reason };
+    if (action === "decline") {  // ask for the reason in the card itself (no blocking dialog)
+      var declineForm = card.querySelector("form.tk-decline");
+      declineForm.hidden = false;
+      button.hidden = true;
+      declineForm.querySelector("input[name=reason]").focus();
+      return;
     }
-    run(post(card.dataset.taskId, action, body), button);
+    run(post(card.dataset.taskId, action), button);
+  });
+
+  root.addEventListener("click", function (event) {
+    var cancel = event.target.closest("form.tk-decline .tk-cancel");
+    if (!cancel) return;
+    var declineForm = cancel.closest("form.tk-decline");
+    declineForm.hidden = true;
+    var opener = declineForm.closest(".tk-card").querySelector("button.tk-act[data-action=decline]");
+    if (opener) opener.hidden = false;
   });
 
   root.addEventListener("change", function (event) {
@@ -172,6 +205,13 @@
   });
 
   root.addEventListener("submit", function (event) {
+    var declineForm = event.target.closest("form.tk-decline");
+    if (declineForm) {
+      event.preventDefault();
+      var reason = declineForm.querySelector("input[name=reason]").value;
+      run(post(declineForm.dataset.taskId, "decline", { reason: reason }), declineForm.querySelector("button[type=submit]"));
+      return;
+    }
     var form = event.target.closest("form.tk-complete");
     if (!form) return;
     event.preventDefault();

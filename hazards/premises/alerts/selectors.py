@@ -1,0 +1,34 @@
+"""Reads of sensor alerts, scoped to who asks: a safety officer sees their enterprises, a
+dispatcher every enterprise. Constant query counts (select_related), whatever the sizes."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from govern.roles import is_dispatcher
+from hazards.premises.alerts.models import AlertEvent, Sensor
+from hazards.premises.models import Premises
+
+
+def enterprises_for_user(*, user) -> QuerySet[Premises]:
+    if user is None or not user.is_authenticated:
+        return Premises.objects.none()
+    query = Premises.objects.filter(type__slug="enterprise")
+    if not is_dispatcher(user):
+        query = query.filter(responsible_user=user)
+    return query.select_related("grid").order_by("name", "id")
+
+
+def sensor_list(*, user, premises_ids=None) -> QuerySet[Sensor]:
+    query = Sensor.objects.filter(premises__in=enterprises_for_user(user=user))
+    if premises_ids is not None:
+        query = query.filter(premises_id__in=premises_ids)
+    return query.select_related("premises", "open_hazard").order_by("premises__name", "sensor_id")
+
+
+def alert_recent(*, user, limit: int = 30) -> list[AlertEvent]:
+    return list(
+        AlertEvent.objects.filter(sensor__premises__in=enterprises_for_user(user=user))
+        .select_related("sensor__premises", "hazard")
+        .order_by("-received_at", "-id")[:limit]
+    )

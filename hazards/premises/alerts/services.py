@@ -1,0 +1,369 @@
+"""Every write of sensor alerts: issuing enterprise keys and receiving alerts.
+
+`alert_receive` is the one entry for `POST /api/v1/alerts/`. Per sensor, in one transaction
+holding the sensor's row lock (sensor → hazard → task, the fixed order):
+
+- beyond the threshold, no open hazard  → a new hazard (`hazard_report`, source sensor, at the
+  enterprise's position, no photos) linked to the premises, kind `raise` (201);
+- beyond the threshold, an open hazard → the same hazard, its severity raised when the reading is
+  worse (a timeline note), kind `update` (200) — no second hazard, however many alerts arrive;
+- back to normal (or `clear`), an open hazard → closed through the lifecycle
+  (`cleared_by_source`), live tasks withdrawn, kind `clear` (200);
+- normal and nothing open → kind `normal` (200), history only.
+
+Every call writes an AlertEvent. `sensor.alert` goes live to the enterprise's safety officer for
+every raise, update and clear, and to the dispatchers and the grid when it raises, clears or
+raises the severity of a hazard (a normal reading with nothing open is history only).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govern.api_keys import api_client_issue
+from govern.errors import Conflict, InvalidInput, PermissionDenied
+from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
+from govern.models import ApiClient
+from hazards import lifecycle
+from hazards.models import SEVERITY_RANK, Category, Hazard, Severity, Source, Status
+from hazards.premises.alerts import conf
+from hazards.premises.alerts.models import (
+    SENSOR_ID_MAX,
+    AlertDirection,
+    AlertEvent,
+    AlertKind,
+    AlertRule,
+    EnterpriseKey,
+    Sensor,
+)
+from hazards.premises.models import HazardOrigin, Premises, PremisesHazard
+
+ENTERPRISE_TYPE = "enterprise"
+SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,63}$")  # SENSOR_ID_MAX characters
+METRIC_RE = re.compile(r"^[a-z][a-z0-9_.\-]{0,39}$")
+MESSAGE_MAX = 500
+DEFAULT_BANDS = (Severity.MEDIUM, 10.0, 25.0)
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enterprise_key_issue(*, premises_id: int, name: str = "", raw_key: str | None = None) -> tuple[EnterpriseKey, str]:
+    """A new API key for one enterprise's sensors; returns (key row, raw key — shown once)."""
+    premises = Premises.objects.select_related("type").filter(pk=premises_id).first()
+    if premises is None:
+        raise InvalidInput(_("No premises with this id."), field="premises")
+    if premises.type.slug != ENTERPRISE_TYPE:
+        raise InvalidInput(_("Sensor keys are for enterprises; this premises is a %(type)s.") % {"type": premises.type.name_en.lower()}, field="premises")
+    base = (name or f"{premises.name} sensors").strip()[:100]
+    label = f"{base} #{secrets.token_hex(3)}" if ApiClient.objects.filter(name=base).exists() else base
+    client, raw = api_client_issue(name=label, raw_key=raw_key)
+    return EnterpriseKey.objects.create(api_client=client, premises=premises), raw
+
+
+def enterprise_for_client(api_client: ApiClient | None) -> Premises | None:
+    """The enterprise an active key speaks for, or None (no key, a revoked one, or a non-enterprise client)."""
+    if api_client is None or not api_client.active:
+        return None
+    link = EnterpriseKey.objects.select_related("premises__type", "premises__responsible_user").filter(api_client=api_client).first()
+    if link is None or not link.premises.active or link.premises.type.slug != ENTERPRISE_TYPE:
+        return None
+    return link.premises
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+def _clean_number(raw, field: str) -> float:
+    if isinstance(raw, bool) or raw is None or raw == "":
+        raise InvalidInput(_("%(field)s is required and must be a number.") % {"field": field}, field=field)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInput(_("%(field)s must be a number.") % {"field": field}, field=field) from None
+    limit = conf.value_limit()
+    if not math.isfinite(value) or abs(value) > limit:
+        raise InvalidInput(
+            _("%(field)s must be a finite number between -%(limit)g and %(limit)g.") % {"field": field, "limit": limit},
+            field=field,
+        )
+    return value
+
+
+def clean_alert(*, sensor_id, metric, value, threshold, message) -> tuple[str, str, float, float, str]:
+    sensor_id = str(sensor_id if sensor_id is not None else "").strip()
+    if not sensor_id:
+        raise InvalidInput(_("sensor_id is required."), field="sensor_id")
+    if not SENSOR_ID_RE.match(sensor_id):
+        raise InvalidInput(
+            _("sensor_id must be 1-%(max)d characters: letters, digits and _ . : / - (starting with a letter or digit).") % {"max": SENSOR_ID_MAX},
+            field="sensor_id",
+        )
+    metric = str(metric if metric is not None else "").strip().lower()
+    if not metric:
+        raise InvalidInput(_("metric is required."), field="metric")
+    if not METRIC_RE.match(metric):
+        raise InvalidInput(
+            _("metric must be a name like temperature or gas_ppm: up to 40 lower-case letters, digits and _ . - starting with a letter."),
+            field="metric",
+        )
+    value = _clean_number(value, "value")
+    threshold = _clean_number(threshold, "threshold")
+    message = str(message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise InvalidInput(_("message is too long: at most %(max)d characters.") % {"max": MESSAGE_MAX}, field="message")
+    return sensor_id, metric, value, threshold, message
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+
+def rule_for(*, premises_id: int, metric: str) -> AlertRule | None:
+    """The enterprise's own active rule for the metric, else the district-wide one, else None."""
+    rules = AlertRule.objects.filter(metric=metric, active=True, premises_id__in=[premises_id]) | AlertRule.objects.filter(
+        metric=metric, active=True, premises__isnull=True
+    )
+    found = sorted(rules.select_related("category"), key=lambda r: r.premises_id is None)
+    return found[0] if found else None
+
+
+def is_abnormal(*, value: float, threshold: float, direction: str) -> bool:
+    return value < threshold if direction == AlertDirection.BELOW else value > threshold
+
+
+def excess_percent(*, value: float, threshold: float) -> float:
+    """How far beyond the threshold, as a percentage of it (infinite for a zero threshold)."""
+    if threshold == 0:
+        return math.inf if value != 0 else 0.0
+    return abs(value - threshold) / abs(threshold) * 100
+
+
+def severity_for(*, rule: AlertRule | None, value: float, threshold: float) -> str:
+    base, high, critical = (rule.severity, rule.high_over_percent, rule.critical_over_percent) if rule else DEFAULT_BANDS
+    excess = excess_percent(value=value, threshold=threshold)
+    severity = base
+    if high is not None and excess >= high:
+        severity = Severity.HIGH if SEVERITY_RANK[Severity.HIGH] > SEVERITY_RANK[severity] else severity
+    if critical is not None and excess >= critical:
+        severity = Severity.CRITICAL
+    return severity
+
+
+def _category_for(rule: AlertRule | None) -> Category:
+    if rule is not None and rule.category.active:
+        return rule.category
+    category = Category.objects.filter(slug=conf.default_category(), active=True).first()
+    if category is None:
+        category = Category.objects.filter(active=True).order_by("id").first()
+    if category is None:
+        raise Conflict(_("No active hazard category exists to file sensor alerts under; ask the district to add one."), code="no_category")
+    return category
+
+
+# --- receiving ------------------------------------------------------------------------------------
+
+
+@dataclass
+class AlertOutcome:
+    event: AlertEvent
+    sensor: Sensor
+    hazard: Hazard | None
+    created: bool
+
+
+def _sensor_locked(*, premises: Premises, sensor_id: str, metric: str, now) -> Sensor:
+    """The sensor row, locked; registered by this alert if new. get_or_create retries on the
+    unique constraint, so two first alerts racing for a new sensor end up with one row."""
+    sensor = Sensor.objects.filter(premises=premises, sensor_id=sensor_id).only("pk").first()
+    if sensor is None:
+        if Sensor.objects.filter(premises=premises).count() >= conf.max_sensors_per_premises():
+            raise Conflict(
+                _("This enterprise already has %(max)d sensors; ask the district to register more.") % {"max": conf.max_sensors_per_premises()},
+                code="too_many_sensors",
+            )
+        sensor, _created = Sensor.objects.get_or_create(
+            premises=premises, sensor_id=sensor_id, defaults={"metric": metric, "auto_registered": True, "created_at": now}
+        )
+    # Lock the sensor row alone, then read its hazard in a new statement: a join in the locking
+    # query would, after waiting for the lock, pair the sensor's newest row with the hazard as it
+    # was before the wait (PostgreSQL re-checks only the locked row) — a stale open hazard.
+    locked = Sensor.objects.select_for_update().get(pk=sensor.pk)
+    locked.open_hazard = Hazard.objects.select_related("category").filter(pk=locked.open_hazard_id).first() if locked.open_hazard_id else None
+    return locked
+
+
+def _description(*, sensor: Sensor, premises: Premises, value: float, threshold: float, direction: str, message: str) -> str:
+    unit = sensor.unit
+    text = _("Sensor alert at %(premises)s: %(sensor)s reads %(metric)s %(value)g%(unit)s, %(beyond)s the threshold %(threshold)g%(unit)s.") % {
+        "premises": premises.name,
+        "sensor": sensor.label or sensor.sensor_id,
+        "metric": sensor.metric,
+        "value": value,
+        "threshold": threshold,
+        "unit": unit,
+        "beyond": _("below") if direction == AlertDirection.BELOW else _("above"),
+    }
+    return f"{text} {message}".strip()[:2000]
+
+
+def alert_payload(*, event: AlertEvent, sensor: Sensor, premises: Premises, hazard: Hazard | None) -> dict:
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "premises": premises.pk,
+        "premises_name": premises.name,
+        "sensor": sensor.pk,
+        "sensor_id": sensor.sensor_id,
+        "label": sensor.label,
+        "metric": sensor.metric,
+        "unit": sensor.unit,
+        "value": event.value,
+        "threshold": event.threshold,
+        "severity": event.severity or None,
+        "message": event.message,
+        "hazard": (
+            {"id": hazard.pk, "tracking_code": hazard.tracking_code, "status": hazard.status, "severity": hazard.severity}
+            if hazard is not None
+            else None
+        ),
+        "grid": premises.grid_id,
+        "received_at": event.received_at.isoformat(),
+    }
+
+
+def alert_receive(
+    *,
+    api_client: ApiClient,
+    sensor_id,
+    metric,
+    value,
+    threshold,
+    message="",
+    clear: bool = False,
+    now=None,
+) -> AlertOutcome:
+    """Receive one sensor alert for the enterprise `api_client` speaks for (see the module doc)."""
+    premises = enterprise_for_client(api_client)
+    if premises is None:
+        raise PermissionDenied(_("This API key is not an enterprise sensor key (or the enterprise is inactive)."))
+    sensor_id, metric, value, threshold, message = clean_alert(
+        sensor_id=sensor_id, metric=metric, value=value, threshold=threshold, message=message
+    )
+    now = now or timezone.now()
+    rule = rule_for(premises_id=premises.pk, metric=metric)
+    direction = rule.direction if rule else AlertDirection.ABOVE
+    abnormal = not clear and is_abnormal(value=value, threshold=threshold, direction=direction)
+
+    with transaction.atomic():
+        sensor = _sensor_locked(premises=premises, sensor_id=sensor_id, metric=metric, now=now)
+        if sensor.metric != metric:
+            raise InvalidInput(
+                _("Sensor %(sensor)s reports %(metric)s; send another sensor_id for %(other)s.")
+                % {"sensor": sensor_id, "metric": sensor.metric, "other": metric},
+                field="metric",
+            )
+        hazard = sensor.open_hazard
+        if hazard is not None and not lifecycle.is_open(hazard.status):
+            hazard = None  # closed, rejected or merged by a dispatcher meanwhile: the next alert starts afresh
+        created = worsened = False
+        severity = ""
+        if abnormal:
+            severity = severity_for(rule=rule, value=value, threshold=threshold)
+            if hazard is None:
+                kind, created = AlertKind.RAISE, True
+                hazard = _raise_hazard(
+                    api_client=api_client, premises=premises, sensor=sensor, rule=rule, severity=severity,
+                    value=value, threshold=threshold, direction=direction, message=message,
+                )
+            else:
+                kind = AlertKind.UPDATE
+                if SEVERITY_RANK[severity] > SEVERITY_RANK[hazard.severity]:
+                    from hazards.services import hazard_raise_severity
+
+                    hazard, worsened = hazard_raise_severity(
+                        hazard_id=hazard.pk, severity=severity, actor=None,
+                        note=_("Sensor %(sensor)s now reads %(value)g (threshold %(threshold)g): severity raised to %(severity)s.")
+                        % {"sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold, "severity": severity},
+                    )
+        elif hazard is not None:
+            kind = AlertKind.CLEAR
+            hazard = _clear_hazard(hazard=hazard, sensor=sensor, value=value, threshold=threshold, message=message, now=now)
+        else:
+            kind = AlertKind.NORMAL
+
+        sensor.open_hazard = hazard if abnormal else None
+        sensor.last_value, sensor.last_threshold, sensor.last_seen_at = value, threshold, now
+        sensor.last_severity = severity
+        sensor.alert_count += 1
+        sensor.save(update_fields=["open_hazard", "last_value", "last_threshold", "last_severity", "last_seen_at", "alert_count"])
+        event = AlertEvent.objects.create(
+            sensor=sensor, api_client=api_client, value=value, threshold=threshold, message=message, kind=kind,
+            severity=severity, rule=rule, hazard=hazard, received_at=now,
+        )
+        # The safety officer hears of every alert about a condition (raise, update, clear); the duty
+        # room and the grid only of a new hazard, a worse one, or its end. A normal reading with
+        # nothing open is history only: gateways that report every reading must not fill the outbox.
+        topics = [user_topic(premises.responsible_user_id)] if premises.responsible_user_id else []
+        if kind in (AlertKind.RAISE, AlertKind.CLEAR) or worsened:
+            topics += [DISPATCH_TOPIC, grid_topic(premises.grid_id)]
+        if topics and kind != AlertKind.NORMAL:
+            publish(topics, "sensor.alert", alert_payload(event=event, sensor=sensor, premises=premises, hazard=hazard))
+    return AlertOutcome(event=event, sensor=sensor, hazard=hazard, created=created)
+
+
+def _raise_hazard(*, api_client, premises: Premises, sensor: Sensor, rule, severity, value, threshold, direction, message) -> Hazard:
+    from hazards.services import hazard_report
+
+    category = _category_for(rule)
+    try:
+        outcome = hazard_report(
+            reporter=None,
+            category_slug=category.slug,
+            description=_description(sensor=sensor, premises=premises, value=value, threshold=threshold, direction=direction, message=message),
+            latitude=premises.latitude,
+            longitude=premises.longitude,
+            address=premises.address[:200],
+            photos=[],
+            photos_required=False,
+            source=Source.SENSOR,
+            api_client=api_client,
+            client_data={"sensor_id": sensor.sensor_id, "metric": sensor.metric, "premises": premises.code},
+            severity=severity,
+        )
+    except InvalidInput as exc:
+        # The enterprise cannot fix the district's register: say so instead of blaming a field it did not send.
+        raise Conflict(
+            _("This enterprise's registered position cannot take a hazard (%(why)s); ask the district to correct the register.") % {"why": exc.message},
+            code="premises_position",
+        ) from exc
+    hazard = outcome.hazard
+    try:
+        from hazards.premises.services import premises_link_hazard
+    except ImportError:  # TODO(issue 12): the premises helper's services are not on this branch yet
+        PremisesHazard.objects.create(premises=premises, hazard=hazard, origin=HazardOrigin.SENSOR)
+    else:
+        premises_link_hazard(premises_id=premises.pk, hazard_id=hazard.pk, origin=HazardOrigin.SENSOR)
+    return hazard
+
+
+def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, now) -> Hazard:
+    from hazards.dispatch.services import tasks_withdraw_for_hazard
+    from hazards.services import _lock, hazard_transition
+
+    note = _("Cleared automatically: sensor %(sensor)s reads %(value)g again (threshold %(threshold)g).") % {
+        "sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold,
+    }
+    if message:
+        note = f"{note} {message}"
+    note = note[:500]
+    locked = _lock(hazard.pk)
+    tasks_withdraw_for_hazard(hazard=locked, reason=note, now=now)
+    return hazard_transition(hazard_id=locked.pk, actor=None, to_status=Status.CLOSED, note=note, cleared_by_source=True)
