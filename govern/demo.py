@@ -38,6 +38,9 @@ DEMO_ACCOUNTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "vol5": ((RESIDENT, VOLUNTEER), "13900000005", "志愿者 郑五"),
     "merchant1": ((MERCHANT_STAFF,), "13700000001", "汾湖小厨 店长"),
     "resident1": ((RESIDENT,), "13600000001", "居民 刘阿姨"),
+    # Enterprise safety officers (安全员): the responsible persons of the demo steel plant and warehouse.
+    "safety1": ((RESIDENT,), "13500000001", "汾湖特钢 安全员 马工"),
+    "safety2": ((RESIDENT,), "13500000002", "芦墟仓储 安全员 许工"),
 }
 
 

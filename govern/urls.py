@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("volunteers.api_urls")),
     path("", include("rewards.api_urls")),
     path("", include("hazards.api_urls")),
+    path("", include("hazards.premises.api_urls")),
     path("", include("hazards.premises.alerts.api_urls")),
 ]
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("volunteers.urls")),
     path("", include("rewards.urls")),
     path("", include("hazards.urls")),
+    path("", include("hazards.premises.urls")),
     path("", include("hazards.premises.alerts.urls")),
 ]
 

@@ -126,6 +126,12 @@ MATRIX: dict[str, tuple] = {
     "POST tasks/<int:pk>/complete/": (lambda w: {"note": "已处理", "photos": [_after_photo()]}, logged_in(404, dispatcher=403)),
     "POST tasks/<int:pk>/verify/": (lambda w: {"approved": True}, logged_in(404, dispatcher=409)),
     "POST tasks/<int:pk>/cancel/": (lambda w: {"reason": "重复派单"}, logged_in(404, dispatcher=200)),
+    # premises: dispatchers see and edit the register; grid workers read their grids' premises (phones
+    # masked); the premises in the URL lies in grid1's grid, so grid2 gets 404.
+    "GET premises/": (None, logged_in(403, other_grid_worker=200, dispatcher=200)),
+    "POST premises/": (lambda w: _premises_body(w), logged_in(403, dispatcher=201)),
+    "GET premises/<int:pk>/": (None, logged_in(404, dispatcher=200)),
+    "PATCH premises/<int:pk>/": (lambda w: {"notes": "matrix"}, logged_in(403, dispatcher=200)),
     # sensor alerts: authenticated by an enterprise key, never by a user's login or token, so
     # every role without a key gets 401 (the key holders are in test_sensor_alerts_need_an_enterprise_key)
     "POST alerts/": (lambda w: {"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80}, key_only()),
@@ -165,6 +171,7 @@ def fill(route: str, world: World) -> str:
         "hazards/<int:pk>/dispatch": world.task.hazard_id,
         "hazards/<int:pk>": world.hazard.pk,
         "tasks/<int:pk>": world.task.pk,
+        "premises/<int:pk>": _premises_in(world.grid1_grid),
     }
     for prefix, value in ids.items():
         if route.startswith(prefix):
@@ -176,6 +183,20 @@ def _after_photo():
     from tests.hazards.images import jpeg_bytes, upload
 
     return upload("after.jpg", jpeg_bytes(size=(80, 60)))
+
+
+def _premises_in(grid) -> int:
+    from hazards.premises.models import Premises
+
+    return Premises.objects.filter(grid=grid).order_by("pk").values_list("pk", flat=True).first()
+
+
+def _premises_body(world: World) -> dict:
+    return {
+        "code": "MATRIX-1", "name": "矩阵饭店", "type": "restaurant", "address": "文化路999号",
+        "latitude": world.grid1_grid.min_latitude + 0.005, "longitude": world.grid1_grid.min_longitude + 0.005,
+        "responsible_name": "矩阵", "responsible_phone": "13912340000",
+    }
 
 
 def _any_team() -> int:
@@ -309,6 +330,21 @@ def test_a_volunteer_cannot_approve_their_own_service_minutes(world, demo):
     assert ServiceRecord.objects.get(pk=record_id).status == ServiceRecordStatus.APPROVED
 
 
+def test_premises_are_seen_by_their_grid_and_responsible_person_only(world, demo):
+    from hazards.premises.models import Premises
+
+    restaurant = Premises.objects.get(pk=_premises_in(world.grid1_grid))
+    plant = Premises.objects.get(responsible_user=demo["safety1"])
+    url = f"/api/v1/premises/{restaurant.pk}/"
+    assert client_for(demo["grid2"]).get(url).status_code == 404
+    assert client_for(demo["safety1"]).get(url).status_code == 404
+    seen = client_for(demo["grid1"]).get(url)
+    assert seen.status_code == 200 and restaurant.responsible_phone.encode() not in seen.content
+    assert seen.json()["responsible_phone"] == f"{restaurant.responsible_phone[:3]}****{restaurant.responsible_phone[-4:]}"
+    own = client_for(demo["safety1"]).get(f"/api/v1/premises/{plant.pk}/").json()
+    assert own["responsible_phone"] == plant.responsible_phone
+    listed = client_for(demo["safety1"]).get("/api/v1/premises/").json()
+    assert [p["id"] for p in listed["results"]] == [plant.pk]
 def test_sensor_alerts_need_an_enterprise_key(world, demo):
     """The key-holder column of "POST alerts/": the demo enterprise's key files the alert; the
     Open311 demo key is a key but not an enterprise's (403); a bad key 401; a user's token with

@@ -38,6 +38,7 @@ SKIPPED: dict[str, str] = {}
 def real_ids() -> dict[str, list]:
     """Path parameter values that name real objects, keyed by the path template's resource."""
     from hazards.models import Hazard
+    from hazards.premises.models import Premises
     from rewards.models import Coupon, Redemption
     from volunteers.models import ServiceRecord, Team, Volunteer
 
@@ -49,6 +50,7 @@ def real_ids() -> dict[str, list]:
         "/api/v1/volunteers/service-records/{id}": list(ServiceRecord.objects.values_list("pk", flat=True)[:1]),
         "/api/v1/coupons/{id}": list(Coupon.objects.values_list("pk", flat=True)[:1]),
         "/api/v1/redemptions/{id}": list(Redemption.objects.values_list("pk", flat=True)[:1]),
+        "/api/v1/premises/{id}": list(Premises.objects.values_list("pk", flat=True)[:1]),
     }
 
 

@@ -1,0 +1,14 @@
+"""Pages of the premises register (mounted at the site root by govern.urls)."""
+
+from django.urls import path
+
+from hazards.premises import views
+
+app_name = "premises"
+
+urlpatterns = [
+    path("premises/", views.premises_list_page, name="list"),
+    path("premises/import/", views.premises_import_page, name="import"),
+    path("premises/export.csv", views.premises_export, name="export"),
+    path("premises/<int:pk>/", views.premises_detail_page, name="detail"),
+]
