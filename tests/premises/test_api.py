@@ -98,7 +98,8 @@ def test_dispatchers_create_and_patch(boss, worker, officer, grid, other_grid):
 
     again = client_for(boss).post("/api/v1/premises/", body, format="json")
     assert again.status_code == 400 and "code" in again.json()["errors"]
-    outside = client_for(boss).post("/api/v1/premises/", {**body, "code": "X", "latitude": 10, "longitude": 10}, format="json")
+    outside = client_for(boss).post("/api/v1/premises/", {**body, "code": "X", "latitude": 10, "longitude": 10}, format="json",
+                                    HTTP_ACCEPT_LANGUAGE="en")
     assert outside.status_code == 400 and "latitude" in outside.json()["errors"]
     assert "longitude" in outside.json()["detail"]
     phone = client_for(boss).post("/api/v1/premises/", {**body, "code": "Y", "responsible_phone": "123"}, format="json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.models import LiveEvent
@@ -20,6 +21,7 @@ def test_create_computes_the_grid_from_the_point(make_premises, grid, other_grid
     assert here.type.slug == "restaurant" and here.street == "文化路"
 
 
+@translation.override("en")  # the assertions read the English sentences
 def test_a_point_outside_every_grid_is_refused_naming_latitude_and_longitude(make_premises, grid):
     with pytest.raises(InvalidInput) as caught:
         make_premises(latitude=31.5, longitude=121.5)
