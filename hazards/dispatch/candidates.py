@@ -21,15 +21,15 @@ by `eta_s` (distance over the speed of the travel mode that distance calls for; 
 travel_modes), then distance, then user id.
 
 **Scale.** With a `limit` (the candidates endpoint: HAZARD_CANDIDATE_LIMIT; dispatch: `broadcast`)
-the database returns only the nearest volunteers: each query reads a ring's bounding box ordered by
-an equirectangular distance computed in SQL (plain arithmetic) with a LIMIT, and Python computes
-the exact haversine distance and ETA on those rows. Rings grow ×4 from FIRST_RING_M until the best
-`limit` by ETA are certain: everyone nearer than the covered distance has been seen, and nobody
-farther can arrive sooner (`eta_lower_bound`: ETA is not monotone in distance — beyond a mode's
-`max_m` a faster mode starts — so the bound takes the best mode still reachable). Dense areas stop
-after one small ring; sparse ones take up to four cheap queries. Without a limit every volunteer in
-the radius is read (one query). Five queries at most for the whole ranking in either case when
-the first ring settles it.
+the database returns only the nearest volunteers: each query reads a ring's bounding box (through
+the partial position index) ordered by an equirectangular distance computed in SQL (plain
+arithmetic) with a LIMIT, and Python computes the exact haversine distance and ETA on those rows.
+Rings grow from FIRST_RING_M (×1.5 to ×3, by the density seen) until the best `limit` by ETA are
+certain: everyone nearer than the covered distance has been seen, and nobody farther can arrive
+sooner (`eta_lower_bound`: ETA is not monotone in distance — just past a mode's `max_m` a faster
+mode starts — so the bound takes the best mode still reachable). Dense areas settle in one small
+ring; sparse ones take a few more small queries. Without a limit every volunteer in the radius is
+read in one query (five queries in all, whatever the number of people).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ from hazards.models import BUSY_TASK_STATUSES, AssigneeKind, Hazard, Task, TaskS
 from volunteers.models import Volunteer, VolunteerStatus
 from volunteers.selectors import candidate_queryset
 
-FIRST_RING_M = 300.0
-RING_GROWTH = 4.0
+FIRST_RING_M = 100.0
+RING_GROWTH = 3.0
 MIN_BATCH = 40  # rows per ring query at least (4 × the number wanted otherwise)
 # The SQL ordering is equirectangular; within the candidate radius it is off the great-circle
 # distance by far less than this factor, so "planar ≥ p" means "exact ≥ p × PLANAR_SLACK".
@@ -166,7 +166,9 @@ def volunteer_pool(hazard: Hazard, *, skill: str | None, exclude: set[int], now,
         pool = [v for v in rows if v.distance_m <= covered]
         if covered >= radius or _settled(pool, covered, need):
             return pool
-        ring = min(radius, ring * RING_GROWTH)
+        # Grow by the density seen (aiming at twice what is wanted), between ×1.5 and ×RING_GROWTH.
+        growth = math.sqrt(2 * need / len(pool)) if pool else RING_GROWTH
+        ring = min(radius, ring * min(RING_GROWTH, max(1.5, growth)))
 
 
 def excluded_user_ids(hazard_id: int) -> set[int]:
@@ -212,7 +214,7 @@ def rank_candidates(hazard: Hazard, *, now: dt.datetime | None = None, limit: in
         for v in Volunteer.objects.filter(user_id__in=worker_ids, on_duty=True, status=VolunteerStatus.APPROVED)
         if v.position_fresh(now)
     } if worker_ids else {}
-    skill = hazard.category.required_skill.slug if hazard.category.required_skill_id else None
+    skill = str(hazard.category.required_skill_id) if hazard.category.required_skill_id else None  # by id: no join
     volunteers = volunteer_pool(hazard, skill=skill, exclude=excluded | set(worker_ids), now=now, need=limit)
     counts = busy_counts(worker_ids)
 
