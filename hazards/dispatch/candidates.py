@@ -52,8 +52,9 @@ FIRST_RING_M = 100.0
 RING_GROWTH = 3.0
 MIN_BATCH = 40  # rows per ring query at least (4 × the number wanted otherwise)
 # The SQL ordering is equirectangular; within the candidate radius it is off the great-circle
-# distance by far less than this factor, so "planar ≥ p" means "exact ≥ p × PLANAR_SLACK".
-PLANAR_SLACK = 0.99
+# distance by far less than 3 % (under 1 % within 5 km below 70°), so "planar ≥ p" means
+# "exact ≥ p × PLANAR_SLACK".
+PLANAR_SLACK = 0.97
 
 
 @dataclass
