@@ -48,6 +48,11 @@ class CappedCountPaginator(DjangoPaginator):
 
     @cached_property
     def count(self) -> int:
+        narrowings = getattr(self.object_list, "page_narrowings", None) or ()
+        if narrowings:  # subsets too: when the widest already holds more than the cap, so does the whole
+            if narrowings[-1].order_by()[: self.cap + 1].count() > self.cap:
+                self.count_exact = False
+                return self.cap
         n = self.object_list.order_by()[: self.cap + 1].count()
         self.count_exact = n <= self.cap
         return min(n, self.cap)
@@ -71,8 +76,9 @@ class CappedCountPaginator(DjangoPaginator):
         bottom = (number - 1) * self.per_page
         want = self.per_page + 1
         ids: list = []
-        # A queryset may carry `page_narrowings`: cheaper querysets (say, smaller circles around a
-        # point) whose first n rows are the full queryset's first n rows whenever they have n rows.
+        # A queryset may carry `page_narrowings`: cheaper subsets (say, smaller circles around a
+        # point), narrowest first, whose first n rows are the full queryset's first n rows whenever
+        # they have n rows.
         for narrower in getattr(self.object_list, "page_narrowings", None) or ():
             ids = list(narrower.values_list("pk", flat=True)[: bottom + want])
             if len(ids) == bottom + want:

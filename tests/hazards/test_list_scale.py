@@ -63,3 +63,16 @@ def test_near_pages_through_growing_circles_equal_the_full_circle(make_hazard, d
     assert ringed == by_distance and set(counts) == {(len(by_distance), True)}
     for page_size in (1, 3, 50):
         assert _walk(client, url.replace("page_size=2", f"page_size={page_size}"))[0] == by_distance
+
+
+def test_near_count_is_capped_from_a_smaller_circle(make_hazard, dispatcher, settings):
+    metres = [1, 2, 3, 4, 400]
+    made = [make_hazard() for _ in metres]
+    _place(made, metres)
+    settings.HAZARD_LIST_COUNT_CAP = 3
+    client = as_user(dispatcher)
+    body = client.get(f"/api/v1/hazards/?near={CENTRE[0]},{CENTRE[1]}&radius_m=500&page_size=2").json()
+    assert (body["count"], body["count_exact"]) == (3, False)  # 4 within 125 m: more than the cap
+    settings.HAZARD_LIST_COUNT_CAP = 5
+    body = client.get(f"/api/v1/hazards/?near={CENTRE[0]},{CENTRE[1]}&radius_m=500&page_size=2").json()
+    assert (body["count"], body["count_exact"]) == (5, True)
