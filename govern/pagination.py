@@ -49,10 +49,10 @@ class CappedCountPaginator(DjangoPaginator):
     @cached_property
     def count(self) -> int:
         narrowings = getattr(self.object_list, "page_narrowings", None) or ()
-        if narrowings:  # subsets too: when the widest already holds more than the cap, so does the whole
-            if narrowings[-1].order_by()[: self.cap + 1].count() > self.cap:
-                self.count_exact = False
-                return self.cap
+        # Narrowings are subsets too: when the widest already holds more than the cap, so does the whole.
+        if narrowings and narrowings[-1].order_by()[: self.cap + 1].count() > self.cap:
+            self.count_exact = False
+            return self.cap
         n = self.object_list.order_by()[: self.cap + 1].count()
         self.count_exact = n <= self.cap
         return min(n, self.cap)
