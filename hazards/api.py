@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer, PointSerializer, RefSerializer, error_responses
 from govern.errors import InvalidInput
+from govern.pagination import CappedCountPagination
 from hazards import conf, policy, selectors, services
 from hazards.filters import HazardFilter
 from hazards.models import Category, Hazard, Severity, Source
@@ -348,8 +349,15 @@ def created_body(outcome: services.ReportOutcome) -> dict:
     }
 
 
+class HazardPagination(CappedCountPagination):
+    def get_count_cap(self) -> int:
+        return conf.list_count_cap()
+
+
 class HazardListCreateView(generics.ListAPIView):
     """Hazard reports: list the ones you may see (filtered), or file a new one."""
+
+    pagination_class = HazardPagination
 
     serializer_class = HazardSerializer
     filterset_class = HazardFilter
@@ -369,7 +377,11 @@ class HazardListCreateView(generics.ListAPIView):
 
     @extend_schema(
         summary="List hazards",
-        description="Dispatchers see every hazard, grid workers the hazards of their grids, everyone else their own reports.",
+        description=(
+            "Dispatchers see every hazard, grid workers the hazards of their grids, everyone else their own reports. "
+            "`count` is exact up to HAZARD_LIST_COUNT_CAP (1,000) matches; beyond that it is the cap and "
+            "`count_exact` is false. `next`/`previous` work on every page either way."
+        ),
         responses={200: HazardSerializer(many=True), **_errors(400, 401)},
     )
     def get(self, request, *args, **kwargs):

@@ -63,6 +63,12 @@ def public_map_limit() -> int:
     return _get("HAZARD_PUBLIC_MAP_LIMIT", 500)
 
 
+def list_count_cap() -> int:
+    """GET /api/v1/hazards/ counts matches exactly up to this many; beyond, `count` is this number
+    and `count_exact` is false (counting a million rows would cost more than the page)."""
+    return int(_get("HAZARD_LIST_COUNT_CAP", 1_000))
+
+
 def near_max_radius_m() -> float:
     return _get("HAZARD_NEAR_MAX_RADIUS_M", 50_000.0)
 

@@ -27,6 +27,8 @@ from hazards.models import OPEN_STATUSES, Hazard, Severity, Status
 METRES_PER_DEGREE_LAT = 110_574.0
 METRES_PER_DEGREE_LNG_AT_EQUATOR = 111_320.0
 DEFAULT_RADIUS_M = 500.0
+NEAR_RING_FACTOR = 4.0
+NEAR_MIN_RING_M = 20.0
 
 
 class CommaChoiceField(forms.Field):
@@ -161,19 +163,33 @@ class HazardFilter(django_filters.FilterSet):
             return qs
         latitude, longitude = point
         radius = float(self.form.cleaned_data.get("radius_m") or DEFAULT_RADIUS_M)
-        box = bbox_around(latitude, longitude, radius)
         kx = METRES_PER_DEGREE_LNG_AT_EQUATOR * math.cos(math.radians(latitude))
         ky = METRES_PER_DEGREE_LAT
         dx = (F("longitude") - Value(longitude, output_field=FloatField())) * Value(kx, output_field=FloatField())
         dy = (F("latitude") - Value(latitude, output_field=FloatField())) * Value(ky, output_field=FloatField())
-        return (
-            qs.filter(
-                latitude__gte=box.min_lat,
-                latitude__lte=box.max_lat,
-                longitude__gte=box.min_lng,
-                longitude__lte=box.max_lng,
+        distance_sq = ExpressionWrapper(dx * dx + dy * dy, output_field=FloatField())
+
+        def circle(r: float):
+            box = bbox_around(latitude, longitude, r)
+            return (
+                qs.filter(
+                    latitude__gte=box.min_lat,
+                    latitude__lte=box.max_lat,
+                    longitude__gte=box.min_lng,
+                    longitude__lte=box.max_lng,
+                )
+                .annotate(distance_sq=distance_sq)
+                .filter(distance_sq__lte=r * r)
+                .order_by("distance_sq", "-id")
             )
-            .annotate(distance_sq=ExpressionWrapper(dx * dx + dy * dy, output_field=FloatField()))
-            .filter(distance_sq__lte=radius * radius)
-            .order_by("distance_sq", "-id")
-        )
+
+        result = circle(radius)
+        # For the paginator (govern.pagination.CappedCountPaginator): smaller circles first. When a
+        # smaller circle holds a whole page, that page is the full circle's page too (everything
+        # outside it is farther), and reading it touched only that circle's rows, not the radius's.
+        rings, r = [], radius / NEAR_RING_FACTOR
+        while r >= NEAR_MIN_RING_M:
+            rings.insert(0, r)
+            r /= NEAR_RING_FACTOR
+        result.page_narrowings = [circle(ring) for ring in rings]
+        return result

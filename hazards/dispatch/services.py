@@ -200,7 +200,7 @@ def _named_assignee(hazard: Hazard, assignee_id) -> tuple[int, str, float | None
 class DispatchOutcome:
     hazard: Hazard
     tasks: list[Task]
-    candidates: list[Candidate]
+    candidates: list[Candidate]  # the best `broadcast` (empty when an assignee was named)
 
 
 @transaction.atomic
@@ -248,7 +248,7 @@ def task_dispatch(
         picked = [(user_id, kind, distance)]
         ranked = []
     else:
-        ranked = rank_candidates(hazard, now=now)
+        ranked = rank_candidates(hazard, now=now, limit=broadcast)
         if not ranked:
             raise InvalidInput(
                 _("Nobody can take this hazard now: no grid worker or on-duty volunteer nearby is free"

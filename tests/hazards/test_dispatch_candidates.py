@@ -116,3 +116,45 @@ def test_candidates_take_a_constant_number_of_queries(triaged, on_duty, grid_wor
         on_duty((30.9022 + i / 10000, 120.8022))
     with django_assert_max_num_queries(5):
         assert len(rank_candidates(hazard)) == 8
+
+
+def _north(metres: float) -> tuple[float, float]:
+    return SPOT[0] + metres / 111_195.0, SPOT[1]
+
+
+def test_eta_is_not_monotone_in_distance_and_the_limited_search_knows(triaged, on_duty):
+    """Walking 260 m takes 186 s; just past walking's 800 m an e-bike takes 179 s. The first ring
+    (300 m) finds only the walker, and must not stop there."""
+    walker = on_duty(_north(260))
+    rider = on_duty(_north(802))
+    hazard = _hazard(triaged)
+    assert [c.user_id for c in rank_candidates(hazard)] == [rider.user_id, walker.user_id]
+    best = rank_candidates(hazard, limit=1)
+    assert [c.user_id for c in best] == [rider.user_id] and best[0].mode == "ebike"
+
+
+@pytest.mark.parametrize("first_ring, min_batch", [(300.0, 40), (100.0, 1), (50.0, 2), (5000.0, 1)])
+def test_a_limited_ranking_is_the_head_of_the_full_ranking(triaged, on_duty, grid_worker, boss, monkeypatch, first_ring, min_batch):
+    """Rings and LIMIT cuts (forced small here) return exactly what ranking everyone would."""
+    from hazards.dispatch import candidates as module
+
+    metres = [14, 40, 40, 120, 260, 700, 799, 801, 950, 1500, 2600, 4200, 6000]
+    people = [on_duty(_north(m), max_tasks=1) for m in metres]
+    hazard = _hazard(triaged)
+    other = _hazard(triaged)
+    services.task_dispatch(hazard_id=other.pk, actor=boss, assignee_id=people[1].user_id)  # at their limit now
+    monkeypatch.setattr(module, "FIRST_RING_M", first_ring)
+    monkeypatch.setattr(module, "MIN_BATCH", min_batch)
+    full = [(c.user_id, c.eta_s, c.distance_m, c.active_tasks) for c in rank_candidates(hazard)]
+    assert people[1].user_id not in [row[0] for row in full] and people[-1].user_id not in [row[0] for row in full]
+    assert len(full) == len(metres) - 2 + 1  # the busy one and the one out of radius gone; the grid worker in
+    for k in range(1, len(full) + 2):
+        assert [(c.user_id, c.eta_s, c.distance_m, c.active_tasks) for c in rank_candidates(hazard, limit=k)] == full[:k]
+
+
+def test_a_limited_ranking_in_a_crowd_takes_few_queries(triaged, on_duty, django_assert_max_num_queries):
+    for i in range(8):
+        on_duty(_north(10 + i))
+    hazard = _hazard(triaged)
+    with django_assert_max_num_queries(5):
+        assert len(rank_candidates(hazard, limit=3)) == 3
