@@ -118,3 +118,6 @@ class PremisesHazard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.premises_id} → {self.hazard_id} ({self.origin})"
+
+
+from hazards.premises.campaigns.models import *  # noqa: E402,F403  (checklists and campaigns, same app label)
