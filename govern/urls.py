@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("volunteers.api_urls")),
     path("", include("rewards.api_urls")),
     path("", include("hazards.api_urls")),
+    path("", include("hazards.premises.campaigns.api_urls")),
 ]
 
 urlpatterns = [

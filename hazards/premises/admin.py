@@ -24,3 +24,6 @@ class PremisesHazardAdmin(admin.ModelAdmin):
     list_filter = ("origin",)
     list_select_related = ("premises", "hazard")
     raw_id_fields = ("premises", "hazard")
+
+
+from hazards.premises.campaigns import admin as _campaigns_admin  # noqa: E402,F401  (registers checklists and campaigns)

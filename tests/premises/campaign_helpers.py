@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from dataclasses import dataclass
 
 import pytest
 
@@ -92,3 +93,34 @@ def campaign_area(db):
     west.workers.add(worker_w)
     east.workers.add(worker_e)
     return {"west": west, "east": east, "worker_w": worker_w, "worker_e": worker_e}
+
+
+@dataclass
+class CampaignWorld:
+    campaign: object  # active, over two restaurants in grid1's grid, both assigned to the matrix's volunteer
+    pending: object  # a CampaignPremises not started yet
+    inspection: object  # the other one, started, every item passed (ready to submit)
+    item: object  # an item of that inspection's checklist
+
+
+def campaign_world(world) -> CampaignWorld:
+    """For tests/security: a campaign on top of the demo district and tests.security.world."""
+    from hazards.premises.campaigns import services
+    from hazards.premises.campaigns.models import ChecklistItem
+
+    ensure_types()
+    seed_checklists()
+    dispatcher, volunteer = world.users["dispatcher"], world.users["volunteer"]
+    grid = world.grid1_grid
+    first = make_premises(grid, name="矩阵饭店一", offset=0.005)
+    second = make_premises(grid, name="矩阵饭店二", offset=0.006)
+    campaign = services.campaign_create(actor=dispatcher, name="矩阵检查", grid_ids=[grid.pk], type_slugs=["restaurant"])
+    services.campaign_assign(campaign_id=campaign.pk, actor=dispatcher, inspector_id=volunteer.pk,
+                             premises_ids=[first.pk, second.pk])
+    services.campaign_activate(campaign_id=campaign.pk, actor=dispatcher)
+    started = campaign.entries.get(premises=first)
+    inspection = services.inspection_start(entry_id=started.pk, actor=volunteer)
+    items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
+    for item in items:
+        services.inspection_record_item(inspection_id=inspection.pk, actor=volunteer, item_id=item.pk, outcome="pass")
+    return CampaignWorld(campaign=campaign, pending=campaign.entries.get(premises=second), inspection=inspection, item=items[0])
