@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("volunteers.urls")),
     path("", include("rewards.urls")),
     path("", include("hazards.urls")),
+    path("", include("hazards.premises.campaigns.urls")),
 ]
 
 # Media are processed photos only (the upload is never stored), served with their image content
