@@ -115,6 +115,10 @@ def test_pages_run_a_constant_number_of_queries(client, campaign_office, campaig
         services.inspection_submit(inspection_id=inspection.pk, actor=campaign_area["worker_w"])
     after = [_queries(office, "/office/campaigns/"), _queries(office, f"/office/campaigns/{large.pk}/"), _queries(office, "/office/dashboard/")]
     assert after == counts
+    dashboard = office.get("/office/dashboard/").content.decode()
+    assert f'data-campaign-id="{large.pk}"' in dashboard and 'id="finding-list"' in dashboard
+    for hazard in Hazard.objects.all():
+        assert hazard.tracking_code in dashboard
     client.force_login(campaign_area["worker_w"])
     mine_small = _queries(client, "/inspections/")
     inspection = Inspection.objects.filter(entry__campaign=large).order_by("pk").first()

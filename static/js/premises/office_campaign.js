@@ -2,7 +2,8 @@
  * Keeps the office's campaign pages (and the dashboard's campaign table) live: every
  * `campaign.progress` event (dispatch topic) updates the counters of the campaign's row or panel
  * ([data-campaign-id] with [data-k] cells), the premises row it names, and the findings list.
- * Handlers apply state (the event carries the totals), so a replayed event is harmless.
+ * Handlers apply state (the event carries the totals), so a replayed event is harmless. On the
+ * dashboard, static/js/office/dashboard.js's socket calls window.GovernCampaignProgress instead.
  */
 (function () {
   "use strict";
@@ -76,6 +77,8 @@
     }
   }
 
+  window.GovernCampaignProgress = apply;
+  if (document.getElementById("heatmap")) return;  // the dashboard: its own socket calls apply()
   window.GovernLive.connect({
     topics: ["dispatch"],
     handlers: { "campaign.progress": apply },
