@@ -94,7 +94,8 @@ def test_side_by_side_submits_and_assignments_keep_exact_counters(campaign_offic
     calls.append(lambda: services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office,
                                                   inspector_id=campaign_area["worker_w"].pk, premises_ids=[p.pk for p in premises[3:]]))
     outcomes = _race(calls)
-    assert all(not isinstance(o, str | Exception) for o in outcomes), outcomes
+    failed = [o for o in outcomes if isinstance(o, str | Exception)]
+    assert not failed, failed
     counters = Campaign.objects.values("premises_total", "premises_assigned", "premises_started", "premises_done", "findings").get(pk=campaign.pk)
     assert counters == {"premises_total": 6, "premises_assigned": 6, "premises_started": 0, "premises_done": 3, "findings": 2}
     assert Hazard.objects.count() == 2

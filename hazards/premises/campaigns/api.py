@@ -87,7 +87,7 @@ class CampaignCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=services.DESCRIPTION_MAX, required=False, allow_blank=True, default="")
     starts_on = serializers.DateField(required=False, allow_null=True, help_text="default: today")
     ends_on = serializers.DateField(required=False, allow_null=True, help_text="default: 30 days after starts_on")
-    grids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
+    grids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), required=False, default=list,
                                   max_length=services.SELECTION_MAX, help_text="grid ids (any of them)")
     streets = serializers.ListField(child=serializers.CharField(max_length=80), required=False, default=list,
                                     max_length=services.SELECTION_MAX, help_text="street names, exactly as registered")
@@ -96,8 +96,8 @@ class CampaignCreateSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    inspector = serializers.IntegerField(help_text="user id: a grid worker (premises in their grids) or an approved volunteer")
-    premises = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+    inspector = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="user id: a grid worker (premises in their grids) or an approved volunteer")
+    premises = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), min_length=1,
                                      max_length=services.SELECTION_MAX, help_text="premises ids in this campaign")
 
 
@@ -206,11 +206,11 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 
 class StartSerializer(serializers.Serializer):
-    entry = serializers.IntegerField(min_value=1, help_text="the campaign premises id (from /inspections/mine/)")
+    entry = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="the campaign premises id (from /inspections/mine/)")
 
 
 class RecordSerializer(serializers.Serializer):
-    item = serializers.IntegerField(help_text="checklist item id")
+    item = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="checklist item id")
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
     photo = serializers.FileField(required=False, allow_empty_file=True, use_url=False,

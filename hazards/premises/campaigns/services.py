@@ -2,10 +2,13 @@
 
 Keyword-only, atomic, the only writers. Lock order (always this way round, so two services never
 wait for each other in a circle): campaign premises rows (by primary key) → the inspection →
-the campaign row (whose progress counters move with F() as the last write). Hazards raised at
+the campaign row (whose progress counters move with F()) → the live outbox's publish lock. Hazards raised at
 submit go through `hazards.services.hazard_report` (source "inspection", the failed item's photo,
 the premises' position, so the grid is the premises' grid) and are linked to the premises
 (PremisesHazard, origin "inspection") and to the campaign (InspectionResult.hazard).
+
+The publish lock (govern.live) is always last: a service updates the campaign's counters before
+its first publish (inspection_submit before its findings' own `hazard.created`).
 
 Live events (docs/events.md, "campaign.*"): `campaign.progress` to the dispatchers and the
 inspector on every change of a campaign's progress; `campaign.assigned` to an inspector when
@@ -88,17 +91,27 @@ def _date(value, *, field: str) -> dt.date:
         raise InvalidInput(_("Enter a date as YYYY-MM-DD."), field=field) from None
 
 
+PK_MAX = 2**63 - 1
+
+
+def _pk(value, *, field: str, message: str | None = None) -> int:
+    """A primary key from user input (1 .. 2^63-1), or a 400 naming the field."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = 0
+    if not 1 <= pk <= PK_MAX:
+        raise InvalidInput(message or _("Give ids as whole numbers."), field=field)
+    return pk
+
+
 def _ids(values, *, field: str) -> list[int]:
+    if isinstance(values, str | int):
+        values = [values]
     values = list(values or [])
     if len(values) > SELECTION_MAX:
         raise InvalidInput(_("At most %(max)d values.") % {"max": SELECTION_MAX}, field=field)
-    try:
-        ids = sorted({int(v) for v in values})
-    except (TypeError, ValueError):
-        raise InvalidInput(_("Give ids as whole numbers."), field=field) from None
-    if any(i < 1 for i in ids):
-        raise InvalidInput(_("Give ids as whole numbers."), field=field)
-    return ids
+    return sorted({_pk(v, field=field) for v in values})
 
 
 def _name(user) -> str:
@@ -303,12 +316,10 @@ def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequ
     premises_ids = _ids(premises_ids, field="premises")
     if not premises_ids:
         raise InvalidInput(_("Name the premises to assign."), field="premises")
-    try:
-        inspector = User.objects.filter(pk=int(inspector_id), is_active=True).first() if inspector_id not in (None, "") else None
-    except (TypeError, ValueError):
-        inspector = None
+    message = _("Choose an inspector (a user id).")
+    inspector = User.objects.filter(pk=_pk(inspector_id, field="inspector", message=message), is_active=True).first()
     if inspector is None:
-        raise InvalidInput(_("Choose an inspector (a user id)."), field="inspector")
+        raise InvalidInput(message, field="inspector")
     roles = user_roles(inspector)
     if not ({GRID_WORKER, VOLUNTEER} & roles):
         raise InvalidInput(_("Inspectors are grid workers and approved volunteers."), field="inspector")
@@ -384,6 +395,7 @@ def _require_active(campaign: Campaign) -> None:
 def inspection_start(*, entry_id: int, actor) -> Inspection:
     """The assigned inspector starts a premises: its inspection (one per campaign premises, with
     the type's active checklist). Starting again returns the same inspection."""
+    entry_id = _pk(entry_id, field="entry")
     entry = _lock_entries([entry_id])
     entry = _visible_entry(entry[0] if entry else None, actor)
     _require_inspector(entry, actor)
@@ -424,10 +436,7 @@ def inspection_record_item(
     if outcome not in Outcome.values:
         raise InvalidInput(_("outcome must be pass, fail or na."), field="outcome")
     note = _text(note, field="note", limit=NOTE_MAX)
-    try:
-        item_id = int(item_id)
-    except (TypeError, ValueError):
-        raise InvalidInput(_("Name the checklist item (its id)."), field="item") from None
+    item_id = _pk(item_id, field="item", message=_("Name the checklist item (its id)."))
     processed = None
     if photo is not None and outcome == Outcome.FAIL:
         processed = process_uploads([photo], min_count=1, max_count=1)[0]  # CPU-heavy; outside the transaction
@@ -520,6 +529,12 @@ def _submit(*, inspection_id: int, actor, stored: list[str]) -> SubmitOutcome:
             code="incomplete",
         )
     premises = entry.premises
+    failed = sum(1 for item in items if results[item.pk].outcome == Outcome.FAIL)
+    # The campaign's row lock comes before the first publish (hazard_report's hazard.created takes
+    # the live outbox's transaction-scoped advisory lock): every service here takes the campaign
+    # row before publishing, so the two never wait for each other in a circle. Submits of one
+    # campaign queue on this row while their findings are written.
+    campaign = _campaign_counters(campaign.pk, premises_started=-1, premises_done=1, findings=failed)
     hazards = []
     for item in items:
         result = results[item.pk]
@@ -561,6 +576,5 @@ def _submit(*, inspection_id: int, actor, stored: list[str]) -> SubmitOutcome:
     inspection.save(update_fields=["submitted_at"])
     entry.status, entry.done_at, entry.findings = VisitStatus.DONE, now, len(hazards)
     entry.save(update_fields=["status", "done_at", "findings"])
-    campaign = _campaign_counters(campaign.pk, premises_started=-1, premises_done=1, findings=len(hazards))
     _publish_progress(campaign, entry, hazards)
     return SubmitOutcome(inspection=inspection, hazards=hazards)

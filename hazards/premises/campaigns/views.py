@@ -62,9 +62,9 @@ def my_inspections(request):
 @login_required
 def inspection_start(request):
     try:
-        inspection = services.inspection_start(entry_id=int(request.POST.get("entry") or 0), actor=request.user)
-    except (DomainError, ValueError) as exc:
-        messages.error(request, str(getattr(exc, "message", exc)))
+        inspection = services.inspection_start(entry_id=request.POST.get("entry"), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
         return redirect("campaigns:my-inspections")
     return redirect("campaigns:inspection", pk=inspection.pk)
 
@@ -112,10 +112,8 @@ def inspection_page(request, pk: int):
             return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + f"#item-{item_id}")
         except DomainError as exc:
             inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
-            try:
-                key = "submit" if action == "submit" else int(request.POST.get("item") or 0)
-            except ValueError:
-                key = 0
+            item = request.POST.get("item") or ""
+            key = "submit" if action == "submit" else (int(item) if item.isdigit() and len(item) < 19 else 0)
             context = _inspection_context(request, inspection, key, str(exc.message))
             return render(request, "premises/inspection.html", context, status=exc.status_code)
     return render(request, "premises/inspection.html", _inspection_context(request, inspection))
