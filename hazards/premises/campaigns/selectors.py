@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.utils.translation import gettext as _
 
 from govern.errors import NotFound
@@ -70,8 +70,6 @@ def my_assignments(*, user, include_done: bool = True):
     query = entry_queryset().filter(inspector=user, campaign__status=CampaignStatus.ACTIVE)
     if not include_done:
         query = query.exclude(status="done")
-    from django.db.models import Case, IntegerField, Value, When
-
     rank = Case(When(status="in_progress", then=Value(0)), When(status="pending", then=Value(1)), default=Value(2),
                 output_field=IntegerField())
     return query.annotate(rank=rank).order_by("rank", "premises__street", "premises__name", "id")
