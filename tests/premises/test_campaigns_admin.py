@@ -71,3 +71,22 @@ def test_campaign_admin_starts_campaigns_through_the_service(client, campaign_ch
     assert response.status_code == 302
     assert Campaign.objects.get(pk=campaign.pk).status == "active"
     assert client.get("/admin/premises/inspectionresult/").status_code == 200
+
+
+def test_seed_demo_adds_a_demo_campaign_once_the_register_has_restaurants(campaign_media):
+    from django.core.management import call_command
+
+    from govern.models import Grid, User
+
+    call_command("seed_demo", verbosity=0)
+    assert Checklist.objects.filter(active=True).count() == len(CHECKLISTS)
+    assert not Campaign.objects.exists()  # no premises in the register yet (the premises demo seeds them)
+    grid = Grid.objects.get(code="lili-1")
+    for index in range(2):
+        make_premises(grid, offset=index * 0.001)
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    campaign = Campaign.objects.get()
+    grid1 = User.objects.get(username="grid1")
+    assert campaign.status == "active" and campaign.premises_total == campaign.premises_assigned == 2
+    assert set(campaign.entries.values_list("inspector_id", flat=True)) == {grid1.pk}
