@@ -67,8 +67,8 @@
         var where = document.createElement("span");
         where.textContent = data.entry ? data.entry.premises_name : "";
         var severity = document.createElement("span");
-        severity.className = "sev-" + hazard.severity;
-        severity.textContent = hazard.category;
+        severity.className = "status";
+        severity.textContent = hazard.category + " · " + hazard.severity;
         li.appendChild(code);
         li.appendChild(where);
         li.appendChild(severity);
