@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("hazards.api_urls")),
     path("", include("hazards.premises.api_urls")),
     path("", include("hazards.premises.alerts.api_urls")),
+    path("", include("hazards.premises.campaigns.api_urls")),
 ]
 
 urlpatterns = [
@@ -42,6 +43,7 @@ urlpatterns = [
     path("", include("hazards.urls")),
     path("", include("hazards.premises.urls")),
     path("", include("hazards.premises.alerts.urls")),
+    path("", include("hazards.premises.campaigns.urls")),
 ]
 
 # Media are processed photos only (the upload is never stored), served with their image content

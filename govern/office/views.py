@@ -25,6 +25,7 @@ from govern.office.selectors import kpis as kpi_selectors
 from govern.roles import is_dispatcher
 from hazards.filters import HazardFilter
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
+from hazards.premises.campaigns.selectors import dashboard_campaigns
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
 
@@ -133,6 +134,7 @@ def dashboard(request):
         "heat": heatmap.svg_shapes(risks),
         "formula": heatmap.FORMULA,
         "levels": heatmap.LEVELS,
+        "campaigns": dashboard_campaigns(),
     }, status=400 if error else 200)
 
 

@@ -165,3 +165,4 @@ class PremisesHazardAdmin(ManagerAdminMixin, admin.ModelAdmin):
 
 # Sensor alerts (issue 12): their admin lives with them.
 from hazards.premises.alerts import admin as _alerts_admin  # noqa: E402,F401
+from hazards.premises.campaigns import admin as _campaigns_admin  # noqa: E402,F401  (registers checklists and campaigns)

@@ -7,7 +7,7 @@ def test_home_page_in_headless_chromium(asgi_live_server, phone_context):
     page = phone_context.new_page()
     page.goto(asgi_live_server.url + "/")
     assert page.locator("h1").inner_text() == "社区安全治理"
-    assert page.locator("a.face").count() == 4  # report, tasks, premises, back office
+    assert page.locator("a.face").count() == 5  # report, tasks, premises, inspections, back office
     page.click("button[value=en]")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "Community Safety Governance"

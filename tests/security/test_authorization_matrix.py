@@ -135,6 +135,25 @@ MATRIX: dict[str, tuple] = {
     # sensor alerts: authenticated by an enterprise key, never by a user's login or token, so
     # every role without a key gets 401 (the key holders are in test_sensor_alerts_need_an_enterprise_key)
     "POST alerts/": (lambda w: {"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80}, key_only()),
+    # campaigns: an active campaign over two restaurants in grid1's grid, both assigned to vol1 (an approved
+    # volunteer), one of them started with every item passed; only dispatchers manage campaigns.
+    "GET campaigns/": (None, logged_in(200)),
+    "POST campaigns/": (lambda w: {"name": "矩阵检查", "grids": _campaign_world(w).campaign.selection["grids"], "types": ["restaurant"]},
+                        dispatcher_only(201)),
+    "GET campaigns/<int:pk>/": (None, logged_in(404, dispatcher=200, volunteer=200)),
+    "POST campaigns/<int:pk>/activate/": (lambda w: {}, dispatcher_only(409)),
+    "POST campaigns/<int:pk>/close/": (lambda w: {}, dispatcher_only(200)),
+    "POST campaigns/<int:pk>/assign/": (lambda w: {"inspector": w.users[V].pk, "premises": [_campaign_world(w).pending.premises_id]},
+                                        dispatcher_only(200)),
+    "GET campaigns/<int:pk>/premises/": (None, logged_in(404, dispatcher=200, volunteer=200)),
+    "GET campaigns/<int:pk>/findings/": (None, logged_in(404, dispatcher=200, volunteer=200)),
+    "GET inspections/mine/": (None, logged_in(200)),
+    # Only the assigned inspector starts, records and submits; a dispatcher sees it but may not fill it in.
+    "POST inspections/": (lambda w: {"entry": _campaign_world(w).pending.pk}, logged_in(404, volunteer=201, dispatcher=403)),
+    "GET inspections/<int:pk>/": (None, logged_in(404, dispatcher=200, volunteer=200)),
+    "POST inspections/<int:pk>/results/": (lambda w: {"item": _campaign_world(w).item.pk, "outcome": "pass"},
+                                           logged_in(404, volunteer=200, dispatcher=403)),
+    "POST inspections/<int:pk>/submit/": (lambda w: {}, logged_in(404, volunteer=200, dispatcher=403)),
 }
 
 
@@ -172,11 +191,23 @@ def fill(route: str, world: World) -> str:
         "hazards/<int:pk>": world.hazard.pk,
         "tasks/<int:pk>": world.task.pk,
         "premises/<int:pk>": _premises_in(world.grid1_grid),
+        "campaigns/<int:pk>": _campaign_world(world).campaign.pk if route.startswith("campaigns/<") else 0,
+        "inspections/<int:pk>": _campaign_world(world).inspection.pk if route.startswith("inspections/<") else 0,
     }
     for prefix, value in ids.items():
         if route.startswith(prefix):
             route = route.replace("<int:pk>", str(value), 1)
     return "/api/v1/" + route.replace("<str:tracking_code>", world.hazard.tracking_code)
+
+
+def _campaign_world(world: World):
+    """The campaign objects of the matrix, built once per world (see the rows above)."""
+    cached = getattr(world, "_campaign", None)
+    if cached is None:
+        from tests.premises.campaign_helpers import campaign_world
+
+        cached = world._campaign = campaign_world(world)
+    return cached
 
 
 def _after_photo():

@@ -22,7 +22,7 @@ from govern.demo import (
     seed_geography,
 )
 
-APP_ORDER = ("volunteers", "rewards", "hazards", "hazards.premises", "hazards.premises.alerts")
+APP_ORDER = ("volunteers", "rewards", "hazards", "hazards.premises", "hazards.premises.alerts", "hazards.premises.campaigns")
 
 
 def _app_demo(app: str):

@@ -43,7 +43,8 @@ from hazards.premises.alerts.models import (
     EnterpriseKey,
     Sensor,
 )
-from hazards.premises.models import HazardOrigin, Premises, PremisesHazard
+from hazards.premises.models import HazardOrigin, Premises
+from hazards.premises.services import premises_link_hazard
 
 ENTERPRISE_TYPE = "enterprise"
 SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,63}$")  # SENSOR_ID_MAX characters
@@ -345,12 +346,7 @@ def _raise_hazard(*, api_client, premises: Premises, sensor: Sensor, rule, sever
             code="premises_position",
         ) from exc
     hazard = outcome.hazard
-    try:
-        from hazards.premises.services import premises_link_hazard
-    except ImportError:  # TODO(issue 12): the premises helper's services are not on this branch yet
-        PremisesHazard.objects.create(premises=premises, hazard=hazard, origin=HazardOrigin.SENSOR)
-    else:
-        premises_link_hazard(premises_id=premises.pk, hazard_id=hazard.pk, origin=HazardOrigin.SENSOR)
+    premises_link_hazard(premises_id=premises.pk, hazard_id=hazard.pk, origin=HazardOrigin.SENSOR)
     return hazard
 
 

@@ -51,6 +51,10 @@
   if (!window.GovernLive) return;
   window.GovernLive.connect({
     topics: ["dispatch"],
-    onEvent: function (type) { if (type.indexOf("hazard.") === 0) schedule(); }
+    onEvent: function (type, data) {
+      if (type.indexOf("hazard.") === 0) schedule();
+      // The campaigns section (static/js/premises/office_campaign.js) shares this socket.
+      if (type === "campaign.progress" && window.GovernCampaignProgress) window.GovernCampaignProgress(data);
+    }
   });
 })();

@@ -1,0 +1,18 @@
+/*
+ * "My inspections": when the office assigns premises to me (campaign.assigned on my user topic)
+ * or a campaign's progress changes, reload the list (it is short and server-rendered).
+ */
+(function () {
+  "use strict";
+  if (!window.GovernLive) return;
+  var timer = null;
+  function reloadSoon() {
+    if (timer) return;
+    timer = setTimeout(function () { window.location.reload(); }, 400);
+  }
+  window.GovernLive.connect({
+    handlers: {
+      "campaign.assigned": reloadSoon,
+    },
+  });
+})();

@@ -1,0 +1,86 @@
+/*
+ * Keeps the office's campaign pages (and the dashboard's campaign table) live: every
+ * `campaign.progress` event (dispatch topic) updates the counters of the campaign's row or panel
+ * ([data-campaign-id] with [data-k] cells), the premises row it names, and the findings list.
+ * Handlers apply state (the event carries the totals), so a replayed event is harmless. On the
+ * dashboard, static/js/office/dashboard.js's socket calls window.GovernCampaignProgress instead.
+ */
+(function () {
+  "use strict";
+  if (!window.GovernLive) return;
+
+  var texts = {};
+  var template = document.getElementById("campaign-text");
+  if (template) {
+    Array.prototype.forEach.call(template.content.querySelectorAll("[data-key]"), function (el) {
+      texts[el.getAttribute("data-key")] = el.textContent;
+    });
+  }
+
+  function setText(root, key, value) {
+    var el = root.querySelector("[data-k='" + key + "']");
+    if (el) el.textContent = String(value);
+  }
+
+  function apply(data) {
+    var roots = document.querySelectorAll("[data-campaign-id='" + data.campaign + "']");
+    Array.prototype.forEach.call(roots, function (root) {
+      ["total", "assigned", "in_progress", "done", "findings", "percent"].forEach(function (key) {
+        setText(root, key, data[key]);
+      });
+      if (texts[data.status]) setText(root, "status", texts[data.status]);
+      var bar = root.querySelector("[data-k='bar']");
+      if (bar) bar.style.width = data.percent + "%";
+    });
+    var panel = document.getElementById("campaign-progress");
+    if (!panel || String(panel.getAttribute("data-campaign-id")) !== String(data.campaign)) return;
+    var status = document.getElementById("campaign-status");
+    if (status && texts[data.status]) status.textContent = texts[data.status];
+    if (data.entry) {
+      var row = document.querySelector("#entry-table tr[data-entry-id='" + data.entry.id + "']");
+      if (row) {
+        var cell = row.querySelector("[data-k='status']");
+        if (cell) {
+          cell.textContent = texts[data.entry.status] || data.entry.status;
+          cell.setAttribute("data-status", data.entry.status);
+        }
+        setText(row, "findings", data.entry.findings);
+        if (data.entry.inspector_name) setText(row, "inspector", data.entry.inspector_name);
+        if (data.entry.status !== "pending") {
+          var box = row.querySelector("input[type=checkbox]");
+          if (box) box.remove();
+        }
+      }
+    }
+    var list = document.getElementById("finding-list");
+    if (list && data.hazards && data.hazards.length) {
+      var empty = document.getElementById("no-findings");
+      if (empty) empty.remove();
+      data.hazards.forEach(function (hazard) {
+        if (list.querySelector("[data-hazard='" + hazard.tracking_code + "']")) return;
+        var li = document.createElement("li");
+        li.className = "ck-finding";
+        li.setAttribute("data-hazard", hazard.tracking_code);
+        var code = document.createElement("span");
+        code.className = "ck-code";
+        code.textContent = hazard.tracking_code;
+        var where = document.createElement("span");
+        where.textContent = data.entry ? data.entry.premises_name : "";
+        var severity = document.createElement("span");
+        severity.className = "status";
+        severity.textContent = hazard.category + " · " + hazard.severity;
+        li.appendChild(code);
+        li.appendChild(where);
+        li.appendChild(severity);
+        list.insertBefore(li, list.firstChild);
+      });
+    }
+  }
+
+  window.GovernCampaignProgress = apply;
+  if (document.getElementById("heatmap")) return;  // the dashboard: its own socket calls apply()
+  window.GovernLive.connect({
+    topics: ["dispatch"],
+    handlers: { "campaign.progress": apply },
+  });
+})();

@@ -1,0 +1,125 @@
+"""An inspector works through a restaurant's checklist on a phone-sized viewport: ticks items
+(saved in place), fails one with a camera photo and a note, submits, and sees the new hazard's
+tracking code; the dispatcher's campaign page, open on a desktop, updates live. Real headless
+Chromium over HTTP and WebSockets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
+from hazards.models import Hazard, Source
+from hazards.premises.campaigns import services
+from hazards.premises.campaigns.demo import seed_checklists
+from hazards.premises.campaigns.models import Campaign, ChecklistItem, InspectionResult
+from hazards.premises.models import PremisesHazard
+from tests.factories import UserFactory, make_grid
+from tests.hazards.images import jpeg_bytes
+from tests.premises.campaign_helpers import ensure_types, make_premises
+
+pytestmark = pytest.mark.browser
+
+LIVE_TIMEOUT_MS = 15_000
+
+
+def _login(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("main input[name=username]", username)
+    page.fill("main input[name=password]", "pw-govern-test")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, phone_context, desktop_context, settings, tmp_path):
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for role in ALL_ROLES:  # a transactional test may follow another one's flush
+        Group.objects.get_or_create(name=role)
+    ensure_types()
+    seed_checklists()
+    inspector = UserFactory(username="inspector", roles=[GRID_WORKER], display_name="网格员 李敏")
+    office = UserFactory(username="office", roles=[DISPATCHER])
+    grid = make_grid(west=120.80, south=30.90, workers=[inspector])
+    restaurant = make_premises(grid, name="汾湖小厨", street="汾湖大道")
+    make_premises(grid, name="老街面馆", street="汾湖大道", offset=0.001)
+    campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
+    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk,
+                             premises_ids=list(campaign.entries.values_list("premises_id", flat=True)))
+    services.campaign_activate(campaign_id=campaign.pk, actor=office)
+    entry = campaign.entries.get(premises=restaurant)
+
+    # The dispatcher watches the campaign on a desktop.
+    board = desktop_context.new_page()
+    board_errors = []
+    board.on("pageerror", lambda exc: board_errors.append(str(exc)))
+    _login(board, asgi_live_server.url, "office")
+    board.goto(f"{asgi_live_server.url}/office/campaigns/{campaign.pk}/")
+    progress = board.locator("#campaign-progress")
+    expect(progress.locator("[data-k=done]")).to_have_text("0")
+    board.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+
+    # The inspector, on the phone.
+    page = phone_context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, asgi_live_server.url, "inspector")
+    page.goto(f"{asgi_live_server.url}/inspections/")
+    card = page.locator(f".ck-entry[data-entry-id='{entry.pk}']")
+    expect(card).to_contain_text("汾湖小厨")
+    with page.expect_navigation():
+        card.locator("button[type=submit]").click()
+    assert page.viewport_size["width"] == 390
+    expect(page.locator("h1")).to_have_text("汾湖小厨")
+    expect(progress.locator("[data-k=in_progress]")).to_have_text("1", timeout=LIVE_TIMEOUT_MS)  # live on the desktop
+
+    items = page.locator("#checklist .ck-item")
+    total = items.count()
+    assert total == ChecklistItem.objects.filter(checklist__premises_type__slug="restaurant", active=True).count()
+    # Pass (or n.a.) every item but the first: each saves in place.
+    for index in range(1, total):
+        item = items.nth(index)
+        choice = "na" if index == total - 1 else "pass"
+        item.locator(f".ck-choice-{choice}").click()
+        expect(item).to_have_attribute("data-outcome", choice, timeout=LIVE_TIMEOUT_MS)
+    # Fail the gas cylinders: the note and the camera open; a photo is required.
+    gas = items.nth(0)
+    gas.locator(".ck-choice-fail").click()
+    panel = gas.locator("div.ck-fail")
+    expect(panel).to_be_visible()
+    camera = panel.locator("input[type=file]")
+    assert camera.get_attribute("capture") == "environment" and camera.get_attribute("accept") == "image/*"
+    panel.locator(".ck-save").click()
+    expect(gas.locator(".ck-error")).to_be_visible()  # no photo yet
+    panel.locator("textarea[name=note]").fill("两个液化气钢瓶紧挨灶台，未固定")
+    camera.set_input_files(files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(800, 600), seed=21)}])
+    panel.locator(".ck-save").click()
+    expect(gas).to_have_attribute("data-outcome", "fail", timeout=LIVE_TIMEOUT_MS)
+    # (the thumbnail's URL; the media route may serve another test's MEDIA_ROOT in a long run)
+    expect(gas.locator("img.ck-thumb")).to_have_attribute("src", re.compile(r"^/media/inspections/.+-t\.jpg$"))
+    expect(gas.locator(".ck-error")).to_be_hidden()
+    expect(page.locator("#checked-count")).to_have_attribute("data-checked", str(total))
+
+    with page.expect_navigation():
+        page.click("#submit-inspection")
+    hazard = Hazard.objects.get()
+    findings = page.locator("#findings")
+    expect(findings).to_contain_text(hazard.tracking_code)
+    expect(page.locator("form.ck-form")).to_have_count(0)
+
+    assert hazard.source == Source.INSPECTION and hazard.reporter_id == inspector.pk and hazard.photos.count() == 1
+    assert "两个液化气钢瓶紧挨灶台" in hazard.description and hazard.grid_id == grid.pk
+    assert PremisesHazard.objects.get(hazard=hazard).premises_id == restaurant.pk
+    assert InspectionResult.objects.get(hazard=hazard).inspection.entry.campaign_id == campaign.pk
+    assert Campaign.objects.get(pk=campaign.pk).premises_done == 1
+
+    # The dispatcher's page moved without a reload.
+    expect(progress.locator("[data-k=done]")).to_have_text("1", timeout=LIVE_TIMEOUT_MS)
+    expect(progress.locator("[data-k=findings]")).to_have_text("1")
+    expect(progress.locator("[data-k=percent]")).to_have_text("50")
+    expect(board.locator("#finding-list")).to_contain_text(hazard.tracking_code)
+    expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute("data-status", "done")
+    assert errors == [] and board_errors == []

@@ -1,0 +1,101 @@
+"""Races on campaigns, with real threads against PostgreSQL (CI's services pass): a double submit
+from a flaky phone makes its hazards once; inspectors submitting side by side while the office
+assigns keep the campaign's counters exact and never deadlock (lock order: campaign premises →
+inspection → campaign)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from govern.errors import Conflict, InvalidInput
+from govern.roles import ALL_ROLES
+from hazards.models import Hazard
+from hazards.premises.campaigns import services
+from hazards.premises.campaigns.models import Campaign, ChecklistItem, InspectionResult
+from hazards.premises.models import PremisesHazard
+from tests.premises.campaign_helpers import approved_volunteer, fail_photo, make_premises
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def role_groups(campaign_media):
+    from django.contrib.auth.models import Group
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def _race(calls):
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = call()
+        except (Conflict, InvalidInput) as exc:
+            outcomes[index] = exc
+        except Exception as exc:  # pragma: no cover - reported by the assertion below
+            outcomes[index] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def _ready(inspector, entry, *, fail_first: bool):
+    inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+    items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order"))
+    for index, item in enumerate(items):
+        failing = fail_first and index == 0
+        services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk,
+                                        outcome="fail" if failing else "pass", note="钢瓶" if failing else "",
+                                        photo=fail_photo() if failing else None)
+    return inspection
+
+
+def test_a_double_submit_makes_its_hazards_once(campaign_office, campaign_area, campaign_checklists):
+    inspector = campaign_area["worker_w"]
+    premises = make_premises(campaign_area["west"])
+    campaign = services.campaign_create(actor=campaign_office, name="x", grid_ids=[campaign_area["west"].pk])
+    services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=inspector.pk, premises_ids=[premises.pk])
+    services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
+    inspection = _ready(inspector, campaign.entries.get(), fail_first=True)
+    outcomes = _race([lambda: services.inspection_submit(inspection_id=inspection.pk, actor=inspector)] * 3)
+    assert all(isinstance(o, services.SubmitOutcome) for o in outcomes), outcomes
+    assert sorted(o.replayed for o in outcomes) == [False, True, True]
+    assert {o.hazards[0].pk for o in outcomes} == {Hazard.objects.get().pk}
+    assert PremisesHazard.objects.count() == 1 and InspectionResult.objects.filter(hazard__isnull=False).count() == 1
+    counters = Campaign.objects.values("premises_done", "premises_started", "findings").get(pk=campaign.pk)
+    assert counters == {"premises_done": 1, "premises_started": 0, "findings": 1}
+
+
+def test_side_by_side_submits_and_assignments_keep_exact_counters(campaign_office, campaign_area, campaign_checklists):
+    west = campaign_area["west"]
+    volunteers = [approved_volunteer(west.community) for _ in range(3)]
+    premises = [make_premises(west, offset=i * 0.0008) for i in range(6)]
+    campaign = services.campaign_create(actor=campaign_office, name="x", grid_ids=[west.pk])
+    for volunteer, place in zip(volunteers, premises[:3], strict=True):
+        services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=volunteer.pk, premises_ids=[place.pk])
+    services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
+    entries = {e.premises_id: e for e in campaign.entries.all()}
+    inspections = [_ready(v, entries[p.pk], fail_first=i != 1) for i, (v, p) in enumerate(zip(volunteers, premises[:3], strict=True))]
+    calls = [lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
+             for v, i in zip(volunteers, inspections, strict=True)]
+    calls.append(lambda: services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office,
+                                                  inspector_id=campaign_area["worker_w"].pk, premises_ids=[p.pk for p in premises[3:]]))
+    outcomes = _race(calls)
+    failed = [o for o in outcomes if isinstance(o, str | Exception)]
+    assert not failed, failed
+    counters = Campaign.objects.values("premises_total", "premises_assigned", "premises_started", "premises_done", "findings").get(pk=campaign.pk)
+    assert counters == {"premises_total": 6, "premises_assigned": 6, "premises_started": 0, "premises_done": 3, "findings": 2}
+    assert Hazard.objects.count() == 2
