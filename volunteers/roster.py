@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govern import csv_import
 from govern.errors import DomainError
 from govern.models import Community, User
 from govern.roles import is_dispatcher
@@ -90,16 +91,6 @@ class _Plan:
     leader: bool
     password: str
     existing_user: User | None
-
-
-def decode(data: bytes | str) -> str:
-    """UTF-8 (with or without Excel's BOM), else GB18030 (what Chinese Excel saves by default)."""
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
 
 
 _WEEKDAYS = re.compile(r"^[1-7](?:-[1-7])?(?:,[1-7](?:-[1-7])?)*$")
@@ -268,26 +259,10 @@ class _AbortImportError(Exception):
 
 
 def read_rows(text: str) -> tuple[list[tuple[int, dict]], list[str]]:
-    """(line, normalised row) pairs, or file-level problems (missing columns...)."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [_("The file is empty.")]
-    names = [ALIASES.get(h.strip(), h.strip().lower()) for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        return [], [_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)}]
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        row = dict.fromkeys(COLUMNS, "")
-        for name, value in zip(names, values, strict=False):
-            if name in row:
-                row[name] = value.strip()
-        rows.append((reader.line_num, row))
-    return rows, []
+    """(line, normalised row) pairs, or file-level problems (missing columns...); every column is in
+    every row (empty when the file has no such column)."""
+    _present, rows, problems = csv_import.read_rows(text, columns=COLUMNS, required=REQUIRED, aliases=ALIASES)
+    return [(line, {**dict.fromkeys(COLUMNS, ""), **row}) for line, row in rows], problems
 
 
 def roster_import(*, data: bytes | str, actor: User, partial: bool = False) -> RosterReport:
@@ -297,7 +272,7 @@ def roster_import(*, data: bytes | str, actor: User, partial: bool = False) -> R
         report.errors.append(RowError(0, "", [_("Only dispatchers import rosters.")]))
         return report
     try:
-        text = decode(data)
+        text = csv_import.decode(data)
     except UnicodeDecodeError:
         report.errors.append(RowError(0, "", [_("The file is neither UTF-8 nor GB18030 text.")]))
         return report

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from govern import csv_import
 from govern.models import User
 from hazards.premises import conf
 from hazards.premises.models import Premises, PremisesType
@@ -68,43 +69,9 @@ class ImportReport:
             "bad": len(self.errors), "rows": self.rows}
 
 
-def decode(data: bytes | str) -> str:
-    """UTF-8 (with or without Excel's BOM), else GB18030 (what Chinese Excel saves by default)."""
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
     """(columns present, [(line, row)], file-level problems)."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [], [_("The file is empty.")]
-    names = [ALIASES.get(h.strip(), h.strip().lower()) for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        return names, [], [_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)}]
-    duplicated = sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
-    if duplicated:
-        return names, [], [_("Columns given twice: %(cols)s.") % {"cols": ", ".join(duplicated)}]
-    present = [n for n in names if n in COLUMNS]
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        row = {}
-        for name, value in zip(names, values, strict=False):
-            if name in COLUMNS:
-                row[name] = value.strip()
-        for name in present:
-            row.setdefault(name, "")
-        rows.append((reader.line_num, row))
-    return present, rows, []
+    return csv_import.read_rows(text, columns=COLUMNS, required=REQUIRED, aliases=ALIASES)
 
 
 class _Lookups:
@@ -180,7 +147,7 @@ def premises_import(*, data: bytes | str, actor) -> ImportReport:
         report.errors.append(RowError(0, "", [_("Only dispatchers import the premises register.")]))
         return report
     try:
-        text = decode(data)
+        text = csv_import.decode(data)
     except UnicodeDecodeError:
         report.errors.append(RowError(0, "", [_("The file is neither UTF-8 nor GB18030 text.")]))
         return report
