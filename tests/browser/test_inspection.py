@@ -15,6 +15,7 @@ from hazards.premises.campaigns import services
 from hazards.premises.campaigns.demo import seed_checklists
 from hazards.premises.campaigns.models import Campaign, ChecklistItem, InspectionResult
 from hazards.premises.models import PremisesHazard
+from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 from tests.premises.campaign_helpers import ensure_types, make_premises
@@ -22,14 +23,6 @@ from tests.premises.campaign_helpers import ensure_types, make_premises
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT_MS = 15_000
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("main input[name=username]", username)
-    page.fill("main input[name=password]", "pw-govern-test")
-    page.click("main button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, phone_context, desktop_context, settings, tmp_path):
@@ -56,7 +49,7 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     board = desktop_context.new_page()
     board_errors = []
     board.on("pageerror", lambda exc: board_errors.append(str(exc)))
-    _login(board, asgi_live_server.url, "office")
+    login(board, asgi_live_server.url, "office", "pw-govern-test")
     board.goto(f"{asgi_live_server.url}/office/campaigns/{campaign.pk}/")
     progress = board.locator("#campaign-progress")
     expect(progress.locator("[data-k=done]")).to_have_text("0")
@@ -66,7 +59,7 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     page = phone_context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, asgi_live_server.url, "inspector")
+    login(page, asgi_live_server.url, "inspector", "pw-govern-test")
     page.goto(f"{asgi_live_server.url}/inspections/")
     card = page.locator(f".ck-entry[data-entry-id='{entry.pk}']")
     expect(card).to_contain_text("汾湖小厨")

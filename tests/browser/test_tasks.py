@@ -11,20 +11,13 @@ from hazards.demo import seed_categories
 from hazards.dispatch import services as dispatch
 from hazards.models import Hazard, Status, Task, TaskStatus
 from hazards.services import hazard_report, hazard_triage
+from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload
 
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT_MS = 15_000
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("main input[name=username]", username)
-    page.fill("main input[name=password]", "pw-govern-test")
-    page.click("main button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, phone_context, settings, tmp_path):
@@ -48,7 +41,7 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     page = phone_context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, asgi_live_server.url, "gridder")
+    login(page, asgi_live_server.url, "gridder", "pw-govern-test")
     page.goto(f"{asgi_live_server.url}/tasks/")
     expect(page.locator("#no-open-tasks")).to_be_visible()
     page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)

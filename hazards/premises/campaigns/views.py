@@ -12,11 +12,8 @@ premises, assignment, findings), kept live by `campaign.progress` on the dispatc
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,24 +22,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from govern.errors import DomainError
 from govern.live import current_event_id
 from govern.models import Grid, User
-from govern.roles import GRID_WORKER, VOLUNTEER, is_dispatcher
+from govern.office.views import dispatcher_required as dispatcher_page
+from govern.roles import GRID_WORKER, VOLUNTEER
 from hazards.premises.campaigns import selectors, services
 from hazards.premises.campaigns.models import CampaignStatus, Outcome
 from hazards.premises.models import PremisesType
-
-
-def dispatcher_page(view):
-    """Anonymous → the login page; signed in without the dispatcher role → 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_dispatcher(request.user):
-            raise DjangoPermissionDenied(_("Only dispatchers can see the back office."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
 
 # --- the inspector's phone pages ----------------------------------------------------------------------
 
