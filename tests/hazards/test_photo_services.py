@@ -64,5 +64,8 @@ def test_a_real_worker_processes_the_photo_after_the_commit(worker, categories, 
         time.sleep(0.2)
     photo = HazardPhoto.objects.get(hazard=hazard)
     assert photo.status == PhotoStatus.READY and (photo.width, photo.height) == (1600, 1200)
+    # The worker deletes the original just after its commit: give it that moment.
+    while quarantined(quarantine_root) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert quarantined(quarantine_root) == [] and len(stored_files(media_root)) == 3
     assert LiveEvent.objects.filter(type="hazard.photos_ready", data__id=hazard.pk).exists()
