@@ -22,6 +22,7 @@ from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.geo import valid_coordinates
 from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, publish, user_topic
 from govern.selectors import grid_for_point
+from govern.task_outbox import PUBLISH_RETRY_POLICY
 from hazards import lifecycle, policy, triage
 from hazards.models import (
     Category,
@@ -236,10 +237,6 @@ def process_hazard_photos_task():
     return process_hazard_photos
 
 
-# One quick try when the broker does not answer: a report must not hang on a dead Redis.
-QUICK_PUBLISH = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-
-
 def enqueue_after_commit(task, **kwargs) -> bool:
     """Start a Celery task once the caller's transaction commits; call it after the service's own
     `transaction.atomic()` block.
@@ -262,7 +259,7 @@ def enqueue_after_commit(task, **kwargs) -> bool:
 
     def send() -> None:
         try:
-            task.apply_async(kwargs=kwargs, retry=True, retry_policy=QUICK_PUBLISH)
+            task.apply_async(kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)  # one quick try: never hang on a dead Redis
         except Exception as exc:  # broker down: the rows stay `processing` and the sweep sends it later
             logger.warning("%s(%s) not sent: %s", task.name, kwargs, exc)
 
