@@ -93,7 +93,8 @@ def run(report: Report, servers: list[Server], *, samples: int, idle: int, photo
             target="≤ 3× floor" if p == 99 else "", ok=(value <= 3 * base) if p == 99 else None,
             note=(
                 "measured from the 201 of POST /api/v1/hazards/ on process 1 to hazard.created on a dispatcher "
-                "socket of process 2; the photo pipeline runs before the 201, so it is not in this figure"
+                "socket of process 2; the photo is checked before the 201 and re-encoded afterwards by the Celery "
+                "worker (niced, see bench/stack.py), which runs during the measurement"
             ) if p == 50 else "",
         ))
     peak = max(peak_rss_kib(s.pid) for s in servers)
