@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from govern.i18n import in_language
 from govern.models import Grid, mainland_mobile_validator
 
 
@@ -32,10 +33,7 @@ class PremisesType(models.Model):
         return f"{self.name} / {self.name_en}"
 
     def localized_name(self, language: str | None = None) -> str:
-        from django.utils.translation import get_language
-
-        language = language or get_language() or "zh-hans"
-        return self.name_en if language.startswith("en") else self.name
+        return in_language(self.name, self.name_en, language)
 
 
 class Premises(models.Model):

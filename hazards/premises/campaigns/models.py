@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from govern.i18n import in_language
 from hazards.models import Severity
 
 __all__ = [
@@ -57,10 +58,7 @@ class Checklist(models.Model):
         return f"{self.name} / {self.name_en}"
 
     def localized_name(self, language: str | None = None) -> str:
-        from django.utils.translation import get_language
-
-        language = language or get_language() or "zh-hans"
-        return self.name_en if language.startswith("en") else self.name
+        return in_language(self.name, self.name_en, language)
 
 
 class ChecklistItem(models.Model):
@@ -93,10 +91,7 @@ class ChecklistItem(models.Model):
         return self.text
 
     def localized_text(self, language: str | None = None) -> str:
-        from django.utils.translation import get_language
-
-        language = language or get_language() or "zh-hans"
-        return self.text_en if language.startswith("en") else self.text
+        return in_language(self.text, self.text_en, language)
 
 
 class CampaignStatus(models.TextChoices):
