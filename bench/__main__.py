@@ -16,7 +16,7 @@ from pathlib import Path
 from bench import stack
 from bench.report import Report, Row
 
-FULL = {"idle": 1000, "live_samples": 60, "intake_total": 60, "intake_concurrency": 6, "pipeline_s": 8.0,
+FULL = {"idle": 1000, "live_samples": 200, "intake_total": 60, "intake_concurrency": 6, "pipeline_s": 8.0,
         "scales": (1_000, 10_000, 100_000), "repeats": 15, "redeem_clients": 200, "redeem_stock": 50}
 SECTIONS = ("pipeline", "intake", "live", "redemption", "scale", "export")
 QUICK = {"idle": 20, "live_samples": 5, "intake_total": 4, "intake_concurrency": 2, "pipeline_s": 1.0,

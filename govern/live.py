@@ -18,6 +18,7 @@ Two guarantees the consumer (govern.consumers) builds on:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -102,6 +103,49 @@ def _serialise_commit_order() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK_KEY])
+
+
+def _insert_in_one_statement(checked: list[tuple[list[str], str, dict]]) -> tuple[int, list[LiveEvent]]:
+    """PostgreSQL: the newest id, the events and their topic rows in ONE statement.
+
+    Everything between the publish lock and the commit is a wait for every other publisher in
+    the city, and on a busy machine each round trip in that window costs a scheduling delay, not
+    just the network: the ORM took three (newest id, events, topic rows), this takes one. The
+    statement starts after the lock is granted, so its snapshot (READ COMMITTED) sees every
+    event committed before; ids are drawn in the input order (ORDER BY ordinality).
+    """
+    now = timezone.now()
+    event_table = connection.ops.quote_name(LiveEvent._meta.db_table)
+    topic_table = connection.ops.quote_name(LiveEventTopic._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH new AS (
+                INSERT INTO {event_table} (type, data, topics, created_at)
+                SELECT e.type, e.data::jsonb, e.topics::jsonb, %s
+                FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS e(type, data, topics, n)
+                ORDER BY e.n
+                RETURNING id, topics
+            ), topic_rows AS (
+                INSERT INTO {topic_table} (event_id, topic)
+                SELECT new.id, jsonb_array_elements_text(new.topics) FROM new
+            )
+            SELECT (SELECT COALESCE(MAX(id), 0) FROM {event_table}), ARRAY(SELECT id FROM new ORDER BY id)
+            """,
+            [
+                now,
+                [type_ for _tops, type_, _data in checked],
+                [json.dumps(data) for _tops, _type, data in checked],
+                [json.dumps(tops) for tops, _type, _data in checked],
+            ],
+        )
+        prev, ids = cursor.fetchone()
+    created = []
+    for pk, (tops, type_, data) in zip(ids, checked, strict=True):
+        event = LiveEvent(id=pk, type=type_, data=data, topics=tops, created_at=now)
+        event._state.adding, event._state.db = False, connection.alias
+        created.append(event)
+    return prev, created
 
 
 async def _group_send_all(layer, groups: list[str], payload: dict, timeout: float) -> list[str]:
@@ -203,11 +247,14 @@ def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[Live
     with transaction.atomic(savepoint=False):
         _serialise_commit_order()
         # Under the lock nothing can commit between this read and our insert.
-        prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
-        created = LiveEvent.objects.bulk_create([LiveEvent(type=t, data=d, topics=tops) for tops, t, d in checked])
-        LiveEventTopic.objects.bulk_create(
-            [LiveEventTopic(event=event, topic=topic) for event, (tops, _t, _d) in zip(created, checked, strict=True) for topic in tops]
-        )
+        if connection.vendor == "postgresql":
+            prev, created = _insert_in_one_statement(checked)
+        else:
+            prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
+            created = LiveEvent.objects.bulk_create([LiveEvent(type=t, data=d, topics=tops) for tops, t, d in checked])
+            LiveEventTopic.objects.bulk_create(
+                [LiveEventTopic(event=event, topic=topic) for event, (tops, _t, _d) in zip(created, checked, strict=True) for topic in tops]
+            )
     for event, (tops, _t, _d) in zip(created, checked, strict=True):
         message = event.as_message()
         # Each event's `prev` is the one before it: the newest id at the lock, then this batch's own.
