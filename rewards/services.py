@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unprocessable
 from govern.live import publish, publish_many, user_topic
 from govern.models import User
+from govern.pipeline import pipelined, update_later
 from govern.roles import is_dispatcher
 from rewards import conf
 from rewards.codes import looks_like_code, new_code, normalise_code
@@ -651,26 +652,34 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
             source_id=str(redemption.pk),
             events=events,
         )
-        # The one contended statement; the terms checked above must still hold (a concurrent
+        coupon.stock_remaining -= 1  # as it will be if the unit is taken (else all rolls back)
+        redemption.coupon = coupon
+        events.append(([user_topic(user_id)], "redemption.updated", redemption_payload(redemption)))
+        # The one contended statement, and the events, in one round trip: from the moment the
+        # UPDATE has the coupon's row lock, the only wait for this thread is the one before its
+        # COMMIT (it was four: the UPDATE's answer, the publish lock, the insert, the commit). The UPDATE goes first, so the publish lock is never held
+        # while queueing for the coupon. The terms checked above must still hold (a concurrent
         # coupon_update waits here or is waited for, and the WHERE is re-checked on its result).
-        taken = Coupon.objects.filter(
-            pk=coupon.pk,
-            stock_remaining__gt=0,
-            active=True,
-            cost=coupon.cost,
-            per_user_limit=coupon.per_user_limit,
-            valid_from__lte=now,
-            valid_until__gt=now,
-            code_valid_for=coupon.code_valid_for,
-        ).update(stock_remaining=F("stock_remaining") - 1)
-        if not taken:
+        with pipelined():
+            taken = update_later(
+                Coupon.objects.filter(
+                    pk=coupon.pk,
+                    stock_remaining__gt=0,
+                    active=True,
+                    cost=coupon.cost,
+                    per_user_limit=coupon.per_user_limit,
+                    valid_from__lte=now,
+                    valid_until__gt=now,
+                    code_valid_for=coupon.code_valid_for,
+                ),
+                stock_remaining=F("stock_remaining") - 1,
+            )
+            publish_many(events)  # last: the publish lock is held until the commit
+        if not taken():
+            # Rolled back by the raise, events included.
             if Coupon.objects.filter(pk=coupon.pk, stock_remaining__lte=0).exists():
                 raise _out_of_stock()
             raise _CouponChanged
-        coupon.stock_remaining -= 1
-        redemption.coupon = coupon
-        events.append(([user_topic(user_id)], "redemption.updated", redemption_payload(redemption)))
-        publish_many(events)  # last: the publish lock is held until the commit
         return RedeemResult(redemption, True)
 
 
