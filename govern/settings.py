@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "volunteers-expire-silent-duty": {"task": "volunteers.tasks.expire_silent_duty", "schedule": timedelta(minutes=5)},
     # Photos whose processing message got lost (broker down at commit, worker killed) are re-enqueued.
     "hazards-sweep-photos": {"task": "hazards.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
+    # Quarantined uploads no row names (a request killed before its commit) are deleted once old.
+    "hazards-sweep-quarantine": {"task": "hazards.tasks.sweep_quarantine", "schedule": timedelta(hours=1)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -240,6 +242,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # STORAGES["quarantine"] on object storage). The `hazards.E001` check refuses a location under
 # MEDIA_ROOT or STATIC_ROOT.
 PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "quarantine"))
+# A file there that no photo row names (its request was killed between writing it and committing
+# the row) is deleted by the hourly `hazards.tasks.sweep_quarantine` once this old (seconds); keep
+# it well above the longest request.
+PHOTO_QUARANTINE_ORPHAN_AGE = timedelta(seconds=env_int("PHOTO_QUARANTINE_ORPHAN_AGE", 3600))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},

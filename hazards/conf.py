@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 
 
@@ -17,6 +19,12 @@ def max_photo_bytes() -> int:
 def max_photo_pixels() -> int:
     """Width × height above this is refused before decoding (decompression bombs)."""
     return _get("HAZARD_PHOTO_MAX_PIXELS", 50_000_000)
+
+
+def quarantine_orphan_age() -> timedelta:
+    """A quarantined upload no photo row names is deleted once this old (PHOTO_QUARANTINE_ORPHAN_AGE):
+    longer than any request takes between writing the file and committing its row."""
+    return _get("PHOTO_QUARANTINE_ORPHAN_AGE", timedelta(hours=1))
 
 
 def max_photos() -> int:

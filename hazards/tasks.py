@@ -40,3 +40,12 @@ def sweep_photos() -> dict:
     from hazards.services import photos_sweep
 
     return photos_sweep()
+
+
+@shared_task(name="hazards.tasks.sweep_quarantine", autoretry_for=(OperationalError,), max_retries=3,
+             retry_backoff=True)
+def sweep_quarantine() -> int:
+    """Beat job (hourly): delete quarantined uploads no photo row names, once older than the grace."""
+    from hazards.services import quarantine_sweep_orphans
+
+    return quarantine_sweep_orphans()
