@@ -88,6 +88,8 @@ def page_not_found(request, exception=None):
     """handler404: an unmatched URL under /api/ answers JSON like every other API error, not HTML.
 
     (Schemathesis sent /api/v1/hazards/-1/triage/: `<int:pk>` refuses the sign, so no view ran.)
+    Under /open311 (outside /open311/v2/, whose own catch-all answers) it is the GeoReport error
+    list, so a client with a wrong base URL reads why in the format it parses.
     """
     from django.http import JsonResponse
     from django.utils.translation import gettext
@@ -95,4 +97,8 @@ def page_not_found(request, exception=None):
 
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
+    if request.path == "/open311" or request.path.startswith("/open311/"):
+        from govern.open311.views import unknown_base
+
+        return unknown_base(request)
     return html_page_not_found(request, exception)

@@ -538,6 +538,15 @@ def _create_request(request, params: Params, fmt: str):
     return render(fmt, "service_requests", document, status=201)
 
 
+def unknown_base(request):
+    """A path under /open311 but outside /open311/v2/ (handler404 sends it here): the same 404
+    list, pointing at the base URL."""
+    return render_error(
+        _fmt_of_path(request.path),
+        Open311Error(404, _("No such endpoint: %(path)s. The GeoReport v2 base URL is /open311/v2/.") % {"path": request.path}),
+    )
+
+
 @csrf_exempt
 def unknown(request, path: str = ""):
     """Anything else under /open311/v2/: the spec's 404 list, in the format the path asks for."""

@@ -104,6 +104,15 @@ def test_unknown_paths_answer_the_error_list(web, db, path, fmt):
 
 
 @pytest.mark.parametrize(
+    "path, fmt", [("/open311", "json"), ("/open311/v1/services.json", "json"), ("/open311/v3/requests.xml", "xml")]
+)
+def test_a_wrong_base_url_answers_the_error_list_naming_the_base(web, db, path, fmt):
+    response = web.get(path)
+    errors = json_errors(response, 404) if fmt == "json" else xml_errors(response, 404)
+    assert "/open311/v2/" in errors[0] and path in errors[0]
+
+
+@pytest.mark.parametrize(
     "method, path",
     [("post", "services.json"), ("delete", "requests.json"), ("put", "requests/1.xml"), ("post", "discovery.xml"), ("patch", "tokens/x.json")],
 )
