@@ -60,7 +60,12 @@ def run(report: Report, servers: list[Server], *, photo: bytes, total: int, conc
         ratio=rps / floor_rps if floor_rps else None, target="≥ 0.5× floor",
         ok=(rps >= 0.5 * floor_rps) and errors == 0,
         note=f"{total} reports, {errors} errors; the report path checks the photo without decoding it (size, type, header, "
-             "bomb, animation, container structure), quarantines the upload, commits and enqueues its processing",
+             "bomb, animation, container structure), quarantines the upload, commits and enqueues its processing. "
+             "What limits it (py-spy on the server, pyinstrument in-process): the floor stores nothing, a report runs 12 SQL "
+             "statements (category, grid, triage rules; hazard, photo row, timeline event, nearby open reports, triage "
+             "suggestions; publish lock, events; commit), writes the 3.4 MB original to quarantine, checks the throttle in "
+             "Redis and, after the commit, hands the photo to Celery and the event to the channel layer: about 37 ms of "
+             "one process's time against 6 ms for the bare view, before the upload's transfer, which both pay",
     ))
     for p in (50, 95):
         report.add(Row(
