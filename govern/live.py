@@ -18,6 +18,8 @@ Two guarantees the consumer (govern.consumers) builds on:
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import json
 import logging
 import os
@@ -166,31 +168,67 @@ class _SenderLoop:
     Celery worker, a management command, a request thread) would start a fresh loop, and so a
     fresh Redis connection, for every publish (~5 ms). Reusing one loop reuses the connection.
     Restarted after a fork (Celery's prefork pool), where the thread does not survive.
+
+    Sends are handed over, not waited for: the event is already committed in the outbox, so the
+    request that published it answers without a channel-layer round trip per topic, and a slow
+    or hung Redis delays nobody's response (each send still gives up after its timeout, and the
+    outbox scan and replays deliver what was not sent). Sends run one at a time in the order
+    they were handed over, so each group receives a process's events in commit order. At exit
+    the process waits a moment for the sends still under way.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._order: asyncio.Lock | None = None
         self._pid: int | None = None
+        self._pending: set[concurrent.futures.Future] = set()
 
     def _ensure(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="govern-live-sender", daemon=True).start()
-                self._loop, self._pid = loop, os.getpid()
+                self._loop, self._pid, self._order = loop, os.getpid(), None
+                self._pending = set()
             return self._loop
 
-    def run(self, coroutine, timeout: float):
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._ensure())
-        try:
-            return future.result(timeout)
-        except BaseException:
-            future.cancel()
-            raise
+    async def _in_order(self, coroutine):
+        if self._order is None:  # created on the loop's own thread
+            self._order = asyncio.Lock()
+        async with self._order:  # FIFO: tasks start, and so queue here, in hand-over order
+            return await coroutine
+
+    def submit(self, coroutine) -> concurrent.futures.Future:
+        future = asyncio.run_coroutine_threadsafe(self._in_order(coroutine), self._ensure())
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: concurrent.futures.Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            logger.warning("live send failed; the event stays replayable", exc_info=future.exception())
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the sends under way; True when none is left."""
+        with self._lock:
+            pending = set(self._pending) if self._pid == os.getpid() else set()
+        _done, not_done = concurrent.futures.wait(pending, timeout=timeout)
+        return not not_done
 
 
 _sender = _SenderLoop()
+
+
+def drain_sends(timeout: float | None = None) -> bool:
+    """Wait for this process's live sends still under way (tests; process exit)."""
+    return _sender.drain(conf.live_send_timeout() * 3 + 1 if timeout is None else timeout)
+
+
+atexit.register(drain_sends)
 
 
 def _send(message: dict, topics: list[str], prev: int) -> None:
@@ -206,7 +244,7 @@ def _send(message: dict, topics: list[str], prev: int) -> None:
             # back to the server's loop when called from a request thread).
             async_to_sync(_group_send_all)(layer, groups, payload, timeout)
         else:
-            _sender.run(_group_send_all(layer, groups, payload, timeout), timeout * len(groups) + 1)
+            _sender.submit(_group_send_all(layer, groups, payload, timeout))
     except Exception:  # never fail the request that already committed
         logger.warning("live event %s not sent; it stays replayable", message["id"], exc_info=True)
 

@@ -10,7 +10,16 @@ from django.db import transaction
 
 from govern import live
 from govern.errors import InvalidInput
-from govern.live import DISPATCH_TOPIC, current_event_id, grid_topic, hazard_topic, publish, topic_group, user_topic
+from govern.live import (
+    DISPATCH_TOPIC,
+    current_event_id,
+    drain_sends,
+    grid_topic,
+    hazard_topic,
+    publish,
+    topic_group,
+    user_topic,
+)
 from govern.live_services import notice_publish
 from govern.models import LiveEvent, LiveEventTopic
 from tests.factories import UserFactory
@@ -18,11 +27,29 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
+class _Sent(list):
+    """The recorded sends; reading them first waits for the sends handed over to the sender
+    thread (a network layer's sends are not waited for by the publishing request)."""
+
+    def _settled(self) -> None:
+        assert drain_sends(5)
+
+    def __iter__(self):
+        self._settled()
+        return super().__iter__()
+
+    def __eq__(self, other):
+        self._settled()
+        return list.__eq__(self, other)
+
+    __hash__ = None
+
+
 @pytest.fixture
 def sent(monkeypatch):
     """Every group_send the real channel layer is asked to do, recorded then performed."""
     layer = get_channel_layer()
-    calls = []
+    calls = _Sent()
     real = layer.group_send
 
     async def recording(group, message):
@@ -117,6 +144,7 @@ def test_a_down_channel_layer_does_not_fail_the_publishing_transaction(monkeypat
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         event = publish([DISPATCH_TOPIC, grid_topic(1)], "hazard.created", {"n": 1})
     assert LiveEvent.objects.filter(pk=event.pk).exists()  # committed, replayable
+    assert drain_sends(5)  # a network layer's sends are handed over, not waited for
     assert "stays replayable" in caplog.text
 
 
@@ -133,6 +161,7 @@ def test_a_hanging_channel_layer_is_given_up_on(monkeypatch, settings, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         event = publish([DISPATCH_TOPIC], "hazard.created", {})
     assert LiveEvent.objects.filter(pk=event.pk).exists()
+    assert drain_sends(5)
     assert "stays replayable" in caplog.text
 
 
