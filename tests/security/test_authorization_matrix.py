@@ -145,6 +145,9 @@ MATRIX: dict[str, tuple] = {
     "POST campaigns/<int:pk>/close/": (lambda w: {}, dispatcher_only(200)),
     "POST campaigns/<int:pk>/assign/": (lambda w: {"inspector": w.users[V].pk, "premises": [_campaign_world(w).pending.premises_id]},
                                         dispatcher_only(200)),
+    # Taking back the not-yet-started premises from vol1: dispatchers only.
+    "POST campaigns/<int:pk>/unassign/": (lambda w: {"premises": [_campaign_world(w).pending.premises_id], "reason": "矩阵"},
+                                          dispatcher_only(200)),
     "GET campaigns/<int:pk>/premises/": (None, logged_in(404, dispatcher=200, volunteer=200)),
     "GET campaigns/<int:pk>/findings/": (None, logged_in(404, dispatcher=200, volunteer=200)),
     "GET inspections/mine/": (None, logged_in(200)),

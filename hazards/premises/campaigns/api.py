@@ -2,7 +2,7 @@
 
 GET  /api/v1/campaigns/                    dispatchers: all; inspectors: theirs       POST: create (dispatchers)
 GET  /api/v1/campaigns/{id}/               with progress counters
-POST /api/v1/campaigns/{id}/activate/ | close/ | assign/
+POST /api/v1/campaigns/{id}/activate/ | close/ | assign/ | unassign/
 GET  /api/v1/campaigns/{id}/premises/      the premises, their inspector and status
 GET  /api/v1/campaigns/{id}/findings/      the hazards the campaign raised
 GET  /api/v1/inspections/mine/             my premises to inspect (active campaigns)
@@ -37,7 +37,7 @@ def _errors(*codes: int) -> dict:
         *codes,
         e404="No such campaign or inspection (or not visible to you)",
         e409="Not possible in the current state (a draft or closed campaign, a submitted inspection, premises "
-             "someone else inspects)",
+             "someone else inspects, premises already submitted)",
     )
 
 
@@ -99,6 +99,17 @@ class AssignSerializer(serializers.Serializer):
     inspector = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="user id: a grid worker (premises in their grids) or an approved volunteer")
     premises = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), min_length=1,
                                      max_length=services.SELECTION_MAX, help_text="premises ids in this campaign")
+
+
+class UnassignSerializer(serializers.Serializer):
+    premises = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), min_length=1,
+                                     max_length=services.SELECTION_MAX, help_text="premises ids in this campaign")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="",
+                                   help_text="why (ill, left…): sent to the former inspector and logged")
+    discard_started = serializers.BooleanField(
+        required=False, default=False,
+        help_text="also take back premises whose inspection was started (not submitted), deleting the unfinished "
+                  "checklist; without it such premises are a 409 (code in_progress)")
 
 
 class PremisesRefSerializer(serializers.Serializer):
@@ -334,6 +345,32 @@ class CampaignAssignView(APIView):
         entries = services.campaign_assign(
             campaign_id=pk, actor=request.user, inspector_id=data.validated_data["inspector"],
             premises_ids=data.validated_data["premises"],
+        )
+        rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
+        return Response(EntrySerializer(rows, many=True).data)
+
+
+class CampaignUnassignView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Take premises back from their inspector",
+        description="Dispatchers. The premises become unassigned (pending, no inspector), to be assigned again. All or "
+                    "nothing: premises not in the campaign are a 400 (`premises`); premises already submitted a 409 "
+                    "(code `submitted`); premises whose inspection was started a 409 (code `in_progress`) unless "
+                    "`discard_started` is true, which deletes the unfinished checklist. Premises without an "
+                    "inspector are left as they are. The former inspector gets `campaign.unassigned` live, the office "
+                    "`campaign.progress`. Answers every named premises' entry.",
+        request=UnassignSerializer,
+        responses={200: EntrySerializer(many=True), **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = UnassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        entries = services.campaign_unassign(
+            campaign_id=pk, actor=request.user, premises_ids=values["premises"], reason=values["reason"],
+            discard_started=values["discard_started"],
         )
         rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
         return Response(EntrySerializer(rows, many=True).data)

@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("campaigns/<int:pk>/activate/", api.CampaignActivateView.as_view(), name="api-campaign-activate"),
     path("campaigns/<int:pk>/close/", api.CampaignCloseView.as_view(), name="api-campaign-close"),
     path("campaigns/<int:pk>/assign/", api.CampaignAssignView.as_view(), name="api-campaign-assign"),
+    path("campaigns/<int:pk>/unassign/", api.CampaignUnassignView.as_view(), name="api-campaign-unassign"),
     path("campaigns/<int:pk>/premises/", api.CampaignPremisesView.as_view(), name="api-campaign-premises"),
     path("campaigns/<int:pk>/findings/", api.CampaignFindingsView.as_view(), name="api-campaign-findings"),
     path("inspections/", api.InspectionStartView.as_view(), name="api-inspections"),

@@ -1,4 +1,4 @@
-"""Every write of checklists' campaigns: create, activate/close, assign, start, record, submit.
+"""Every write of checklists' campaigns: create, activate/close, assign/unassign, start, record, submit.
 
 Keyword-only, atomic, the only writers. Lock order (always this way round, so two services never
 wait for each other in a circle): campaign premises rows (by primary key) → the inspection →
@@ -12,7 +12,8 @@ its first publish (inspection_submit before its findings' own `hazard.created`).
 
 Live events (docs/events.md, "campaign.*"): `campaign.progress` to the dispatchers and the
 inspector on every change of a campaign's progress; `campaign.assigned` to an inspector when
-premises are given to (or taken from) them.
+premises are given to (or taken from) them; `campaign.unassigned` to the office and the former
+inspectors when the office takes premises back (campaign_unassign).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from govern.live import DISPATCH_TOPIC, publish, user_topic
+from govern.live import DISPATCH_TOPIC, publish, publish_many, user_topic
 from govern.models import Grid, User
 from govern.roles import GRID_WORKER, VOLUNTEER, is_dispatcher, user_roles
 from hazards.models import Hazard, HazardPhoto, Source
@@ -368,6 +369,82 @@ def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequ
         data = {"campaign": campaign.pk, "name": campaign.name, "entries": [e.pk for e in changed], "inspector": inspector.pk}
         publish([user_topic(inspector.pk), *(user_topic(u) for u in previous)], "campaign.assigned", data)
         _publish_progress(campaign)
+    return entries
+
+
+@transaction.atomic
+def campaign_unassign(
+    *, campaign_id: int, actor, premises_ids: Sequence[int], reason: str = "", discard_started: bool = False
+) -> list[CampaignPremises]:
+    """Take these premises of the campaign back from their inspector (ill, gone): they are
+    unassigned (pending, no inspector) and can be given to someone else.
+
+    All or nothing, like campaign_assign: premises not in the campaign are a 400 ("premises");
+    premises already submitted are a 409 (code "submitted") naming them. Premises whose inspection
+    was started and not submitted are a 409 (code "in_progress") unless `discard_started`: then the
+    unfinished checklist (its results and their photos) is deleted and the premises starts over.
+    Premises without an inspector are left as they are. The former inspectors get
+    `campaign.unassigned` (their "my inspections" list drops the premises), the office
+    `campaign.progress`. Lock order as everywhere here: campaign premises → inspections → campaign."""
+    _require_dispatcher(actor)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(_("No campaign with this id."))
+    if campaign.status == CampaignStatus.CLOSED:
+        raise Conflict(_("This campaign is closed."))
+    premises_ids = _ids(premises_ids, field="premises")
+    if not premises_ids:
+        raise InvalidInput(_("Name the premises to take back."), field="premises")
+    reason = _text(reason, field="reason", limit=NOTE_MAX)
+
+    wanted = list(CampaignPremises.objects.filter(campaign=campaign, premises_id__in=premises_ids).values_list("pk", flat=True))
+    entries = _lock_entries(wanted)
+    found = {e.premises_id for e in entries}
+    strangers = [str(p) for p in premises_ids if p not in found]
+    if strangers:
+        raise InvalidInput(
+            _("Not in this campaign: premises %(ids)s.") % {"ids": ", ".join(strangers)}, field="premises"
+        )
+    submitted = [e for e in entries if e.status == VisitStatus.DONE]
+    if submitted:
+        raise Conflict(
+            _("Already inspected and submitted, so they cannot be taken back: %(names)s.")
+            % {"names": ", ".join(e.premises.name for e in submitted[:5])},
+            code="submitted",
+        )
+    started = [e for e in entries if e.status == VisitStatus.IN_PROGRESS]
+    if started and not discard_started:
+        raise Conflict(
+            _("The inspection has started at: %(names)s. Confirm discarding the unfinished checklist to take them back.")
+            % {"names": ", ".join(e.premises.name for e in started[:5])},
+            code="in_progress",
+        )
+    files: list[str] = []
+    if started:
+        # Lock order: the campaign premises (above) → their inspections (by primary key) → the campaign.
+        drafts = list(
+            Inspection.objects.select_for_update().filter(entry_id__in=[e.pk for e in started], submitted_at__isnull=True)
+            .order_by("pk")
+        )
+        for photo, thumb in InspectionResult.objects.filter(inspection__in=drafts).values_list("photo", "photo_thumb"):
+            files.extend(name for name in (photo, thumb) if name)
+        Inspection.objects.filter(pk__in=[d.pk for d in drafts]).delete()  # their results go with them
+    changed = [e for e in entries if e.inspector_id is not None]
+    former = sorted({e.inspector_id for e in changed})
+    for entry in changed:
+        entry.inspector, entry.assigned_at, entry.status = None, None, VisitStatus.PENDING
+    CampaignPremises.objects.bulk_update(changed, ["inspector", "assigned_at", "status"])
+    campaign = _campaign_counters(campaign.pk, premises_assigned=-len(changed), premises_started=-len(started))
+    if changed:
+        data = {"campaign": campaign.pk, "name": campaign.name, "entries": [e.pk for e in changed],
+                "premises": [e.premises_id for e in changed], "inspectors": former,
+                "discarded": [e.pk for e in started], "reason": reason}
+        topics = [DISPATCH_TOPIC, *(user_topic(u) for u in former)]
+        publish_many([(topics, "campaign.unassigned", data), (topics, "campaign.progress", progress_payload(campaign))])
+        logger.info("campaign %s: %s took back entries %s from %s (discarded %s): %s", campaign.pk, actor.pk,
+                    data["entries"], former, data["discarded"], reason)
+    if files:
+        transaction.on_commit(lambda: delete_files(files))  # once no row names them
     return entries
 
 

@@ -7,7 +7,7 @@ the page lists the findings with their tracking codes. Every form works without 
 (post, redirect); static/js/premises/inspection.js saves items in place through the API.
 
 The dispatchers' pages: /office/campaigns/ (list and create) and /office/campaigns/<id>/ (progress,
-premises, assignment, findings), kept live by `campaign.progress` on the dispatch topic.
+premises, assignment and taking premises back, findings), kept live by `campaign.progress` on the dispatch topic.
 """
 
 from __future__ import annotations
@@ -162,6 +162,15 @@ def campaign_detail(request, pk: int):
                 services.campaign_activate(campaign_id=pk, actor=request.user)
             elif action == "close":
                 services.campaign_close(campaign_id=pk, actor=request.user)
+            elif action == "unassign":
+                # A row's button names its premises: "premises" (assigned, not started) or "discard"
+                # (started: its unfinished checklist is discarded, the button says so).
+                discard = request.POST.getlist("discard")
+                entries = services.campaign_unassign(
+                    campaign_id=pk, actor=request.user, premises_ids=request.POST.getlist("premises") + discard,
+                    reason=request.POST.get("reason", ""), discard_started=bool(discard),
+                )
+                messages.success(request, _("%(count)d premises taken back.") % {"count": len(entries)})
             else:
                 entries = services.campaign_assign(
                     campaign_id=pk, actor=request.user, inspector_id=request.POST.get("inspector"),

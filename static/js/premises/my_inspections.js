@@ -1,6 +1,6 @@
 /*
- * "My inspections": when the office assigns premises to me (campaign.assigned on my user topic)
- * or a campaign's progress changes, reload the list (it is short and server-rendered).
+ * "My inspections": when the office assigns premises to me or takes them back (campaign.assigned,
+ * campaign.unassigned on my user topic), reload the list (it is short and server-rendered).
  */
 (function () {
   "use strict";
@@ -13,6 +13,7 @@
   window.GovernLive.connect({
     handlers: {
       "campaign.assigned": reloadSoon,
+      "campaign.unassigned": reloadSoon,
     },
   });
 })();

@@ -4,6 +4,7 @@
  * ([data-campaign-id] with [data-k] cells), the premises row it names, and the findings list.
  * Handlers apply state (the event carries the totals), so a replayed event is harmless. On the
  * dashboard, static/js/office/dashboard.js's socket calls window.GovernCampaignProgress instead.
+ * `campaign.unassigned` resets the rows of premises taken back (the campaign page only).
  */
 (function () {
   "use strict";
@@ -77,10 +78,37 @@
     }
   }
 
+  // campaign.unassigned (dispatch topic): the premises taken back are pending again, without an
+  // inspector; their row gets its assignment checkbox back and loses its "Take back" button.
+  function unassigned(data) {
+    var panel = document.getElementById("campaign-progress");
+    if (!panel || String(panel.getAttribute("data-campaign-id")) !== String(data.campaign)) return;
+    (data.entries || []).forEach(function (id, index) {
+      var row = document.querySelector("#entry-table tr[data-entry-id='" + id + "']");
+      if (!row) return;
+      setText(row, "inspector", "—");
+      var cell = row.querySelector("[data-k='status']");
+      if (cell) {
+        cell.textContent = texts.pending || "pending";
+        cell.setAttribute("data-status", "pending");
+      }
+      var back = row.querySelector("[data-k='take-back']");
+      if (back) back.textContent = "";
+      var first = row.querySelector("td");
+      if (first && !first.querySelector("input[type=checkbox]") && data.premises && document.getElementById("assign-form")) {
+        var box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "premises";
+        box.value = String(data.premises[index]);
+        first.appendChild(box);
+      }
+    });
+  }
+
   window.GovernCampaignProgress = apply;
   if (document.getElementById("heatmap")) return;  // the dashboard: its own socket calls apply()
   window.GovernLive.connect({
     topics: ["dispatch"],
-    handlers: { "campaign.progress": apply },
+    handlers: { "campaign.progress": apply, "campaign.unassigned": unassigned },
   });
 })();
