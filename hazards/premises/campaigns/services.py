@@ -304,17 +304,37 @@ def may_inspect(user, premises: Premises, grid_ids: set[int] | None = None) -> b
     return False
 
 
-@transaction.atomic
-def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequence[int]) -> list[CampaignPremises]:
-    """Give these premises of the campaign to an inspector (a grid worker: only premises in their
-    grids; an approved volunteer: any). Pending premises may be reassigned; premises already being
-    (or done being) inspected by someone else are a 409."""
+def _campaign_to_change(*, campaign_id: int, actor) -> Campaign:
+    """The campaign a dispatcher assigns in or takes back from: it exists and is not closed."""
     _require_dispatcher(actor)
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         raise NotFound(_("No campaign with this id."))
     if campaign.status == CampaignStatus.CLOSED:
         raise Conflict(_("This campaign is closed."))
+    return campaign
+
+
+def _lock_campaign_premises(*, campaign: Campaign, premises_ids: Sequence[int]) -> list[CampaignPremises]:
+    """The campaign's entries for these premises, row-locked in id order; a 400 naming any
+    premises that is not in the campaign."""
+    wanted = list(CampaignPremises.objects.filter(campaign=campaign, premises_id__in=premises_ids).values_list("pk", flat=True))
+    entries = _lock_entries(wanted)
+    found = {e.premises_id for e in entries}
+    strangers = [str(p) for p in premises_ids if p not in found]
+    if strangers:
+        raise InvalidInput(
+            _("Not in this campaign: premises %(ids)s.") % {"ids": ", ".join(strangers)}, field="premises"
+        )
+    return entries
+
+
+@transaction.atomic
+def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequence[int]) -> list[CampaignPremises]:
+    """Give these premises of the campaign to an inspector (a grid worker: only premises in their
+    grids; an approved volunteer: any). Pending premises may be reassigned; premises already being
+    (or done being) inspected by someone else are a 409."""
+    campaign = _campaign_to_change(campaign_id=campaign_id, actor=actor)
     premises_ids = _ids(premises_ids, field="premises")
     if not premises_ids:
         raise InvalidInput(_("Name the premises to assign."), field="premises")
@@ -326,14 +346,7 @@ def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequ
     if not ({GRID_WORKER, VOLUNTEER} & roles):
         raise InvalidInput(_("Inspectors are grid workers and approved volunteers."), field="inspector")
 
-    wanted = list(CampaignPremises.objects.filter(campaign=campaign, premises_id__in=premises_ids).values_list("pk", flat=True))
-    entries = _lock_entries(wanted)
-    found = {e.premises_id for e in entries}
-    strangers = [str(p) for p in premises_ids if p not in found]
-    if strangers:
-        raise InvalidInput(
-            _("Not in this campaign: premises %(ids)s.") % {"ids": ", ".join(strangers)}, field="premises"
-        )
+    entries = _lock_campaign_premises(campaign=campaign, premises_ids=premises_ids)
     grid_ids = set(inspector.grids.values_list("pk", flat=True))
     refused = [e.premises for e in entries if not may_inspect(inspector, e.premises, grid_ids)]
     if refused:
@@ -386,25 +399,13 @@ def campaign_unassign(
     Premises without an inspector are left as they are. The former inspectors get
     `campaign.unassigned` (their "my inspections" list drops the premises), the office
     `campaign.progress`. Lock order as everywhere here: campaign premises → inspections → campaign."""
-    _require_dispatcher(actor)
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
-        raise NotFound(_("No campaign with this id."))
-    if campaign.status == CampaignStatus.CLOSED:
-        raise Conflict(_("This campaign is closed."))
+    campaign = _campaign_to_change(campaign_id=campaign_id, actor=actor)
     premises_ids = _ids(premises_ids, field="premises")
     if not premises_ids:
         raise InvalidInput(_("Name the premises to take back."), field="premises")
     reason = _text(reason, field="reason", limit=NOTE_MAX)
 
-    wanted = list(CampaignPremises.objects.filter(campaign=campaign, premises_id__in=premises_ids).values_list("pk", flat=True))
-    entries = _lock_entries(wanted)
-    found = {e.premises_id for e in entries}
-    strangers = [str(p) for p in premises_ids if p not in found]
-    if strangers:
-        raise InvalidInput(
-            _("Not in this campaign: premises %(ids)s.") % {"ids": ", ".join(strangers)}, field="premises"
-        )
+    entries = _lock_campaign_premises(campaign=campaign, premises_ids=premises_ids)
     submitted = [e for e in entries if e.status == VisitStatus.DONE]
     if submitted:
         raise Conflict(
