@@ -252,4 +252,4 @@ def test_the_service_refuses_a_non_enterprise_client(enterprise):
 
 
 def test_kinds_are_the_documented_ones():
-    assert set(AlertKind.values) == {"raise", "update", "clear", "normal"}
+    assert set(AlertKind.values) == {"raise", "update", "hold", "clear", "release", "normal"}

@@ -16,7 +16,7 @@ from hazards.premises.models import Premises
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
-    list_display = ("metric", "premises", "category", "direction", "severity", "high_over_percent", "critical_over_percent", "active")
+    list_display = ("metric", "premises", "category", "direction", "severity", "high_over_percent", "critical_over_percent", "clear_margin_percent", "active")
     list_filter = ("active", "direction", "metric")
     search_fields = ("metric", "premises__name", "premises__code")
     list_select_related = ("premises", "category")

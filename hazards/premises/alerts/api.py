@@ -21,9 +21,9 @@ class AlertInSerializer(serializers.Serializer):
     sensor_id = serializers.CharField(max_length=64, help_text="The enterprise's own id of the sensor (letters, digits, _ . : / -).")
     metric = serializers.CharField(max_length=40, help_text="What it measures, e.g. temperature, vibration, gas_ppm (lower case).")
     value = serializers.FloatField(help_text="The reading (finite; |value| ≤ 1e9).")
-    threshold = serializers.FloatField(help_text="The alarm threshold; beyond it is abnormal, back within it clears.")
+    threshold = serializers.FloatField(help_text="The alarm threshold; beyond it is abnormal. An open hazard clears once the value is back inside it by the rule's clear margin (default 5 % of |threshold|).")
     message = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="Optional text for the duty room.")
-    clear = serializers.BooleanField(required=False, default=False, help_text="true: the condition is over (clear the open hazard whatever the value).")
+    clear = serializers.BooleanField(required=False, default=False, help_text="true: the condition is over (clear the open hazard at once, whatever the value and the clear margin).")
 
 
 class AlertHazardSerializer(serializers.Serializer):
@@ -35,11 +35,18 @@ class AlertHazardSerializer(serializers.Serializer):
 
 class AlertOutSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The alert's id (its history row).")
-    kind = serializers.ChoiceField(choices=AlertKind.choices, help_text="raise (a new hazard), update, clear (hazard closed) or normal.")
+    kind = serializers.ChoiceField(choices=AlertKind.choices, help_text=(
+        "raise (a new hazard), update (the open hazard, or the one it was merged into), hold (inside the threshold but not "
+        "yet by the clear margin: the hazard stays open), clear (hazard closed), release (back to normal while following a "
+        "hazard it was merged into that this sensor did not raise: left open, no longer followed) or normal."
+    ))
     sensor_id = serializers.CharField()
     metric = serializers.CharField()
     severity = serializers.ChoiceField(choices=Severity.choices, allow_null=True, help_text="What the rules made of this reading; null when normal.")
-    hazard = AlertHazardSerializer(allow_null=True, help_text="The sensor's hazard (the one just closed, for a clear); null for a normal reading with nothing open.")
+    hazard = AlertHazardSerializer(allow_null=True, help_text=(
+        "The hazard the sensor's alerts act on: its own, or the surviving hazard a dispatcher merged it into (the one just "
+        "closed, for a clear; the one let go, for a release); null for a normal reading with nothing open."
+    ))
 
 
 def _clear_flag(raw) -> bool:
@@ -54,8 +61,20 @@ class AlertReceiveView(APIView):
     """Receive a sensor alert from an enterprise (authenticated by its sensor key).
 
     A reading beyond its threshold opens a hazard for the sensor — or updates the sensor's open
-    one (never a second); back within the threshold (or `clear: true`) closes it. Severity comes
-    from the enterprise's alert rules. 201 when a hazard was created, 200 otherwise.
+    one (never a second). Severity comes from the enterprise's alert rules.
+
+    **Clear band (hysteresis).** An open hazard closes only when the reading is back inside the
+    threshold by the rule's `clear_margin_percent` of |threshold| (default 5 %): with threshold 80
+    on an "above" rule, 76 or less clears, while 76 < value ≤ 80 answers `hold` and keeps the
+    hazard open, so a value flapping around 80 keeps one hazard instead of a storm. "Below" rules
+    mirror it (clear at threshold + margin or more). `clear: true` clears at once, whatever the value.
+
+    **Merged hazards.** If a dispatcher merged the sensor's hazard into another, alerts follow the
+    merge: repeats update the surviving hazard (raising its severity as usual); a normal reading
+    or `clear: true` closes it only if this sensor raised it, and otherwise lets it go (`release`)
+    — a resident's report is not closed because a sensor reads normal again.
+
+    201 when a hazard was created, 200 otherwise.
     """
 
     authentication_classes = [EnterpriseKeyAuthentication]

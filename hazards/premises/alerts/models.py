@@ -11,6 +11,7 @@ Imported by one line at the bottom of hazards/premises/models.py: the models liv
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,6 +25,7 @@ __all__ = ["AlertDirection", "AlertEvent", "AlertKind", "AlertRule", "Enterprise
 
 SENSOR_ID_MAX = 64
 METRIC_MAX = 40
+CLEAR_MARGIN_MAX = 50  # percent: a wider band would keep a hazard open long after the condition ended
 
 
 class EnterpriseKey(models.Model):
@@ -65,6 +67,11 @@ class AlertRule(models.Model):
     `critical_over_percent` (never lower than `severity`). A rule without a premises applies to
     every enterprise that has no rule of its own for the metric; with no rule at all the defaults
     are ALERTS_DEFAULT_CATEGORY and medium / high at 10 % / critical at 25 %.
+
+    Hysteresis: once a hazard is open, a reading clears it only when it is back inside the
+    threshold by `clear_margin_percent` of |threshold| (empty: ALERTS_CLEAR_MARGIN_PERCENT, 5 %):
+    for an "above" rule at 80 with 5 %, a value ≤ 76 clears; 76 < value ≤ 80 keeps it open
+    (kind `hold`). Mirrored for "below" rules (clears at ≥ threshold + margin). 0 disables the band.
     """
 
     premises = models.ForeignKey(
@@ -84,6 +91,17 @@ class AlertRule(models.Model):
     severity = models.CharField(_("severity just beyond the threshold"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     high_over_percent = models.FloatField(_("high from (% beyond the threshold)"), null=True, blank=True, default=10)
     critical_over_percent = models.FloatField(_("critical from (% beyond the threshold)"), null=True, blank=True, default=25)
+    clear_margin_percent = models.FloatField(
+        _("clear margin (percent of the threshold)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(CLEAR_MARGIN_MAX)],
+        help_text=_(
+            "An open hazard clears only when the reading is back inside the threshold by this percentage of it "
+            "(0 to 50; empty: the district default, 5 %). Stops a value flapping around the threshold from "
+            "opening and closing hazards."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -108,6 +126,11 @@ class AlertRule(models.Model):
                 | Q(critical_over_percent__gte=F("high_over_percent")),
                 name="alertrule_critical_band_above_high",
             ),
+            models.CheckConstraint(
+                condition=Q(clear_margin_percent__isnull=True)
+                | (Q(clear_margin_percent__gte=0) & Q(clear_margin_percent__lte=CLEAR_MARGIN_MAX)),
+                name="alertrule_clear_margin_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,6 +145,13 @@ class Sensor(models.Model):
     the admin to give it a label and unit. A sensor measures one metric. `open_hazard` is its one
     open hazard: a OneToOne, so at most one per sensor and no hazard shared by two sensors — the
     deduplication invariant held by the database, not only by the row lock.
+
+    `open_hazard` always names a hazard this sensor raised. When a dispatcher merges it into
+    another (status `duplicate`, `duplicate_of` set), it keeps naming it and the alert service
+    follows the `duplicate_of` chain to the surviving hazard: repeats update that one, and a
+    normal reading releases it (`open_hazard` emptied) without closing it unless this sensor
+    raised it. Never re-pointed at the survivor, which may be another sensor's (the OneToOne
+    would refuse it) or a resident's report.
     """
 
     premises = models.ForeignKey(Premises, on_delete=models.PROTECT, related_name="sensors", verbose_name=_("enterprise"))
@@ -163,6 +193,8 @@ class AlertKind(models.TextChoices):
     RAISE = "raise", _("raised a hazard")
     UPDATE = "update", _("updated the open hazard")
     CLEAR = "clear", _("cleared the open hazard")
+    HOLD = "hold", _("within the clear band: hazard kept open")
+    RELEASE = "release", _("back to normal: stopped following the hazard it was merged into")
     NORMAL = "normal", _("normal reading")
 
 

@@ -23,7 +23,7 @@ def sensor_list(*, user, premises_ids=None) -> QuerySet[Sensor]:
     query = Sensor.objects.filter(premises__in=enterprises_for_user(user=user))
     if premises_ids is not None:
         query = query.filter(premises_id__in=premises_ids)
-    return query.select_related("premises", "open_hazard").order_by("premises__name", "sensor_id")
+    return query.select_related("premises", "open_hazard__duplicate_of").order_by("premises__name", "sensor_id")
 
 
 def alert_recent(*, user, limit: int = 30) -> list[AlertEvent]:

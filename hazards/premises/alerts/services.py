@@ -7,13 +7,31 @@ holding the sensor's row lock (sensor → hazard → task, the fixed order):
   enterprise's position, no photos) linked to the premises, kind `raise` (201);
 - beyond the threshold, an open hazard → the same hazard, its severity raised when the reading is
   worse (a timeline note), kind `update` (200) — no second hazard, however many alerts arrive;
-- back to normal (or `clear`), an open hazard → closed through the lifecycle
-  (`cleared_by_source`), live tasks withdrawn, kind `clear` (200);
+- back inside the threshold by the clear margin (or `clear`), an open hazard → closed through the
+  lifecycle (`cleared_by_source`), live tasks withdrawn, kind `clear` (200);
+- within the threshold but not yet by the margin (the clear band), an open hazard → nothing
+  changes, kind `hold` (200): hysteresis, so a value flapping around the threshold keeps one
+  hazard open instead of opening and closing one per reading;
 - normal and nothing open → kind `normal` (200), history only.
 
+Clear band: `AlertRule.clear_margin_percent` (empty, or no rule: ALERTS_CLEAR_MARGIN_PERCENT,
+5 %) of |threshold|. "Above" rules clear at value ≤ threshold − margin, "below" rules at
+value ≥ threshold + margin; a zero threshold has an empty band. `clear: true` clears at once.
+
+Merged hazards: `Sensor.open_hazard` names the hazard the sensor raised. When a dispatcher has
+merged it into another (`duplicate`, `duplicate_of`), the sensor follows the chain to the
+surviving hazard under its row lock: a repeat updates the survivor (`update`, severity raised as
+usual); a normal reading or `clear` closes the survivor only if this sensor raised it, otherwise
+it releases it (`release`: `open_hazard` emptied, the survivor left open — a resident's report or
+another sensor's hazard is not closed because this sensor went normal). A survivor already
+closed or rejected is not followed: the next abnormal reading opens a new hazard. Resolving here
+rather than re-pointing `open_hazard` in the merge keeps the OneToOne (the survivor may be another
+sensor's) and the lock order (the merge locks hazards, never sensors).
+
 Every call writes an AlertEvent. `sensor.alert` goes live to the enterprise's safety officer for
-every raise, update and clear, and to the dispatchers and the grid when it raises, clears or
-raises the severity of a hazard (a normal reading with nothing open is history only).
+every raise, update, hold, clear and release, and to the dispatchers and the grid when it raises,
+clears, releases or raises the severity of a hazard (a normal reading with nothing open is
+history only).
 """
 
 from __future__ import annotations
@@ -140,6 +158,19 @@ def is_abnormal(*, value: float, threshold: float, direction: str) -> bool:
     return value < threshold if direction == AlertDirection.BELOW else value > threshold
 
 
+def clear_margin_for(rule: AlertRule | None) -> float:
+    """The clear band in percent of |threshold|: the rule's own, else the district default."""
+    if rule is not None and rule.clear_margin_percent is not None:
+        return rule.clear_margin_percent
+    return conf.clear_margin_percent()
+
+
+def is_cleared(*, value: float, threshold: float, direction: str, margin_percent: float) -> bool:
+    """Back inside the threshold by the margin: what clears an open hazard (hysteresis)."""
+    band = abs(threshold) * margin_percent / 100
+    return value >= threshold + band if direction == AlertDirection.BELOW else value <= threshold - band
+
+
 def excess_percent(*, value: float, threshold: float) -> float:
     """How far beyond the threshold, as a percentage of it (infinite for a zero threshold)."""
     if threshold == 0:
@@ -199,6 +230,38 @@ def _sensor_locked(*, premises: Premises, sensor_id: str, metric: str, now) -> S
     locked = Sensor.objects.select_for_update().get(pk=sensor.pk)
     locked.open_hazard = Hazard.objects.select_related("category").filter(pk=locked.open_hazard_id).first() if locked.open_hazard_id else None
     return locked
+
+
+def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
+    """The open hazard this sensor's alerts act on, locked, and whether the sensor may close it.
+
+    Its own hazard while open; if a dispatcher merged it, the end of the `duplicate_of` chain
+    while that is open, closable only if this sensor raised it (an AlertEvent of kind raise says
+    so). None when there is nothing open to follow. Called under the sensor's lock; locks the
+    hazard next (sensor → hazard, the fixed order).
+    """
+    from hazards.services import _lock
+
+    pointer = sensor.open_hazard
+    if pointer is None:
+        return None, False
+    hazard, seen = pointer, {pointer.pk}
+    for _attempt in range(5):
+        while hazard.status == Status.DUPLICATE and hazard.duplicate_of_id and hazard.duplicate_of_id not in seen:
+            seen.add(hazard.duplicate_of_id)
+            hazard = Hazard.objects.get(pk=hazard.duplicate_of_id)
+        # Lock the end of the chain and read it again: a dispatcher may have closed or merged it
+        # meanwhile (a merge committed while we waited: follow on from it; the final one stays locked,
+        # harmless, nothing moves a final hazard).
+        hazard = _lock(hazard.pk)
+        if hazard.status != Status.DUPLICATE or hazard.duplicate_of_id in seen:
+            break
+    if not lifecycle.is_open(hazard.status):
+        return None, False  # closed, rejected (or a broken chain): the next abnormal reading starts afresh
+    if hazard.pk == pointer.pk:
+        return hazard, True
+    raised_here = AlertEvent.objects.filter(sensor=sensor, hazard=hazard, kind=AlertKind.RAISE).exists()
+    return hazard, raised_here
 
 
 def _description(*, sensor: Sensor, premises: Premises, value: float, threshold: float, direction: str, message: str) -> str:
@@ -271,16 +334,15 @@ def alert_receive(
                 % {"sensor": sensor_id, "metric": sensor.metric, "other": metric},
                 field="metric",
             )
-        hazard = sensor.open_hazard
-        if hazard is not None and not lifecycle.is_open(hazard.status):
-            hazard = None  # closed, rejected or merged by a dispatcher meanwhile: the next alert starts afresh
+        hazard, own = _followed_hazard(sensor)
         created = worsened = False
         severity = ""
+        pointer = sensor.open_hazard if hazard is not None else None  # what the sensor keeps naming
         if abnormal:
             severity = severity_for(rule=rule, value=value, threshold=threshold)
             if hazard is None:
                 kind, created = AlertKind.RAISE, True
-                hazard = _raise_hazard(
+                hazard = pointer = _raise_hazard(
                     api_client=api_client, premises=premises, sensor=sensor, rule=rule, severity=severity,
                     value=value, threshold=threshold, direction=direction, message=message,
                 )
@@ -294,13 +356,17 @@ def alert_receive(
                         note=_("Sensor %(sensor)s now reads %(value)g (threshold %(threshold)g): severity raised to %(severity)s.")
                         % {"sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold, "severity": severity},
                     )
-        elif hazard is not None:
-            kind = AlertKind.CLEAR
+        elif hazard is None:
+            kind = AlertKind.NORMAL
+        elif not clear and not is_cleared(value=value, threshold=threshold, direction=direction, margin_percent=clear_margin_for(rule)):
+            kind = AlertKind.HOLD  # inside the threshold but not by the margin: history only
+        elif own:
+            kind, pointer = AlertKind.CLEAR, None
             hazard = _clear_hazard(hazard=hazard, sensor=sensor, value=value, threshold=threshold, message=message, now=now)
         else:
-            kind = AlertKind.NORMAL
+            kind, pointer = AlertKind.RELEASE, None  # someone else's hazard: this sensor stops following it
 
-        sensor.open_hazard = hazard if abnormal else None
+        sensor.open_hazard = pointer
         sensor.last_value, sensor.last_threshold, sensor.last_seen_at = value, threshold, now
         sensor.last_severity = severity
         sensor.alert_count += 1
@@ -313,7 +379,7 @@ def alert_receive(
         # room and the grid only of a new hazard, a worse one, or its end. A normal reading with
         # nothing open is history only: gateways that report every reading must not fill the outbox.
         topics = [user_topic(premises.responsible_user_id)] if premises.responsible_user_id else []
-        if kind in (AlertKind.RAISE, AlertKind.CLEAR) or worsened:
+        if kind in (AlertKind.RAISE, AlertKind.CLEAR, AlertKind.RELEASE) or worsened:
             topics += [DISPATCH_TOPIC, grid_topic(premises.grid_id)]
         if topics and kind != AlertKind.NORMAL:
             publish(topics, "sensor.alert", alert_payload(event=event, sensor=sensor, premises=premises, hazard=hazard))
