@@ -32,7 +32,7 @@ def _hammer(url: str, photo: bytes, fields: dict, total: int, concurrency: int) 
     return len(ok) / elapsed, ok, len(results) - len(ok)
 
 
-def _drain(timeout: float) -> tuple[int, int]:
+def drain(timeout: float) -> tuple[int, int]:
     """Wait until no hazard photo is processing; returns (still processing, failed)."""
     from hazards.models import HazardPhoto
 
@@ -49,7 +49,7 @@ def run(report: Report, servers: list[Server], *, photo: bytes, total: int, conc
     # Warm both paths (imports, connections) before measuring.
     _hammer(servers[0].url + "/bench/bare-upload/", photo, fields, 2, 1)
     _hammer(servers[0].url + "/api/v1/hazards/", photo, fields, 2, 1)
-    _drain(timeout=300)  # the warm-up reports' photos, so the worker starts the measured run idle
+    drain(timeout=300)  # the warm-up reports' photos, so the worker starts the measured run idle
     floor_rps, floor_ms, _ = _hammer(servers[0].url + "/bench/bare-upload/", photo, fields, total, concurrency)
     started = time.perf_counter()
     rps, ms, errors = _hammer(servers[0].url + "/api/v1/hazards/", photo, fields, total, concurrency)
@@ -73,7 +73,7 @@ def run(report: Report, servers: list[Server], *, photo: bytes, total: int, conc
             floor=percentile(floor_ms, p), floor_name=f"bare upload p{p}",
             ratio=percentile(ms, p) / percentile(floor_ms, p),
         ))
-    left, drained = _drain(timeout=600)
+    left, drained = drain(timeout=600)
     done = time.perf_counter() - started
     report.add(Row(
         name="intake: all photos processed after the burst (1 solo Celery worker)", value=done if not left else None, unit="s",

@@ -35,5 +35,11 @@ def live_reauthorize_interval() -> float:
 
 
 def live_send_timeout() -> float:
-    """Seconds a publisher waits for the channel layer before giving up (the event stays replayable)."""
+    """Seconds a send to one group may take before it is given up (the event stays replayable)."""
     return float(getattr(settings, "LIVE_SEND_TIMEOUT", 2.0))
+
+
+def live_send_wait() -> float:
+    """Seconds a publishing request waits for its sends after the commit before answering; a
+    send still under way then finishes in the background (a slow channel layer delays nobody)."""
+    return float(getattr(settings, "LIVE_SEND_WAIT", 0.1))

@@ -169,12 +169,14 @@ class _SenderLoop:
     fresh Redis connection, for every publish (~5 ms). Reusing one loop reuses the connection.
     Restarted after a fork (Celery's prefork pool), where the thread does not survive.
 
-    Sends are handed over, not waited for: the event is already committed in the outbox, so the
-    request that published it answers without a channel-layer round trip per topic, and a slow
-    or hung Redis delays nobody's response (each send still gives up after its timeout, and the
-    outbox scan and replays deliver what was not sent). Sends run one at a time in the order
-    they were handed over, so each group receives a process's events in commit order. At exit
-    the process waits a moment for the sends still under way.
+    The publisher waits for its sends only briefly (LIVE_SEND_WAIT, 0.1 s): normally they are
+    done in a few milliseconds, and waiting (with the GIL released) lets this thread run them at
+    once instead of competing with the request's own work, which delayed events under load
+    (bench: live latency p95 1.6 → 11 ms when not waiting at all). A slow or hung Redis delays
+    a response by that bound, not by a timeout per topic; the send finishes or gives up in the
+    background, and the outbox scan and replays deliver what was not sent. Sends run one at a
+    time in the order they were handed over, so each group receives a process's events in commit
+    order. At exit the process waits a moment for the sends still under way.
     """
 
     def __init__(self):
@@ -244,7 +246,7 @@ def _send(message: dict, topics: list[str], prev: int) -> None:
             # back to the server's loop when called from a request thread).
             async_to_sync(_group_send_all)(layer, groups, payload, timeout)
         else:
-            _sender.submit(_group_send_all(layer, groups, payload, timeout))
+            concurrent.futures.wait([_sender.submit(_group_send_all(layer, groups, payload, timeout))], conf.live_send_wait())
     except Exception:  # never fail the request that already committed
         logger.warning("live event %s not sent; it stays replayable", message["id"], exc_info=True)
 
