@@ -201,9 +201,16 @@ class _SenderLoop:
         async with self._order:  # FIFO: tasks start, and so queue here, in hand-over order
             return await coroutine
 
-    def submit(self, coroutine) -> concurrent.futures.Future:
-        future = asyncio.run_coroutine_threadsafe(self._in_order(coroutine), self._ensure())
+    def submit(self, coroutine) -> concurrent.futures.Future | None:
+        """Hand a send over; None when too many are queued already (a hung channel layer: each
+        send waits its timeout in turn), so an outage cannot pile sends up without bound. A
+        dropped send's event stays in the outbox for the scan and for replays."""
+        loop = self._ensure()
         with self._lock:
+            if len(self._pending) >= MAX_PENDING_SENDS:
+                coroutine.close()
+                return None
+            future = asyncio.run_coroutine_threadsafe(self._in_order(coroutine), loop)
             self._pending.add(future)
         future.add_done_callback(self._finished)
         return future
@@ -221,6 +228,9 @@ class _SenderLoop:
         _done, not_done = concurrent.futures.wait(pending, timeout=timeout)
         return not not_done
 
+
+# Sends queued per process at most (see _SenderLoop.submit).
+MAX_PENDING_SENDS = 1000
 
 _sender = _SenderLoop()
 
@@ -246,7 +256,11 @@ def _send(message: dict, topics: list[str], prev: int) -> None:
             # back to the server's loop when called from a request thread).
             async_to_sync(_group_send_all)(layer, groups, payload, timeout)
         else:
-            concurrent.futures.wait([_sender.submit(_group_send_all(layer, groups, payload, timeout))], conf.live_send_wait())
+            future = _sender.submit(_group_send_all(layer, groups, payload, timeout))
+            if future is None:
+                logger.warning("live event %s not sent now (too many sends queued); it stays replayable", message["id"])
+            else:
+                concurrent.futures.wait([future], conf.live_send_wait())
     except Exception:  # never fail the request that already committed
         logger.warning("live event %s not sent; it stays replayable", message["id"], exc_info=True)
 

@@ -272,3 +272,23 @@ def test_a_notice_with_a_ref_is_sent_once_however_often_it_is_delivered():
     sent = notice_task.apply(args=[["dispatch"], "台风预警"], task_id="same-delivery").get()
     assert notice_task.apply(args=[["dispatch"], "台风预警"], task_id="same-delivery").get() == sent
     assert LiveEvent.objects.filter(type="system.notice").count() == 3
+
+
+def test_a_hung_channel_layer_cannot_pile_sends_up_without_bound(monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(live, "MAX_PENDING_SENDS", 3)
+    sender = live._SenderLoop()
+    release = []
+
+    async def hung():
+        while not release:
+            await asyncio.sleep(0.01)
+
+    queued = [sender.submit(hung()) for _ in range(3)]
+    assert all(f is not None for f in queued)
+    assert sender.submit(hung()) is None  # the fourth is dropped (its event stays in the outbox)
+    release.append(True)
+    assert sender.drain(5)
+    assert sender.submit(hung()) is not None  # room again once the queue drained
+    assert sender.drain(5)
