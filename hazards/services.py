@@ -501,7 +501,8 @@ def quarantine_sweep_orphans(*, older_than: timedelta | None = None, now: dateti
 # --- lifecycle -------------------------------------------------------------------------------------
 
 
-def _lock(hazard_id) -> Hazard:
+def lock_hazard(hazard_id) -> Hazard:
+    """The hazard, row-locked (other modules lock hazards through this too: one lock order)."""
     hazard = (
         Hazard.objects.select_for_update(of=("self",))
         .select_related("category", "duplicate_of")
@@ -545,7 +546,7 @@ def hazard_transition(
     No permission check here: callers (triage, reopen, close, and task dispatch) decide who may.
     """
     note = _clean_note(note)
-    hazard = _lock(hazard_id)
+    hazard = lock_hazard(hazard_id)
     from_status = hazard.status
     if not lifecycle.is_legal(from_status, to_status, cleared_by_source=cleared_by_source):
         raise Conflict(lifecycle.refusal_sentence(from_status, to_status), code="illegal_transition")
@@ -581,7 +582,7 @@ def hazard_raise_severity(*, hazard_id: int, severity: str, actor=None, note: st
     if severity not in Severity.values:
         raise InvalidInput(_("Severity must be one of: low, medium, high, critical."), field="severity")
     note = _clean_note(note)
-    hazard = _lock(hazard_id)
+    hazard = lock_hazard(hazard_id)
     if not lifecycle.is_open(hazard.status):
         raise Conflict(lifecycle.refusal_sentence(hazard.status, hazard.status), code="illegal_transition")
     if SEVERITY_RANK[severity] <= SEVERITY_RANK[hazard.severity]:
@@ -669,7 +670,7 @@ def hazard_triage(
             raise NotFound(_("No hazard with this id is visible to you."))
         first_guess = _resolve_original(duplicate_of, hazard=current)
         _lock_in_order([hazard_id, first_guess.pk])
-    hazard = _lock(hazard_id)
+    hazard = lock_hazard(hazard_id)
     if not policy.can_view(actor, hazard) or not policy.can_triage(actor, hazard, decision):
         if policy.can_view(actor, hazard):
             raise PermissionDenied(_("Only a dispatcher may reject a report."))
@@ -694,7 +695,7 @@ def hazard_triage(
             from hazards.dispatch.services import auto_dispatch_after_triage
 
             if auto_dispatch_after_triage(hazard_id=hazard.pk, actor=actor):
-                hazard = _lock(hazard.pk)
+                hazard = lock_hazard(hazard.pk)
         return hazard
     if decision == "reject":
         if not note:
@@ -711,7 +712,7 @@ def hazard_triage(
 @transaction.atomic
 def hazard_reopen(*, hazard_id: int, actor, note: str) -> Hazard:
     """A dispatcher refuses a fix: rectified or verified → reopened, with the reason."""
-    hazard = _lock(hazard_id)
+    hazard = lock_hazard(hazard_id)
     if not policy.can_reopen(actor, hazard):
         raise PermissionDenied(_("Only a dispatcher may reopen a hazard."))
     if not _clean_note(note):
@@ -722,7 +723,7 @@ def hazard_reopen(*, hazard_id: int, actor, note: str) -> Hazard:
 @transaction.atomic
 def hazard_close(*, hazard_id: int, actor, note: str = "") -> Hazard:
     """A dispatcher closes a verified hazard."""
-    hazard = _lock(hazard_id)
+    hazard = lock_hazard(hazard_id)
     if not policy.can_close(actor, hazard):
         raise PermissionDenied(_("Only a dispatcher may close a hazard."))
     return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.CLOSED, note=note)

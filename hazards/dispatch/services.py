@@ -41,8 +41,7 @@ from hazards.models import (
     TaskStatus,
 )
 from hazards.photos import PhotoWriter, apply_outcomes, check_uploads, delete_originals, render_pending
-from hazards.services import NOTE_MAX, enqueue_after_commit, hazard_transition, photo_payload
-from hazards.services import _lock as lock_hazard
+from hazards.services import NOTE_MAX, enqueue_after_commit, hazard_transition, lock_hazard, photo_payload
 from volunteers.models import Volunteer, VolunteerStatus
 
 logger = logging.getLogger(__name__)

@@ -240,7 +240,7 @@ def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
     so). None when there is nothing open to follow. Called under the sensor's lock; locks the
     hazard next (sensor → hazard, the fixed order).
     """
-    from hazards.services import _lock
+    from hazards.services import lock_hazard
 
     pointer = sensor.open_hazard
     if pointer is None:
@@ -253,7 +253,7 @@ def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
         # Lock the end of the chain and read it again: a dispatcher may have closed or merged it
         # meanwhile (a merge committed while we waited: follow on from it; the final one stays locked,
         # harmless, nothing moves a final hazard).
-        hazard = _lock(hazard.pk)
+        hazard = lock_hazard(hazard.pk)
         if hazard.status != Status.DUPLICATE or hazard.duplicate_of_id in seen:
             break
     if not lifecycle.is_open(hazard.status):
@@ -418,7 +418,7 @@ def _raise_hazard(*, api_client, premises: Premises, sensor: Sensor, rule, sever
 
 def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, now) -> Hazard:
     from hazards.dispatch.services import tasks_withdraw_for_hazard
-    from hazards.services import _lock, hazard_transition
+    from hazards.services import hazard_transition, lock_hazard
 
     note = _("Cleared automatically: sensor %(sensor)s reads %(value)g again (threshold %(threshold)g).") % {
         "sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold,
@@ -426,6 +426,6 @@ def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, 
     if message:
         note = f"{note} {message}"
     note = note[:500]
-    locked = _lock(hazard.pk)
+    locked = lock_hazard(hazard.pk)
     tasks_withdraw_for_hazard(hazard=locked, reason=note, now=now)
     return hazard_transition(hazard_id=locked.pk, actor=None, to_status=Status.CLOSED, note=note, cleared_by_source=True)
