@@ -37,3 +37,15 @@ REST_FRAMEWORK = {
 STATIC_ROOT = tempfile.mkdtemp(prefix="govern-test-static-")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # The embedded test database is a WAL file like the one `make run` serves, not SQLite's
+    # shared-cache memory database: there a page's read that meets a write to the same table
+    # fails at once with "database table is locked" (shared-cache table locks ignore the busy
+    # timeout), which the browser tests' live server hit as a 500. In WAL readers never wait and
+    # writers wait up to the timeout. On tmpfs when there is one, so the file costs no disk I/O;
+    # pytest-django gives each xdist worker its own copy.
+    _test_db_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.mkdtemp(prefix="govern-test-db-", dir=_test_db_dir), "govern-test.sqlite3"),
+    }

@@ -53,26 +53,13 @@ class AsgiLiveServer:
     def call(self, fn, /, *args, **kwargs):
         """Run a sync callable the way a request handled by this server would (a worker thread
         of the server's event loop), so live events it publishes on commit reach the in-memory
-        channel layer on that loop and the pages connected to it. Returns fn's result.
-
-        The embedded test database is SQLite in memory with a shared cache, where a write that
-        meets a page's read of the same table fails at once with "database table is locked"
-        (shared-cache table locks ignore the busy timeout; the file database that `make run`
-        uses waits instead). fn is a service that owns its transaction, so it is run again."""
+        channel layer on that loop and the pages connected to it. Returns fn's result."""
         import asyncio
 
         from channels.db import database_sync_to_async
-        from django.db import OperationalError
 
         loop = self.server.servers[0].get_loop()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                return asyncio.run_coroutine_threadsafe(database_sync_to_async(fn)(*args, **kwargs), loop).result(30)
-            except OperationalError as exc:
-                if "table is locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        return asyncio.run_coroutine_threadsafe(database_sync_to_async(fn)(*args, **kwargs), loop).result(30)
 
     def stop(self):
         self.server.should_exit = True

@@ -97,8 +97,8 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
         done = Task.objects.get(pk=task.pk)
         return done.status, done.note, done.photos.count(), Hazard.objects.get(pk=hazard.pk).status
 
-    # Read through the server (retried on SQLite's shared-cache table lock): the completion's
-    # photo is still being re-encoded there, right after the commit that updated the page.
+    # Read through the server's own worker thread, as a request would: the completion's photo
+    # may still be being re-encoded there, right after the commit that updated the page.
     assert asgi_live_server.call(completed) == (TaskStatus.DONE, "已清走电动车，通道畅通", 1, Status.RECTIFIED)
 
     # History tab: after verification the task moves there, live.
