@@ -47,5 +47,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # pytest-django gives each xdist worker its own copy.
     _test_db_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
     DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": os.path.join(tempfile.mkdtemp(prefix="govern-test-db-", dir=_test_db_dir), "govern-test.sqlite3"),
+        # Per process (Django deletes the file when the run ends), so parallel runs never meet.
+        "NAME": os.path.join(_test_db_dir, f"govern-test-{os.getuid()}-{os.getpid()}.sqlite3"),
     }
