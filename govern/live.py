@@ -25,7 +25,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from govern import conf
 from govern.models import LiveEvent, LiveEventTopic, LiveOutboxState
+from govern.pipeline import read_after_sync
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def _serialise_commit_order() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PUBLISH_LOCK_KEY])
 
 
-def _insert_in_one_statement(checked: list[tuple[list[str], str, dict]]) -> tuple[int, list[LiveEvent]]:
+def _insert_in_one_statement(checked: list[tuple[list[str], str, dict]]) -> tuple[list[LiveEvent], Callable[[], int]]:
     """PostgreSQL: the newest id, the events and their topic rows in ONE statement.
 
     Everything between the publish lock and the commit is a wait for every other publisher in
@@ -115,39 +116,58 @@ def _insert_in_one_statement(checked: list[tuple[list[str], str, dict]]) -> tupl
     just the network: the ORM took three (newest id, events, topic rows), this takes one. The
     statement starts after the lock is granted, so its snapshot (READ COMMITTED) sees every
     event committed before; ids are drawn in the input order (ORDER BY ordinality).
+
+    Returns the events and a function that reads the statement's answer, fills in their ids and
+    returns the newest id before them. Inside `pipelined()` nothing is read here: the answer
+    comes with the next read or the COMMIT (the ids are filled in at the end of the block at the
+    latest), so a transaction that commits inside the pipeline sends the lock, this statement and
+    the COMMIT in one round trip and holds the publish lock only while the server runs them.
     """
     now = timezone.now()
     event_table = connection.ops.quote_name(LiveEvent._meta.db_table)
     topic_table = connection.ops.quote_name(LiveEventTopic._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH new AS (
-                INSERT INTO {event_table} (type, data, topics, created_at)
-                SELECT e.type, e.data::jsonb, e.topics::jsonb, %s
-                FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS e(type, data, topics, n)
-                ORDER BY e.n
-                RETURNING id, topics
-            ), topic_rows AS (
-                INSERT INTO {topic_table} (event_id, topic)
-                SELECT new.id, jsonb_array_elements_text(new.topics) FROM new
-            )
-            SELECT (SELECT COALESCE(MAX(id), 0) FROM {event_table}), ARRAY(SELECT id FROM new ORDER BY id)
-            """,
-            [
-                now,
-                [type_ for _tops, type_, _data in checked],
-                [json.dumps(data) for _tops, _type, data in checked],
-                [json.dumps(tops) for tops, _type, _data in checked],
-            ],
+    cursor = connection.cursor()
+    cursor.execute(
+        f"""
+        WITH new AS (
+            INSERT INTO {event_table} (type, data, topics, created_at)
+            SELECT e.type, e.data::jsonb, e.topics::jsonb, %s
+            FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS e(type, data, topics, n)
+            ORDER BY e.n
+            RETURNING id, topics
+        ), topic_rows AS (
+            INSERT INTO {topic_table} (event_id, topic)
+            SELECT new.id, jsonb_array_elements_text(new.topics) FROM new
         )
-        prev, ids = cursor.fetchone()
+        SELECT (SELECT COALESCE(MAX(id), 0) FROM {event_table}), ARRAY(SELECT id FROM new ORDER BY id)
+        """,
+        [
+            now,
+            [type_ for _tops, type_, _data in checked],
+            [json.dumps(data) for _tops, _type, data in checked],
+            [json.dumps(tops) for tops, _type, _data in checked],
+        ],
+    )
     created = []
-    for pk, (tops, type_, data) in zip(ids, checked, strict=True):
-        event = LiveEvent(id=pk, type=type_, data=data, topics=tops, created_at=now)
+    for tops, type_, data in checked:
+        event = LiveEvent(type=type_, data=data, topics=tops, created_at=now)
         event._state.adding, event._state.db = False, connection.alias
         created.append(event)
-    return prev, created
+    answer: list[int] = []
+
+    def read() -> int:
+        if not answer:
+            try:
+                prev, ids = cursor.fetchone()
+            finally:
+                cursor.close()
+            for event, pk in zip(created, ids, strict=True):
+                event.id = pk
+            answer.append(prev)
+        return answer[0]
+
+    read_after_sync(read)  # at once, or when the pipeline has the answer (before the commit's hooks)
+    return created, read
 
 
 async def _group_send_all(layer, groups: list[str], payload: dict, timeout: float) -> list[str]:
@@ -299,19 +319,27 @@ def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[Live
     # No savepoint of its own inside the caller's transaction (two statements fewer while the
     # lock is held): a failure here is a database error that fails the caller's transaction anyway.
     with transaction.atomic(savepoint=False):
-        _serialise_commit_order()
         # Under the lock nothing can commit between this read and our insert.
         if connection.vendor == "postgresql":
-            prev, created = _insert_in_one_statement(checked)
+            _serialise_commit_order()  # inside a pipeline, sent with the insert: one round trip
+            created, read_prev = _insert_in_one_statement(checked)
         else:
+            _serialise_commit_order()
             prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
             created = LiveEvent.objects.bulk_create([LiveEvent(type=t, data=d, topics=tops) for tops, t, d in checked])
             LiveEventTopic.objects.bulk_create(
                 [LiveEventTopic(event=event, topic=topic) for event, (tops, _t, _d) in zip(created, checked, strict=True) for topic in tops]
             )
-    for event, (tops, _t, _d) in zip(created, checked, strict=True):
-        message = event.as_message()
+
+            def read_prev() -> int:
+                return prev
+
+    def deliver() -> None:
         # Each event's `prev` is the one before it: the newest id at the lock, then this batch's own.
-        transaction.on_commit(lambda m=message, t=tops, p=prev: _send(m, t, p), robust=True)
-        prev = event.pk
+        prev = read_prev()  # the ids are known by now (committed), pipelined or not
+        for event, (tops, _t, _d) in zip(created, checked, strict=True):
+            _send(event.as_message(), tops, prev)
+            prev = event.pk
+
+    transaction.on_commit(deliver, robust=True)
     return created

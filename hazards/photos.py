@@ -38,7 +38,7 @@ import uuid
 import warnings
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import imagehash
 from django.core.files.base import ContentFile
@@ -326,6 +326,10 @@ class CheckedUpload:
     original_format: str
     width: int  # upright (EXIF orientation applied), from the header
     height: int
+    # The upload itself when Django spooled it to a temporary file (over FILE_UPLOAD_MAX_MEMORY_SIZE,
+    # as every phone photo is): write_original then moves that file into quarantine instead of
+    # writing its bytes again.
+    spooled: object = field(default=None, repr=False, compare=False)
 
     @property
     def extension(self) -> str:
@@ -387,7 +391,8 @@ def check_upload(upload, index: int) -> CheckedUpload:
         raise _refuse(label, _("truncated or corrupt image")) from None
     finally:
         image.close()
-    return CheckedUpload(index=index, label=label, data=data, original_format=fmt, width=width, height=height)
+    spooled = upload if hasattr(upload, "temporary_file_path") else None
+    return CheckedUpload(index=index, label=label, data=data, original_format=fmt, width=width, height=height, spooled=spooled)
 
 
 def render(data: bytes, *, index: int = 1, label: str | None = None) -> ProcessedPhoto:
@@ -511,9 +516,15 @@ class PhotoWriter:
         return f"{self.prefix}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
     def write_original(self, checked: CheckedUpload) -> str:
-        """Keep the uploaded bytes in quarantine until they are processed; returns the storage name."""
+        """Keep the uploaded bytes in quarantine until they are processed; returns the storage name.
+
+        A spooled upload's temporary file is moved there (a rename on one file system: Django's
+        FileSystemStorage does that for any content with a temporary_file_path), which spares
+        writing 3 MB again on the request path; Django tolerates the file being gone when it
+        cleans up after the request."""
         storage = quarantine_storage()
-        name = storage.save(f"{self._stem()}.{checked.extension}", _in_one_write(checked.data))
+        content = checked.spooled if checked.spooled is not None else _in_one_write(checked.data)
+        name = storage.save(f"{self._stem()}.{checked.extension}", content)
         self.written.append((storage, name))
         return name
 

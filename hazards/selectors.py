@@ -10,11 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govern.errors import NotFound
-from govern.geo import bbox_around, haversine_m
+from govern.geo import bbox_around, haversine_m, planar_distance_sq_sql
 from govern.roles import is_dispatcher
 from hazards import conf
 from hazards.models import OPEN_STATUSES, Category, Hazard, HazardEvent, HazardPhoto, TriageSuggestion
 from hazards.policy import owned_grid_ids
+
+# Open reports nearby that a new report shows and records as possible duplicates, at most.
+NEARBY_LIMIT = 10
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L look-alikes
 
@@ -116,7 +119,10 @@ def hazard_nearby_open(
 ) -> list[NearbyHazard]:
     """Open hazards of a category near a point, reported recently, nearest first.
 
-    The bounding box narrows on the indexed (latitude, longitude) columns; haversine decides.
+    The bounding box narrows on the indexed (latitude, longitude) columns and the database
+    returns only the nearest few (ordered by planar distance, which ranks like the great-circle
+    one at this range), so a cluster of reports at one spot (a fire reported by a crowd) costs
+    ten rows, not every report in the box; haversine decides the radius.
     """
     radius_m = conf.duplicate_radius_m() if radius_m is None else radius_m
     window_hours = conf.duplicate_window_hours() if window_hours is None else window_hours
@@ -132,7 +138,10 @@ def hazard_nearby_open(
             created_at__gte=timezone.now() - timedelta(hours=window_hours),
         )
         .exclude(pk=exclude_id)
-        .values_list("id", "tracking_code", "status", "created_at", "latitude", "longitude")[:100]
+        .annotate(planar_sq=planar_distance_sq_sql(latitude, longitude))
+        .order_by("planar_sq", "-id")
+        # Twice the answer's size: a row at the radius's edge may fall out to haversine.
+        .values_list("id", "tracking_code", "status", "created_at", "latitude", "longitude")[: 2 * NEARBY_LIMIT]
     )
     found = []
     for pk, code, status, created_at, lat, lng in rows:
@@ -140,7 +149,7 @@ def hazard_nearby_open(
         if distance <= radius_m:
             found.append(NearbyHazard(pk, code, status, created_at, distance))
     found.sort(key=lambda item: (item.distance_m, -item.id))
-    return found[:10]
+    return found[:NEARBY_LIMIT]
 
 
 def hazard_public_open(*, limit: int | None = None) -> QuerySet[Hazard]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.geo import valid_coordinates
 from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, publish, user_topic
+from govern.pipeline import atomic_pipelined, insert_later, update_later
 from govern.selectors import grid_for_point
 from govern.task_outbox import PUBLISH_RETRY_POLICY
 from hazards import conf, lifecycle, policy, triage
@@ -212,7 +213,11 @@ def hazard_report(
         for _attempt in range(5):
             code = new_tracking_code(code_rng)
             try:
-                with transaction.atomic():
+                # Pipelined: the rows nothing reads back travel with the next statement that is
+                # read, and the publish lock, the events and the COMMIT go in one message, so the
+                # lock every publisher queues for is held only while the server runs them, not
+                # across this thread's wait for the GIL (bench: intake). Four round trips, not nine.
+                with atomic_pipelined():
                     hazard, duplicates, stored = _file_report(
                         checked=checked, originals=originals, rules=rules, code=code,
                         category=category, description=description, severity=severity, latitude=latitude,
@@ -288,7 +293,7 @@ def _file_report(*, checked, originals, rules, code, category, description, seve
         client_data=client_data or {},
     )
     stored = _store_photos(hazard=hazard, checked=checked, originals=originals)
-    HazardEvent.objects.create(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)
+    insert_later([HazardEvent(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)])
     duplicates = hazard_nearby_open(
         category_id=category.pk, latitude=latitude, longitude=longitude, exclude_id=hazard.pk
     )
@@ -317,8 +322,6 @@ def _store_photos(*, hazard: Hazard, checked: Sequence[CheckedUpload], originals
 
 
 def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:
-    from hazards.models import TriageSuggestion
-
     suggestions = triage.keyword_suggestions(hazard=hazard, rules=rules)
     raised = hazard.severity
     for suggestion in suggestions:
@@ -327,10 +330,11 @@ def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:
             suggestion.applied = new != raised
             raised = new
     if raised != hazard.severity:
-        hazard.severity = raised
-        hazard.save(update_fields=["severity", "updated_at"])
+        hazard.severity, hazard.updated_at = raised, timezone.now()
+        # Not save(): inside the report's pipeline it would wait for its row count.
+        update_later(Hazard.objects.filter(pk=hazard.pk), severity=raised, updated_at=hazard.updated_at)
     suggestions += triage.nearby_suggestions(hazard=hazard, nearby=nearby)
-    TriageSuggestion.objects.bulk_create(suggestions)
+    insert_later(suggestions)
 
 
 # --- photo processing (a Celery task runs it after the report commits) -----------------------------

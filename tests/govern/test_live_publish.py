@@ -22,6 +22,7 @@ from govern.live import (
 )
 from govern.live_services import notice_publish
 from govern.models import LiveEvent, LiveEventTopic
+from govern.pipeline import atomic_pipelined
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +105,7 @@ def test_publish_many_writes_its_events_in_order_with_a_prev_chain(sent, django_
             ([user_topic(1), DISPATCH_TOPIC], "redemption.updated", {"n": 3}),
         ])
         assert [p["event"]["id"] for _, p in sent] == [first.pk]  # the batch leaves on commit
-    assert len(callbacks) == 2
+    assert len(callbacks) == 1  # one delivery for the batch, which sends its events in order
     assert first.pk < second.pk < third.pk
     assert list(LiveEvent.objects.filter(pk__gt=first.pk).values_list("type", "data")) == [
         ("points.changed", {"n": 2}), ("redemption.updated", {"n": 3})
@@ -115,6 +116,24 @@ def test_publish_many_writes_its_events_in_order_with_a_prev_chain(sent, django_
     assert prevs == {first.pk: 0, second.pk: first.pk, third.pk: second.pk}
     order = [p["event"]["id"] for _, p in sent]
     assert order.index(second.pk) < order.index(third.pk)
+
+
+def test_events_published_in_a_pipeline_get_their_ids_by_the_end_of_the_block_and_leave_on_commit(
+    sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = publish([DISPATCH_TOPIC], "hazard.created", {})
+    with django_capture_on_commit_callbacks(execute=True):
+        # As a report does it: the COMMIT inside the pipeline, sent with the lock and the events.
+        with atomic_pipelined():
+            second, third = live.publish_many([
+                ([user_topic(1)], "points.changed", {"n": 2}),
+                ([DISPATCH_TOPIC], "hazard.created", {"n": 3}),
+            ])
+        assert first.pk < second.pk < third.pk
+        assert [p["event"]["id"] for _, p in sent] == [first.pk]
+    assert {p["event"]["id"]: p["prev"] for _, p in sent} == {first.pk: 0, second.pk: first.pk, third.pk: second.pk}
+    assert LiveEvent.objects.get(pk=third.pk).data == {"n": 3}
 
 
 def test_publish_many_checks_every_event_before_writing_any():

@@ -52,3 +52,17 @@ def test_hint_boundaries(anon_en, make_hazard):
     within = _post(anon_en, **NEAR)["duplicates"]
     assert len(within) == 2  # the first one (33 m) and the 80 m one (47 m from here)
     assert within[0]["distance_m"] <= within[1]["distance_m"]
+
+
+def test_the_hints_are_the_nearest_even_when_more_reports_crowd_the_box(make_hazard):
+    """A crowd reporting one spot: the database returns the nearest few, not any 20 of them."""
+    from hazards.selectors import NEARBY_LIMIT, hazard_nearby_open
+
+    base_lat, lng = 30.905, 120.805
+    count = 2 * NEARBY_LIMIT + 2
+    # Farthest first, so that the rows' insertion order is the opposite of the answer's.
+    made = [make_hazard(latitude=base_lat + 0.000018 * (count - i), longitude=lng, seed=i) for i in range(count)]
+    nearest = sorted(made, key=lambda h: h.latitude)[:NEARBY_LIMIT]
+    found = hazard_nearby_open(category_id=made[0].category_id, latitude=base_lat, longitude=lng)
+    assert [f.id for f in found] == [h.id for h in nearest]
+    assert [round(f.distance_m) for f in found] == [2 * k for k in range(1, NEARBY_LIMIT + 1)]

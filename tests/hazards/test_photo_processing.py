@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
 from govern.models import LiveEvent
+from hazards import photos
 from hazards.models import HazardPhoto, PhotoStatus, TaskPhoto, TriageSuggestion
 from hazards.services import hazard_report, photos_sweep
 from hazards.tasks import process_hazard_photos, process_task_photos
@@ -96,6 +97,32 @@ def test_the_request_quarantines_the_upload_and_the_task_renders_it(
     assert ready.data["photos"][0]["status"] == "ready" and ready.data["thumb"].endswith("-t.jpg")
     page = client.get(f"/track/{body['tracking_code']}/?fragment=photos").content.decode()
     assert row.medium.url in page and "hz-photo-pending" not in page
+
+
+def test_an_upload_spooled_to_a_temporary_file_is_moved_into_quarantine_not_written_again(
+    deferred, categories, grid, resident, quarantine_root, settings, tmp_path, monkeypatch
+):
+    """Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE reach the view as temporary files: the report
+    moves that file into the quarantine (a rename), with the quarantine's private mode."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(spool)
+    sent = jpeg_bytes(size=(640, 480))
+    assert len(sent) > 1024
+    rewritten = []
+    real = photos._in_one_write
+    monkeypatch.setattr(photos, "_in_one_write", lambda data: rewritten.append(len(data)) or real(data))
+    response = client_for(resident).post("/api/v1/hazards/", report_form(photos=[upload("a.jpg", sent)]), format="multipart")
+    assert response.status_code == 201, response.content
+    [path] = quarantined(quarantine_root)
+    assert Path(path).read_bytes() == sent
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert rewritten == []  # moved, not written again
+    assert os.listdir(spool) == []  # and Django's clean-up did not trip over the moved file
+    monkeypatch.setattr(photos, "_in_one_write", real)
+    assert process_hazard_photos.apply(kwargs={"hazard_id": response.json()["id"]}).get() == {"ready": 1, "failed": 0}
+    assert quarantined(quarantine_root) == []
 
 
 def test_rerunning_the_task_changes_nothing(deferred, categories, grid, resident, media_root, quarantine_root):
