@@ -87,6 +87,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._send_batch(batch)
         _watcher().add(self)
 
+    async def send_json(self, content, close=False):
+        """Send, unless the client has gone: a phone that drops off can close the socket while an
+        event or the outbox scan is on its way to it, before `disconnect` has run here. The
+        server then refuses the send (uvicorn: RuntimeError "Unexpected ASGI message", or
+        ClientDisconnected); that only means the socket is gone, so it is marked closed and later
+        sends are skipped. The client resumes from its last id when it comes back."""
+        if self._closed and not close:
+            return
+        try:
+            await super().send_json(content, close)
+        except (RuntimeError, OSError) as exc:
+            if isinstance(exc, RuntimeError) and "Unexpected ASGI message" not in str(exc):
+                raise
+            logger.debug("live socket gone before its disconnect: %s", exc)
+            self._closed = True
+
     async def _refuse(self, code: int) -> None:
         # Accept, then close: the client sees the close code (4401/4403), which a browser never
         # sees when the handshake itself is refused.

@@ -291,7 +291,7 @@ class CouponRedeemView(APIView):
                 "400": "Idempotency-Key header missing or malformed",
                 "401": "Not logged in",
                 "404": "No such coupon",
-                "409": "Out of stock",
+                "409": "Out of stock (code out_of_stock), or the coupon's terms kept changing during the attempt (code coupon_changing)",
                 "422": "Not enough points, limit reached, outside the validity window, no longer offered, "
                 "or the key was used for another coupon",
             }),

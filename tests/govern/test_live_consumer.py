@@ -391,3 +391,33 @@ async def test_a_logged_out_session_closes_the_socket_4401(people, settings):
     socket = await open_socket(cookie=await db(session_cookie)(people["resident"]))
     await db(lambda: Session.objects.all().delete())()
     await expect_close(socket, 4401)
+
+
+# --- a client that went away ------------------------------------------------------------------
+
+
+async def test_a_send_the_server_refuses_because_the_client_left_closes_the_socket_quietly():
+    """uvicorn refuses a send to a socket its client already closed (before our disconnect ran):
+    the consumer takes that as the close, skips later sends, and raises nothing into the server
+    (which would log a traceback per event per phone that dropped off)."""
+    from govern.consumers import LiveConsumer
+
+    refused = []
+
+    async def closed_socket(message):
+        refused.append(message)
+        raise RuntimeError("Unexpected ASGI message 'websocket.send', after sending 'websocket.close' or response already completed.")
+
+    consumer = LiveConsumer()
+    consumer._closed, consumer.base_send = False, closed_socket
+    await consumer.send_json({"id": 1})
+    assert consumer._closed and len(refused) == 1
+    await consumer.send_json({"id": 2})
+    assert len(refused) == 1  # not tried again
+
+    async def broken(message):
+        raise RuntimeError("a bug, not a closed socket")
+
+    consumer._closed, consumer.base_send = False, broken
+    with pytest.raises(RuntimeError, match="a bug"):
+        await consumer.send_json({"id": 3})

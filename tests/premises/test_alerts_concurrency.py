@@ -73,3 +73,27 @@ def test_raises_racing_clears_leave_a_consistent_sensor(enterprise, sensor_key):
     else:
         assert not open_hazards.exists()
     assert AlertEvent.objects.count() == 13
+
+
+def test_several_sensors_on_one_merged_hazard_going_normal_at_once_close_it_exactly_once(enterprise, sensor_key):
+    """Four sensors' hazards merged into the first: all four read normal at the same moment. Each
+    checks for other followers under the surviving hazard's lock, so three let go and the last
+    one closes it, whatever the order."""
+    from govern.roles import DISPATCHER
+    from hazards.services import hazard_triage
+    from tests.factories import UserFactory
+
+    client = ApiClient.objects.get(enterprise_key__premises=enterprise)
+    hazards = [
+        alert_receive(api_client=client, sensor_id=f"BRG-0{i}", metric="temperature", value=85, threshold=80).hazard
+        for i in range(4)
+    ]
+    dispatcher = UserFactory(roles=[DISPATCHER])
+    for merged in hazards[1:]:
+        hazard_triage(hazard_id=merged.pk, actor=dispatcher, decision="duplicate", duplicate_of=hazards[0].pk)
+    results = run_together(
+        4, lambda i: alert_receive(api_client=client, sensor_id=f"BRG-0{i}", metric="temperature", value=60, threshold=80)
+    )
+    assert sorted(results) == ["clear", "release", "release", "release"], results
+    assert Hazard.objects.get(pk=hazards[0].pk).status == Status.CLOSED
+    assert not Sensor.objects.filter(open_hazard__isnull=False).exists()

@@ -255,3 +255,19 @@ def test_the_sensors_page_shows_the_hazard_a_sensor_was_merged_into(client, sens
     client.force_login(officer)
     html = client.get("/sensors/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "merged into" in html and f"/track/{resident_report.tracking_code}/" in html
+
+
+def test_two_sensors_on_one_merged_hazard_it_stays_open_until_the_last_reads_normal(sensor_api, dispatcher):
+    kept = alert(sensor_api, sensor_id="BRG-08", value=85).json()["hazard"]["id"]
+    merged = alert(sensor_api, sensor_id="BRG-07", value=85).json()["hazard"]["id"]
+    merge(merged, Hazard.objects.get(pk=kept), dispatcher)
+    # The sensor that raised the surviving hazard goes normal first: BRG-07 still reads abnormal.
+    first = alert(sensor_api, sensor_id="BRG-08", value=60)
+    assert first.json()["kind"] == "release" and first.json()["hazard"]["status"] == "submitted"
+    assert Hazard.objects.get(pk=kept).status == Status.SUBMITTED
+    assert dict(Sensor.objects.values_list("sensor_id", "open_hazard_id")) == {"BRG-07": merged, "BRG-08": None}
+    # The last one normal: the condition is over, and the sensor-raised hazard closes.
+    last = alert(sensor_api, sensor_id="BRG-07", value=60)
+    assert last.json()["kind"] == "clear" and last.json()["hazard"]["id"] == kept
+    assert Hazard.objects.get(pk=kept).status == Status.CLOSED
+    assert Sensor.objects.filter(open_hazard__isnull=False).count() == 0

@@ -212,3 +212,44 @@ def test_retries_after_success_are_idempotent(resident, coupon, staff_user):
     retries = race([lambda: _redeem_status(resident.pk, coupon.pk, "lost-response") for _ in range(5)])
     assert first == "created" and retries == ["replay"] * 5
     assert balance_of(resident) == 0 and Redemption.objects.count() == 1
+
+
+def _while_between_read_and_update(monkeypatch, competitor):
+    """Run `competitor` on another connection (committed) once, after the redemption has read
+    the coupon and before it takes the stock: the window a rush races through."""
+    real = services._post_entry
+    done = []
+
+    def post_entry_then_compete(**kwargs):
+        entry = real(**kwargs)
+        if not done:
+            done.append(True)
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(lambda: (competitor(), connections.close_all())).result(timeout=20)
+        return entry
+
+    monkeypatch.setattr(services, "_post_entry", post_entry_then_compete)
+    return done
+
+
+def test_the_last_unit_sold_by_another_buyer_meanwhile_is_a_409_and_records_nothing(resident, merchant, monkeypatch):
+    from govern.errors import Conflict
+
+    coupon = make_coupon(merchant, cost=10, stock_total=3)
+    fund(resident, 100)
+    sold = _while_between_read_and_update(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0))
+    with pytest.raises(Conflict) as info:
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
+    assert sold and info.value.code == "out_of_stock"
+    assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 0  # the competitor's sale stands
+    assert balance_of(resident) == 100 and not Redemption.objects.exists()
+
+
+def test_terms_edited_meanwhile_are_charged_as_edited_on_the_redone_attempt(resident, merchant, monkeypatch):
+    coupon = make_coupon(merchant, cost=10, stock_total=3)
+    fund(resident, 100)
+    edited = _while_between_read_and_update(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(cost=20))
+    result = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="edited")
+    assert edited and result.created and result.redemption.cost == 20
+    assert balance_of(resident) == 80 and Coupon.objects.get(pk=coupon.pk).stock_remaining == 2
+    assert Redemption.objects.count() == 1 and PointsEntry.objects.filter(amount=-20).count() == 1

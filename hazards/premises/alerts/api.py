@@ -37,8 +37,9 @@ class AlertOutSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The alert's id (its history row).")
     kind = serializers.ChoiceField(choices=AlertKind.choices, help_text=(
         "raise (a new hazard), update (the open hazard, or the one it was merged into), hold (inside the threshold but not "
-        "yet by the clear margin: the hazard stays open), clear (hazard closed), release (back to normal while following a "
-        "hazard it was merged into that this sensor did not raise: left open, no longer followed) or normal."
+        "yet by the clear margin: the hazard stays open), clear (hazard closed), release (back to normal while the hazard "
+        "stays open: a resident's report it was merged into, or one another sensor still reads abnormal on; no longer "
+        "followed) or normal."
     ))
     sensor_id = serializers.CharField()
     metric = serializers.CharField()
@@ -71,8 +72,9 @@ class AlertReceiveView(APIView):
 
     **Merged hazards.** If a dispatcher merged the sensor's hazard into another, alerts follow the
     merge: repeats update the surviving hazard (raising its severity as usual); a normal reading
-    or `clear: true` closes it only if this sensor raised it, and otherwise lets it go (`release`)
-    — a resident's report is not closed because a sensor reads normal again.
+    or `clear: true` closes it when a sensor raised it and no other sensor still reads abnormal on
+    it, and otherwise lets it go (`release`) — a resident's report is not closed because a sensor
+    reads normal again, and a condition two sensors see ends with the last of them.
 
     201 when a hazard was created, 200 otherwise.
     """

@@ -149,8 +149,8 @@ class Sensor(models.Model):
     `open_hazard` always names a hazard this sensor raised. When a dispatcher merges it into
     another (status `duplicate`, `duplicate_of` set), it keeps naming it and the alert service
     follows the `duplicate_of` chain to the surviving hazard: repeats update that one, and a
-    normal reading releases it (`open_hazard` emptied) without closing it unless this sensor
-    raised it. Never re-pointed at the survivor, which may be another sensor's (the OneToOne
+    normal reading releases it (`open_hazard` emptied), closing it only when a sensor raised it
+    and no other sensor still follows it. Never re-pointed at the survivor, which may be another sensor's (the OneToOne
     would refuse it) or a resident's report.
     """
 

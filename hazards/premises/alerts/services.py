@@ -21,9 +21,10 @@ value ≥ threshold + margin; a zero threshold has an empty band. `clear: true` 
 Merged hazards: `Sensor.open_hazard` names the hazard the sensor raised. When a dispatcher has
 merged it into another (`duplicate`, `duplicate_of`), the sensor follows the chain to the
 surviving hazard under its row lock: a repeat updates the survivor (`update`, severity raised as
-usual); a normal reading or `clear` closes the survivor only if this sensor raised it, otherwise
-it releases it (`release`: `open_hazard` emptied, the survivor left open — a resident's report or
-another sensor's hazard is not closed because this sensor went normal). A survivor already
+usual). A normal reading or `clear` closes the survivor when a sensor raised it and no other
+sensor still follows it (names it, or a hazard merged into it: still abnormal); otherwise it
+releases it (`release`: `open_hazard` emptied, the survivor left open — a resident's report is
+never closed by a sensor, and a condition two sensors see ends with the last of them). A survivor already
 closed or rejected is not followed: the next abnormal reading opens a new hazard. Resolving here
 rather than re-pointing `open_hazard` in the merge keeps the OneToOne (the survivor may be another
 sensor's) and the lock order (the merge locks hazards, never sensors).
@@ -233,12 +234,14 @@ def _sensor_locked(*, premises: Premises, sensor_id: str, metric: str, now) -> S
 
 
 def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
-    """The open hazard this sensor's alerts act on, locked, and whether the sensor may close it.
+    """The open hazard this sensor's alerts act on, locked, and whether a sensor raised it.
 
     Its own hazard while open; if a dispatcher merged it, the end of the `duplicate_of` chain
-    while that is open, closable only if this sensor raised it (an AlertEvent of kind raise says
-    so). None when there is nothing open to follow. Called under the sensor's lock; locks the
-    hazard next (sensor → hazard, the fixed order).
+    while that is open. The second value says whether sensors may close it when they are all
+    back to normal (and no other sensor follows it): its own hazard, or a survivor some sensor raised (an
+    AlertEvent of kind raise says so), never a resident's report. None when there is nothing open
+    to follow. Called under the sensor's lock; locks the hazard next (sensor → hazard, the fixed
+    order).
     """
     from hazards.services import lock_hazard
 
@@ -260,8 +263,24 @@ def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
         return None, False  # closed, rejected (or a broken chain): the next abnormal reading starts afresh
     if hazard.pk == pointer.pk:
         return hazard, True
-    raised_here = AlertEvent.objects.filter(sensor=sensor, hazard=hazard, kind=AlertKind.RAISE).exists()
-    return hazard, raised_here
+    return hazard, AlertEvent.objects.filter(hazard=hazard, kind=AlertKind.RAISE).exists()
+
+
+def _other_followers(*, hazard: Hazard, sensor: Sensor) -> bool:
+    """Whether another sensor still follows `hazard` (names it or a hazard merged into it).
+
+    A sensor names its hazard until it reads normal again, so a follower is a sensor still
+    abnormal (or in its clear band). Read under the hazard's lock, which every follower takes
+    before it lets go: of two followers going normal at once, the second sees the first gone.
+    """
+    members, frontier = {hazard.pk}, [hazard.pk]
+    for _depth in range(5):  # merges chain rarely more than once or twice
+        merged = set(Hazard.objects.filter(duplicate_of_id__in=frontier, status=Status.DUPLICATE).values_list("pk", flat=True))
+        frontier = list(merged - members)
+        if not frontier:
+            break
+        members.update(frontier)
+    return Sensor.objects.filter(open_hazard_id__in=members).exclude(pk=sensor.pk).exists()
 
 
 def _description(*, sensor: Sensor, premises: Premises, value: float, threshold: float, direction: str, message: str) -> str:
@@ -334,7 +353,7 @@ def alert_receive(
                 % {"sensor": sensor_id, "metric": sensor.metric, "other": metric},
                 field="metric",
             )
-        hazard, own = _followed_hazard(sensor)
+        hazard, sensor_raised = _followed_hazard(sensor)
         created = worsened = False
         severity = ""
         pointer = sensor.open_hazard if hazard is not None else None  # what the sensor keeps naming
@@ -360,11 +379,14 @@ def alert_receive(
             kind = AlertKind.NORMAL
         elif not clear and not is_cleared(value=value, threshold=threshold, direction=direction, margin_percent=clear_margin_for(rule)):
             kind = AlertKind.HOLD  # inside the threshold but not by the margin: history only
-        elif own:
+        elif sensor_raised and not _other_followers(hazard=hazard, sensor=sensor):
+            # The last sensor on a sensor-raised condition is back to normal: it is over.
             kind, pointer = AlertKind.CLEAR, None
             hazard = _clear_hazard(hazard=hazard, sensor=sensor, value=value, threshold=threshold, message=message, now=now)
         else:
-            kind, pointer = AlertKind.RELEASE, None  # someone else's hazard: this sensor stops following it
+            # A resident's report, or another sensor still abnormal on it: the hazard stays open
+            # and this sensor stops following it.
+            kind, pointer = AlertKind.RELEASE, None
 
         sensor.open_hazard = pointer
         sensor.last_value, sensor.last_threshold, sensor.last_seen_at = value, threshold, now
