@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             intake.drain(timeout=600)
         if "redemption" in only:
             print("== redemption under contention", flush=True)
-            _guarded(report, "redemption", redemption.run, report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"])
+            _guarded(report, "redemption", redemption.run, report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"], pids=[s.pid for s in servers])
 
         dispatcher = token(servers[0].url, "dispatcher")
         grid_id = Grid.objects.order_by("id").values_list("id", flat=True).first()

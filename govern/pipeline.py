@@ -130,30 +130,3 @@ def insert_later(objs: Sequence[Model]) -> None:
     # executes the INSERT and reads nothing.
     model._base_manager._insert(objs, fields=fields, using=connection.alias)
 
-
-# SQLSTATE division_by_zero: how update_or_fail()'s statement fails when it matches no row.
-_NO_ROW_SQLSTATE = "22012"
-
-
-def update_or_fail(queryset: QuerySet, **values) -> None:
-    """PostgreSQL: `queryset.update(**values)` as one statement that fails the transaction when
-    it matches no row, so nobody has to wait for its row count.
-
-    Inside `atomic_pipelined()` the UPDATE, what follows it and the COMMIT then go in one message:
-    a row lock it takes is held only while the server runs them. When nothing matched, the
-    transaction fails at the COMMIT (or the next read) with a DataError that `no_row_updated()`
-    recognises. The UPDATE's WHERE is the queryset's own, compiled by Django.
-    """
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    sql, params = query.get_compiler(queryset.db).as_sql()
-    cursor = connection.cursor()
-    # 1 / the number of rows updated: a division by zero when there were none.
-    cursor.execute(f"WITH updated AS ({sql} RETURNING 1) SELECT 1 / (SELECT count(*) FROM updated)", params)
-    read_after_sync(cursor.close)
-
-
-def no_row_updated(error: BaseException) -> bool:
-    """Whether a database error is update_or_fail()'s "matched no row"."""
-    cause = error.__cause__ if error.__cause__ is not None else error
-    return getattr(cause, "sqlstate", None) == _NO_ROW_SQLSTATE

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unprocessable
 from govern.live import publish, publish_many, user_topic
 from govern.models import User
-from govern.pipeline import atomic_pipelined, no_row_updated, update_or_fail
+from govern.pipeline import pipelined, update_later
 from govern.roles import is_dispatcher
 from rewards import conf
 from rewards.codes import looks_like_code, new_code, normalise_code
@@ -587,119 +587,105 @@ class _CouponChanged(Exception):
     """The coupon's terms changed between the read and the stock update: redo the attempt."""
 
 
-def _redeem_in_transaction(*, user_id: int, coupon_id: int, key: str, code: str) -> RedeemResult:
-    account = account_for_update(user_id)
-    # A replay is rare: look for the key cheaply, load the redemption only when there is one.
-    existing = Redemption.objects.filter(user_id=user_id, idempotency_key=key).values_list("pk", "coupon_id").first()
-    if existing is not None:
-        if existing[1] != coupon_id:
-            raise Unprocessable(
-                _("This Idempotency-Key was already used to redeem a different coupon."),
-                code="idempotency_key_reused",
-                field=IDEMPOTENCY_HEADER,
-            )
-        return RedeemResult(Redemption.objects.select_related("coupon__merchant").get(pk=existing[0]), False)
-    # No row lock: see the docstring. The count is current, as this user's account is locked.
-    held = Redemption.objects.filter(user_id=user_id, coupon_id=OuterRef("pk"), status__in=HOLDING_STATUSES)
-    coupon = (
-        Coupon.objects.select_related("merchant")
-        .annotate(held=Subquery(held.values("coupon_id").annotate(n=Count("pk")).values("n")[:1]))
-        .filter(pk=coupon_id)
-        .first()
-    )
-    if coupon is None:
-        raise NotFound(_("No such coupon."))
-    merchant = coupon.merchant
-    now = timezone.now()
-    if not coupon.active or not merchant.active:
-        raise Unprocessable(_("This coupon is not offered any more."), code="inactive")
-    if now < coupon.valid_from:
-        raise Unprocessable(
-            _("This coupon can be redeemed from %(time)s.") % {"time": _when(coupon.valid_from)}, code="outside_window"
-        )
-    if now >= coupon.valid_until:
-        raise Unprocessable(
-            _("This coupon could be redeemed until %(time)s.") % {"time": _when(coupon.valid_until)},
-            code="outside_window",
-        )
-    if (coupon.held or 0) >= coupon.per_user_limit:
-        raise Unprocessable(
-            _("Limit reached: you can redeem this coupon %(n)d time(s).") % {"n": coupon.per_user_limit},
-            code="limit_reached",
-        )
-    if account.balance < coupon.cost:
-        raise Unprocessable(
-            _("Not enough points: this coupon costs %(cost)d and your balance is %(balance)d.")
-            % {"cost": coupon.cost, "balance": account.balance},
-            code="insufficient_points",
-        )
-    if coupon.stock_remaining <= 0:
-        raise _out_of_stock()
-
-    redemption = Redemption.objects.create(
-        user_id=user_id,
-        coupon=coupon,
-        code=code,
-        cost=coupon.cost,
-        idempotency_key=key,
-        created_at=now,
-        expires_at=now + coupon.code_valid_for,
-    )
-    events: list = []
-    _post_entry(
-        account=account,
-        amount=-coupon.cost,
-        kind=EntryKind.REDEEM,
-        reason=coupon.title,
-        idempotency_key=f"redemption:{redemption.pk}:debit",
-        source_type=REDEMPTION_SOURCE,
-        source_id=str(redemption.pk),
-        events=events,
-    )
-    coupon.stock_remaining -= 1  # as it will be if the unit is taken (else all rolls back)
-    redemption.coupon = coupon
-    events.append(([user_topic(user_id)], "redemption.updated", redemption_payload(redemption)))
-    # Only then is one unit taken. The terms checked above must still hold (a concurrent
-    # coupon_update waits here or is waited for, and the WHERE is re-checked on its result).
-    take = Coupon.objects.filter(
-        pk=coupon.pk,
-        stock_remaining__gt=0,
-        active=True,
-        cost=coupon.cost,
-        per_user_limit=coupon.per_user_limit,
-        valid_from__lte=now,
-        valid_until__gt=now,
-        code_valid_for=coupon.code_valid_for,
-    )
-    if connection.vendor == "postgresql":
-        # The UPDATE, the publish lock, the events and the COMMIT leave in one message (the
-        # UPDATE fails the transaction if it takes nothing): the coupon's row lock, which
-        # every buyer in a rush queues for, is held only while PostgreSQL runs them, never
-        # across this thread's wait for an answer or for the GIL (bench: redemption).
-        update_or_fail(take, stock_remaining=F("stock_remaining") - 1)
-        publish_many(events)
-    else:
-        if not take.update(stock_remaining=F("stock_remaining") - 1):
-            raise _NothingTaken
-        publish_many(events)
-    return RedeemResult(redemption, True)
-
-
-class _NothingTaken(Exception):
-    """The stock UPDATE matched no row (embedded mode's way of saying what update_or_fail does)."""
-
-
 def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> RedeemResult:
-    try:
-        with atomic_pipelined():
-            return _redeem_in_transaction(user_id=user_id, coupon_id=coupon_id, key=key, code=code)
-    except (DataError, _NothingTaken) as exc:
-        if isinstance(exc, DataError) and not no_row_updated(exc):
-            raise
-    # Nothing was taken, and everything rolled back: sold out meanwhile, or the terms changed.
-    if Coupon.objects.filter(pk=coupon_id, stock_remaining__lte=0).exists():
-        raise _out_of_stock()
-    raise _CouponChanged
+    with transaction.atomic():
+        account = account_for_update(user_id)
+        # A replay is rare: look for the key cheaply, load the redemption only when there is one.
+        existing = Redemption.objects.filter(user_id=user_id, idempotency_key=key).values_list("pk", "coupon_id").first()
+        if existing is not None:
+            if existing[1] != coupon_id:
+                raise Unprocessable(
+                    _("This Idempotency-Key was already used to redeem a different coupon."),
+                    code="idempotency_key_reused",
+                    field=IDEMPOTENCY_HEADER,
+                )
+            return RedeemResult(Redemption.objects.select_related("coupon__merchant").get(pk=existing[0]), False)
+        # No row lock: see the docstring. The count is current, as this user's account is locked.
+        held = Redemption.objects.filter(user_id=user_id, coupon_id=OuterRef("pk"), status__in=HOLDING_STATUSES)
+        coupon = (
+            Coupon.objects.select_related("merchant")
+            .annotate(held=Subquery(held.values("coupon_id").annotate(n=Count("pk")).values("n")[:1]))
+            .filter(pk=coupon_id)
+            .first()
+        )
+        if coupon is None:
+            raise NotFound(_("No such coupon."))
+        merchant = coupon.merchant
+        now = timezone.now()
+        if not coupon.active or not merchant.active:
+            raise Unprocessable(_("This coupon is not offered any more."), code="inactive")
+        if now < coupon.valid_from:
+            raise Unprocessable(
+                _("This coupon can be redeemed from %(time)s.") % {"time": _when(coupon.valid_from)}, code="outside_window"
+            )
+        if now >= coupon.valid_until:
+            raise Unprocessable(
+                _("This coupon could be redeemed until %(time)s.") % {"time": _when(coupon.valid_until)},
+                code="outside_window",
+            )
+        if (coupon.held or 0) >= coupon.per_user_limit:
+            raise Unprocessable(
+                _("Limit reached: you can redeem this coupon %(n)d time(s).") % {"n": coupon.per_user_limit},
+                code="limit_reached",
+            )
+        if account.balance < coupon.cost:
+            raise Unprocessable(
+                _("Not enough points: this coupon costs %(cost)d and your balance is %(balance)d.")
+                % {"cost": coupon.cost, "balance": account.balance},
+                code="insufficient_points",
+            )
+        if coupon.stock_remaining <= 0:
+            raise _out_of_stock()
+
+        redemption = Redemption.objects.create(
+            user_id=user_id,
+            coupon=coupon,
+            code=code,
+            cost=coupon.cost,
+            idempotency_key=key,
+            created_at=now,
+            expires_at=now + coupon.code_valid_for,
+        )
+        events: list = []
+        _post_entry(
+            account=account,
+            amount=-coupon.cost,
+            kind=EntryKind.REDEEM,
+            reason=coupon.title,
+            idempotency_key=f"redemption:{redemption.pk}:debit",
+            source_type=REDEMPTION_SOURCE,
+            source_id=str(redemption.pk),
+            events=events,
+        )
+        coupon.stock_remaining -= 1  # as it will be if the unit is taken (else all rolls back)
+        redemption.coupon = coupon
+        events.append(([user_topic(user_id)], "redemption.updated", redemption_payload(redemption)))
+        # The one contended statement, and the events, in one round trip: from the moment the
+        # UPDATE has the coupon's row lock, the only wait for this thread is the one before its
+        # COMMIT (it was four: the UPDATE's answer, the publish lock, the insert, the commit). The UPDATE goes first, so the publish lock is never held
+        # while queueing for the coupon. The terms checked above must still hold (a concurrent
+        # coupon_update waits here or is waited for, and the WHERE is re-checked on its result).
+        with pipelined():
+            taken = update_later(
+                Coupon.objects.filter(
+                    pk=coupon.pk,
+                    stock_remaining__gt=0,
+                    active=True,
+                    cost=coupon.cost,
+                    per_user_limit=coupon.per_user_limit,
+                    valid_from__lte=now,
+                    valid_until__gt=now,
+                    code_valid_for=coupon.code_valid_for,
+                ),
+                stock_remaining=F("stock_remaining") - 1,
+            )
+            publish_many(events)  # last: the publish lock is held until the commit
+        if not taken():
+            # Rolled back by the raise, events included.
+            if Coupon.objects.filter(pk=coupon.pk, stock_remaining__lte=0).exists():
+                raise _out_of_stock()
+            raise _CouponChanged
+        return RedeemResult(redemption, True)
 
 
 def _out_of_stock() -> Conflict:

@@ -433,20 +433,30 @@ def _meanwhile(monkeypatch, change):
     return done
 
 
-def test_an_attempt_whose_stock_update_takes_nothing_rolls_back_whole_and_is_redone(resident, merchant, monkeypatch):
-    """The stock UPDATE matching no row fails the attempt (on PostgreSQL the statement itself
-    fails the transaction, found at the COMMIT): nothing of it stays, and as stock is left after
-    the rollback the attempt is redone. (A competitor's committed sale or edit, the real cases,
-    is raced in tests/rewards/test_concurrency.py.)"""
+def test_stock_gone_between_the_read_and_the_update_is_409_and_records_nothing(resident, merchant, monkeypatch):
     coupon = make_coupon(merchant, cost=10, stock_total=3)
     fund(resident, 100)
-    # Inside the attempt's own transaction: rolled back with it.
-    changed = _meanwhile(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0))
-    result = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
+    _meanwhile(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0))
+    with pytest.raises(Conflict) as info:
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
+    assert info.value.code == "out_of_stock"
+    # The whole attempt rolled back, the competitor's update included (it was in the same transaction).
+    assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 3
+    assert balance_of(resident) == 100 and not Redemption.objects.exists()
+    assert not events("redemption.updated")
+    assert_ledger_consistent()
+
+
+def test_terms_changed_between_the_read_and_the_update_redo_the_attempt(resident, merchant, monkeypatch):
+    coupon = make_coupon(merchant, cost=10, stock_total=3)
+    fund(resident, 100)
+    changed = _meanwhile(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(cost=20))
+    result = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="edited")
     assert changed and result.created
+    # The first attempt (and the edit inside it) rolled back; the second charged the current cost once.
+    assert result.redemption.cost == 10 and balance_of(resident) == 90
     assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 2
-    assert balance_of(resident) == 90 and Redemption.objects.count() == 1
-    assert PointsEntry.objects.filter(kind=EntryKind.REDEEM).count() == 1
+    assert Redemption.objects.count() == 1 and PointsEntry.objects.filter(kind=EntryKind.REDEEM).count() == 1
     assert len(events("redemption.updated")) == 1
     assert_ledger_consistent()
 
