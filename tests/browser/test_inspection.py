@@ -116,3 +116,60 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     expect(board.locator("#finding-list")).to_contain_text(hazard.tracking_code)
     expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute("data-status", "done")
     assert errors == [] and board_errors == []
+
+
+def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks_live(
+    asgi_live_server, phone_context, desktop_context, settings, tmp_path
+):
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    from hazards.premises.campaigns.models import CampaignPremises, Inspection
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for role in ALL_ROLES:
+        Group.objects.get_or_create(name=role)
+    ensure_types()
+    seed_checklists()
+    inspector = UserFactory(username="inspector", roles=[GRID_WORKER])
+    office = UserFactory(username="office", roles=[DISPATCHER])
+    grid = make_grid(west=120.80, south=30.90, workers=[inspector])
+    restaurant = make_premises(grid, name="汾湖小厨", street="汾湖大道")
+    campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
+    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[restaurant.pk])
+    services.campaign_activate(campaign_id=campaign.pk, actor=office)
+    entry = campaign.entries.get(premises=restaurant)
+
+    # The inspector starts the checklist on the phone and ticks one item.
+    page = phone_context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, asgi_live_server.url, "inspector", "pw-govern-test")
+    page.goto(f"{asgi_live_server.url}/inspections/")
+    with page.expect_navigation():
+        page.locator(f".ck-entry[data-entry-id='{entry.pk}'] button[type=submit]").click()
+    page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    first = page.locator("#checklist .ck-item").nth(0)
+    first.locator(".ck-choice-pass").click()
+    expect(first).to_have_attribute("data-outcome", "pass", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#taken-back")).to_be_hidden()
+
+    # The office takes it back from the campaign page, discarding the started checklist.
+    board = desktop_context.new_page()
+    login(board, asgi_live_server.url, "office", "pw-govern-test")
+    board.goto(f"{asgi_live_server.url}/office/campaigns/{campaign.pk}/")
+    row = board.locator(f"#entry-table tr[data-entry-id='{entry.pk}']")
+    expect(row.locator("[data-k=status]")).to_have_attribute("data-status", "in_progress")
+    board.fill("#unassign-form [name=reason]", "李敏病假")
+    with board.expect_navigation():
+        row.locator("button[name=discard]").click()
+    expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute("data-status", "pending")
+    assert CampaignPremises.objects.get(pk=entry.pk).inspector_id is None
+    assert not Inspection.objects.filter(entry=entry).exists()
+
+    # The phone, without a reload: the page says so, and nothing can be ticked or submitted.
+    expect(page.locator("#taken-back")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#taken-back a")).to_have_attribute("href", "/inspections/")
+    expect(page.locator("#checklist .ck-item").nth(1).locator("input[value=pass]")).to_be_disabled()
+    expect(page.locator("#submit-inspection")).to_be_disabled()
+    assert errors == []

@@ -53,10 +53,11 @@ def inspection_start(request):
     return redirect("campaigns:inspection", pk=inspection.pk)
 
 
-def _inspection_context(request, inspection, error_item=None, error_message="") -> dict:
+def _inspection_context(request, inspection, position: int, error_item=None, error_message="") -> dict:
     lines = selectors.inspection_lines(inspection)
     done = sum(1 for line in lines if line.result is not None)
     return {
+        "last_event_id": position,  # the page hears campaign.unassigned: taken back while open
         "inspection": inspection,
         "entry": inspection.entry,
         "premises": inspection.entry.premises,
@@ -76,6 +77,7 @@ def _inspection_context(request, inspection, error_item=None, error_message="") 
 @require_http_methods(["GET", "POST"])
 @login_required
 def inspection_page(request, pk: int):
+    position = current_event_id()  # before the data: an event in between is replayed, not lost
     try:
         inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
     except DomainError:
@@ -98,9 +100,9 @@ def inspection_page(request, pk: int):
             inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
             item = request.POST.get("item") or ""
             key = "submit" if action == "submit" else (int(item) if item.isdigit() and len(item) < 19 else 0)
-            context = _inspection_context(request, inspection, key, str(exc.message))
+            context = _inspection_context(request, inspection, position, key, str(exc.message))
             return render(request, "premises/inspection.html", context, status=exc.status_code)
-    return render(request, "premises/inspection.html", _inspection_context(request, inspection))
+    return render(request, "premises/inspection.html", _inspection_context(request, inspection, position))
 
 
 # --- the dispatchers' pages ------------------------------------------------------------------------------

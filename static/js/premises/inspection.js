@@ -4,6 +4,10 @@
  * and "Save" sends them (multipart) to POST /api/v1/inspections/<id>/results/. Without this
  * script every item form still posts to the page itself. Submitting is a plain form post: the
  * page comes back with the findings and their tracking codes.
+ *
+ * Live: if the office takes the premises back while this page is open (campaign.unassigned on
+ * my user topic, naming this page's entry), the unfinished checklist is gone on the server; the
+ * page says so and locks every control instead of letting the inspector tick on into errors.
  */
 (function () {
   "use strict";
@@ -42,7 +46,32 @@
     error.hidden = !message;
   }
 
+  var takenBack = false;
+
+  function lockTakenBack() {
+    takenBack = true;
+    var banner = document.getElementById("taken-back");
+    if (banner) banner.hidden = false;
+    var controls = document.querySelectorAll("#checklist input, #checklist textarea, #checklist button, #submit-form button");
+    Array.prototype.forEach.call(controls, function (el) { el.disabled = true; });
+  }
+
+  if (window.GovernLive && document.getElementById("taken-back")) {
+    var entryId = String(list.getAttribute("data-entry-id"));
+    window.GovernLive.connect({
+      handlers: {
+        "campaign.unassigned": function (data) {
+          var entries = (data && data.entries) || [];
+          for (var i = 0; i < entries.length; i++) {
+            if (String(entries[i]) === entryId) { lockTakenBack(); return; }
+          }
+        },
+      },
+    });
+  }
+
   function save(form) {
+    if (takenBack) return;
     var item = form.closest(".ck-item");
     var checked = form.querySelector("input[name=outcome]:checked");
     if (!checked) return;
@@ -98,6 +127,7 @@
       if (saved) saved.textContent = "";
       showError(form, error.message || texts.failed);
     }).then(function () {
+      if (takenBack) return;
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
     });
   }
