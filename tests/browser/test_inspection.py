@@ -173,3 +173,52 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
     expect(page.locator("#checklist .ck-item").nth(1).locator("input[value=pass]")).to_be_disabled()
     expect(page.locator("#submit-inspection")).to_be_disabled()
     assert errors == []
+
+
+def test_the_dashboard_lists_a_new_finding_live(asgi_live_server, desktop_context, settings, tmp_path):
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    from tests.hazards.images import upload
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for role in ALL_ROLES:
+        Group.objects.get_or_create(name=role)
+    ensure_types()
+    seed_checklists()
+    inspector = UserFactory(username="inspector", roles=[GRID_WORKER])
+    office = UserFactory(username="office", roles=[DISPATCHER])
+    grid = make_grid(west=120.80, south=30.90, workers=[inspector])
+    restaurant = make_premises(grid, name="汾湖小厨", street="汾湖大道")
+    campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
+    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[restaurant.pk])
+    services.campaign_activate(campaign_id=campaign.pk, actor=office)
+    entry = campaign.entries.get(premises=restaurant)
+
+    board = desktop_context.new_page()
+    errors = []
+    board.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(board, asgi_live_server.url, "office", "pw-govern-test")
+    board.goto(f"{asgi_live_server.url}/office/dashboard/")
+    board.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    expect(board.locator("#no-findings")).to_be_visible()
+
+    # The inspector submits with one failed item (through the server, as the phone would).
+    def inspect():
+        inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+        items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order", "id"))
+        services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=items[0].pk, outcome="fail",
+                                        note="钢瓶未固定", photo=upload("g.jpg", jpeg_bytes(size=(300, 200), seed=3)))
+        for item in items[1:]:
+            services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="pass")
+        services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+
+    asgi_live_server.call(inspect)
+    hazard = Hazard.objects.get(source=Source.INSPECTION)
+    finding = board.locator(f"#finding-list [data-hazard='{hazard.tracking_code}']")
+    expect(finding).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(finding).to_contain_text("汾湖小厨")
+    expect(finding).to_contain_text("夏季燃气安全检查")
+    expect(board.locator("#no-findings")).to_have_count(0)
+    expect(board.locator(f"#campaign-table tr[data-campaign-id='{campaign.pk}'] [data-k=done]")).to_have_text("1")
+    assert errors == []

@@ -108,6 +108,7 @@ def inspection_lines(inspection: Inspection) -> list[Line]:
 class DashboardCampaigns:
     campaigns: list[Campaign]
     findings: list[InspectionResult]
+    findings_limit: int  # the page keeps its live list to this many
 
 
 def dashboard_campaigns(*, limit: int = 6, findings: int = 10) -> DashboardCampaigns:
@@ -119,4 +120,4 @@ def dashboard_campaigns(*, limit: int = 6, findings: int = 10) -> DashboardCampa
         .order_by("status", "-created_at", "-id")[:limit]
     )
     recent = list(finding_queryset().order_by("-inspection__submitted_at", "-id")[:findings])
-    return DashboardCampaigns(campaigns=campaigns, findings=recent)
+    return DashboardCampaigns(campaigns=campaigns, findings=recent, findings_limit=findings)

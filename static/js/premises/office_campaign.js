@@ -1,7 +1,8 @@
 /*
  * Keeps the office's campaign pages (and the dashboard's campaign table) live: every
  * `campaign.progress` event (dispatch topic) updates the counters of the campaign's row or panel
- * ([data-campaign-id] with [data-k] cells), the premises row it names, and the findings list.
+ * ([data-campaign-id] with [data-k] cells), the premises row it names, and the findings list
+ * (the campaign page's, for its campaign; the dashboard's "latest findings", for every campaign).
  * Handlers apply state (the event carries the totals), so a replayed event is harmless. On the
  * dashboard, static/js/office/dashboard.js's socket calls window.GovernCampaignProgress instead.
  * `campaign.unassigned` resets the rows of premises taken back (the campaign page only).
@@ -34,7 +35,10 @@
       if (bar) bar.style.width = data.percent + "%";
     });
     var panel = document.getElementById("campaign-progress");
-    if (!panel || String(panel.getAttribute("data-campaign-id")) !== String(data.campaign)) return;
+    var thisCampaign = panel && String(panel.getAttribute("data-campaign-id")) === String(data.campaign);
+    // The findings list: the campaign page's (its own campaign only) or the dashboard's (all).
+    if (!panel || thisCampaign) addFindings(data);
+    if (!thisCampaign) return;
     var status = document.getElementById("campaign-status");
     if (status && texts[data.status]) status.textContent = texts[data.status];
     if (data.entry) {
@@ -53,8 +57,12 @@
         }
       }
     }
+  }
+
+  function addFindings(data) {
     var list = document.getElementById("finding-list");
-    if (list && data.hazards && data.hazards.length) {
+    if (!list) return;
+    if (data.hazards && data.hazards.length) {
       var empty = document.getElementById("no-findings");
       if (empty) empty.remove();
       data.hazards.forEach(function (hazard) {
@@ -73,9 +81,17 @@
         li.appendChild(code);
         li.appendChild(where);
         li.appendChild(severity);
+        if (list.hasAttribute("data-all-campaigns") && data.name) {
+          var campaign = document.createElement("span");
+          campaign.className = "small muted";
+          campaign.textContent = data.name;
+          li.appendChild(campaign);
+        }
         list.insertBefore(li, list.firstChild);
       });
     }
+    var keep = Number(list.getAttribute("data-limit") || 0);
+    while (keep && list.children.length > keep) list.removeChild(list.lastElementChild);
   }
 
   // campaign.unassigned (dispatch topic): the premises taken back are pending again, without an
