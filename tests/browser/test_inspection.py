@@ -118,16 +118,27 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     assert errors == [] and board_errors == []
 
 
-def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks_live(
-    asgi_live_server, phone_context, desktop_context, settings, tmp_path
-):
+def _logged_in(context, server, username: str, path: str):
+    """A new page of `context`, logged in as `username`, at `path`; returns it and the list its
+    JavaScript errors are collected in."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, server.url, username, "pw-govern-test")
+    page.goto(server.url + path)
+    return page, errors
+
+
+def _wait_live(page) -> None:
+    page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+
+
+def _one_restaurant_campaign():
+    """An active campaign over one restaurant, assigned to "inspector" (a grid worker); "office"
+    is a dispatcher. Returns (inspector, campaign, entry)."""
     from django.contrib.auth.models import Group
-    from playwright.sync_api import expect
 
-    from hazards.premises.campaigns.models import CampaignPremises, Inspection
-
-    settings.MEDIA_ROOT = str(tmp_path)
-    for role in ALL_ROLES:
+    for role in ALL_ROLES:  # a transactional test may follow another one's flush
         Group.objects.get_or_create(name=role)
     ensure_types()
     seed_checklists()
@@ -138,26 +149,31 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
     campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
     services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[restaurant.pk])
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
-    entry = campaign.entries.get(premises=restaurant)
+    return inspector, campaign, campaign.entries.get(premises=restaurant)
+
+
+def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks_live(
+    asgi_live_server, phone_context, desktop_context, settings, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from hazards.premises.campaigns.models import CampaignPremises, Inspection
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    inspector, campaign, entry = _one_restaurant_campaign()
 
     # The inspector starts the checklist on the phone and ticks one item.
-    page = phone_context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    login(page, asgi_live_server.url, "inspector", "pw-govern-test")
-    page.goto(f"{asgi_live_server.url}/inspections/")
+    page, errors = _logged_in(phone_context, asgi_live_server, "inspector", "/inspections/")
     with page.expect_navigation():
         page.locator(f".ck-entry[data-entry-id='{entry.pk}'] button[type=submit]").click()
-    page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    _wait_live(page)
     first = page.locator("#checklist .ck-item").nth(0)
     first.locator(".ck-choice-pass").click()
     expect(first).to_have_attribute("data-outcome", "pass", timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#taken-back")).to_be_hidden()
 
     # The office takes it back from the campaign page, discarding the started checklist.
-    board = desktop_context.new_page()
-    login(board, asgi_live_server.url, "office", "pw-govern-test")
-    board.goto(f"{asgi_live_server.url}/office/campaigns/{campaign.pk}/")
+    board, _board_errors = _logged_in(desktop_context, asgi_live_server, "office", f"/office/campaigns/{campaign.pk}/")
     row = board.locator(f"#entry-table tr[data-entry-id='{entry.pk}']")
     expect(row.locator("[data-k=status]")).to_have_attribute("data-status", "in_progress")
     board.fill("#unassign-form [name=reason]", "李敏病假")
@@ -176,31 +192,15 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
 
 
 def test_the_dashboard_lists_a_new_finding_live(asgi_live_server, desktop_context, settings, tmp_path):
-    from django.contrib.auth.models import Group
     from playwright.sync_api import expect
 
     from tests.hazards.images import upload
 
     settings.MEDIA_ROOT = str(tmp_path)
-    for role in ALL_ROLES:
-        Group.objects.get_or_create(name=role)
-    ensure_types()
-    seed_checklists()
-    inspector = UserFactory(username="inspector", roles=[GRID_WORKER])
-    office = UserFactory(username="office", roles=[DISPATCHER])
-    grid = make_grid(west=120.80, south=30.90, workers=[inspector])
-    restaurant = make_premises(grid, name="汾湖小厨", street="汾湖大道")
-    campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[restaurant.pk])
-    services.campaign_activate(campaign_id=campaign.pk, actor=office)
-    entry = campaign.entries.get(premises=restaurant)
+    inspector, campaign, entry = _one_restaurant_campaign()
 
-    board = desktop_context.new_page()
-    errors = []
-    board.on("pageerror", lambda exc: errors.append(str(exc)))
-    login(board, asgi_live_server.url, "office", "pw-govern-test")
-    board.goto(f"{asgi_live_server.url}/office/dashboard/")
-    board.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    board, errors = _logged_in(desktop_context, asgi_live_server, "office", "/office/dashboard/")
+    _wait_live(board)
     expect(board.locator("#no-findings")).to_be_visible()
 
     # The inspector submits with one failed item (through the server, as the phone would).

@@ -38,6 +38,26 @@ def make_coupon(merchant: Merchant, **overrides):
     return coupon_create(merchant_id=merchant.pk, **fields)
 
 
+def between_read_and_update(monkeypatch, change):
+    """Run `change` (once) after the redemption has read the coupon and written the debit, before
+    it takes the stock: the window a concurrent sale or edit races through. Returns a list that
+    is non-empty once it ran."""
+    from rewards import services
+
+    real = services._post_entry
+    done = []
+
+    def post_entry_then_change(**kwargs):
+        entry = real(**kwargs)
+        if not done:
+            done.append(True)
+            change()
+        return entry
+
+    monkeypatch.setattr(services, "_post_entry", post_entry_then_change)
+    return done
+
+
 def fund(user, amount: int) -> None:
     """Give a user points the way the system does (a system adjustment)."""
     points_adjust(user_id=user.pk, amount=amount, reason="test funding", actor_id=None)

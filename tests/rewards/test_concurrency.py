@@ -21,7 +21,14 @@ from rewards import services
 from rewards.models import Coupon, PointsAccount, PointsAward, PointsEntry, Redemption
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.rewards.conftest import assert_ledger_consistent, balance_of, ensure_reference_data, fund, make_coupon
+from tests.rewards.conftest import (
+    assert_ledger_consistent,
+    balance_of,
+    between_read_and_update,
+    ensure_reference_data,
+    fund,
+    make_coupon,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -215,21 +222,13 @@ def test_retries_after_success_are_idempotent(resident, coupon, staff_user):
 
 
 def _while_between_read_and_update(monkeypatch, competitor):
-    """Run `competitor` on another connection (committed) once, after the redemption has read
-    the coupon and before it takes the stock: the window a rush races through."""
-    real = services._post_entry
-    done = []
+    """`competitor` committed on another connection inside the redemption's window."""
 
-    def post_entry_then_compete(**kwargs):
-        entry = real(**kwargs)
-        if not done:
-            done.append(True)
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(lambda: (competitor(), connections.close_all())).result(timeout=20)
-        return entry
+    def on_another_connection():
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(lambda: (competitor(), connections.close_all())).result(timeout=20)
 
-    monkeypatch.setattr(services, "_post_entry", post_entry_then_compete)
-    return done
+    return between_read_and_update(monkeypatch, on_another_connection)
 
 
 def test_the_last_unit_sold_by_another_buyer_meanwhile_is_a_409_and_records_nothing(resident, merchant, monkeypatch):

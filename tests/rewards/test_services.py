@@ -28,7 +28,14 @@ from rewards.models import (
     RedemptionStatus,
 )
 from tests.factories import UserFactory
-from tests.rewards.conftest import assert_ledger_consistent, balance_of, fund, make_coupon, make_merchant
+from tests.rewards.conftest import (
+    assert_ledger_consistent,
+    balance_of,
+    between_read_and_update,
+    fund,
+    make_coupon,
+    make_merchant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -417,20 +424,9 @@ def test_refusals_record_nothing(resident, merchant):
 
 
 def _meanwhile(monkeypatch, change):
-    """Run `change` (once) between the redemption's read of the coupon and its taking of the
-    stock, in the redemption's own transaction: what a concurrent commit looks like to it."""
-    real = services._post_entry
-    done = []
-
-    def post_entry_then_change(**kwargs):
-        entry = real(**kwargs)
-        if not done:
-            done.append(True)
-            change()
-        return entry
-
-    monkeypatch.setattr(services, "_post_entry", post_entry_then_change)
-    return done
+    """`change` inside the redemption's own transaction, between its read and its stock update:
+    what a concurrent commit looks like to it (rolled back with it)."""
+    return between_read_and_update(monkeypatch, change)
 
 
 def test_stock_gone_between_the_read_and_the_update_is_409_and_records_nothing(resident, merchant, monkeypatch):
