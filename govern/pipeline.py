@@ -8,6 +8,11 @@ statements are sent without waiting for each answer; the first result the code r
 of the block) collects them all. Statements still run in order, in the caller's transaction; an
 error in any of them is raised there and fails the transaction as usual.
 
+`atomic_pipelined()` puts a whole transaction in a pipeline, so its COMMIT leaves with its last
+statements (a report: the publish lock, the events and the COMMIT in one message). It pays only
+where the code holds a contended lock across round trips: pipeline mode costs some CPU per
+statement (a redemption pipelined whole was slower, bench/redemption.py says how much).
+
 Not PostgreSQL (SQLite in embedded mode): the block runs statement by statement, same results.
 """
 
@@ -27,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 @contextmanager
 def pipelined() -> Iterator[None]:
-    """Put `transaction.atomic()` inside it to send the COMMIT with the last statements.
+    """Statements sent without waiting for their answers (see `atomic_pipelined()` for a whole
+    transaction, COMMIT included).
 
     Only for code whose every statement is known: inside the block Django's `save()` of an
     existing row and `QuerySet.update()` / `delete()` read a row count that is not known yet
@@ -129,4 +135,3 @@ def insert_later(objs: Sequence[Model]) -> None:
     # QuerySet._insert is what Model.save() and bulk_create() call; without returning_fields it
     # executes the INSERT and reads nothing.
     model._base_manager._insert(objs, fields=fields, using=connection.alias)
-

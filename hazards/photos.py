@@ -327,8 +327,8 @@ class CheckedUpload:
     width: int  # upright (EXIF orientation applied), from the header
     height: int
     # The upload itself when Django spooled it to a temporary file (over FILE_UPLOAD_MAX_MEMORY_SIZE,
-    # as every phone photo is): write_original then moves that file into quarantine instead of
-    # writing its bytes again.
+    # 5 MB here: a large phone photo): write_original then moves that file into quarantine instead
+    # of writing its bytes again.
     spooled: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -520,7 +520,7 @@ class PhotoWriter:
 
         A spooled upload's temporary file is moved there (a rename on one file system: Django's
         FileSystemStorage does that for any content with a temporary_file_path), which spares
-        writing 3 MB again on the request path; Django tolerates the file being gone when it
+        writing the bytes again on the request path; Django tolerates the file being gone when it
         cleans up after the request."""
         storage = quarantine_storage()
         content = checked.spooled if checked.spooled is not None else _in_one_write(checked.data)

@@ -24,8 +24,8 @@ surviving hazard under its row lock: a repeat updates the survivor (`update`, se
 usual). A normal reading or `clear` closes the survivor when a sensor raised it and no other
 sensor still follows it (names it, or a hazard merged into it: still abnormal); otherwise it
 releases it (`release`: `open_hazard` emptied, the survivor left open — a resident's report is
-never closed by a sensor, and a condition two sensors see ends with the last of them). A survivor already
-closed or rejected is not followed: the next abnormal reading opens a new hazard. Resolving here
+never closed by a sensor, and a condition two sensors see ends with the last of them). A
+survivor already closed or rejected is not followed: the next abnormal reading opens a new hazard. Resolving here
 rather than re-pointing `open_hazard` in the merge keeps the OneToOne (the survivor may be another
 sensor's) and the lock order (the merge locks hazards, never sensors).
 
@@ -237,11 +237,10 @@ def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
     """The open hazard this sensor's alerts act on, locked, and whether a sensor raised it.
 
     Its own hazard while open; if a dispatcher merged it, the end of the `duplicate_of` chain
-    while that is open. The second value says whether sensors may close it when they are all
-    back to normal (and no other sensor follows it): its own hazard, or a survivor some sensor raised (an
-    AlertEvent of kind raise says so), never a resident's report. None when there is nothing open
-    to follow. Called under the sensor's lock; locks the hazard next (sensor → hazard, the fixed
-    order).
+    while that is open. The second value says whether sensors may close it once none of them
+    follows it any more: its own hazard, or a survivor some sensor raised (an AlertEvent of kind
+    raise says so), never a resident's report. None when there is nothing open to follow. Called
+    under the sensor's lock; locks the hazard next (sensor → hazard, the fixed order).
     """
     from hazards.services import lock_hazard
 
