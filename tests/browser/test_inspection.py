@@ -172,7 +172,10 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
     expect(first).to_have_attribute("data-outcome", "pass", timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#taken-back")).to_be_hidden()
 
-    # The office takes it back from the campaign page, discarding the started checklist.
+    # Another dispatcher watches the campaign page; the office takes it back from its own copy,
+    # discarding the started checklist.
+    watcher, watcher_errors = _logged_in(desktop_context, asgi_live_server, "office", f"/office/campaigns/{campaign.pk}/")
+    _wait_live(watcher)
     board, _board_errors = _logged_in(desktop_context, asgi_live_server, "office", f"/office/campaigns/{campaign.pk}/")
     row = board.locator(f"#entry-table tr[data-entry-id='{entry.pk}']")
     expect(row.locator("[data-k=status]")).to_have_attribute("data-status", "in_progress")
@@ -182,13 +185,18 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
     expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute("data-status", "pending")
     assert CampaignPremises.objects.get(pk=entry.pk).inspector_id is None
     assert not Inspection.objects.filter(entry=entry).exists()
+    expect(row.locator("[data-k=taken-back-note]")).to_contain_text("李敏病假")  # kept on the row
+    watched = watcher.locator(f"#entry-table tr[data-entry-id='{entry.pk}']")
+    expect(watched.locator("[data-k=status]")).to_have_attribute("data-status", "pending", timeout=LIVE_TIMEOUT_MS)
+    expect(watched.locator("[data-k=taken-back-note]")).to_contain_text("李敏病假")  # live, without a reload
+    expect(watched.locator("[data-k=inspector]")).to_have_text("—")
 
     # The phone, without a reload: the page says so, and nothing can be ticked or submitted.
     expect(page.locator("#taken-back")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     expect(page.locator("#taken-back a")).to_have_attribute("href", "/inspections/")
     expect(page.locator("#checklist .ck-item").nth(1).locator("input[value=pass]")).to_be_disabled()
     expect(page.locator("#submit-inspection")).to_be_disabled()
-    assert errors == []
+    assert errors == [] and watcher_errors == []
 
 
 def test_the_dashboard_lists_a_new_finding_live(asgi_live_server, desktop_context, settings, tmp_path):

@@ -84,6 +84,10 @@ def test_taking_back_pending_premises_frees_them_for_someone_else(running, campa
     assert sorted(e.premises_id for e in entries) == sorted(p.pk for p in places[:2])
     for entry in CampaignPremises.objects.filter(campaign=campaign, premises__in=places[:2]):
         assert (entry.inspector_id, entry.assigned_at, entry.status) == (None, None, VisitStatus.PENDING)
+        # What happened is kept on the row: when, by whom, why.
+        assert (entry.taken_back_by_id, entry.taken_back_reason) == (running["office"].pk, "生病请假")
+        assert entry.taken_back_at is not None
+    assert CampaignPremises.objects.get(campaign=campaign, premises=places[2]).taken_back_at is None
     assert CampaignPremises.objects.get(campaign=campaign, premises=places[2]).inspector_id == inspector.pk
     assert _counters(campaign.pk) == {"total": 4, "assigned": 1, "started": 0, "done": 0, "findings": 0}
 
@@ -195,6 +199,18 @@ def test_the_api_takes_premises_back_and_names_fields(running, campaign_area):
     ok = office.post(url, {"premises": [places[1].pk], "reason": "离职"}, format="json")
     assert ok.status_code == 200, ok.content
     assert [(row["premises"]["id"], row["inspector"], row["status"]) for row in ok.json()] == [(places[1].pk, None, "pending")]
+    assert (ok.json()[0]["taken_back_reason"], ok.json()[0]["taken_back_by"]["id"]) == ("离职", running["office"].pk)
+    assert ok.json()[0]["taken_back_at"]
+    # The office sees why in the campaign's premises; an inspector given it later does not (the
+    # reason may be about the person it was taken from).
+    listed = {row["id"]: row for row in office.get(f"/api/v1/campaigns/{campaign.pk}/premises/").json()["results"]}
+    assert listed[entries[1].pk]["taken_back_reason"] == "离职"
+    services.campaign_assign(campaign_id=campaign.pk, actor=running["office"], inspector_id=running["inspector"].pk,
+                             premises_ids=[places[1].pk])
+    mine = client_for(running["inspector"]).get(f"/api/v1/campaigns/{campaign.pk}/premises/").json()["results"]
+    row = next(r for r in mine if r["id"] == entries[1].pk)
+    assert (row["taken_back_at"], row["taken_back_by"], row["taken_back_reason"]) == (None, None, "")
+    _unassign(running, [places[1]], reason="离职")
     assert office.get(f"/api/v1/campaigns/{campaign.pk}/").json()["progress"]["assigned"] == 2
 
     stranger = make_premises(campaign_area["east"])
@@ -246,6 +262,9 @@ def test_the_office_page_takes_premises_back_without_javascript(client, running)
     taken = client.post(url, {"action": "unassign", "premises": [places[1].pk], "reason": "病假"})
     assert taken.status_code == 302
     assert CampaignPremises.objects.get(pk=entries[1].pk).inspector_id is None
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = page[page.index(f'data-entry-id="{entries[1].pk}"'):]
+    assert "Taken back" in row[: row.index("</tr>")] and "病假" in row[: row.index("</tr>")]
     refused = client.post(url, {"action": "unassign", "premises": [places[0].pk]}, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400 and places[0].name in refused.content.decode()  # the page answers 400 to every refusal
     discarded = client.post(url, {"action": "unassign", "discard": [places[0].pk]})

@@ -35,7 +35,7 @@ class EntryInline(admin.TabularInline):
     model = CampaignPremises
     extra = 0
     can_delete = False
-    fields = ("premises", "inspector", "status", "findings", "assigned_at", "done_at")
+    fields = ("premises", "inspector", "status", "findings", "assigned_at", "done_at", "taken_back_at", "taken_back_reason")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

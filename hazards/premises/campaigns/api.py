@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from govern.api import RefSerializer, error_responses
 from govern.errors import InvalidInput
+from govern.roles import is_dispatcher
 from hazards.api import MEDIA_URL_FIELD, UserRefSerializer, media_url
 from hazards.models import Severity
 from hazards.photos import too_many_files_sentence
@@ -130,14 +131,33 @@ class EntrySerializer(serializers.ModelSerializer):
     premises = PremisesRefSerializer()
     inspector = serializers.SerializerMethodField()
     inspection = serializers.SerializerMethodField()
+    taken_back_by = serializers.SerializerMethodField()
 
     class Meta:
         model = CampaignPremises
-        fields = ["id", "campaign", "premises", "inspector", "status", "findings", "assigned_at", "done_at", "inspection"]
+        fields = ["id", "campaign", "premises", "inspector", "status", "findings", "assigned_at", "done_at", "inspection",
+                  "taken_back_at", "taken_back_by", "taken_back_reason"]
+        extra_kwargs = {
+            "taken_back_at": {"help_text": "When the office last took it back from an inspector (null: never). "
+                              "Dispatchers only: null for an inspector, whose entry may have been someone else's."},
+            "taken_back_reason": {"help_text": "The reason the office gave then (may be empty; may concern the former "
+                                  "inspector). Dispatchers only: empty for an inspector."},
+        }
+
+    def to_representation(self, entry):
+        data = super().to_representation(entry)
+        request = self.context.get("request")
+        if request is None or not is_dispatcher(request.user):
+            data.update(taken_back_at=None, taken_back_by=None, taken_back_reason="")
+        return data
 
     @extend_schema_field(UserRefSerializer(allow_null=True))
     def get_inspector(self, entry) -> dict | None:
         return _user(entry.inspector)
+
+    @extend_schema_field(UserRefSerializer(allow_null=True))
+    def get_taken_back_by(self, entry) -> dict | None:
+        return _user(entry.taken_back_by)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_inspection(self, entry) -> int | None:
@@ -347,7 +367,7 @@ class CampaignAssignView(APIView):
             premises_ids=data.validated_data["premises"],
         )
         rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
-        return Response(EntrySerializer(rows, many=True).data)
+        return Response(EntrySerializer(rows, many=True, context={"request": request}).data)
 
 
 class CampaignUnassignView(APIView):
@@ -373,7 +393,7 @@ class CampaignUnassignView(APIView):
             discard_started=values["discard_started"],
         )
         rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
-        return Response(EntrySerializer(rows, many=True).data)
+        return Response(EntrySerializer(rows, many=True, context={"request": request}).data)
 
 
 class CampaignPremisesView(generics.ListAPIView):

@@ -171,6 +171,13 @@ class CampaignPremises(models.Model):
     findings = models.PositiveSmallIntegerField(_("findings"), default=0)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    # The last time the office took it back from an inspector (campaign_unassign), by whom and
+    # why: kept through a later assignment, so the office can see what happened to it.
+    taken_back_at = models.DateTimeField(_("taken back at"), null=True, blank=True)
+    taken_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("taken back by")
+    )
+    taken_back_reason = models.CharField(_("reason for taking it back"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("campaign premises")

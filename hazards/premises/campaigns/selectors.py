@@ -36,7 +36,7 @@ def campaign_get(*, user, campaign_id) -> Campaign:
 
 def entry_queryset():
     return CampaignPremises.objects.select_related(
-        "campaign", "premises", "premises__type", "premises__grid", "inspector", "inspection"
+        "campaign", "premises", "premises__type", "premises__grid", "inspector", "inspection", "taken_back_by"
     )
 
 

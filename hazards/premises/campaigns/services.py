@@ -432,9 +432,13 @@ def campaign_unassign(
         Inspection.objects.filter(pk__in=[d.pk for d in drafts]).delete()  # their results go with them
     changed = [e for e in entries if e.inspector_id is not None]
     former = sorted({e.inspector_id for e in changed})
+    now = timezone.now()
     for entry in changed:
         entry.inspector, entry.assigned_at, entry.status = None, None, VisitStatus.PENDING
-    CampaignPremises.objects.bulk_update(changed, ["inspector", "assigned_at", "status"])
+        entry.taken_back_at, entry.taken_back_by, entry.taken_back_reason = now, actor, reason
+    CampaignPremises.objects.bulk_update(
+        changed, ["inspector", "assigned_at", "status", "taken_back_at", "taken_back_by", "taken_back_reason"]
+    )
     campaign = _campaign_counters(campaign.pk, premises_assigned=-len(changed), premises_started=-len(started))
     if changed:
         data = {"campaign": campaign.pk, "name": campaign.name, "entries": [e.pk for e in changed],

@@ -110,6 +110,11 @@
       }
       var back = row.querySelector("[data-k='take-back']");
       if (back) back.textContent = "";
+      var note = row.querySelector("[data-k='taken-back-note']");
+      if (note) {
+        note.textContent = (texts.taken_back || "taken back") + (data.reason ? ": " + data.reason : "");
+        note.hidden = false;
+      }
       var first = row.querySelector("td");
       if (first && !first.querySelector("input[type=checkbox]") && data.premises && document.getElementById("assign-form")) {
         var box = document.createElement("input");
