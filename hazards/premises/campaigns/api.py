@@ -348,6 +348,12 @@ class CampaignCloseView(APIView):
         return _campaign_response(request, pk)
 
 
+def _entries_response(request, entries) -> Response:
+    """The entries a write changed, read again with what the serializer needs (constant queries)."""
+    rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
+    return Response(EntrySerializer(rows, many=True, context={"request": request}).data)
+
+
 class CampaignAssignView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -366,8 +372,7 @@ class CampaignAssignView(APIView):
             campaign_id=pk, actor=request.user, inspector_id=data.validated_data["inspector"],
             premises_ids=data.validated_data["premises"],
         )
-        rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
-        return Response(EntrySerializer(rows, many=True, context={"request": request}).data)
+        return _entries_response(request, entries)
 
 
 class CampaignUnassignView(APIView):
@@ -392,8 +397,7 @@ class CampaignUnassignView(APIView):
             campaign_id=pk, actor=request.user, premises_ids=values["premises"], reason=values["reason"],
             discard_started=values["discard_started"],
         )
-        rows = selectors.entry_queryset().filter(pk__in=[e.pk for e in entries]).order_by("id")
-        return Response(EntrySerializer(rows, many=True, context={"request": request}).data)
+        return _entries_response(request, entries)
 
 
 class CampaignPremisesView(generics.ListAPIView):
