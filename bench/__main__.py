@@ -16,11 +16,29 @@ from pathlib import Path
 from bench import stack
 from bench.report import Report, Row
 
-FULL = {"idle": 1000, "live_samples": 200, "intake_total": 60, "intake_concurrency": 6, "pipeline_s": 8.0,
-        "scales": (1_000, 10_000, 100_000), "repeats": 15, "redeem_clients": 200, "redeem_stock": 50}
+FULL = {
+    "idle": 1000,
+    "live_samples": 200,
+    "intake_total": 60,
+    "intake_concurrency": 6,
+    "pipeline_s": 8.0,
+    "scales": (1_000, 10_000, 100_000),
+    "repeats": 15,
+    "redeem_clients": 200,
+    "redeem_stock": 50,
+}
 SECTIONS = ("pipeline", "intake", "live", "redemption", "scale", "export")
-QUICK = {"idle": 20, "live_samples": 5, "intake_total": 4, "intake_concurrency": 2, "pipeline_s": 1.0,
-         "scales": (10, 30, 100), "repeats": 3, "redeem_clients": 20, "redeem_stock": 5}
+QUICK = {
+    "idle": 20,
+    "live_samples": 5,
+    "intake_total": 4,
+    "intake_concurrency": 2,
+    "pipeline_s": 1.0,
+    "scales": (10, 30, 100),
+    "repeats": 3,
+    "redeem_clients": 20,
+    "redeem_stock": 5,
+}
 
 
 def _refresh_positions() -> None:
@@ -35,7 +53,11 @@ def _refresh_positions() -> None:
 def _probe_hazard_id() -> int:
     from hazards.models import Hazard
 
-    hazard = Hazard.objects.filter(status="triaged", latitude__range=(30.905, 30.935), longitude__range=(120.81, 120.85)).order_by("id").first()
+    hazard = (
+        Hazard.objects.filter(status="triaged", latitude__range=(30.905, 30.935), longitude__range=(120.81, 120.85))
+        .order_by("id")
+        .first()
+    )
     return hazard.pk
 
 
@@ -84,16 +106,45 @@ def main(argv: list[str] | None = None) -> int:
             _guarded(report, "photo pipeline", pipeline.run, report, photo=photo, seconds=size["pipeline_s"])
         if "intake" in only:
             print("== intake", flush=True)
-            _guarded(report, "intake", intake.run, report, servers, photo=photo, total=size["intake_total"], concurrency=size["intake_concurrency"], category="fire-passage")
+            _guarded(
+                report,
+                "intake",
+                intake.run,
+                report,
+                servers,
+                photo=photo,
+                total=size["intake_total"],
+                concurrency=size["intake_concurrency"],
+                category="fire-passage",
+            )
         if "live" in only:
             print("== live latency", flush=True)
-            _guarded(report, "live latency", live_latency.run, report, servers, samples=size["live_samples"], idle=size["idle"], photo=photo, category="fire-passage")
+            _guarded(
+                report,
+                "live latency",
+                live_latency.run,
+                report,
+                servers,
+                samples=size["live_samples"],
+                idle=size["idle"],
+                photo=photo,
+                category="fire-passage",
+            )
             # The worker is still re-encoding the photos of those reports: let it finish, so the
             # next benchmark (and its floor) does not share the cores with a backlog.
             intake.drain(timeout=600)
         if "redemption" in only:
             print("== redemption under contention", flush=True)
-            _guarded(report, "redemption", redemption.run, report, [s.url for s in servers], clients=size["redeem_clients"], stock=size["redeem_stock"], pids=[s.pid for s in servers])
+            _guarded(
+                report,
+                "redemption",
+                redemption.run,
+                report,
+                [s.url for s in servers],
+                clients=size["redeem_clients"],
+                stock=size["redeem_stock"],
+                pids=[s.pid for s in servers],
+            )
 
         dispatcher = token(servers[0].url, "dispatcher")
         grid_id = Grid.objects.order_by("id").values_list("id", flat=True).first()
@@ -115,7 +166,14 @@ def main(argv: list[str] | None = None) -> int:
             for row in dispatch.rows(candidates):
                 report.add(row)
         else:
-            report.add(Row(name="candidate ranking", value=None, unit="", note="not measured: GET /api/v1/hazards/{id}/candidates/ answered 404 (dispatch not built)"))
+            report.add(
+                Row(
+                    name="candidate ranking",
+                    value=None,
+                    unit="",
+                    note="not measured: GET /api/v1/hazards/{id}/candidates/ answered 404 (dispatch not built)",
+                )
+            )
         small_n, large_n = size["scales"][0] * 10, size["scales"][-1] * 10
         if "scale" in only:
             for row in lists.rows(list_small, list_large, small_n, large_n):
@@ -127,9 +185,22 @@ def main(argv: list[str] | None = None) -> int:
             print("== export memory", flush=True)
             from bench import export_memory
 
-            _guarded(report, "CSV export memory", export_memory.run, report, **({"rows": 2_000, "small": 200} if args.quick else {}))
+            _guarded(
+                report,
+                "CSV export memory",
+                export_memory.run,
+                report,
+                **({"rows": 2_000, "small": 200} if args.quick else {}),
+            )
         else:
-            report.add(Row(name="CSV export memory, 100k rows", value=None, unit="", note="not measured: the back-office export is not built yet"))
+            report.add(
+                Row(
+                    name="CSV export memory, 100k rows",
+                    value=None,
+                    unit="",
+                    note="not measured: the back-office export is not built yet",
+                )
+            )
     finally:
         worker.stop()
         for server in servers:

@@ -8,7 +8,9 @@ DEMO_PASSWORD = "govern-demo"
 
 
 def token(base_url: str, username: str, password: str = DEMO_PASSWORD) -> str:
-    response = requests.post(f"{base_url}/api/v1/auth/token/", json={"username": username, "password": password}, timeout=30)
+    response = requests.post(
+        f"{base_url}/api/v1/auth/token/", json={"username": username, "password": password}, timeout=30
+    )
     response.raise_for_status()
     return response.json()["token"]
 

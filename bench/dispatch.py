@@ -11,7 +11,9 @@ from bench.report import Row
 
 
 def available(base_url: str, token: str, hazard_id: int) -> bool:
-    response = requests.get(f"{base_url}/api/v1/hazards/{hazard_id}/candidates/", headers={"Authorization": f"Token {token}"}, timeout=60)
+    response = requests.get(
+        f"{base_url}/api/v1/hazards/{hazard_id}/candidates/", headers={"Authorization": f"Token {token}"}, timeout=60
+    )
     return response.status_code != 404
 
 
@@ -33,9 +35,17 @@ def rows(by_size: dict[int, float]) -> list[Row]:
     small, large = sizes[0], sizes[-1]
     out = [Row(name=f"candidates with {n:,} on-duty volunteers (median)", value=by_size[n], unit="ms") for n in sizes]
     ratio = by_size[large] / by_size[small]
-    out.append(Row(
-        name=f"candidates {large:,}/{small:,} volunteers", value=by_size[large], unit="ms",
-        floor=by_size[small], floor_name=f"at {small:,}", ratio=ratio, target="≤ 3", ok=ratio <= 3,
-        note="volunteers are spread evenly over the 6×4 km demo district, so the 100k case has ~100× more people within the search radius; the database returns only the nearest (rings of the partial position index ordered by a SQL planar distance with a LIMIT, growing until the best 20 by ETA are certain), so a denser district reads fewer rows, not more",
-    ))
+    out.append(
+        Row(
+            name=f"candidates {large:,}/{small:,} volunteers",
+            value=by_size[large],
+            unit="ms",
+            floor=by_size[small],
+            floor_name=f"at {small:,}",
+            ratio=ratio,
+            target="≤ 3",
+            ok=ratio <= 3,
+            note="volunteers are spread evenly over the 6×4 km demo district, so the 100k case has ~100× more people within the search radius; the database returns only the nearest (rings of the partial position index ordered by a SQL planar distance with a LIMIT, growing until the best 20 by ETA are certain), so a denser district reads fewer rows, not more",
+        )
+    )
     return out

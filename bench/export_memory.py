@@ -32,8 +32,13 @@ def _seed(big: int, small: int):
     grids = []
     for i, code in enumerate(("bench-export-small", "bench-export-big")):
         west = 121.50 + i * 0.01
-        boundary = {"type": "Polygon", "coordinates": [[[west, 31.50], [west + 0.01, 31.50], [west + 0.01, 31.51], [west, 31.51], [west, 31.50]]]}
-        grid = Grid.objects.filter(code=code).first() or grid_save(community=community, code=code, name=code, boundary=boundary)
+        boundary = {
+            "type": "Polygon",
+            "coordinates": [[[west, 31.50], [west + 0.01, 31.50], [west + 0.01, 31.51], [west, 31.51], [west, 31.50]]],
+        }
+        grid = Grid.objects.filter(code=code).first() or grid_save(
+            community=community, code=code, name=code, boundary=boundary
+        )
         grids.append(grid)
     now = timezone.now()
     counts = {grids[0].pk: small, grids[1].pk: big - small}
@@ -42,13 +47,22 @@ def _seed(big: int, small: int):
         todo = counts[grid.pk] - have
         batch = []
         for n in range(have, have + max(todo, 0)):
-            batch.append(Hazard(
-                tracking_code=f"BX{grid.pk % 100:02d}{n:09d}"[:16], category=category,
-                description=f"基准导出隐患 {n}: 楼道堆放杂物，消防通道被堵，需要尽快清理。" * 2,
-                severity="medium", latitude=31.505, longitude=grid.center_longitude, address=f"{n} 号楼",
-                grid=grid, community=community, source=Source.DEMO,
-                created_at=now, status_changed_at=now,
-            ))
+            batch.append(
+                Hazard(
+                    tracking_code=f"BX{grid.pk % 100:02d}{n:09d}"[:16],
+                    category=category,
+                    description=f"基准导出隐患 {n}: 楼道堆放杂物，消防通道被堵，需要尽快清理。" * 2,
+                    severity="medium",
+                    latitude=31.505,
+                    longitude=grid.center_longitude,
+                    address=f"{n} 号楼",
+                    grid=grid,
+                    community=community,
+                    source=Source.DEMO,
+                    created_at=now,
+                    status_changed_at=now,
+                )
+            )
             if len(batch) >= 5000:
                 with transaction.atomic():
                     Hazard.objects.bulk_create(batch)
@@ -69,16 +83,29 @@ def _seed_tasks(grids) -> None:
 
     from hazards.models import Hazard, Task, TaskStatus
 
-    worker, _ = get_user_model().objects.get_or_create(username="bench-export-worker", defaults={"display_name": "基准网格员"})
+    worker, _ = get_user_model().objects.get_or_create(
+        username="bench-export-worker", defaults={"display_name": "基准网格员"}
+    )
     now = timezone.now()
-    todo = Hazard.objects.filter(grid__in=grids, tasks__isnull=True).values_list("pk", flat=True).iterator(chunk_size=5000)
+    todo = (
+        Hazard.objects.filter(grid__in=grids, tasks__isnull=True).values_list("pk", flat=True).iterator(chunk_size=5000)
+    )
     batch = []
     for hazard_id in todo:
-        batch.append(Task(
-            hazard_id=hazard_id, assignee=worker, assignee_kind="grid_worker", status=TaskStatus.ACCEPTED,
-            offered_at=now, accept_deadline=now + timedelta(minutes=30), due_at=now + timedelta(hours=4),
-            accepted_at=now + timedelta(minutes=3), distance_m=420.0, instructions="基准任务",
-        ))
+        batch.append(
+            Task(
+                hazard_id=hazard_id,
+                assignee=worker,
+                assignee_kind="grid_worker",
+                status=TaskStatus.ACCEPTED,
+                offered_at=now,
+                accept_deadline=now + timedelta(minutes=30),
+                due_at=now + timedelta(hours=4),
+                accepted_at=now + timedelta(minutes=3),
+                distance_m=420.0,
+                instructions="基准任务",
+            )
+        )
         if len(batch) >= 5000:
             with transaction.atomic():
                 Task.objects.bulk_create(batch)
@@ -137,14 +164,23 @@ def run(report: Report, *, rows: int = 100_000, small: int = 1_000, keep: bool =
             floor_peak, floor_size, _ = _export_peak(only_small, name)
             peak, size, seconds = _export_peak(both, name)
             ratio = peak / floor_peak
-            report.add(Row(
-                name=f"export memory: {name}.csv peak for {rows:,} rows ({connection.vendor})", value=peak / 2**20,
-                unit="MiB", floor=floor_peak / 2**20, floor_name=f"same export, {small:,} rows", ratio=ratio,
-                target="≤ 3× (flat)", ok=ratio <= 3,
-                note=(f"tracemalloc peak through the view; {size / 2**20:.1f} MiB of CSV streamed in {seconds:.1f} s "
-                      f"({rows / seconds:,.0f} rows/s) against {floor_size / 2**20:.2f} MiB for {small:,} rows: "
-                      f"{size / floor_size:.0f}× the bytes for {ratio:.1f}× the memory"),
-            ))
+            report.add(
+                Row(
+                    name=f"export memory: {name}.csv peak for {rows:,} rows ({connection.vendor})",
+                    value=peak / 2**20,
+                    unit="MiB",
+                    floor=floor_peak / 2**20,
+                    floor_name=f"same export, {small:,} rows",
+                    ratio=ratio,
+                    target="≤ 3× (flat)",
+                    ok=ratio <= 3,
+                    note=(
+                        f"tracemalloc peak through the view; {size / 2**20:.1f} MiB of CSV streamed in {seconds:.1f} s "
+                        f"({rows / seconds:,.0f} rows/s) against {floor_size / 2**20:.2f} MiB for {small:,} rows: "
+                        f"{size / floor_size:.0f}× the bytes for {ratio:.1f}× the memory"
+                    ),
+                )
+            )
     finally:
         if not keep:
             _cleanup(grids)

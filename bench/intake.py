@@ -59,35 +59,53 @@ def run(report: Report, servers: list[Server], *, photo: bytes, total: int, conc
     accepted = time.perf_counter() - started
     cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / total
     busy = cpu_ms * total / 1000 / accepted  # cores' worth of CPU the server used during the burst
-    report.add(Row(
-        name=f"intake: reports/s ({concurrency} clients, {len(photo) / 1e6:.1f} MB photo, 1 ASGI process)",
-        value=rps, unit="/s", floor=floor_rps, floor_name="bare upload view /s",
-        ratio=rps / floor_rps if floor_rps else None, target="≥ 0.5× floor",
-        ok=(rps >= 0.5 * floor_rps) and errors == 0,
-        note=f"{total} reports, {errors} errors; the report path checks the photo without decoding it (size, type, header, "
-             "bomb, animation, container structure), quarantines the upload, commits and enqueues its processing. "
-             f"What limits it: CPU. The server process used {cpu_ms:.1f} ms of CPU per report against {floor_cpu_ms:.1f} ms "
-             f"per bare upload (/proc, same process, same run), {busy:.2f} cores' worth during the burst: one process "
-             "runs Python on one core at a time (the GIL), so the rate is about the inverse of that CPU, and the ratio the "
-             "ratio of the two. A report's own CPU (cProfile, in-process): the ORM composing and reading its ten or so "
-             "statements (category, grid, rules, hazard, photo row, nearby reports, timeline and triage rows, events), "
-             "DRF's request and response serializers, the photo's structure checks (~1.5 ms for 3.4 MB), the quarantine "
-             "write, the throttle's two Redis calls, and after the commit the Celery message and the live send. Not "
-             "waiting: the publish lock every report queues for is held only while PostgreSQL runs the lock, the events "
-             "and the COMMIT, sent in one message (py-spy: request threads waited on it in 39 % of their samples before). "
-             "More server processes scale it; the floor is measured on the same single process",
-    ))
+    report.add(
+        Row(
+            name=f"intake: reports/s ({concurrency} clients, {len(photo) / 1e6:.1f} MB photo, 1 ASGI process)",
+            value=rps,
+            unit="/s",
+            floor=floor_rps,
+            floor_name="bare upload view /s",
+            ratio=rps / floor_rps if floor_rps else None,
+            target="≥ 0.5× floor",
+            ok=(rps >= 0.5 * floor_rps) and errors == 0,
+            note=f"{total} reports, {errors} errors; the report path checks the photo without decoding it (size, type, header, "
+            "bomb, animation, container structure), quarantines the upload, commits and enqueues its processing. "
+            f"What limits it: CPU. The server process used {cpu_ms:.1f} ms of CPU per report against {floor_cpu_ms:.1f} ms "
+            f"per bare upload (/proc, same process, same run), {busy:.2f} cores' worth during the burst: one process "
+            "runs Python on one core at a time (the GIL), so the rate is about the inverse of that CPU, and the ratio the "
+            "ratio of the two. A report's own CPU (cProfile, in-process): the ORM composing and reading its ten or so "
+            "statements (category, grid, rules, hazard, photo row, nearby reports, timeline and triage rows, events), "
+            "DRF's request and response serializers, the photo's structure checks (~1.5 ms for 3.4 MB), the quarantine "
+            "write, the throttle's two Redis calls, and after the commit the Celery message and the live send. Not "
+            "waiting: the publish lock every report queues for is held only while PostgreSQL runs the lock, the events "
+            "and the COMMIT, sent in one message (py-spy: request threads waited on it in 39 % of their samples before). "
+            "More server processes scale it; the floor is measured on the same single process",
+        )
+    )
     for p in (50, 95):
-        report.add(Row(
-            name=f"intake: latency p{p}", value=percentile(ms, p), unit="ms",
-            floor=percentile(floor_ms, p), floor_name=f"bare upload p{p}",
-            ratio=percentile(ms, p) / percentile(floor_ms, p),
-        ))
+        report.add(
+            Row(
+                name=f"intake: latency p{p}",
+                value=percentile(ms, p),
+                unit="ms",
+                floor=percentile(floor_ms, p),
+                floor_name=f"bare upload p{p}",
+                ratio=percentile(ms, p) / percentile(floor_ms, p),
+            )
+        )
     left, drained = drain(timeout=600)
     done = time.perf_counter() - started
-    report.add(Row(
-        name="intake: all photos processed after the burst (1 solo Celery worker)", value=done if not left else None, unit="s",
-        note=(f"{total} reports accepted in {accepted:.1f} s; the worker had re-encoded every photo {done:.1f} s after the "
-              f"first report ({total / done:.2f} photos/s)" + (f"; {left} still processing at the timeout" if left else "")
-              + (f"; {drained} ended failed" if drained else "")),
-    ))
+    report.add(
+        Row(
+            name="intake: all photos processed after the burst (1 solo Celery worker)",
+            value=done if not left else None,
+            unit="s",
+            note=(
+                f"{total} reports accepted in {accepted:.1f} s; the worker had re-encoded every photo {done:.1f} s after the "
+                f"first report ({total / done:.2f} photos/s)"
+                + (f"; {left} still processing at the timeout" if left else "")
+                + (f"; {drained} ended failed" if drained else "")
+            ),
+        )
+    )

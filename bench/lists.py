@@ -44,8 +44,13 @@ def rows(small: dict[str, float], large: dict[str, float], small_n: int, large_n
     return [
         Row(
             name=f"hazard list {label}: {large_n:,} vs {small_n:,} hazards (median)",
-            value=large[label], unit="ms", floor=small[label], floor_name=f"same query at {small_n:,}",
-            ratio=large[label] / small[label], target="≤ 2", ok=large[label] / small[label] <= 2,
+            value=large[label],
+            unit="ms",
+            floor=small[label],
+            floor_name=f"same query at {small_n:,}",
+            ratio=large[label] / small[label],
+            target="≤ 2",
+            ok=large[label] / small[label] <= 2,
             note=NOTES.get(label, ""),
         )
         for label, _q in QUERIES

@@ -53,17 +53,22 @@ async def _idle_clients(servers: list[Server], tokens: list[str], count: int) ->
     for i in range(count):
         server = servers[i % len(servers)]
         # Idle residents following a report: anonymous tracking clients.
-        sockets.append(await websockets.connect(ws_url(server.url, f"track=IDLE{i:06d}"), origin=server.url, open_timeout=60))
+        sockets.append(
+            await websockets.connect(ws_url(server.url, f"track=IDLE{i:06d}"), origin=server.url, open_timeout=60)
+        )
     return sockets
 
 
-async def _measure(servers: list[Server], samples: int, idle: int, photo: bytes, category: str, floor: _Floor) -> tuple[list[float], int, list[int]]:
+async def _measure(
+    servers: list[Server], samples: int, idle: int, photo: bytes, category: str, floor: _Floor
+) -> tuple[list[float], int, list[int]]:
     dispatcher_token = token(servers[0].url, "dispatcher")
     before = [rss_kib(s.pid) for s in servers]
     idle_sockets = await _idle_clients(servers, [], idle)
     after = [rss_kib(s.pid) for s in servers]
     listeners = [
-        await websockets.connect(ws_url(s.url, f"token={dispatcher_token}"), origin=s.url, open_timeout=60) for s in servers
+        await websockets.connect(ws_url(s.url, f"token={dispatcher_token}"), origin=s.url, open_timeout=60)
+        for s in servers
     ]
     latencies = []
     loop = asyncio.get_running_loop()
@@ -100,29 +105,45 @@ async def _measure(servers: list[Server], samples: int, idle: int, photo: bytes,
     return latencies, idle, per_1000
 
 
-async def _measure_with_floor(servers, samples, idle, photo, category) -> tuple[list[float], list[float], int, list[int]]:
+async def _measure_with_floor(
+    servers, samples, idle, photo, category
+) -> tuple[list[float], list[float], int, list[int]]:
     async with _Floor() as floor:
         latencies, idle_count, rss_per_1000 = await _measure(servers, samples, idle, photo, category, floor)
     return latencies, floor.latencies, idle_count, rss_per_1000
 
 
 def run(report: Report, servers: list[Server], *, samples: int, idle: int, photo: bytes, category: str) -> None:
-    latencies, floor, idle_count, rss_per_1000 = asyncio.run(_measure_with_floor(servers, samples, idle, photo, category))
+    latencies, floor, idle_count, rss_per_1000 = asyncio.run(
+        _measure_with_floor(servers, samples, idle, photo, category)
+    )
     for p in (50, 95, 99):
         value, base = percentile(latencies, p), percentile(floor, p)
-        report.add(Row(
-            name=f"live latency p{p} ({idle_count} idle sockets, {len(servers)} ASGI processes)",
-            value=value, unit="ms", floor=base, floor_name=f"group_send p{p}",
-            ratio=value / base if base else None,
-            target="≤ 3× floor" if p == 99 else "", ok=(value <= 3 * base) if p == 99 else None,
-            note=(
-                "measured from the 201 of POST /api/v1/hazards/ on process 1 to hazard.created on a dispatcher "
-                "socket of process 2; the photo is checked before the 201 and re-encoded afterwards by the Celery "
-                "worker (niced, see bench/stack.py), which runs during the measurement"
-            ) if p == 50 else "",
-        ))
+        report.add(
+            Row(
+                name=f"live latency p{p} ({idle_count} idle sockets, {len(servers)} ASGI processes)",
+                value=value,
+                unit="ms",
+                floor=base,
+                floor_name=f"group_send p{p}",
+                ratio=value / base if base else None,
+                target="≤ 3× floor" if p == 99 else "",
+                ok=(value <= 3 * base) if p == 99 else None,
+                note=(
+                    "measured from the 201 of POST /api/v1/hazards/ on process 1 to hazard.created on a dispatcher "
+                    "socket of process 2; the photo is checked before the 201 and re-encoded afterwards by the Celery "
+                    "worker (niced, see bench/stack.py), which runs during the measurement"
+                )
+                if p == 50
+                else "",
+            )
+        )
     peak = max(peak_rss_kib(s.pid) for s in servers)
-    report.add(Row(
-        name="ASGI worker RSS per 1,000 idle sockets", value=max(rss_per_1000) / 1024, unit="MiB",
-        note=f"peak RSS of the larger worker during the run: {peak / 1024:.0f} MiB",
-    ))
+    report.add(
+        Row(
+            name="ASGI worker RSS per 1,000 idle sockets",
+            value=max(rss_per_1000) / 1024,
+            unit="MiB",
+            note=f"peak RSS of the larger worker during the run: {peak / 1024:.0f} MiB",
+        )
+    )

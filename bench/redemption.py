@@ -33,8 +33,14 @@ def new_coupon(stock: int) -> int:
     merchant, _ = Merchant.objects.get_or_create(name="压测商户")
     now = timezone.now()
     return coupon_create(
-        merchant_id=merchant.pk, title=f"压测券 {uuid.uuid4().hex[:6]}", cost=10, stock_total=stock, per_user_limit=1,
-        valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=1), code_valid_for=timedelta(days=1),
+        merchant_id=merchant.pk,
+        title=f"压测券 {uuid.uuid4().hex[:6]}",
+        cost=10,
+        stock_total=stock,
+        per_user_limit=1,
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=1),
+        code_valid_for=timedelta(days=1),
     ).pk
 
 
@@ -84,7 +90,11 @@ def run(report: Report, urls: list[str], *, clients: int, stock: int, pids: list
     in_flight = min(clients, 50)
 
     def floor_post(i: int) -> int:
-        return requests.post(f"{urls[i % len(urls)]}/bench/authenticated-post/", headers={"Authorization": f"Token {tokens[i]}"}, timeout=60).status_code
+        return requests.post(
+            f"{urls[i % len(urls)]}/bench/authenticated-post/",
+            headers={"Authorization": f"Token {tokens[i]}"},
+            timeout=60,
+        ).status_code
 
     # Warm-up, not measured: the same rush on another coupon, so both servers have their
     # database pools open at this concurrency (the sections before ran one request at a time)
@@ -131,18 +141,25 @@ def run(report: Report, urls: list[str], *, clients: int, stock: int, pids: list
     rate = clients / elapsed
     p50 = latencies[len(latencies) // 2]
     p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
-    report.add(Row(
-        name=f"redemption: {clients} clients ({in_flight} in flight), stock {stock} ({len(urls)} ASGI processes)",
-        value=rate, unit="requests/s", floor=floor_rate, floor_name="authenticated no-op POST", ratio=rate / floor_rate,
-        target="exactly-once at ≥ 200/s", ok=exact and rate >= 200,
-        note=f"{clients} requests answered in {elapsed:.2f} s; {issued} issued (201), {refused} out of stock (409), "
-        f"{errors} other; the {issued} codes were all issued within {last_issue:.2f} s ({issued / last_issue if last_issue else 0:.0f} issued/s); "
-        f"latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms; stock left {coupon.stock_remaining}; "
-        f"ledger sums equal balances: {consistent}. What limits it: CPU. The servers used {cpu_ms:.1f} ms of CPU per "
-        f"request against {floor_cpu_ms:.1f} ms per no-op POST (/proc, same run), sharing the 2 cores with PostgreSQL "
-        f"and the 50 client threads. The 50 that win also serialise on the coupon's row from the stock UPDATE to the "
-        f"commit (the UPDATE, the publish lock and the events in one pipelined round trip, then COMMIT). Sending the COMMIT "
-        f"in that same message (the whole transaction pipelined, the UPDATE failing the transaction when it takes "
-        f"nothing) was tried and was slower here, about 105 against 120 requests/s over two runs each: psycopg's "
-        f"pipeline mode cost the servers more CPU than the waits it saved",
-    ))
+    report.add(
+        Row(
+            name=f"redemption: {clients} clients ({in_flight} in flight), stock {stock} ({len(urls)} ASGI processes)",
+            value=rate,
+            unit="requests/s",
+            floor=floor_rate,
+            floor_name="authenticated no-op POST",
+            ratio=rate / floor_rate,
+            target="exactly-once at ≥ 200/s",
+            ok=exact and rate >= 200,
+            note=f"{clients} requests answered in {elapsed:.2f} s; {issued} issued (201), {refused} out of stock (409), "
+            f"{errors} other; the {issued} codes were all issued within {last_issue:.2f} s ({issued / last_issue if last_issue else 0:.0f} issued/s); "
+            f"latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms; stock left {coupon.stock_remaining}; "
+            f"ledger sums equal balances: {consistent}. What limits it: CPU. The servers used {cpu_ms:.1f} ms of CPU per "
+            f"request against {floor_cpu_ms:.1f} ms per no-op POST (/proc, same run), sharing the 2 cores with PostgreSQL "
+            f"and the 50 client threads. The 50 that win also serialise on the coupon's row from the stock UPDATE to the "
+            f"commit (the UPDATE, the publish lock and the events in one pipelined round trip, then COMMIT). Sending the COMMIT "
+            f"in that same message (the whole transaction pipelined, the UPDATE failing the transaction when it takes "
+            f"nothing) was tried and was slower here, about 105 against 120 requests/s over two runs each: psycopg's "
+            f"pipeline mode cost the servers more CPU than the waits it saved",
+        )
+    )

@@ -101,9 +101,24 @@ class Server:
 
     def start(self) -> Server:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "govern.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--ws", "websockets"],
-            cwd=ROOT, env=bench_env(), start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "govern.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--ws",
+                "websockets",
+            ],
+            cwd=ROOT,
+            env=bench_env(),
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -145,8 +160,23 @@ class Worker:
 
     def start(self) -> Worker:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "govern", "worker", "--pool=solo", "-l", "warning", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=bench_env(), start_new_session=True, preexec_fn=lambda: os.nice(WORKER_NICE),
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "govern",
+                "worker",
+                "--pool=solo",
+                "-l",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=bench_env(),
+            start_new_session=True,
+            preexec_fn=lambda: os.nice(WORKER_NICE),
         )
         time.sleep(2)
         return self

@@ -93,10 +93,14 @@ class ApiClientAdmin(admin.ModelAdmin):
             return
         client, raw_key = api_client_issue(name=obj.name, contact_email=obj.contact_email)
         obj.pk = client.pk
-        messages.warning(request, _("API key for %(name)s (shown once): %(key)s") % {"name": client.name, "key": raw_key})
+        messages.warning(
+            request, _("API key for %(name)s (shown once): %(key)s") % {"name": client.name, "key": raw_key}
+        )
 
     @admin.action(description=_("Rotate the key of the selected clients"))
     def rotate_keys(self, request, queryset):
         for client in queryset:
             raw_key = api_client_rotate_key(client_id=client.pk)
-            messages.warning(request, _("New API key for %(name)s (shown once): %(key)s") % {"name": client.name, "key": raw_key})
+            messages.warning(
+                request, _("New API key for %(name)s (shown once): %(key)s") % {"name": client.name, "key": raw_key}
+            )

@@ -66,7 +66,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self._track = _split(query.get("track"))
         self._requested = _split(query.get("topics"))
         try:
-            topics = await database_sync_to_async(live_access.authorize)(self.scope.get("user"), self._track, self._requested)
+            topics = await database_sync_to_async(live_access.authorize)(
+                self.scope.get("user"), self._track, self._requested
+            )
         except TopicRefusedError as refused:
             await self._refuse(refused.code)
             return
@@ -125,14 +127,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # A layer that is down must not cost the socket: the process's scan still delivers.
         for topic in topics:
             try:
-                await asyncio.wait_for(self.channel_layer.group_add(topic_group(topic), self.channel_name), GROUP_TIMEOUT)
+                await asyncio.wait_for(
+                    self.channel_layer.group_add(topic_group(topic), self.channel_name), GROUP_TIMEOUT
+                )
             except Exception:
                 logger.warning("could not join live group for %s; the outbox scan will deliver", topic, exc_info=True)
 
     async def _leave(self, topics) -> None:
         for topic in topics:
             try:
-                await asyncio.wait_for(self.channel_layer.group_discard(topic_group(topic), self.channel_name), GROUP_TIMEOUT)
+                await asyncio.wait_for(
+                    self.channel_layer.group_discard(topic_group(topic), self.channel_name), GROUP_TIMEOUT
+                )
             except Exception:
                 logger.warning("could not leave live group for %s", topic, exc_info=True)
 
@@ -171,7 +177,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if self.cursor < after or self.cursor < scan.pruned_through:
                 await self._catch_up()  # the scan does not reach back far enough for this socket
             else:
-                wanted = [event_id for event_id, topics in scan.rows if event_id > self.cursor and self.topics.intersection(topics)]
+                wanted = [
+                    event_id
+                    for event_id, topics in scan.rows
+                    if event_id > self.cursor and self.topics.intersection(topics)
+                ]
                 if wanted:
                     found = await database_sync_to_async(live_access.messages)(wanted)
                     if len(found) != len(wanted):  # pruned meanwhile: let read_after decide

@@ -80,7 +80,9 @@ def planar_scale(latitude: float) -> tuple[float, float]:
     return ky * max(math.cos(math.radians(latitude)), 1e-6), ky
 
 
-def planar_distance_sq_sql(latitude: float, longitude: float, *, lat_field: str = "latitude", lng_field: str = "longitude"):
+def planar_distance_sq_sql(
+    latitude: float, longitude: float, *, lat_field: str = "latitude", lng_field: str = "longitude"
+):
     """Squared equirectangular distance in m² from (latitude, longitude) as a SQL expression.
 
     Plain arithmetic (runs the same on SQLite and PostgreSQL, no functions), so it can be ordered

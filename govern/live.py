@@ -176,7 +176,9 @@ async def _group_send_all(layer, groups: list[str], payload: dict, timeout: floa
         try:
             await asyncio.wait_for(layer.group_send(group, payload), timeout)
         except Exception:  # the outbox row stays; clients get it from the scan or on replay
-            logger.warning("live event %s not sent to %s; it stays replayable", payload["event"]["id"], group, exc_info=True)
+            logger.warning(
+                "live event %s not sent to %s; it stays replayable", payload["event"]["id"], group, exc_info=True
+            )
             failed.append(group)
     return failed
 
@@ -328,7 +330,11 @@ def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[Live
             prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
             created = LiveEvent.objects.bulk_create([LiveEvent(type=t, data=d, topics=tops) for tops, t, d in checked])
             LiveEventTopic.objects.bulk_create(
-                [LiveEventTopic(event=event, topic=topic) for event, (tops, _t, _d) in zip(created, checked, strict=True) for topic in tops]
+                [
+                    LiveEventTopic(event=event, topic=topic)
+                    for event, (tops, _t, _d) in zip(created, checked, strict=True)
+                    for topic in tops
+                ]
             )
 
             def read_prev() -> int:

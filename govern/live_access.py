@@ -127,10 +127,14 @@ class Scan:
 
 def scan_after(after: int, limit: int) -> Scan:
     newest = head()
-    rows = list(LiveEvent.objects.filter(id__gt=after, id__lte=newest).order_by("id").values_list("id", "topics")[:limit])
+    rows = list(
+        LiveEvent.objects.filter(id__gt=after, id__lte=newest).order_by("id").values_list("id", "topics")[:limit]
+    )
     if len(rows) == limit:  # a partial scan: the next one continues from here
         newest = rows[-1][0]
-    return Scan(rows=[(event_id, list(topics)) for event_id, topics in rows], head=newest, pruned_through=pruned_through())
+    return Scan(
+        rows=[(event_id, list(topics)) for event_id, topics in rows], head=newest, pruned_through=pruned_through()
+    )
 
 
 def messages(ids: list[int]) -> list[dict]:
@@ -139,7 +143,7 @@ def messages(ids: list[int]) -> list[dict]:
 
 def recent_events(topics: set[str], limit: int = 50) -> list[dict]:
     """The newest stored events on these topics, newest first (the live status page)."""
-    rows = LiveEvent.objects.filter(
-        id__in=LiveEventTopic.objects.filter(topic__in=topics).values("event_id")
-    ).order_by("-id")[:limit]
+    rows = LiveEvent.objects.filter(id__in=LiveEventTopic.objects.filter(topic__in=topics).values("event_id")).order_by(
+        "-id"
+    )[:limit]
     return [dict(row.as_message(), topics=row.topics, created_at=row.created_at) for row in rows]

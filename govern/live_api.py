@@ -15,8 +15,10 @@ from govern.permissions import IsDispatcher
 
 class NoticeInSerializer(serializers.Serializer):
     topics = serializers.ListField(
-        child=serializers.CharField(max_length=120), required=False, default=list,
-        help_text="user:<id>, grid:<id>, dispatch or hazard:<code>; default [\"dispatch\"].",
+        child=serializers.CharField(max_length=120),
+        required=False,
+        default=list,
+        help_text='user:<id>, grid:<id>, dispatch or hazard:<code>; default ["dispatch"].',
     )
     text = serializers.CharField(max_length=NOTICE_MAX_LENGTH, trim_whitespace=True)
     level = serializers.ChoiceField(choices=NOTICE_LEVELS, default="info")

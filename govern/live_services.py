@@ -36,7 +36,9 @@ def live_events_prune(*, now=None, batch_size: int = 2000) -> int:
     deleted = 0
     while True:
         with transaction.atomic():
-            ids = list(LiveEvent.objects.filter(id__lte=boundary).order_by("id").values_list("id", flat=True)[:batch_size])
+            ids = list(
+                LiveEvent.objects.filter(id__lte=boundary).order_by("id").values_list("id", flat=True)[:batch_size]
+            )
             if not ids:
                 return deleted
             LiveEventTopic.objects.filter(event_id__in=ids).delete()
@@ -45,8 +47,9 @@ def live_events_prune(*, now=None, batch_size: int = 2000) -> int:
 
 
 @transaction.atomic
-def notice_publish(*, topics: list[str], text: str, level: str = "info", sender: User | None = None,
-                   ref: str = "") -> LiveEvent:
+def notice_publish(
+    *, topics: list[str], text: str, level: str = "info", sender: User | None = None, ref: str = ""
+) -> LiveEvent:
     """A `system.notice` to these topics: a human message for the people on them (a storm
     warning to the dispatchers and grid workers, a maintenance window...). Pages show it as a
     banner; the /live/status/ page lists it.

@@ -58,7 +58,9 @@ class Grid(models.Model):
     indexed columns so that point lookups prefilter in SQL before exact geometry in shapely.
     """
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="grids", verbose_name=_("community"))
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="grids", verbose_name=_("community")
+    )
     name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     boundary = models.JSONField(_("boundary (GeoJSON Polygon)"))

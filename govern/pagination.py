@@ -108,13 +108,15 @@ class CappedCountPagination(Pagination):
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator
-        return Response({
-            "count": paginator.count,
-            "count_exact": paginator.count_exact,
-            "next": self.get_next_link(),
-            "previous": self.get_previous_link(),
-            "results": data,
-        })
+        return Response(
+            {
+                "count": paginator.count,
+                "count_exact": paginator.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         out = super().get_paginated_response_schema(schema)

@@ -22,12 +22,16 @@ def grid_for_point(latitude: float, longitude: float) -> Grid | None:
     Index-backed: SQL narrows to grids whose bounding box holds the point, shapely decides.
     Where two grids share an edge, the one with the lower id wins, so the answer is stable.
     """
-    candidates = Grid.objects.select_related("community").filter(
-        min_latitude__lte=latitude,
-        max_latitude__gte=latitude,
-        min_longitude__lte=longitude,
-        max_longitude__gte=longitude,
-    ).order_by("id")
+    candidates = (
+        Grid.objects.select_related("community")
+        .filter(
+            min_latitude__lte=latitude,
+            max_latitude__gte=latitude,
+            min_longitude__lte=longitude,
+            max_longitude__gte=longitude,
+        )
+        .order_by("id")
+    )
     for grid in candidates:
         if polygon_covers(grid.boundary, latitude, longitude):
             return grid

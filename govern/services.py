@@ -50,7 +50,9 @@ def grid_save(
 
 
 @transaction.atomic
-def user_register(*, username: str, password: str, phone: str = "", email: str = "", roles: Iterable[str] = (RESIDENT,)) -> User:
+def user_register(
+    *, username: str, password: str, phone: str = "", email: str = "", roles: Iterable[str] = (RESIDENT,)
+) -> User:
     """Create an account with the given roles (resident by default)."""
     user = User.objects.create_user(username=username, password=password, phone=phone, email=email)
     user.groups.add(*Group.objects.filter(name__in=list(roles)))

@@ -119,7 +119,9 @@ if DATABASE_URL:
     # workers, below PostgreSQL's max_connections.
     if env_int("DB_POOL_MAX_SIZE", 0) > 0:
         if DATABASES["default"]["CONN_MAX_AGE"]:
-            raise ImproperlyConfigured("DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE exclude each other: pooled connections are reused already.")
+            raise ImproperlyConfigured(
+                "DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE exclude each other: pooled connections are reused already."
+            )
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(env_int("DB_POOL_MIN_SIZE", 2), env_int("DB_POOL_MAX_SIZE", 0)),
             "max_size": env_int("DB_POOL_MAX_SIZE", 0),
@@ -156,8 +158,13 @@ if REDIS_URL:
     }
     # Throttle counters only; a Redis outage degrades them to misses instead of failing requests,
     # and short socket timeouts keep a hung Redis from stalling every request (govern.cache).
-    CACHES = {"default": {"BACKEND": "govern.cache.ResilientRedisCache", "LOCATION": REDIS_URL,
-                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "govern.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "govern"}}

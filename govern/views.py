@@ -41,7 +41,10 @@ class ThrottledLoginView(LoginView):
             response = render(
                 request,
                 "registration/login.html",
-                {"form": self.get_form_class()(request), "throttled": _("Too many failed attempts. Try again in %(s)d seconds.") % {"s": wait}},
+                {
+                    "form": self.get_form_class()(request),
+                    "throttled": _("Too many failed attempts. Try again in %(s)d seconds.") % {"s": wait},
+                },
                 status=429,
             )
             response["Retry-After"] = str(wait)

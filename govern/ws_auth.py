@@ -92,7 +92,9 @@ class ForeignOriginValidator(OriginValidator):
     async def __call__(self, scope, receive, send):
         origin = _header(scope, b"origin")
         if origin is not None:
-            self.allowed_origins = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+            self.allowed_origins = settings.ALLOWED_HOSTS or (
+                ["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
+            )
             if not self.valid_origin(urlparse(origin)):
                 return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)
@@ -100,4 +102,3 @@ class ForeignOriginValidator(OriginValidator):
 
 def LiveAuthStack(inner):  # noqa: N802 - mirrors Channels' AuthMiddlewareStack
     return ForeignOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(inner)))
-

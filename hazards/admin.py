@@ -16,8 +16,27 @@ from hazards.photos import delete_files, delete_originals
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "name_en", "icon", "default_severity", "required_skill", "sla_accept_minutes", "sla_rectify_minutes", "auto_dispatch", "sort_order", "active")
-    list_editable = ("default_severity", "sla_accept_minutes", "sla_rectify_minutes", "auto_dispatch", "sort_order", "active")
+    list_display = (
+        "slug",
+        "name",
+        "name_en",
+        "icon",
+        "default_severity",
+        "required_skill",
+        "sla_accept_minutes",
+        "sla_rectify_minutes",
+        "auto_dispatch",
+        "sort_order",
+        "active",
+    )
+    list_editable = (
+        "default_severity",
+        "sla_accept_minutes",
+        "sla_rectify_minutes",
+        "auto_dispatch",
+        "sort_order",
+        "active",
+    )
     list_filter = ("active", "default_severity")
     search_fields = ("slug", "name", "name_en")
     autocomplete_fields = ()
@@ -47,7 +66,9 @@ class PhotoInline(admin.TabularInline):
     def preview(self, photo: HazardPhoto) -> str:
         if not photo.thumb:  # still processing, or refused by the full decode: no file to show
             return photo.get_status_display()
-        return format_html('<a href="{}"><img src="{}" alt="" style="max-height:96px"></a>', photo.image.url, photo.thumb.url)
+        return format_html(
+            '<a href="{}"><img src="{}" alt="" style="max-height:96px"></a>', photo.image.url, photo.thumb.url
+        )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -69,7 +90,16 @@ class SuggestionInline(admin.TabularInline):
     fk_name = "hazard"
     extra = 0
     can_delete = False
-    fields = ("kind", "rule_name", "matched", "suggested_category", "suggested_severity", "similar_hazard", "distance", "applied")
+    fields = (
+        "kind",
+        "rule_name",
+        "matched",
+        "suggested_category",
+        "suggested_severity",
+        "similar_hazard",
+        "distance",
+        "applied",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -90,15 +120,42 @@ def _run(modeladmin, request, queryset, call, done_message) -> None:
 
 @admin.register(Hazard)
 class HazardAdmin(admin.ModelAdmin):
-    list_display = ("tracking_code", "category", "severity", "status", "grid", "community", "reporter", "source", "created_at")
+    list_display = (
+        "tracking_code",
+        "category",
+        "severity",
+        "status",
+        "grid",
+        "community",
+        "reporter",
+        "source",
+        "created_at",
+    )
     list_filter = ("status", "severity", "category", "source", "community", "grid")
     search_fields = ("tracking_code", "description", "address", "reporter__username", "reporter__phone")
     date_hierarchy = "created_at"
     list_select_related = ("category", "grid", "community", "reporter")
     readonly_fields = (
-        "tracking_code", "category", "description", "severity", "status", "status_note", "latitude", "longitude",
-        "address", "contact_phone", "reporter", "grid", "community", "source", "api_client", "client_data", "duplicate_of",
-        "created_at", "updated_at", "status_changed_at",
+        "tracking_code",
+        "category",
+        "description",
+        "severity",
+        "status",
+        "status_note",
+        "latitude",
+        "longitude",
+        "address",
+        "contact_phone",
+        "reporter",
+        "grid",
+        "community",
+        "source",
+        "api_client",
+        "client_data",
+        "duplicate_of",
+        "created_at",
+        "updated_at",
+        "status_changed_at",
     )
     inlines = [PhotoInline, SuggestionInline, EventInline]
     actions = ["accept_selected"]
@@ -158,7 +215,18 @@ class TaskAdmin(admin.ModelAdmin):
     """Read-only view of tasks: every change goes through hazards.dispatch.services (the API and
     /tasks/); the escalation action runs the same pass as the beat job."""
 
-    list_display = ("id", "hazard", "assignee", "assignee_kind", "status", "overdue", "offered_at", "accept_deadline", "due_at", "verified_at")
+    list_display = (
+        "id",
+        "hazard",
+        "assignee",
+        "assignee_kind",
+        "status",
+        "overdue",
+        "offered_at",
+        "accept_deadline",
+        "due_at",
+        "verified_at",
+    )
     list_filter = ("status", "overdue", "assignee_kind", "hazard__grid")
     search_fields = ("hazard__tracking_code", "assignee__username", "assignee__display_name")
     list_select_related = ("hazard", "assignee")
@@ -175,5 +243,9 @@ class TaskAdmin(admin.ModelAdmin):
         from hazards.dispatch.services import tasks_escalate
 
         outcome = tasks_escalate()
-        self.message_user(request, _("Expired %(e)d, re-offered %(r)d, newly overdue %(o)d.") % {
-            "e": outcome.expired, "r": outcome.reoffered, "o": outcome.overdue}, messages.INFO)
+        self.message_user(
+            request,
+            _("Expired %(e)d, re-offered %(r)d, newly overdue %(o)d.")
+            % {"e": outcome.expired, "r": outcome.reoffered, "o": outcome.overdue},
+            messages.INFO,
+        )

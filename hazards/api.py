@@ -54,8 +54,15 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = [
-            "slug", "name", "name_en", "description", "icon", "default_severity", "required_skill",
-            "sla_accept_minutes", "sla_rectify_minutes",
+            "slug",
+            "name",
+            "name_en",
+            "description",
+            "icon",
+            "default_severity",
+            "required_skill",
+            "sla_accept_minutes",
+            "sla_rectify_minutes",
         ]
 
 
@@ -73,9 +80,11 @@ class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField(
         help_text="`processing` (just uploaded: the URLs are null until it is re-encoded, see the live event "
-                  "hazard.photos_ready), `ready`, or `failed` (the full decode refused it; `failure` says why)"
+        "hazard.photos_ready), `ready`, or `failed` (the full decode refused it; `failure` says why)"
     )
-    failure = serializers.CharField(source="get_failure_display", help_text="why a failed photo could not be used; empty otherwise")
+    failure = serializers.CharField(
+        source="get_failure_display", help_text="why a failed photo could not be used; empty otherwise"
+    )
     thumb = serializers.SerializerMethodField()
     medium = serializers.SerializerMethodField()
     image = serializers.SerializerMethodField()
@@ -93,7 +102,6 @@ class PhotoSerializer(serializers.Serializer):
     @extend_schema_field(MEDIA_URL_FIELD)
     def get_image(self, photo) -> str | None:
         return media_url(photo.image)
-
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -150,9 +158,27 @@ class HazardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Hazard
         fields = [
-            "id", "tracking_code", "category", "description", "severity", "status", "status_note",
-            "latitude", "longitude", "address", "grid", "community", "reporter", "contact_phone",
-            "duplicate_of", "source", "photos", "created_at", "updated_at", "status_changed_at", "distance_m",
+            "id",
+            "tracking_code",
+            "category",
+            "description",
+            "severity",
+            "status",
+            "status_note",
+            "latitude",
+            "longitude",
+            "address",
+            "grid",
+            "community",
+            "reporter",
+            "contact_phone",
+            "duplicate_of",
+            "source",
+            "photos",
+            "created_at",
+            "updated_at",
+            "status_changed_at",
+            "distance_m",
         ]
 
     @extend_schema_field(CategoryRefSerializer)
@@ -252,7 +278,9 @@ class HazardCreatedSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     tracking_url = serializers.CharField()
     photos = PhotoSerializer(many=True)
-    duplicates = DuplicateHintSerializer(many=True, help_text="open reports of the same category within 50 m, last 72 h")
+    duplicates = DuplicateHintSerializer(
+        many=True, help_text="open reports of the same category within 50 m, last 72 h"
+    )
 
 
 class PublicEventSerializer(serializers.Serializer):
@@ -305,9 +333,13 @@ class TrackSerializer(serializers.Serializer):
 class TriageSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=services.TRIAGE_DECISIONS)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    duplicate_of = serializers.CharField(required=False, allow_blank=True, help_text="id or tracking code of the original")
+    duplicate_of = serializers.CharField(
+        required=False, allow_blank=True, help_text="id or tracking code of the original"
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
-    category = serializers.CharField(required=False, allow_blank=True, help_text="accept only: correct the category (slug)")
+    category = serializers.CharField(
+        required=False, allow_blank=True, help_text="accept only: correct the category (slug)"
+    )
 
 
 class NoteSerializer(serializers.Serializer):
@@ -315,7 +347,9 @@ class NoteSerializer(serializers.Serializer):
 
 
 def _errors(*codes: int) -> dict:
-    return error_responses(*codes, e404="No such hazard (or not visible to you)", e409="Illegal transition; `detail` says why")
+    return error_responses(
+        *codes, e404="No such hazard (or not visible to you)", e409="Illegal transition; `detail` says why"
+    )
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -448,7 +482,9 @@ class HazardGeoJSONView(APIView):
         summary="Hazards as GeoJSON",
         filters=True,
         responses={
-            (200, "application/geo+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"),
+            (200, "application/geo+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"
+            ),
             **_errors(400, 401),
         },
     )
@@ -459,8 +495,18 @@ class HazardGeoJSONView(APIView):
         limit = conf.geojson_limit()
         rows = list(
             queryset.values_list(
-                "id", "tracking_code", "status", "severity", "category__slug", "category__name", "category__name_en",
-                "grid_id", "community_id", "latitude", "longitude", "created_at",
+                "id",
+                "tracking_code",
+                "status",
+                "severity",
+                "category__slug",
+                "category__name",
+                "category__name_en",
+                "grid_id",
+                "community_id",
+                "latitude",
+                "longitude",
+                "created_at",
             )[: limit + 1]
         )
         features = [
@@ -469,8 +515,15 @@ class HazardGeoJSONView(APIView):
                 "id": pk,
                 "geometry": {"type": "Point", "coordinates": [lng, lat]},
                 "properties": {
-                    "id": pk, "tracking_code": code, "status": st, "severity": sev, "category": slug,
-                    "category_name": name, "category_name_en": name_en, "grid": grid, "community": community,
+                    "id": pk,
+                    "tracking_code": code,
+                    "status": st,
+                    "severity": sev,
+                    "category": slug,
+                    "category_name": name,
+                    "category_name_en": name_en,
+                    "grid": grid,
+                    "community": community,
                     "created_at": created.isoformat(),
                 },
             }
@@ -569,4 +622,3 @@ class TrackView(APIView):
     def get(self, request, tracking_code: str):
         hazard = selectors.hazard_track(tracking_code=tracking_code)
         return Response(TrackSerializer(hazard).data)
-

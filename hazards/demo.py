@@ -25,7 +25,16 @@ CATEGORIES = [
     ("electrical-wiring", "电气线路", "Electrical wiring", Severity.HIGH, 15, 480, "⚡", ("electrician", "electrical")),
     ("kitchen-fumes", "油烟污染", "Kitchen fumes", Severity.MEDIUM, 60, 3 * 24 * 60, "💨", ()),
     ("fire-passage", "消防通道堵塞", "Blocked fire passage", Severity.HIGH, 10, 120, "🚒", ()),
-    ("fire-equipment", "消防设施", "Fire equipment", Severity.MEDIUM, 30, 24 * 60, "🧯", ("fire-safety", "firefighting")),
+    (
+        "fire-equipment",
+        "消防设施",
+        "Fire equipment",
+        Severity.MEDIUM,
+        30,
+        24 * 60,
+        "🧯",
+        ("fire-safety", "firefighting"),
+    ),
     ("hazardous-chemicals", "危化品", "Hazardous chemicals", Severity.HIGH, 10, 240, "☣", ("hazmat", "chemicals")),
     ("traffic-safety", "交通安全", "Traffic safety", Severity.MEDIUM, 30, 24 * 60, "🚦", ()),
     ("building-structure", "房屋结构", "Building and structure", Severity.HIGH, 30, 2 * 24 * 60, "🏚", ()),
@@ -34,32 +43,136 @@ CATEGORIES = [
 
 # name, keywords, suggested category slug (or None), raise severity to ("" for none), priority
 RULES = [
-    ("燃气泄漏 gas leak", "漏气, 燃气泄漏, 煤气泄漏, 闻到煤气, 闻到燃气, 煤气味, gas leak, smell of gas, smells of gas", "gas-safety", Severity.CRITICAL, 10),
+    (
+        "燃气泄漏 gas leak",
+        "漏气, 燃气泄漏, 煤气泄漏, 闻到煤气, 闻到燃气, 煤气味, gas leak, smell of gas, smells of gas",
+        "gas-safety",
+        Severity.CRITICAL,
+        10,
+    ),
     ("明火冒烟 fire or smoke", "着火, 起火, 冒烟, 明火, 火苗, on fire, smoke, flames", None, Severity.CRITICAL, 20),
     ("触电漏电 electric shock", "触电, 漏电, electric shock, live wire", "electrical-wiring", Severity.CRITICAL, 30),
-    ("液化气瓶 gas cylinders", "液化气罐, 煤气罐, 液化气瓶, 钢瓶, gas cylinder, gas bottle, LPG", "gas-safety", Severity.HIGH, 40),
-    ("私拉电线 unsafe wiring", "私拉电线, 飞线, 电线老化, 插线板, 电动车充电, 电瓶车充电, extension cord, exposed wire, overloaded socket, e-bike charging", "electrical-wiring", Severity.HIGH, 50),
-    ("通道堵塞 blocked passage", "消防通道, 通道堵塞, 堵塞通道, 堆放杂物, 安全出口, fire exit, blocked passage, fire lane", "fire-passage", "", 60),
+    (
+        "液化气瓶 gas cylinders",
+        "液化气罐, 煤气罐, 液化气瓶, 钢瓶, gas cylinder, gas bottle, LPG",
+        "gas-safety",
+        Severity.HIGH,
+        40,
+    ),
+    (
+        "私拉电线 unsafe wiring",
+        "私拉电线, 飞线, 电线老化, 插线板, 电动车充电, 电瓶车充电, extension cord, exposed wire, overloaded socket, e-bike charging",
+        "electrical-wiring",
+        Severity.HIGH,
+        50,
+    ),
+    (
+        "通道堵塞 blocked passage",
+        "消防通道, 通道堵塞, 堵塞通道, 堆放杂物, 安全出口, fire exit, blocked passage, fire lane",
+        "fire-passage",
+        "",
+        60,
+    ),
     ("油烟 fumes", "油烟, 排烟, 烟道, kitchen fumes, cooking fumes", "kitchen-fumes", "", 70),
-    ("消防器材 fire equipment", "灭火器, 消防栓, 消火栓, 烟感, 应急灯, fire extinguisher, hydrant, smoke detector", "fire-equipment", "", 80),
-    ("危化品 chemicals", "化学品, 危化品, 汽油, 油漆, 稀料, chemical, petrol, gasoline, solvent", "hazardous-chemicals", Severity.HIGH, 90),
-    ("房屋结构 structure", "裂缝, 倒塌, 墙体, 脱落, 坠落, crack, collapse, falling", "building-structure", Severity.HIGH, 100),
+    (
+        "消防器材 fire equipment",
+        "灭火器, 消防栓, 消火栓, 烟感, 应急灯, fire extinguisher, hydrant, smoke detector",
+        "fire-equipment",
+        "",
+        80,
+    ),
+    (
+        "危化品 chemicals",
+        "化学品, 危化品, 汽油, 油漆, 稀料, chemical, petrol, gasoline, solvent",
+        "hazardous-chemicals",
+        Severity.HIGH,
+        90,
+    ),
+    (
+        "房屋结构 structure",
+        "裂缝, 倒塌, 墙体, 脱落, 坠落, crack, collapse, falling",
+        "building-structure",
+        Severity.HIGH,
+        100,
+    ),
 ]
 
 # (target status, category, grid index, (d_lat, d_lng) inside the grid, reporter, description)
 DEMO_REPORTS = [
-    (Status.SUBMITTED, "gas-safety", 0, (0.0042, 0.0031), "resident1", "黎里老街38号小饭店后厨，液化气罐紧挨着灶台放，旁边还堆着纸箱，闻到一点煤气味。"),
-    (Status.TRIAGED, "electrical-wiring", 0, (0.0121, 0.0062), "vol1", "3号楼楼道里私拉电线给电动车充电，插线板放在地上，晚上一排车都在充。"),
-    (Status.DISPATCHED, "fire-passage", 4, (0.0063, 0.0048), "resident1", "小区东门消防通道被快递三轮车和废旧家具堵住，消防车进不来。"),
-    (Status.IN_PROGRESS, "kitchen-fumes", 4, (0.0152, 0.0027), None, "烧烤店排烟管直接对着居民楼窗户，油烟很大，家里窗户都不敢开。"),
-    (Status.RECTIFIED, "fire-equipment", 1, (0.0087, 0.0055), "vol2", "菜场二楼的灭火器压力表指针在红区，过期两年了，消防栓箱门也锁着打不开。"),
-    (Status.VERIFIED, "traffic-safety", 2, (0.0034, 0.0071), "resident1", "学校门口的减速带坏了一半，上下学时电动车开得很快，孩子过马路很危险。"),
-    (Status.CLOSED, "building-structure", 3, (0.0101, 0.0043), "vol3", "老公房5栋外墙有一块瓷砖脱落，下面就是人行道，墙体还有裂缝。"),
+    (
+        Status.SUBMITTED,
+        "gas-safety",
+        0,
+        (0.0042, 0.0031),
+        "resident1",
+        "黎里老街38号小饭店后厨，液化气罐紧挨着灶台放，旁边还堆着纸箱，闻到一点煤气味。",
+    ),
+    (
+        Status.TRIAGED,
+        "electrical-wiring",
+        0,
+        (0.0121, 0.0062),
+        "vol1",
+        "3号楼楼道里私拉电线给电动车充电，插线板放在地上，晚上一排车都在充。",
+    ),
+    (
+        Status.DISPATCHED,
+        "fire-passage",
+        4,
+        (0.0063, 0.0048),
+        "resident1",
+        "小区东门消防通道被快递三轮车和废旧家具堵住，消防车进不来。",
+    ),
+    (
+        Status.IN_PROGRESS,
+        "kitchen-fumes",
+        4,
+        (0.0152, 0.0027),
+        None,
+        "烧烤店排烟管直接对着居民楼窗户，油烟很大，家里窗户都不敢开。",
+    ),
+    (
+        Status.RECTIFIED,
+        "fire-equipment",
+        1,
+        (0.0087, 0.0055),
+        "vol2",
+        "菜场二楼的灭火器压力表指针在红区，过期两年了，消防栓箱门也锁着打不开。",
+    ),
+    (
+        Status.VERIFIED,
+        "traffic-safety",
+        2,
+        (0.0034, 0.0071),
+        "resident1",
+        "学校门口的减速带坏了一半，上下学时电动车开得很快，孩子过马路很危险。",
+    ),
+    (
+        Status.CLOSED,
+        "building-structure",
+        3,
+        (0.0101, 0.0043),
+        "vol3",
+        "老公房5栋外墙有一块瓷砖脱落，下面就是人行道，墙体还有裂缝。",
+    ),
     (Status.REJECTED, "other", 5, (0.0058, 0.0059), None, "隔壁邻居晚上打麻将声音太吵了。"),
-    (Status.REOPENED, "hazardous-chemicals", 6, (0.0135, 0.0033), "vol4", "五金店门口堆放了十几桶油漆和稀料，太阳直晒，旁边就是早餐摊的炉子。"),
+    (
+        Status.REOPENED,
+        "hazardous-chemicals",
+        6,
+        (0.0135, 0.0033),
+        "vol4",
+        "五金店门口堆放了十几桶油漆和稀料，太阳直晒，旁边就是早餐摊的炉子。",
+    ),
 ]
 # A second report of the triaged wiring problem, merged into it as a duplicate.
-DUPLICATE_REPORT = ("electrical-wiring", 0, (0.01212, 0.00622), "vol2", "3号楼一楼楼道飞线充电，好几辆电瓶车一起充，插线板都发烫了。")
+DUPLICATE_REPORT = (
+    "electrical-wiring",
+    0,
+    (0.01212, 0.00622),
+    "vol2",
+    "3号楼一楼楼道飞线充电，好几辆电瓶车一起充，插线板都发烫了。",
+)
 
 PATH_AFTER_TRIAGE = [Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED, Status.CLOSED]
 NOTES = {
@@ -77,7 +190,9 @@ def demo_photo(seed: int, size=(960, 720)) -> bytes:
     image = Image.new("RGB", size, (rng.randint(150, 220), rng.randint(170, 230), rng.randint(200, 250)))
     draw = ImageDraw.Draw(image)
     horizon = rng.randint(size[1] // 3, size[1] // 2)
-    draw.rectangle([0, horizon, size[0], size[1]], fill=(rng.randint(90, 140), rng.randint(90, 130), rng.randint(80, 120)))
+    draw.rectangle(
+        [0, horizon, size[0], size[1]], fill=(rng.randint(90, 140), rng.randint(90, 130), rng.randint(80, 120))
+    )
     for _ in range(6):
         x0, y0 = rng.randint(0, size[0] - 120), rng.randint(0, size[1] - 120)
         w, h = rng.randint(60, 260), rng.randint(60, 260)
@@ -141,7 +256,10 @@ def _report(ctx, index: int, category: str, grid_index: int, offset, reporter_na
         longitude=round(grid.min_longitude + offset[1], 6),
         address="",
         contact_phone="" if reporter_name else "13512345678",
-        photos=[SimpleUploadedFile(f"demo-{index}-{n}.jpg", demo_photo(index * 10 + n), "image/jpeg") for n in range(1 + index % 2)],
+        photos=[
+            SimpleUploadedFile(f"demo-{index}-{n}.jpg", demo_photo(index * 10 + n), "image/jpeg")
+            for n in range(1 + index % 2)
+        ],
         source=Source.DEMO,
         code_rng=rng,
     )
@@ -167,7 +285,12 @@ def seed(ctx) -> None:
             if target == Status.SUBMITTED:
                 continue
             if target == Status.REJECTED:
-                hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="reject", note="邻里噪音不属于安全隐患，请拨打12345市民热线反映。")
+                hazard_triage(
+                    hazard_id=hazard.pk,
+                    actor=dispatcher,
+                    decision="reject",
+                    note="邻里噪音不属于安全隐患，请拨打12345市民热线反映。",
+                )
                 continue
             by_status[target] = hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理。")
             steps = PATH_AFTER_TRIAGE
@@ -189,7 +312,9 @@ def seed(ctx) -> None:
                 duplicate_of=str(by_status[Status.TRIAGED].pk),
             )
     seed_tasks(ctx, rng)
-    ctx.log(f"hazards: {len(CATEGORIES)} categories, {len(RULES)} triage rules, {Hazard.objects.filter(source=Source.DEMO).count()} demo reports")
+    ctx.log(
+        f"hazards: {len(CATEGORIES)} categories, {len(RULES)} triage rules, {Hazard.objects.filter(source=Source.DEMO).count()} demo reports"
+    )
 
 
 # (task state to reach, assignee, category, (d_lat, d_lng) inside grids[0], description) — grid1's grid

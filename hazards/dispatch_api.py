@@ -84,9 +84,27 @@ class TaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = [
-            "id", "status", "hazard", "assignee", "assignee_kind", "distance_m", "offered_at", "accept_deadline",
-            "due_at", "overdue", "accepted_at", "started_at", "completed_at", "ended_at", "verified_at",
-            "verified_by", "instructions", "note", "reason", "photos", "updated_at",
+            "id",
+            "status",
+            "hazard",
+            "assignee",
+            "assignee_kind",
+            "distance_m",
+            "offered_at",
+            "accept_deadline",
+            "due_at",
+            "overdue",
+            "accepted_at",
+            "started_at",
+            "completed_at",
+            "ended_at",
+            "verified_at",
+            "verified_by",
+            "instructions",
+            "note",
+            "reason",
+            "photos",
+            "updated_at",
         ]
 
     @extend_schema_field(UserRefSerializer)
@@ -100,7 +118,9 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class DispatchSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(required=False, allow_null=True, help_text="user id; omit for the best candidate")
+    assignee = serializers.IntegerField(
+        required=False, allow_null=True, help_text="user id; omit for the best candidate"
+    )
     broadcast = serializers.IntegerField(
         required=False, default=1, min_value=1, help_text="without assignee: offer to this many best candidates at once"
     )
@@ -128,13 +148,21 @@ class CompleteSerializer(serializers.Serializer):
 
 class VerifySerializer(serializers.Serializer):
     approved = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX, default="",
-                                 help_text="required when approved is false: the responder reads it")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX,
+        default="",
+        help_text="required when approved is false: the responder reads it",
+    )
 
 
 class TaskFilter(django_filters.FilterSet):
-    status = CommaChoiceFilter(field_name="status", values=TaskStatus.values,
-                               help_text="one or more of: " + ", ".join(TaskStatus.values) + " (comma-separated)")
+    status = CommaChoiceFilter(
+        field_name="status",
+        values=TaskStatus.values,
+        help_text="one or more of: " + ", ".join(TaskStatus.values) + " (comma-separated)",
+    )
     grid = CommaIntFilter(field_name="hazard__grid_id", help_text="grid id(s), comma-separated")
     assignee = CommaIntFilter(field_name="assignee_id", help_text="user id(s), comma-separated")
     hazard = CommaIntFilter(field_name="hazard_id", help_text="hazard id(s), comma-separated")
@@ -193,8 +221,11 @@ class HazardDispatchView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         outcome = services.task_dispatch(
-            hazard_id=pk, actor=request.user, assignee_id=values.get("assignee"),
-            broadcast=values.get("broadcast") or 1, instructions=values.get("instructions", ""),
+            hazard_id=pk,
+            actor=request.user,
+            assignee_id=values.get("assignee"),
+            broadcast=values.get("broadcast") or 1,
+            instructions=values.get("instructions", ""),
         )
         tasks = list(selectors.task_queryset().filter(pk__in=[t.pk for t in outcome.tasks]).order_by("id"))
         body = {"hazard": outcome.hazard.pk, "status": outcome.hazard.status, "tasks": tasks}
@@ -257,7 +288,9 @@ class TaskDeclineView(APIView):
 class TaskStartView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Start work (on site)", request=None, responses={200: TaskSerializer, **_errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Start work (on site)", request=None, responses={200: TaskSerializer, **_errors(401, 403, 404, 409)}
+    )
     def post(self, request, pk: int):
         services.task_start(task_id=pk, actor=request.user)
         return _task_response(request, pk)
@@ -270,8 +303,8 @@ class TaskCompleteView(APIView):
     @extend_schema(
         summary="Complete a task with after-photos",
         description="Multipart: `note` (what was done) and 1–6 `photos`. The hazard becomes rectified. Any refused "
-                    "photo refuses the whole request (400 naming it) and nothing is stored. The photos are re-encoded "
-                    "after the commit (`status: processing` until then; a `task.updated` event follows).",
+        "photo refuses the whole request (400 naming it) and nothing is stored. The photos are re-encoded "
+        "after the commit (`status: processing` until then; a `task.updated` event follows).",
         request={"multipart/form-data": CompleteSerializer},
         responses={200: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
     )
@@ -321,4 +354,3 @@ class TaskCancelView(APIView):
         data.is_valid(raise_exception=True)
         services.task_cancel(task_id=pk, actor=request.user, reason=data.validated_data["reason"])
         return _task_response(request, pk)
-

@@ -125,17 +125,31 @@ class HazardFilterForm(forms.Form):
 
 
 class HazardFilter(django_filters.FilterSet):
-    status = CommaChoiceFilter(field_name="status", values=Status.values, help_text="one or more of: " + ", ".join(Status.values) + " (comma-separated)")
+    status = CommaChoiceFilter(
+        field_name="status",
+        values=Status.values,
+        help_text="one or more of: " + ", ".join(Status.values) + " (comma-separated)",
+    )
     open = StrictBooleanFilter(method="filter_open", help_text="true: only open hazards; false: only final ones")
     category = CommaSlugFilter(field_name="category__slug", help_text="category slug(s), comma-separated")
     grid = CommaIntFilter(field_name="grid_id", help_text="grid id(s), comma-separated")
     community = CommaIntFilter(field_name="community_id", help_text="community id(s), comma-separated")
-    severity = CommaChoiceFilter(field_name="severity", values=Severity.values, help_text="one or more of: low, medium, high, critical (comma-separated)")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive")
+    severity = CommaChoiceFilter(
+        field_name="severity",
+        values=Severity.values,
+        help_text="one or more of: low, medium, high, critical (comma-separated)",
+    )
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive"
+    )
     bbox = BBoxFilter(method="filter_bbox", help_text="min_lng,min_lat,max_lng,max_lat")
     near = PointFilter(method="filter_near", help_text="lat,lng; with radius_m")
-    radius_m = django_filters.NumberFilter(method="filter_noop", help_text=f"metres around near (default {DEFAULT_RADIUS_M:.0f})")
+    radius_m = django_filters.NumberFilter(
+        method="filter_noop", help_text=f"metres around near (default {DEFAULT_RADIUS_M:.0f})"
+    )
 
     class Meta:
         model = Hazard

@@ -242,7 +242,9 @@ class StoredPhoto(models.Model):
 
     status = models.CharField(_("status"), max_length=12, choices=PhotoStatus.choices, default=PhotoStatus.READY)
     original = models.CharField(
-        _("quarantined upload"), max_length=200, blank=True,
+        _("quarantined upload"),
+        max_length=200,
+        blank=True,
         help_text="name in the private quarantine storage while processing; emptied once processed",
     )
     failure = models.CharField(_("why it could not be used"), max_length=12, choices=PhotoFailure.choices, blank=True)
@@ -356,9 +358,7 @@ class TriageRule(models.Model):
     suggest_category = models.ForeignKey(
         Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("suggest category")
     )
-    raise_severity = models.CharField(
-        _("raise severity to"), max_length=10, choices=Severity.choices, blank=True
-    )
+    raise_severity = models.CharField(_("raise severity to"), max_length=10, choices=Severity.choices, blank=True)
     priority = models.PositiveSmallIntegerField(_("priority"), default=100, help_text=_("Lower runs first."))
     active = models.BooleanField(_("active"), default=True)
 
@@ -410,7 +410,9 @@ class TriageSuggestion(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=SuggestionKind.values), name="suggestion_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=SuggestionKind.values), name="suggestion_kind_valid")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} · {self.rule_name} · {self.matched}"
@@ -441,7 +443,9 @@ ENDED_TASK_STATUSES = (TaskStatus.DECLINED, TaskStatus.EXPIRED, TaskStatus.CANCE
 _LIVE = Q(status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
     status=TaskStatus.DONE, verified_at__isnull=True
 )
-_ENGAGED = Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(status=TaskStatus.DONE, verified_at__isnull=True)
+_ENGAGED = Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
+    status=TaskStatus.DONE, verified_at__isnull=True
+)
 
 
 class AssigneeKind(models.TextChoices):
@@ -464,7 +468,11 @@ class Task(models.Model):
     )
     assignee_kind = models.CharField(_("assignee is a"), max_length=12, choices=AssigneeKind.choices)
     offered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("offered by"),
     )
     status = models.CharField(_("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OFFERED)
@@ -480,7 +488,11 @@ class Task(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("verified by"),
     )
     instructions = models.CharField(_("instructions"), max_length=500, blank=True)

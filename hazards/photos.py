@@ -392,7 +392,9 @@ def check_upload(upload, index: int) -> CheckedUpload:
     finally:
         image.close()
     spooled = upload if hasattr(upload, "temporary_file_path") else None
-    return CheckedUpload(index=index, label=label, data=data, original_format=fmt, width=width, height=height, spooled=spooled)
+    return CheckedUpload(
+        index=index, label=label, data=data, original_format=fmt, width=width, height=height, spooled=spooled
+    )
 
 
 def render(data: bytes, *, index: int = 1, label: str | None = None) -> ProcessedPhoto:
@@ -635,9 +637,24 @@ def apply_outcomes(rows: Sequence, outcomes: Sequence[Outcome], writer: PhotoWri
             row.status, row.failure = "failed", outcome.failure
         originals.append(row.original)
         row.original = ""
-        row.save(update_fields=[
-            "image", "medium", "thumb", "width", "height", "sha256", "upload_sha256", "phash",
-            "phash_b0", "phash_b1", "phash_b2", "phash_b3", "status", "failure", "original",
-        ])
+        row.save(
+            update_fields=[
+                "image",
+                "medium",
+                "thumb",
+                "width",
+                "height",
+                "sha256",
+                "upload_sha256",
+                "phash",
+                "phash_b0",
+                "phash_b1",
+                "phash_b2",
+                "phash_b3",
+                "status",
+                "failure",
+                "original",
+            ]
+        )
         changed.append(row)
     return changed, originals

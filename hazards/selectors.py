@@ -159,8 +159,17 @@ def hazard_public_open(*, limit: int | None = None) -> QuerySet[Hazard]:
         Hazard.objects.filter(status__in=sorted(OPEN_STATUSES))
         .select_related("category", "community")
         .only(
-            "id", "status", "severity", "latitude", "longitude", "created_at", "status_changed_at",
-            "category__slug", "category__name", "category__name_en", "category__icon",
+            "id",
+            "status",
+            "severity",
+            "latitude",
+            "longitude",
+            "created_at",
+            "status_changed_at",
+            "category__slug",
+            "category__name",
+            "category__name_en",
+            "category__icon",
             "community__name",
         )
         .order_by("-created_at", "-id")[:limit]
@@ -168,7 +177,7 @@ def hazard_public_open(*, limit: int | None = None) -> QuerySet[Hazard]:
 
 
 def hazard_of_reporter(*, user) -> QuerySet[Hazard]:
-    """"My reports": the user's own reports, with the original a duplicate was merged into."""
+    """ "My reports": the user's own reports, with the original a duplicate was merged into."""
     return (
         Hazard.objects.filter(reporter_id=user.pk)
         .select_related("category", "grid", "community", "duplicate_of")

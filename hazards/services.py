@@ -116,7 +116,15 @@ def _status_payload(hazard: Hazard, event: HazardEvent) -> dict:
 
 
 def _clean_report_fields(
-    *, category_slug, description, latitude, longitude, address, contact_phone, severity, description_max=DESCRIPTION_MAX
+    *,
+    category_slug,
+    description,
+    latitude,
+    longitude,
+    address,
+    contact_phone,
+    severity,
+    description_max=DESCRIPTION_MAX,
 ) -> tuple[Category, str, float, float, str, str, str | None]:
     category = Category.objects.filter(slug=str(category_slug or "").strip(), active=True).first()
     if category is None:
@@ -131,7 +139,9 @@ def _clean_report_fields(
         )
     for name, value in (("latitude", latitude), ("longitude", longitude)):
         if value in (None, ""):
-            raise InvalidInput(_("The location is missing: share your location or place the pin on the map."), field=name)
+            raise InvalidInput(
+                _("The location is missing: share your location or place the pin on the map."), field=name
+            )
     try:
         latitude, longitude = float(latitude), float(longitude)
     except (TypeError, ValueError):
@@ -219,10 +229,22 @@ def hazard_report(
                 # across this thread's wait for the GIL (bench: intake). Four round trips, not nine.
                 with atomic_pipelined():
                     hazard, duplicates, stored = _file_report(
-                        checked=checked, originals=originals, rules=rules, code=code,
-                        category=category, description=description, severity=severity, latitude=latitude,
-                        longitude=longitude, address=address, contact_phone=contact_phone, reporter=reporter,
-                        grid=grid, source=source, api_client=api_client, client_data=client_data,
+                        checked=checked,
+                        originals=originals,
+                        rules=rules,
+                        code=code,
+                        category=category,
+                        description=description,
+                        severity=severity,
+                        latitude=latitude,
+                        longitude=longitude,
+                        address=address,
+                        contact_phone=contact_phone,
+                        reporter=reporter,
+                        grid=grid,
+                        source=source,
+                        api_client=api_client,
+                        client_data=client_data,
                     )
                 break
             except IntegrityError:
@@ -265,7 +287,9 @@ def enqueue_after_commit(task, **kwargs) -> bool:
 
     def send() -> None:
         try:
-            task.apply_async(kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)  # one quick try: never hang on a dead Redis
+            task.apply_async(
+                kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            )  # one quick try: never hang on a dead Redis
         except Exception as exc:  # broker down: the rows stay `processing` and the sweep sends it later
             logger.warning("%s(%s) not sent: %s", task.name, kwargs, exc)
 
@@ -273,8 +297,25 @@ def enqueue_after_commit(task, **kwargs) -> bool:
     return False
 
 
-def _file_report(*, checked, originals, rules, code, category, description, severity, latitude, longitude,
-                 address, contact_phone, reporter, grid, source, api_client, client_data) -> tuple[Hazard, list, list]:
+def _file_report(
+    *,
+    checked,
+    originals,
+    rules,
+    code,
+    category,
+    description,
+    severity,
+    latitude,
+    longitude,
+    address,
+    contact_phone,
+    reporter,
+    grid,
+    source,
+    api_client,
+    client_data,
+) -> tuple[Hazard, list, list]:
     """The writes of one report, inside hazard_report's transaction."""
     hazard = Hazard.objects.create(
         tracking_code=code,
@@ -368,19 +409,23 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
     once the rows commit. Publishes `hazard.photos_ready` to the report's topics, the public
     tracking topic included. Returns counts.
     """
-    pending = list(HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
+    pending = list(
+        HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
+    )
     if not pending:
         return {"ready": 0, "failed": 0}
     outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
     with PhotoWriter("hazards") as writer, transaction.atomic():
-        hazard = (
-            Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()
+        hazard = Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()
+        rows = (
+            list(
+                HazardPhoto.objects.select_for_update()
+                .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
+                .order_by("pk")
+            )
+            if hazard is not None
+            else []
         )
-        rows = list(
-            HazardPhoto.objects.select_for_update()
-            .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
-            .order_by("pk")
-        ) if hazard is not None else []
         changed, originals = apply_outcomes(rows, outcomes, writer)
         if changed:
             by_id = {outcome.photo_id: outcome.processed for outcome in outcomes if outcome.processed is not None}
@@ -393,15 +438,19 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
             topics = [DISPATCH_TOPIC, grid_topic(hazard.grid_id), hazard_topic(hazard.tracking_code)]
             if hazard.reporter_id:
                 topics.append(user_topic(hazard.reporter_id))
-            publish(topics, "hazard.photos_ready", {
-                "id": hazard.pk,
-                "tracking_code": hazard.tracking_code,
-                "photo_count": len(ready),
-                "photos_pending": sum(1 for photo in photos if photo.status == PhotoStatus.PROCESSING),
-                "thumb": photo_payload(ready[0])["thumb"] if ready else None,
-                "photos": [photo_payload(photo) for photo in photos],
-                "at": timezone.now().isoformat(),
-            })
+            publish(
+                topics,
+                "hazard.photos_ready",
+                {
+                    "id": hazard.pk,
+                    "tracking_code": hazard.tracking_code,
+                    "photo_count": len(ready),
+                    "photos_pending": sum(1 for photo in photos if photo.status == PhotoStatus.PROCESSING),
+                    "thumb": photo_payload(ready[0])["thumb"] if ready else None,
+                    "photos": [photo_payload(photo) for photo in photos],
+                    "at": timezone.now().isoformat(),
+                },
+            )
     if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
         originals = [row.original for row in pending]
     delete_originals(originals)
@@ -418,12 +467,20 @@ def photos_sweep(*, older_than_s: int = 300) -> dict:
     from hazards.tasks import process_hazard_photos, process_task_photos
 
     before = timezone.now() - timedelta(seconds=older_than_s)
-    hazard_ids = sorted(set(
-        HazardPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list("hazard_id", flat=True)
-    ))
-    task_ids = sorted(set(
-        TaskPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list("task_id", flat=True)
-    ))
+    hazard_ids = sorted(
+        set(
+            HazardPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list(
+                "hazard_id", flat=True
+            )
+        )
+    )
+    task_ids = sorted(
+        set(
+            TaskPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list(
+                "task_id", flat=True
+            )
+        )
+    )
     for hazard_id in hazard_ids:
         process_hazard_photos.delay(hazard_id=hazard_id)
     for task_id in task_ids:
@@ -519,7 +576,12 @@ def lock_hazard(hazard_id) -> Hazard:
 
 
 def _lock_in_order(hazard_ids) -> None:
-    list(Hazard.objects.select_for_update().filter(pk__in=sorted(set(hazard_ids))).order_by("pk").values_list("pk", flat=True))
+    list(
+        Hazard.objects.select_for_update()
+        .filter(pk__in=sorted(set(hazard_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _clean_note(note) -> str:
@@ -560,7 +622,9 @@ def hazard_transition(
     if note:
         hazard.status_note = note
     hazard.save(update_fields=["status", "duplicate_of", "status_changed_at", "status_note", "updated_at"])
-    event = HazardEvent.objects.create(hazard=hazard, actor=actor, from_status=from_status, to_status=to_status, note=note)
+    event = HazardEvent.objects.create(
+        hazard=hazard, actor=actor, from_status=from_status, to_status=to_status, note=note
+    )
 
     topics = [DISPATCH_TOPIC, grid_topic(hazard.grid_id), hazard_topic(hazard.tracking_code)]
     if hazard.reporter_id:
@@ -593,7 +657,9 @@ def hazard_raise_severity(*, hazard_id: int, severity: str, actor=None, note: st
         return hazard, False
     hazard.severity = severity
     hazard.save(update_fields=["severity", "updated_at"])
-    event = HazardEvent.objects.create(hazard=hazard, actor=actor, from_status=hazard.status, to_status=hazard.status, note=note)
+    event = HazardEvent.objects.create(
+        hazard=hazard, actor=actor, from_status=hazard.status, to_status=hazard.status, note=note
+    )
     topics = [DISPATCH_TOPIC, grid_topic(hazard.grid_id), hazard_topic(hazard.tracking_code)]
     if hazard.reporter_id:
         topics.append(user_topic(hazard.reporter_id))
@@ -619,8 +685,13 @@ def hazard_verified_followups(hazard: Hazard, actor) -> None:
         return
     hazard_id, severity, actor_id = hazard.pk, hazard.severity, getattr(actor, "pk", None)
     enqueue_on_commit(
-        award_points, user_id=first, rule_code="report_verified", source_type="hazards.hazard",
-        source_id=str(hazard_id), actor_id=actor_id, severity=severity,
+        award_points,
+        user_id=first,
+        rule_code="report_verified",
+        source_type="hazards.hazard",
+        source_id=str(hazard_id),
+        actor_id=actor_id,
+        severity=severity,
     )
 
 
@@ -710,7 +781,9 @@ def hazard_triage(
         raise Conflict(lifecycle.refusal_sentence(hazard.status, Status.DUPLICATE), code="illegal_transition")
     if not note:
         note = _("Merged into %(code)s: follow it there.") % {"code": original.tracking_code}
-    return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.DUPLICATE, note=note, duplicate_of=original)
+    return hazard_transition(
+        hazard_id=hazard.pk, actor=actor, to_status=Status.DUPLICATE, note=note, duplicate_of=original
+    )
 
 
 @transaction.atomic

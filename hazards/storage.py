@@ -44,9 +44,11 @@ def quarantine_is_private(app_configs=None, **kwargs):
     for name in ("MEDIA_ROOT", "STATIC_ROOT"):
         value = getattr(settings, name, None)
         if value and (root == Path(value).resolve() or Path(value).resolve() in root.parents):
-            errors.append(Error(
-                f"PHOTO_QUARANTINE_ROOT ({root}) lies under {name}: uploaded originals (with their EXIF and GPS) would be served.",
-                hint="Point PHOTO_QUARANTINE_ROOT at a private directory outside MEDIA_ROOT and STATIC_ROOT.",
-                id="hazards.E001",
-            ))
+            errors.append(
+                Error(
+                    f"PHOTO_QUARANTINE_ROOT ({root}) lies under {name}: uploaded originals (with their EXIF and GPS) would be served.",
+                    hint="Point PHOTO_QUARANTINE_ROOT at a private directory outside MEDIA_ROOT and STATIC_ROOT.",
+                    id="hazards.E001",
+                )
+            )
     return errors

@@ -16,8 +16,13 @@ def escalate_tasks() -> dict:
 
 # Photo processing is idempotent (only rows still `processing` are touched, under a row lock), so a
 # redelivery after a lost worker (acks late) or an overlap with the sweep is harmless.
-@shared_task(name="hazards.tasks.process_hazard_photos", acks_late=True, autoretry_for=(OperationalError,),
-             max_retries=5, retry_backoff=True)
+@shared_task(
+    name="hazards.tasks.process_hazard_photos",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+)
 def process_hazard_photos(*, hazard_id: int) -> dict:
     """After a report commits: re-encode its photos and publish `hazard.photos_ready`."""
     from hazards.services import hazard_photos_process
@@ -25,8 +30,13 @@ def process_hazard_photos(*, hazard_id: int) -> dict:
     return hazard_photos_process(hazard_id=hazard_id)
 
 
-@shared_task(name="hazards.tasks.process_task_photos", acks_late=True, autoretry_for=(OperationalError,),
-             max_retries=5, retry_backoff=True)
+@shared_task(
+    name="hazards.tasks.process_task_photos",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+)
 def process_task_photos(*, task_id: int) -> dict:
     """After a task completion commits: re-encode its after-photos and publish `task.updated`."""
     from hazards.dispatch.services import task_photos_process
@@ -42,8 +52,9 @@ def sweep_photos() -> dict:
     return photos_sweep()
 
 
-@shared_task(name="hazards.tasks.sweep_quarantine", autoretry_for=(OperationalError,), max_retries=3,
-             retry_backoff=True)
+@shared_task(
+    name="hazards.tasks.sweep_quarantine", autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True
+)
 def sweep_quarantine() -> int:
     """Beat job (hourly): delete quarantined uploads no photo row names, once older than the grace."""
     from hazards.services import quarantine_sweep_orphans

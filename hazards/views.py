@@ -24,11 +24,15 @@ from hazards.photos import too_many_files_sentence
 from hazards.throttles import anon_report_wait
 
 # The happy path a report walks, for the progress bar of the tracking page.
-PROGRESS = [Status.SUBMITTED, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED, Status.CLOSED]
-
-
-
-
+PROGRESS = [
+    Status.SUBMITTED,
+    Status.TRIAGED,
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.RECTIFIED,
+    Status.VERIFIED,
+    Status.CLOSED,
+]
 
 
 def _service_area() -> list[dict]:
@@ -62,7 +66,11 @@ def report(request):
     form = ReportForm(request.POST, categories=categories)
     wait = anon_report_wait(request)
     if wait is not None:
-        form.add_error(None, _("Too many reports from this device; please try again in %(minutes)d minutes.") % {"minutes": max(1, math.ceil(wait / 60))})
+        form.add_error(
+            None,
+            _("Too many reports from this device; please try again in %(minutes)d minutes.")
+            % {"minutes": max(1, math.ceil(wait / 60))},
+        )
         response = render(request, "hazards/report.html", _report_context(form), status=429)
         response["Retry-After"] = str(math.ceil(wait))
         return response
@@ -88,7 +96,11 @@ def report(request):
                 messages.info(
                     request,
                     _("A similar open report is %(distance)d m away: %(code)s (%(status)s).")
-                    % {"distance": round(hint.distance_m), "code": hint.tracking_code, "status": status_label(hint.status)},
+                    % {
+                        "distance": round(hint.distance_m),
+                        "code": hint.tracking_code,
+                        "status": status_label(hint.status),
+                    },
                 )
             return redirect(f"/track/{outcome.hazard.tracking_code}/?new=1")
     return render(request, "hazards/report.html", _report_context(form), status=400)
@@ -104,7 +116,10 @@ def track_lookup(request):
 def _track_context(request, hazard) -> dict:
     current = hazard.duplicate_of.status if hazard.duplicate_of_id else hazard.status
     reached = PROGRESS.index(current) if current in PROGRESS else -1
-    steps = [{"status": s, "label": status_label(s), "done": i <= reached, "current": s == current} for i, s in enumerate(PROGRESS)]
+    steps = [
+        {"status": s, "label": status_label(s), "done": i <= reached, "current": s == current}
+        for i, s in enumerate(PROGRESS)
+    ]
     decimals = conf.public_coordinate_decimals()
     return {
         "hazard": hazard,
@@ -162,4 +177,3 @@ def public_map(request):
         "hazards/map.html",
         {"hazards": hazards, "points": points, "service_area": _service_area(), "coarse_decimals": decimals},
     )
-

@@ -110,16 +110,35 @@ class PointsAccountAdmin(ReadOnlyAdmin):
             except DomainError as exc:
                 self.message_user(request, str(exc.message), messages.ERROR)
             else:
-                self.message_user(request, gettext("%(n)d account(s) adjusted.") % {"n": len(entries)}, messages.SUCCESS)
+                self.message_user(
+                    request, gettext("%(n)d account(s) adjusted.") % {"n": len(entries)}, messages.SUCCESS
+                )
             return None
         return _intermediate(
-            self, request, queryset, form=form, title=gettext("Adjust points"), action="adjust_points", submit=gettext("Adjust")
+            self,
+            request,
+            queryset,
+            form=form,
+            title=gettext("Adjust points"),
+            action="adjust_points",
+            submit=gettext("Adjust"),
         )
 
 
 @admin.register(PointsEntry)
 class PointsEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "account", "amount", "kind", "reason", "balance_after", "source_type", "source_id", "actor", "created_at")
+    list_display = (
+        "id",
+        "account",
+        "amount",
+        "kind",
+        "reason",
+        "balance_after",
+        "source_type",
+        "source_id",
+        "actor",
+        "created_at",
+    )
     list_filter = ("kind", "rule", "created_at")
     search_fields = ("account__user__username", "reason", "source_type", "source_id", "idempotency_key")
     list_select_related = ("account__user", "actor")
@@ -133,7 +152,9 @@ class PointsEntryAdmin(ReadOnlyAdmin):
             done = 0
             for entry_id in queryset.order_by("id").values_list("id", flat=True):
                 try:
-                    services.points_reverse(entry_id=entry_id, reason=form.cleaned_data["reason"], actor_id=request.user.pk)
+                    services.points_reverse(
+                        entry_id=entry_id, reason=form.cleaned_data["reason"], actor_id=request.user.pk
+                    )
                     done += 1
                 except DomainError as exc:
                     self.message_user(request, f"#{entry_id}: {exc.message}", messages.ERROR)
@@ -141,13 +162,30 @@ class PointsEntryAdmin(ReadOnlyAdmin):
                 self.message_user(request, gettext("%(n)d entry(ies) reversed.") % {"n": done}, messages.SUCCESS)
             return None
         return _intermediate(
-            self, request, queryset, form=form, title=gettext("Reverse entries"), action="reverse_entries", submit=gettext("Reverse")
+            self,
+            request,
+            queryset,
+            form=form,
+            title=gettext("Reverse entries"),
+            action="reverse_entries",
+            submit=gettext("Reverse"),
         )
 
 
 @admin.register(PointsAward)
 class PointsAwardAdmin(ReadOnlyAdmin):
-    list_display = ("id", "rule", "user", "source_type", "source_id", "severity", "points_due", "points_paid", "actor", "created_at")
+    list_display = (
+        "id",
+        "rule",
+        "user",
+        "source_type",
+        "source_id",
+        "severity",
+        "points_due",
+        "points_paid",
+        "actor",
+        "created_at",
+    )
     list_filter = ("rule",)
     search_fields = ("user__username", "source_type", "source_id")
     list_select_related = ("rule", "user", "actor")
@@ -179,8 +217,18 @@ class CouponForm(forms.ModelForm):
     class Meta:
         model = Coupon
         fields = (
-            "merchant", "title", "description", "kind", "image", "cost", "stock_total", "per_user_limit",
-            "valid_from", "valid_until", "code_valid_for", "active",
+            "merchant",
+            "title",
+            "description",
+            "kind",
+            "image",
+            "cost",
+            "stock_total",
+            "per_user_limit",
+            "valid_from",
+            "valid_until",
+            "code_valid_for",
+            "active",
         )
 
     def clean(self):
@@ -201,7 +249,17 @@ class CouponForm(forms.ModelForm):
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
     form = CouponForm
-    list_display = ("title", "merchant", "kind", "cost", "stock_remaining", "stock_total", "per_user_limit", "valid_until", "active")
+    list_display = (
+        "title",
+        "merchant",
+        "kind",
+        "cost",
+        "stock_remaining",
+        "stock_total",
+        "per_user_limit",
+        "valid_until",
+        "active",
+    )
     list_filter = ("active", "kind", "merchant")
     search_fields = ("title", "merchant__name")
     list_select_related = ("merchant",)
@@ -217,8 +275,12 @@ class CouponAdmin(admin.ModelAdmin):
         stock_total = data.pop("stock_total")
         if change:
             coupon = services.coupon_update(
-                coupon_id=obj.pk, merchant_id=merchant.pk, stock_total=stock_total, image=upload,
-                remove_image=image is False, **data,
+                coupon_id=obj.pk,
+                merchant_id=merchant.pk,
+                stock_total=stock_total,
+                image=upload,
+                remove_image=image is False,
+                **data,
             )
         else:
             coupon = services.coupon_create(merchant_id=merchant.pk, stock_total=stock_total, image=upload, **data)
@@ -228,7 +290,17 @@ class CouponAdmin(admin.ModelAdmin):
 
 @admin.register(Redemption)
 class RedemptionAdmin(ReadOnlyAdmin):
-    list_display = ("display_code", "coupon", "user", "status", "cost", "created_at", "expires_at", "used_at", "used_by")
+    list_display = (
+        "display_code",
+        "coupon",
+        "user",
+        "status",
+        "cost",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "used_by",
+    )
     list_filter = ("status", "coupon__merchant")
     search_fields = ("code", "user__username", "user__display_name", "coupon__title")
     list_select_related = ("coupon__merchant", "user", "used_by")

@@ -56,8 +56,21 @@ class CouponSerializer(serializers.ModelSerializer):
     class Meta:
         model = Coupon
         fields = [
-            "id", "title", "description", "merchant", "kind", "cost", "stock_total", "stock_remaining",
-            "per_user_limit", "valid_from", "valid_until", "code_valid_for", "image", "redeemed_by_me", "available",
+            "id",
+            "title",
+            "description",
+            "merchant",
+            "kind",
+            "cost",
+            "stock_total",
+            "stock_remaining",
+            "per_user_limit",
+            "valid_from",
+            "valid_until",
+            "code_valid_for",
+            "image",
+            "redeemed_by_me",
+            "available",
         ]
 
     def get_code_valid_for(self, coupon: Coupon) -> int:
@@ -70,7 +83,9 @@ class CouponSerializer(serializers.ModelSerializer):
     def get_available(self, coupon: Coupon) -> bool:
         now = timezone.now()
         return bool(
-            coupon.active and coupon.merchant.active and coupon.valid_from <= now < coupon.valid_until
+            coupon.active
+            and coupon.merchant.active
+            and coupon.valid_from <= now < coupon.valid_until
             and coupon.stock_remaining > 0
         )
 
@@ -90,7 +105,19 @@ class RedemptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Redemption
-        fields = ["id", "code", "display_code", "status", "cost", "created_at", "expires_at", "used_at", "ended_at", "coupon", "qr"]
+        fields = [
+            "id",
+            "code",
+            "display_code",
+            "status",
+            "cost",
+            "created_at",
+            "expires_at",
+            "used_at",
+            "ended_at",
+            "coupon",
+            "qr",
+        ]
 
     def get_qr(self, redemption: Redemption) -> str:
         return f"/api/v1/redemptions/{redemption.pk}/qr/"
@@ -134,7 +161,9 @@ class AdjustResponseSerializer(serializers.Serializer):
 
 
 class UseSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=64, help_text="The code as shown or scanned; dashes and spaces are ignored.")
+    code = serializers.CharField(
+        max_length=64, help_text="The code as shown or scanned; dashes and spaces are ignored."
+    )
 
 
 class LeaderRowSerializer(serializers.Serializer):
@@ -193,7 +222,9 @@ class PointsView(APIView):
     def patch(self, request):
         serializer = PointsPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.points_account_set_leaderboard(user_id=request.user.pk, show=serializer.validated_data["show_on_leaderboard"])
+        services.points_account_set_leaderboard(
+            user_id=request.user.pk, show=serializer.validated_data["show_on_leaderboard"]
+        )
         return Response(_points_body(request, self))
 
 
@@ -205,17 +236,21 @@ class PointsAdjustView(APIView):
 
     @extend_schema(
         request=AdjustSerializer,
-        parameters=[OpenApiParameter(services.IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+        parameters=[
+            OpenApiParameter(services.IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
+        ],
         responses={
             201: AdjustResponseSerializer,
             200: OpenApiResponse(AdjustResponseSerializer, description="Replay of an earlier Idempotency-Key"),
-            **_errors(**{
-                "400": "Invalid amount or reason",
-                "401": "Not logged in",
-                "403": "Not a dispatcher, or the dispatcher's own account",
-                "404": "No such user",
-                "422": "Would take the balance below zero, or the key was used for another adjustment",
-            }),
+            **_errors(
+                **{
+                    "400": "Invalid amount or reason",
+                    "401": "Not logged in",
+                    "403": "Not a dispatcher, or the dispatcher's own account",
+                    "404": "No such user",
+                    "422": "Would take the balance below zero, or the key was used for another adjustment",
+                }
+            ),
         },
     )
     def post(self, request):
@@ -229,7 +264,11 @@ class PointsAdjustView(APIView):
             actor_id=request.user.pk,
             idempotency_key=request.headers.get(services.IDEMPOTENCY_HEADER),
         )
-        body = {"user": data["user"], "balance": result.entry.balance_after, "entry": PointsEntrySerializer(result.entry).data}
+        body = {
+            "user": data["user"],
+            "balance": result.entry.balance_after,
+            "entry": PointsEntrySerializer(result.entry).data,
+        }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
@@ -239,7 +278,9 @@ class LeaderboardView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", str, enum=list(selectors.PERIODS), description="month (default) or all")],
+        parameters=[
+            OpenApiParameter("period", str, enum=list(selectors.PERIODS), description="month (default) or all")
+        ],
         responses={200: LeaderboardSerializer, **_errors(**{"400": "Unknown period"})},
     )
     def get(self, request):
@@ -249,7 +290,12 @@ class LeaderboardView(APIView):
         board = selectors.leaderboard_get(period=period, viewer=request.user)
         row = lambda r: {"rank": r.rank, "name": r.name, "points": r.points, "is_me": r.is_me}  # noqa: E731
         return Response(
-            {"period": board.period, "since": board.since, "results": [row(r) for r in board.rows], "me": row(board.me) if board.me else None}
+            {
+                "period": board.period,
+                "since": board.since,
+                "results": [row(r) for r in board.rows],
+                "me": row(board.me) if board.me else None,
+            }
         )
 
 
@@ -287,14 +333,16 @@ class CouponRedeemView(APIView):
         responses={
             201: RedemptionSerializer,
             200: OpenApiResponse(RedemptionSerializer, description="Replay: this key already redeemed this coupon"),
-            **_errors(**{
-                "400": "Idempotency-Key header missing or malformed",
-                "401": "Not logged in",
-                "404": "No such coupon",
-                "409": "Out of stock (code out_of_stock), or the coupon's terms kept changing during the attempt (code coupon_changing)",
-                "422": "Not enough points, limit reached, outside the validity window, no longer offered, "
-                "or the key was used for another coupon",
-            }),
+            **_errors(
+                **{
+                    "400": "Idempotency-Key header missing or malformed",
+                    "401": "Not logged in",
+                    "404": "No such coupon",
+                    "409": "Out of stock (code out_of_stock), or the coupon's terms kept changing during the attempt (code coupon_changing)",
+                    "422": "Not enough points, limit reached, outside the validity window, no longer offered, "
+                    "or the key was used for another coupon",
+                }
+            ),
         },
     )
     def post(self, request, pk: int):
@@ -326,7 +374,9 @@ class RedemptionListView(generics.ListAPIView):
 class RedemptionDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: RedemptionSerializer, **_errors(**{"401": "Not logged in", "404": "Not one of my codes"})})
+    @extend_schema(
+        responses={200: RedemptionSerializer, **_errors(**{"401": "Not logged in", "404": "Not one of my codes"})}
+    )
     def get(self, request, pk: int):
         return Response(RedemptionSerializer(selectors.redemption_get(user=request.user, redemption_id=pk)).data)
 
@@ -338,8 +388,11 @@ class RedemptionQrView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("kind", str, enum=["svg", "png"])],
-        responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY,
-                   **_errors(**{"401": "Not logged in", "404": "Not one of my codes"})},
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            **_errors(**{"401": "Not logged in", "404": "Not one of my codes"}),
+        },
     )
     def get(self, request, pk: int):
         redemption = selectors.redemption_get(user=request.user, redemption_id=pk)
@@ -361,8 +414,12 @@ class RedemptionCancelView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: RedemptionSerializer, **_errors(**{
-            "401": "Not logged in", "404": "Not one of my codes", "409": "Already used, expired or cancelled"})},
+        responses={
+            200: RedemptionSerializer,
+            **_errors(
+                **{"401": "Not logged in", "404": "Not one of my codes", "409": "Already used, expired or cancelled"}
+            ),
+        },
     )
     def post(self, request, pk: int):
         redemption = services.redemption_cancel(redemption_id=pk, actor_id=request.user.pk)
@@ -385,14 +442,16 @@ class RedemptionUseView(APIView):
         request=UseSerializer,
         responses={
             200: RedemptionSerializer,
-            **_errors(**{
-                "400": "No code given",
-                "401": "Not logged in",
-                "403": "Not staff of any merchant",
-                "404": "No code like this at your shop",
-                "409": "Already used (with the time), expired or cancelled",
-                "429": "Too many checks: wait Retry-After seconds",
-            }),
+            **_errors(
+                **{
+                    "400": "No code given",
+                    "401": "Not logged in",
+                    "403": "Not staff of any merchant",
+                    "404": "No code like this at your shop",
+                    "409": "Already used (with the time), expired or cancelled",
+                    "429": "Too many checks: wait Retry-After seconds",
+                }
+            ),
         },
     )
     def post(self, request):
@@ -400,5 +459,3 @@ class RedemptionUseView(APIView):
         serializer.is_valid(raise_exception=True)
         redemption = services.redemption_use(code=serializer.validated_data["code"], staff_user_id=request.user.pk)
         return Response(RedemptionSerializer(redemption).data)
-
-

@@ -48,8 +48,15 @@ def _seed_coupons(merchants: dict[str, Merchant]) -> None:
         if Coupon.objects.filter(merchant=merchant, title=title).exists():
             continue
         coupon_create(
-            merchant_id=merchant.pk, title=title, description=description, kind=kind, cost=cost, stock_total=stock,
-            per_user_limit=limit, valid_from=start, valid_until=start + timedelta(days=180),
+            merchant_id=merchant.pk,
+            title=title,
+            description=description,
+            kind=kind,
+            cost=cost,
+            stock_total=stock,
+            per_user_limit=limit,
+            valid_from=start,
+            valid_until=start + timedelta(days=180),
             code_valid_for=timedelta(days=days),
         )
 
@@ -57,7 +64,11 @@ def _seed_coupons(merchants: dict[str, Merchant]) -> None:
 def _opening_balance(user, amount: int) -> None:
     # A fixed idempotency key: the second seed_demo run returns the first entry and pays nothing.
     points_adjust(
-        user_id=user.pk, amount=amount, reason="开户赠送积分（演示）", actor_id=None, idempotency_key=f"demo-opening-{user.username}"
+        user_id=user.pk,
+        amount=amount,
+        reason="开户赠送积分（演示）",
+        actor_id=None,
+        idempotency_key=f"demo-opening-{user.username}",
     )
 
 
@@ -70,4 +81,6 @@ def seed(ctx) -> None:
     # Two volunteers chose to show their names on the leaderboard; the rest rank anonymously.
     for username in ("vol1", "vol2"):
         points_account_set_leaderboard(user_id=ctx.users[username].pk, show=True)
-    ctx.log(f"rewards: {len(merchants)} merchants, {Coupon.objects.count()} coupons, opening balances for vol1–vol5 and resident1")
+    ctx.log(
+        f"rewards: {len(merchants)} merchants, {Coupon.objects.count()} coupons, opening balances for vol1–vol5 and resident1"
+    )

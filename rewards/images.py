@@ -23,7 +23,10 @@ def coupon_image_process(upload) -> ContentFile:
     """A JPEG ContentFile (random name) from an uploaded file, or InvalidInput naming `image`."""
     size = getattr(upload, "size", None)
     if size is not None and size > conf.coupon_image_max_bytes():
-        raise InvalidInput(_("The image is too large (at most %(mb)d MB).") % {"mb": conf.coupon_image_max_bytes() // (1024 * 1024)}, field="image")
+        raise InvalidInput(
+            _("The image is too large (at most %(mb)d MB).") % {"mb": conf.coupon_image_max_bytes() // (1024 * 1024)},
+            field="image",
+        )
     try:
         upload.seek(0)
         with Image.open(upload) as probe:

@@ -58,7 +58,9 @@ class PointsEntry(models.Model):
     nothing of the apps that pay points.
     """
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account"))
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
+    )
     amount = models.IntegerField(_("amount"))
     kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
     reason = models.CharField(_("reason"), max_length=200)
@@ -130,7 +132,9 @@ class PointsAward(models.Model):
     left nothing to pay, so a retry tomorrow cannot pay what today refused."""
 
     rule = models.ForeignKey(EarningRule, on_delete=models.PROTECT, related_name="awards", verbose_name=_("rule"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="points_awards", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="points_awards", verbose_name=_("user")
+    )
     source_type = models.CharField(_("source type"), max_length=40)
     source_id = models.CharField(_("source id"), max_length=64)
     actor = models.ForeignKey(
@@ -154,7 +158,9 @@ class PointsAward(models.Model):
         verbose_name_plural = _("points awards")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "source_type", "source_id", "user"], name="points_award_once_per_source"),
+            models.UniqueConstraint(
+                fields=["rule", "source_type", "source_id", "user"], name="points_award_once_per_source"
+            ),
             models.CheckConstraint(condition=Q(points_paid__lte=F("points_due")), name="points_award_paid_within_due"),
         ]
 
@@ -172,7 +178,9 @@ class Merchant(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="merchants", blank=True, verbose_name=_("staff"))
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="merchants", blank=True, verbose_name=_("staff")
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -249,10 +257,14 @@ HOLDING_STATUSES = (RedemptionStatus.ISSUED, RedemptionStatus.USED)
 class Redemption(models.Model):
     """兑换: one issued code for one coupon. issued → used | expired | cancelled."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("user")
+    )
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("coupon"))
     code = models.CharField(_("code"), max_length=32, unique=True)
-    status = models.CharField(_("status"), max_length=16, choices=RedemptionStatus.choices, default=RedemptionStatus.ISSUED)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RedemptionStatus.choices, default=RedemptionStatus.ISSUED
+    )
     cost = models.PositiveIntegerField(_("points paid"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=100)
     created_at = models.DateTimeField(_("issued at"), default=timezone.now)
@@ -293,7 +305,8 @@ class Redemption(models.Model):
                 condition=~Q(status=RedemptionStatus.USED) | Q(used_at__isnull=False), name="redemption_used_has_time"
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=[RedemptionStatus.EXPIRED, RedemptionStatus.CANCELLED]) | Q(ended_at__isnull=False),
+                condition=~Q(status__in=[RedemptionStatus.EXPIRED, RedemptionStatus.CANCELLED])
+                | Q(ended_at__isnull=False),
                 name="redemption_ended_has_time",
             ),
         ]

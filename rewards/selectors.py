@@ -145,12 +145,7 @@ def leaderboard_get(*, period: str = "month", viewer=None, size: int | None = No
     since = _period_start(period)
     size = size or conf.leaderboard_size()
     viewer_id = viewer.pk if viewer is not None and getattr(viewer, "is_authenticated", False) else None
-    totals = (
-        _earned_entries(since)
-        .values("account_id")
-        .annotate(points=Sum("amount"))
-        .filter(points__gt=0)
-    )
+    totals = _earned_entries(since).values("account_id").annotate(points=Sum("amount")).filter(points__gt=0)
     top = list(
         totals.values(
             "account_id",
@@ -165,7 +160,9 @@ def leaderboard_get(*, period: str = "month", viewer=None, size: int | None = No
     for index, row in enumerate(top, start=1):
         shown = row["account__show_on_leaderboard"]
         name = (row["account__user__display_name"] or row["account__user__username"]) if shown else None
-        rows.append(LeaderRow(index, row["account__user_id"], row["points"], name, row["account__user_id"] == viewer_id))
+        rows.append(
+            LeaderRow(index, row["account__user_id"], row["points"], name, row["account__user_id"] == viewer_id)
+        )
     me = next((row for row in rows if row.is_me), None)
     if me is None and viewer_id is not None:
         mine = _earned_entries(since).filter(account__user_id=viewer_id).aggregate(points=Sum("amount"))["points"] or 0

@@ -426,13 +426,22 @@ def merchant_staff_grant_role(*, merchant_id: int) -> int:
     group = Group.objects.filter(name=MERCHANT_STAFF).first()
     if group is None:
         return 0
-    missing = list(
-        User.objects.filter(merchants__pk=merchant_id).exclude(groups=group).values_list("pk", flat=True)
-    )
+    missing = list(User.objects.filter(merchants__pk=merchant_id).exclude(groups=group).values_list("pk", flat=True))
     group.user_set.add(*missing)
     return len(missing)
 
-_COUPON_FIELDS = ("title", "description", "kind", "cost", "per_user_limit", "valid_from", "valid_until", "code_valid_for", "active")
+
+_COUPON_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "cost",
+    "per_user_limit",
+    "valid_from",
+    "valid_until",
+    "code_valid_for",
+    "active",
+)
 
 
 def _check_coupon_fields(fields: dict) -> None:
@@ -470,8 +479,15 @@ def coupon_create(
     image=None,
 ) -> Coupon:
     fields = {
-        "title": title, "description": description, "kind": kind, "cost": cost, "per_user_limit": per_user_limit,
-        "valid_from": valid_from, "valid_until": valid_until, "code_valid_for": code_valid_for, "active": active,
+        "title": title,
+        "description": description,
+        "kind": kind,
+        "cost": cost,
+        "per_user_limit": per_user_limit,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "code_valid_for": code_valid_for,
+        "active": active,
     }
     _check_coupon_fields(fields)
     _check_window(valid_from, valid_until)
@@ -487,7 +503,9 @@ def coupon_create(
 
 
 @transaction.atomic
-def coupon_update(*, coupon_id: int, stock_total: int | None = None, image=None, remove_image: bool = False, **changes) -> Coupon:
+def coupon_update(
+    *, coupon_id: int, stock_total: int | None = None, image=None, remove_image: bool = False, **changes
+) -> Coupon:
     """Change an offer. A new total stock moves the remaining stock by the same amount, so the
     codes already issued or used stay counted; it cannot drop below them."""
     unknown = set(changes) - set(_COUPON_FIELDS) - {"merchant_id"}
@@ -591,7 +609,9 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
     with transaction.atomic():
         account = account_for_update(user_id)
         # A replay is rare: look for the key cheaply, load the redemption only when there is one.
-        existing = Redemption.objects.filter(user_id=user_id, idempotency_key=key).values_list("pk", "coupon_id").first()
+        existing = (
+            Redemption.objects.filter(user_id=user_id, idempotency_key=key).values_list("pk", "coupon_id").first()
+        )
         if existing is not None:
             if existing[1] != coupon_id:
                 raise Unprocessable(
@@ -616,7 +636,8 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
             raise Unprocessable(_("This coupon is not offered any more."), code="inactive")
         if now < coupon.valid_from:
             raise Unprocessable(
-                _("This coupon can be redeemed from %(time)s.") % {"time": _when(coupon.valid_from)}, code="outside_window"
+                _("This coupon can be redeemed from %(time)s.") % {"time": _when(coupon.valid_from)},
+                code="outside_window",
             )
         if now >= coupon.valid_until:
             raise Unprocessable(
@@ -726,9 +747,7 @@ def redemption_use(*, code: str, staff_user_id: int) -> Redemption:
         if redemption.status == RedemptionStatus.CANCELLED:
             raise Conflict(_("This code was cancelled and its points refunded."), code="cancelled")
         if redemption.status == RedemptionStatus.EXPIRED or redemption.expires_at <= now:
-            raise Conflict(
-                _("This code expired at %(time)s.") % {"time": _when(redemption.expires_at)}, code="expired"
-            )
+            raise Conflict(_("This code expired at %(time)s.") % {"time": _when(redemption.expires_at)}, code="expired")
         redemption.status = RedemptionStatus.USED
         redemption.used_at = now
         redemption.used_by_id = staff_user_id
@@ -788,7 +807,9 @@ def redemption_cancel(*, redemption_id: int, actor_id: int) -> Redemption:
         raise NotFound(_("No such redemption."))
     if refs["user_id"] != actor.pk and not is_dispatcher(actor):
         raise NotFound(_("No such redemption."))
-    return _end_redemption(redemption_id=redemption_id, status=RedemptionStatus.CANCELLED, actor_id=actor.pk, now=timezone.now())
+    return _end_redemption(
+        redemption_id=redemption_id, status=RedemptionStatus.CANCELLED, actor_id=actor.pk, now=timezone.now()
+    )
 
 
 def redemption_expire(*, redemption_id: int, now: datetime | None = None) -> Redemption | None:

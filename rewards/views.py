@@ -27,10 +27,6 @@ WALLET_ENTRIES_PER_PAGE = 30
 WALLET_REDEMPTIONS = 50
 
 
-
-
-
-
 def _labels() -> dict:
     """Translated words the page scripts need (no JavaScript catalog needed for a handful)."""
     return {
@@ -98,7 +94,8 @@ def wallet_leaderboard(request):
     show = request.POST.get("show_on_leaderboard") == "on"
     services.points_account_set_leaderboard(user_id=request.user.pk, show=show)
     messages.success(
-        request, _("Your name now shows on the leaderboard.") if show else _("The leaderboard now shows you anonymously.")
+        request,
+        _("Your name now shows on the leaderboard.") if show else _("The leaderboard now shows you anonymously."),
     )
     return redirect("rewards-wallet")
 
@@ -144,7 +141,9 @@ def shop_redeem(request, pk: int):
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("rewards-shop")
-    messages.success(request, _("Redeemed! Show this code at the shop: %(code)s") % {"code": result.redemption.display_code})
+    messages.success(
+        request, _("Redeemed! Show this code at the shop: %(code)s") % {"code": result.redemption.display_code}
+    )
     return redirect(f"/wallet/?new={result.redemption.pk}#redemption-{result.redemption.pk}")
 
 

@@ -43,7 +43,15 @@ def square(west: float, south: float, size: float = 0.01) -> dict:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def make_grid(*, community: Community | None = None, west: float = 120.80, south: float = 30.90, size: float = 0.01, workers=(), code: str | None = None) -> Grid:
+def make_grid(
+    *,
+    community: Community | None = None,
+    west: float = 120.80,
+    south: float = 30.90,
+    size: float = 0.01,
+    workers=(),
+    code: str | None = None,
+) -> Grid:
     n = next(_counter)
     return grid_save(
         community=community or CommunityFactory(),

@@ -19,7 +19,9 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = os.environ.get("GOVERN_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="govern-test-media-")
-PHOTO_QUARANTINE_ROOT = os.environ.get("GOVERN_TEST_QUARANTINE_ROOT") or tempfile.mkdtemp(prefix="govern-test-quarantine-")
+PHOTO_QUARANTINE_ROOT = os.environ.get("GOVERN_TEST_QUARANTINE_ROOT") or tempfile.mkdtemp(
+    prefix="govern-test-quarantine-"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},

@@ -117,14 +117,36 @@ class VolunteerAdminForm(forms.ModelForm):
 class VolunteerAdmin(DispatcherAdminMixin, admin.ModelAdmin):
     form = VolunteerAdminForm
     change_list_template = "admin/volunteers/volunteer/change_list.html"
-    list_display = ("real_name", "username", "phone", "community", "team", "is_team_leader", "status", "on_duty",
-                    "position_is_fresh", "service_hours", "applied_at")
+    list_display = (
+        "real_name",
+        "username",
+        "phone",
+        "community",
+        "team",
+        "is_team_leader",
+        "status",
+        "on_duty",
+        "position_is_fresh",
+        "service_hours",
+        "applied_at",
+    )
     list_filter = ("status", "on_duty", "community", "team", "is_team_leader", "skills")
     search_fields = ("real_name", "phone", "user__username")
     list_select_related = ("user", "community", "team")
     date_hierarchy = "applied_at"
-    readonly_fields = ("user", "status", "status_reason", "status_changed_at", "on_duty", "duty_changed_at",
-                       "latitude", "longitude", "position_updated_at", "service_minutes", "applied_at")
+    readonly_fields = (
+        "user",
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "on_duty",
+        "duty_changed_at",
+        "latitude",
+        "longitude",
+        "position_updated_at",
+        "service_minutes",
+        "applied_at",
+    )
     fieldsets = (
         (None, {"fields": ("user", "real_name", "phone", "community", "team", "is_team_leader", "max_active_tasks")}),
         (_("Status"), {"fields": ("status", "status_reason", "status_changed_at", "applied_at")}),
@@ -157,8 +179,12 @@ class VolunteerAdmin(DispatcherAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         try:
             services.volunteer_update(
-                volunteer=obj, actor=request.user, real_name=data["real_name"], phone=data["phone"],
-                community_id=data["community"].pk, team_id=data["team"].pk if data["team"] else None,
+                volunteer=obj,
+                actor=request.user,
+                real_name=data["real_name"],
+                phone=data["phone"],
+                community_id=data["community"].pk,
+                team_id=data["team"].pk if data["team"] else None,
                 max_active_tasks=data["max_active_tasks"],
             )
             current = Volunteer.objects.get(pk=obj.pk)
@@ -201,7 +227,13 @@ class VolunteerAdmin(DispatcherAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             report = roster.roster_import(data=upload.read(), actor=request.user, partial=form.cleaned_data["partial"])
-            level = messages.SUCCESS if report.committed and report.ok else messages.WARNING if report.committed else messages.ERROR
+            level = (
+                messages.SUCCESS
+                if report.committed and report.ok
+                else messages.WARNING
+                if report.committed
+                else messages.ERROR
+            )
             self.message_user(request, report.summary(), level)
         context = {
             **self.admin_site.each_context(request),
@@ -223,7 +255,8 @@ class VolunteerAdmin(DispatcherAdminMixin, admin.ModelAdmin):
 class RosterImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8 or GB18030 (Excel), header row first."))
     partial = forms.BooleanField(
-        label=_("Import the valid rows even if some rows have errors"), required=False,
+        label=_("Import the valid rows even if some rows have errors"),
+        required=False,
         help_text=_("Off: the file is imported completely or not at all."),
     )
 
@@ -237,13 +270,36 @@ def _csv_response(queryset) -> HttpResponse:
 
 @admin.register(ServiceRecord)
 class ServiceRecordAdmin(DispatcherAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "volunteer", "team", "minutes", "source", "source_ref", "served_on", "status",
-                    "reviewed_by", "created_at")
+    list_display = (
+        "id",
+        "volunteer",
+        "team",
+        "minutes",
+        "source",
+        "source_ref",
+        "served_on",
+        "status",
+        "reviewed_by",
+        "created_at",
+    )
     list_filter = ("status", "source", "team")
     search_fields = ("volunteer__real_name", "volunteer__user__username", "source_ref", "note")
     list_select_related = ("volunteer", "volunteer__user", "team", "reviewed_by")
-    readonly_fields = ("volunteer", "team", "minutes", "source", "source_ref", "served_on", "note", "status",
-                       "submitted_by", "reviewed_by", "reviewed_at", "review_reason", "created_at")
+    readonly_fields = (
+        "volunteer",
+        "team",
+        "minutes",
+        "source",
+        "source_ref",
+        "served_on",
+        "note",
+        "status",
+        "submitted_by",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
+        "created_at",
+    )
     actions = ("approve_selected",)
 
     def has_add_permission(self, request):

@@ -128,7 +128,9 @@ class VolunteerListCreateView(generics.ListAPIView):
                 raise InvalidInput(
                     _("Log in, or give a %(field)s to create your account.") % {"field": field}, field=field
                 )
-        volunteer = services.volunteer_apply_with_account(username=data["username"], password=data["password"], **kwargs)
+        volunteer = services.volunteer_apply_with_account(
+            username=data["username"], password=data["password"], **kwargs
+        )
         # The new account is not logged in by the API; answer with the owner's view of the profile.
         volunteer, _level = selectors.volunteer_detail(viewer=volunteer.user, volunteer_id=volunteer.pk)
         return Response(VolunteerOwnerDetailSerializer(volunteer).data, status=status.HTTP_201_CREATED)
@@ -149,7 +151,9 @@ class MeView(APIView):
     def get(self, request):
         return _me_response(request, self._mine(request).pk)
 
-    @extend_schema(request=ProfilePatchSerializer, responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404})
+    @extend_schema(
+        request=ProfilePatchSerializer, responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404}
+    )
     def patch(self, request):
         volunteer = self._mine(request)
         serializer = ProfilePatchSerializer(data=request.data, partial=True)
@@ -163,8 +167,10 @@ class DutyView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=DutyInputSerializer,
-                   responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404, 409: E409})
+    @extend_schema(
+        request=DutyInputSerializer,
+        responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404, 409: E409},
+    )
     def post(self, request):
         serializer = DutyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -333,8 +339,10 @@ class MyServiceRecordsView(generics.ListAPIView):
             raise NotFound(_("You have no volunteer profile yet: apply first."))
         return selectors.service_records_of(volunteer)
 
-    @extend_schema(request=ServiceRecordInputSerializer,
-                   responses={201: ServiceRecordSerializer, 400: E400, 401: E401, 404: E404, 409: E409})
+    @extend_schema(
+        request=ServiceRecordInputSerializer,
+        responses={201: ServiceRecordSerializer, 400: E400, 401: E401, 404: E404, 409: E409},
+    )
     def post(self, request):
         serializer = ServiceRecordInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -349,10 +357,13 @@ class ReviewQueueView(generics.ListAPIView):
     serializer_class = ServiceRecordSerializer
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", str, enum=["pending", "approved", "rejected", "all"]),
-        OpenApiParameter("team", int),
-    ], responses={200: ServiceRecordSerializer(many=True), 400: E400, 401: E401, 403: E403})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["pending", "approved", "rejected", "all"]),
+            OpenApiParameter("team", int),
+        ],
+        responses={200: ServiceRecordSerializer(many=True), 400: E400, 401: E401, 403: E403},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -379,13 +390,15 @@ class _ReviewView(APIView):
         if self.approve:
             serializer = ReasonInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = services.service_record_approve(record_id=pk, actor=request.user,
-                                                     reason=serializer.validated_data.get("reason", ""))
+            record = services.service_record_approve(
+                record_id=pk, actor=request.user, reason=serializer.validated_data.get("reason", "")
+            )
         else:
             serializer = RequiredReasonInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = services.service_record_reject(record_id=pk, actor=request.user,
-                                                    reason=serializer.validated_data["reason"])
+            record = services.service_record_reject(
+                record_id=pk, actor=request.user, reason=serializer.validated_data["reason"]
+            )
         return Response(ServiceRecordSerializer(record).data)
 
 
@@ -408,4 +421,3 @@ class ServiceRecordRejectView(_ReviewView):
     @extend_schema(request=RequiredReasonInputSerializer, responses=_review_responses)
     def post(self, request, pk: int):
         return super().post(request, pk)
-

@@ -47,16 +47,38 @@ SKILLS = [
 
 # username -> profile. Positions lie inside the demo grids (community strips of 0.02° longitude).
 DEMO_VOLUNTEERS = {
-    "vol1": {"real_name": "陈一", "community": 0, "leader": True, "position": (30.9062, 120.8061),
-             "skills": {GAS_SAFETY: 400, FIRST_AID: None}},
-    "vol2": {"real_name": "张二", "community": 0, "position": (30.9031, 120.8042),
-             "skills": {ELECTRICIAN: 250, FIRE_SAFETY: None}},
-    "vol3": {"real_name": "孙三", "community": 0, "position": (30.9125, 120.8128),
-             "skills": {FIRST_AID: None, ELDERLY_CARE: None}},
-    "vol4": {"real_name": "吴四", "community": 1, "leader": True, "position": (30.9150, 120.8250),
-             "skills": {GAS_SAFETY: 180, TRAFFIC: None}},
-    "vol5": {"real_name": "郑五", "community": 2, "position": (30.9260, 120.8450),
-             "skills": {ELECTRICIAN: 300, WATER_RESCUE: None}},
+    "vol1": {
+        "real_name": "陈一",
+        "community": 0,
+        "leader": True,
+        "position": (30.9062, 120.8061),
+        "skills": {GAS_SAFETY: 400, FIRST_AID: None},
+    },
+    "vol2": {
+        "real_name": "张二",
+        "community": 0,
+        "position": (30.9031, 120.8042),
+        "skills": {ELECTRICIAN: 250, FIRE_SAFETY: None},
+    },
+    "vol3": {
+        "real_name": "孙三",
+        "community": 0,
+        "position": (30.9125, 120.8128),
+        "skills": {FIRST_AID: None, ELDERLY_CARE: None},
+    },
+    "vol4": {
+        "real_name": "吴四",
+        "community": 1,
+        "leader": True,
+        "position": (30.9150, 120.8250),
+        "skills": {GAS_SAFETY: 180, TRAFFIC: None},
+    },
+    "vol5": {
+        "real_name": "郑五",
+        "community": 2,
+        "position": (30.9260, 120.8450),
+        "skills": {ELECTRICIAN: 300, WATER_RESCUE: None},
+    },
 }
 
 DEMO_APPLICANTS = {
@@ -94,8 +116,9 @@ def seed_teams(ctx: DemoContext) -> list[Team]:
     for community in ctx.communities:
         team = Team.objects.filter(community=community, name=team_name(community.name)).first()
         if team is None:
-            team = services.team_create(community_id=community.pk, name=team_name(community.name),
-                                        description="社区蓝盾志愿服务队")
+            team = services.team_create(
+                community_id=community.pk, name=team_name(community.name), description="社区蓝盾志愿服务队"
+            )
         teams.append(team)
     return teams
 
@@ -120,8 +143,13 @@ def seed(ctx: DemoContext) -> None:
         team = teams[spec["community"]]
         if volunteer is None:
             volunteer = services.volunteer_apply(
-                user=user, real_name=spec["real_name"], phone=user.phone, community_id=community.pk,
-                team_id=team.pk, skills=_claims(spec["skills"]), availability=DEMO_AVAILABILITY,
+                user=user,
+                real_name=spec["real_name"],
+                phone=user.phone,
+                community_id=community.pk,
+                team_id=team.pk,
+                skills=_claims(spec["skills"]),
+                availability=DEMO_AVAILABILITY,
             )
         if volunteer.status == VolunteerStatus.PENDING:
             services.volunteer_approve(volunteer_id=volunteer.pk, actor=approver, reason="演示数据")
@@ -136,13 +164,19 @@ def seed(ctx: DemoContext) -> None:
         user = _applicant_user(username, spec["phone"])
         if not Volunteer.objects.filter(user=user).exists():
             services.volunteer_apply(
-                user=user, real_name=spec["real_name"], phone=spec["phone"],
-                community_id=ctx.communities[spec["community"]].pk, team_id=teams[spec["community"]].pk,
-                skills=_claims(spec["skills"]), availability=DEMO_AVAILABILITY[index::2],
+                user=user,
+                real_name=spec["real_name"],
+                phone=spec["phone"],
+                community_id=ctx.communities[spec["community"]].pk,
+                team_id=teams[spec["community"]].pk,
+                skills=_claims(spec["skills"]),
+                availability=DEMO_AVAILABILITY[index::2],
             )
     _seed_service(ctx)
-    ctx.log(f"volunteers: {len(SKILLS)} skills, {len(teams)} teams, vol1..vol5 on duty, "
-            f"{len(DEMO_APPLICANTS)} applications waiting")
+    ctx.log(
+        f"volunteers: {len(SKILLS)} skills, {len(teams)} teams, vol1..vol5 on duty, "
+        f"{len(DEMO_APPLICANTS)} applications waiting"
+    )
 
 
 def _seed_service(ctx: DemoContext) -> None:
@@ -151,13 +185,18 @@ def _seed_service(ctx: DemoContext) -> None:
         user = ctx.users[username]
         for k in range(2):
             services.service_record_create(
-                volunteer_user_id=user.pk, minutes=30 + 15 * ((i + k) % 4), source_ref=f"demo:{username}:{k}",
-                note="社区安全巡查", served_on=today - dt.timedelta(days=3 + 7 * k), source=ServiceRecordSource.IMPORT,
+                volunteer_user_id=user.pk,
+                minutes=30 + 15 * ((i + k) % 4),
+                source_ref=f"demo:{username}:{k}",
+                note="社区安全巡查",
+                served_on=today - dt.timedelta(days=3 + 7 * k),
+                source=ServiceRecordSource.IMPORT,
             )
     vol2 = ctx.users["vol2"]
     if not ServiceRecord.objects.filter(volunteer__user=vol2, source=ServiceRecordSource.MANUAL).exists():
-        services.service_record_submit(user=vol2, minutes=90, served_on=today - dt.timedelta(days=1),
-                                       note="协助老旧小区电线排查")
+        services.service_record_submit(
+            user=vol2, minutes=90, served_on=today - dt.timedelta(days=1), note="协助老旧小区电线排查"
+        )
 
 
 def seed_scale(ctx: DemoContext, n: int, progress_bar) -> None:
@@ -183,10 +222,12 @@ def seed_scale(ctx: DemoContext, n: int, progress_bar) -> None:
     for start in range(existing, existing + todo, batch):
         stop = min(start + batch, existing + todo)
         with transaction.atomic():
-            users = User.objects.bulk_create([
-                User(username=f"{prefix}{i:06d}", password=password, phone=f"157{i:08d}", display_name=f"志愿者{i}")
-                for i in range(start, stop)
-            ])
+            users = User.objects.bulk_create(
+                [
+                    User(username=f"{prefix}{i:06d}", password=password, phone=f"157{i:08d}", display_name=f"志愿者{i}")
+                    for i in range(start, stop)
+                ]
+            )
             if users[0].pk is None:  # backends that do not return ids from bulk inserts
                 users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("id"))
             through = User.groups.through
@@ -195,25 +236,45 @@ def seed_scale(ctx: DemoContext, n: int, progress_bar) -> None:
             for i, user in zip(range(start, stop), users, strict=True):
                 lat, lng = rng.uniform(min_lat, max_lat), rng.uniform(min_lng, max_lng)
                 community = ctx.communities[min(int((lng - min_lng) / strip), len(ctx.communities) - 1)]
-                volunteers.append(Volunteer(
-                    user=user, real_name=f"志愿者{i}", phone=f"157{i:08d}", community=community,
-                    team=teams.get(community.pk), status=VolunteerStatus.APPROVED, status_changed_at=now,
-                    applied_at=now, on_duty=True, duty_changed_at=now, latitude=lat, longitude=lng,
-                    position_updated_at=now - dt.timedelta(seconds=rng.randint(0, 300)),
-                ))
+                volunteers.append(
+                    Volunteer(
+                        user=user,
+                        real_name=f"志愿者{i}",
+                        phone=f"157{i:08d}",
+                        community=community,
+                        team=teams.get(community.pk),
+                        status=VolunteerStatus.APPROVED,
+                        status_changed_at=now,
+                        applied_at=now,
+                        on_duty=True,
+                        duty_changed_at=now,
+                        latitude=lat,
+                        longitude=lng,
+                        position_updated_at=now - dt.timedelta(seconds=rng.randint(0, 300)),
+                    )
+                )
             volunteers = Volunteer.objects.bulk_create(volunteers)
             if volunteers[0].pk is None:
                 volunteers = list(Volunteer.objects.filter(user__in=users).order_by("id"))
-            VolunteerStatusChange.objects.bulk_create([
-                VolunteerStatusChange(volunteer=v, from_status="", to_status=VolunteerStatus.APPROVED,
-                                      reason="seed_demo --scale", created_at=now)
-                for v in volunteers
-            ])
-            if skills:
-                VolunteerSkill.objects.bulk_create([
-                    VolunteerSkill(volunteer=v, skill=skill)
+            VolunteerStatusChange.objects.bulk_create(
+                [
+                    VolunteerStatusChange(
+                        volunteer=v,
+                        from_status="",
+                        to_status=VolunteerStatus.APPROVED,
+                        reason="seed_demo --scale",
+                        created_at=now,
+                    )
                     for v in volunteers
-                    for skill in rng.sample(skills, k=min(len(skills), 1 + rng.randint(0, 1)))
-                ])
+                ]
+            )
+            if skills:
+                VolunteerSkill.objects.bulk_create(
+                    [
+                        VolunteerSkill(volunteer=v, skill=skill)
+                        for v in volunteers
+                        for skill in rng.sample(skills, k=min(len(skills), 1 + rng.randint(0, 1)))
+                    ]
+                )
         done += stop - start
         bar(done)

@@ -25,14 +25,26 @@ class VolunteerFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=VolunteerStatus.choices)
     community = django_filters.NumberFilter(field_name="community_id")
     team = django_filters.NumberFilter(field_name="team_id")
-    skill = django_filters.CharFilter(method="filter_skill", help_text=gettext_lazy(
-        "Skill slug (or id); only volunteers whose certificate for it has not expired."))
+    skill = django_filters.CharFilter(
+        method="filter_skill",
+        help_text=gettext_lazy("Skill slug (or id); only volunteers whose certificate for it has not expired."),
+    )
     on_duty = StrictBooleanFilter()
-    q = django_filters.CharFilter(method="filter_q", help_text=gettext_lazy("Name, mobile number or username contains."))
-    near = PointFilter(method="filter_near", help_text=gettext_lazy(
-        "latitude,longitude: only on-duty volunteers within radius_m, nearest first, with distance_m."))
-    radius_m = django_filters.NumberFilter(method="filter_noop", min_value=1, max_value=conf.max_near_radius_m(),
-                                           help_text=gettext_lazy("Radius for near, in metres (default 2000)."))
+    q = django_filters.CharFilter(
+        method="filter_q", help_text=gettext_lazy("Name, mobile number or username contains.")
+    )
+    near = PointFilter(
+        method="filter_near",
+        help_text=gettext_lazy(
+            "latitude,longitude: only on-duty volunteers within radius_m, nearest first, with distance_m."
+        ),
+    )
+    radius_m = django_filters.NumberFilter(
+        method="filter_noop",
+        min_value=1,
+        max_value=conf.max_near_radius_m(),
+        help_text=gettext_lazy("Radius for near, in metres (default 2000)."),
+    )
 
     class Meta:
         model = Volunteer
@@ -46,7 +58,9 @@ class VolunteerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(real_name__icontains=value) | Q(phone__contains=value) | Q(user__username__icontains=value))
+        return queryset.filter(
+            Q(real_name__icontains=value) | Q(phone__contains=value) | Q(user__username__icontains=value)
+        )
 
     def filter_near(self, queryset, name, value):
         latitude, longitude = value

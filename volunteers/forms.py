@@ -13,7 +13,13 @@ from volunteers import services
 from volunteers.models import Skill, Team
 
 WEEKDAYS = [
-    (1, _("Mon")), (2, _("Tue")), (3, _("Wed")), (4, _("Thu")), (5, _("Fri")), (6, _("Sat")), (7, _("Sun")),
+    (1, _("Mon")),
+    (2, _("Tue")),
+    (3, _("Wed")),
+    (4, _("Thu")),
+    (5, _("Fri")),
+    (6, _("Sat")),
+    (7, _("Sun")),
 ]
 
 # Service errors name API fields; map them onto this form's fields.
@@ -23,23 +29,44 @@ FIELD_MAP = {"availability": "weekdays", "password": "password1", "community": "
 class ApplyForm(forms.Form):
     """The volunteer application. Visitors (`with_account=True`) also choose a username and password."""
 
-    username = forms.CharField(label=_("Username"), max_length=150,
-                               widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    real_name = forms.CharField(label=_("Real name"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    password2 = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    real_name = forms.CharField(
+        label=_("Real name"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     phone = forms.CharField(
-        label=_("Mobile number"), max_length=11, validators=[mainland_mobile_validator],
+        label=_("Mobile number"),
+        max_length=11,
+        validators=[mainland_mobile_validator],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "13800138000"}),
     )
-    community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.order_by("id"),
-                                       empty_label=_("Choose your community"))
-    team = forms.ModelChoiceField(label=_("Team (optional)"), queryset=Team.objects.order_by("community_id", "name"),
-                                  required=False, empty_label=_("No team yet"))
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=Community.objects.order_by("id"), empty_label=_("Choose your community")
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team (optional)"),
+        queryset=Team.objects.order_by("community_id", "name"),
+        required=False,
+        empty_label=_("No team yet"),
+    )
     skills = forms.MultipleChoiceField(label=_("Skills"), required=False, widget=forms.CheckboxSelectMultiple)
-    weekdays = forms.TypedMultipleChoiceField(label=_("Days you can usually help"), choices=WEEKDAYS, coerce=int,
-                                              required=False, widget=forms.CheckboxSelectMultiple)
-    start = forms.TimeField(label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Days you can usually help"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    start = forms.TimeField(
+        label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
     end = forms.TimeField(label=_("To"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def __init__(self, *args, with_account: bool = False, **kwargs):
@@ -52,7 +79,8 @@ class ApplyForm(forms.Form):
         self.fields["skills"].choices = [(s.slug, s.label) for s in self.skill_objects]
         for skill in self.skill_objects:
             self.fields[f"until_{skill.slug}"] = forms.DateField(
-                label=_("Certificate valid until"), required=False,
+                label=_("Certificate valid until"),
+                required=False,
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
 
@@ -70,7 +98,9 @@ class ApplyForm(forms.Form):
         return data
 
     def claims(self) -> list[services.SkillClaim]:
-        return [services.SkillClaim(slug, self.cleaned_data.get(f"until_{slug}")) for slug in self.cleaned_data["skills"]]
+        return [
+            services.SkillClaim(slug, self.cleaned_data.get(f"until_{slug}")) for slug in self.cleaned_data["skills"]
+        ]
 
     def slots(self) -> list[services.Slot]:
         data = self.cleaned_data
@@ -83,8 +113,12 @@ class ServiceRecordForm(forms.Form):
     """Log service done outside dispatch (reviewed by a team leader or a dispatcher)."""
 
     served_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=1440,
-                                 widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 5}))
+    minutes = forms.IntegerField(
+        label=_("Minutes"),
+        min_value=1,
+        max_value=1440,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 5}),
+    )
     note = forms.CharField(label=_("What you did"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):

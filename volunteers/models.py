@@ -91,7 +91,9 @@ class Volunteer(models.Model):
     )
     status_reason = models.CharField(_("reason of the last decision"), max_length=500, blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
-    skills = models.ManyToManyField(Skill, through="VolunteerSkill", related_name="volunteers", verbose_name=_("skills"))
+    skills = models.ManyToManyField(
+        Skill, through="VolunteerSkill", related_name="volunteers", verbose_name=_("skills")
+    )
     max_active_tasks = models.PositiveSmallIntegerField(
         _("active task limit"),
         default=conf.default_max_active_tasks,
@@ -225,7 +227,11 @@ class VolunteerStatusChange(models.Model):
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16, choices=VolunteerStatus.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("by"),
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
@@ -269,7 +275,11 @@ class ServiceRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -305,7 +315,9 @@ class ServiceRecord(models.Model):
             ),
             # Never approved (or rejected) by the person who submitted it.
             models.CheckConstraint(
-                condition=Q(reviewed_by__isnull=True) | Q(submitted_by__isnull=True) | ~Q(reviewed_by=F("submitted_by")),
+                condition=Q(reviewed_by__isnull=True)
+                | Q(submitted_by__isnull=True)
+                | ~Q(reviewed_by=F("submitted_by")),
                 name="service_record_not_self_reviewed",
             ),
         ]

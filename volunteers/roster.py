@@ -38,12 +38,31 @@ from govern.services import user_register
 from volunteers import conf, services
 from volunteers.models import Skill, Team, Volunteer, VolunteerStatus
 
-COLUMNS = ["username", "real_name", "phone", "community", "team", "skills", "availability", "status", "team_leader",
-           "password"]
+COLUMNS = [
+    "username",
+    "real_name",
+    "phone",
+    "community",
+    "team",
+    "skills",
+    "availability",
+    "status",
+    "team_leader",
+    "password",
+]
 REQUIRED = ["username", "real_name", "phone", "community"]
 ALIASES = {
-    "用户名": "username", "姓名": "real_name", "手机号": "phone", "手机": "phone", "社区": "community", "队伍": "team",
-    "技能": "skills", "可服务时间": "availability", "状态": "status", "队长": "team_leader", "密码": "password",
+    "用户名": "username",
+    "姓名": "real_name",
+    "手机号": "phone",
+    "手机": "phone",
+    "社区": "community",
+    "队伍": "team",
+    "技能": "skills",
+    "可服务时间": "availability",
+    "状态": "status",
+    "队长": "team_leader",
+    "密码": "password",
 }
 TRUE = {"yes", "y", "true", "1", "是", "队长"}
 FALSE = {"", "no", "n", "false", "0", "否"}
@@ -72,9 +91,14 @@ class RosterReport:
             return _("Imported %(n)d of %(rows)d rows.") % {"n": self.imported, "rows": self.rows}
         if self.committed:
             return _("Imported %(n)d of %(rows)d rows; %(bad)d rows had errors and were skipped.") % {
-                "n": self.imported, "rows": self.rows, "bad": len(self.errors)}
+                "n": self.imported,
+                "rows": self.rows,
+                "bad": len(self.errors),
+            }
         return _("Nothing was imported: %(bad)d of %(rows)d rows have errors. Fix them and import the file again.") % {
-            "bad": len(self.errors), "rows": self.rows}
+            "bad": len(self.errors),
+            "rows": self.rows,
+        }
 
 
 @dataclass
@@ -97,7 +121,7 @@ _WEEKDAYS = re.compile(r"^[1-7](?:-[1-7])?(?:,[1-7](?:-[1-7])?)*$")
 
 
 def parse_availability(text: str) -> list[services.Slot]:
-    """"1-5 18:00-21:00; 6,7 09:00-17:00" → slots. ValueError with a sentence when malformed."""
+    """ "1-5 18:00-21:00; 6,7 09:00-17:00" → slots. ValueError with a sentence when malformed."""
     slots = []
     for part in re.split(r"[;；]", text or ""):
         part = part.strip()
@@ -168,11 +192,15 @@ class _Lookups:
         self.teams = {(t.community_id, t.name): t for t in Team.objects.all()}
         self.skills = {s.slug: s for s in Skill.objects.all()}
         self.users = {u.username.lower(): u for u in User.objects.filter(username__in=[r["username"] for r in rows])}
-        self.profiles = set(Volunteer.objects.filter(user__in=list(self.users.values())).values_list("user_id", flat=True))
+        self.profiles = set(
+            Volunteer.objects.filter(user__in=list(self.users.values())).values_list("user_id", flat=True)
+        )
         self.taken_phones = set(Volunteer.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
-def _validate(line: int, row: dict, look: _Lookups, seen_usernames: set, seen_phones: set) -> tuple[_Plan | None, list[str]]:
+def _validate(
+    line: int, row: dict, look: _Lookups, seen_usernames: set, seen_phones: set
+) -> tuple[_Plan | None, list[str]]:
     errors: list[str] = []
     username = row["username"]
     for name in REQUIRED:
@@ -211,8 +239,10 @@ def _validate(line: int, row: dict, look: _Lookups, seen_usernames: set, seen_ph
         if claim.slug not in look.skills:
             errors.append(_("Unknown skill: %(slug)s.") % {"slug": claim.slug})
         elif claim.certified_until is not None and claim.certified_until < timezone.localdate():
-            errors.append(_("skill %(slug)s: the certificate expired on %(date)s.") % {
-                "slug": claim.slug, "date": claim.certified_until})
+            errors.append(
+                _("skill %(slug)s: the certificate expired on %(date)s.")
+                % {"slug": claim.slug, "date": claim.certified_until}
+            )
     if len({c.slug for c in claims}) != len(claims):
         errors.append(_("Each skill may be listed only once."))
     slots = _catch(errors, parse_availability, row["availability"]) or []
@@ -234,8 +264,20 @@ def _validate(line: int, row: dict, look: _Lookups, seen_usernames: set, seen_ph
         errors.append(_("a team leader needs a team and status approved."))
     if errors:
         return None, errors
-    return _Plan(line, username, row["real_name"], phone, community, team, claims, slots, status, leader,
-                 row["password"], existing_user), []
+    return _Plan(
+        line,
+        username,
+        row["real_name"],
+        phone,
+        community,
+        team,
+        claims,
+        slots,
+        status,
+        leader,
+        row["password"],
+        existing_user,
+    ), []
 
 
 def _write(plan: _Plan, actor: User) -> Volunteer:
@@ -244,8 +286,13 @@ def _write(plan: _Plan, actor: User) -> Volunteer:
         # No password in the file: the account has no usable password until an admin sets one.
         user = user_register(username=plan.username, password=plan.password or None, phone=plan.phone)
     volunteer = services.volunteer_apply(
-        user=user, real_name=plan.real_name, phone=plan.phone, community_id=plan.community.pk,
-        team_id=plan.team.pk if plan.team else None, skills=plan.skills, availability=plan.slots,
+        user=user,
+        real_name=plan.real_name,
+        phone=plan.phone,
+        community_id=plan.community.pk,
+        team_id=plan.team.pk if plan.team else None,
+        skills=plan.skills,
+        availability=plan.slots,
     )
     if plan.status == VolunteerStatus.APPROVED:
         services.volunteer_approve(volunteer_id=volunteer.pk, actor=actor, reason=_("Imported from a roster"))
@@ -282,7 +329,9 @@ def roster_import(*, data: bytes | str, actor: User, partial: bool = False) -> R
         report.errors.append(RowError(1, "", problems))
         return report
     if len(rows) > conf.roster_max_rows():
-        report.errors.append(RowError(0, "", [_("At most %(n)d rows per file; split the roster.") % {"n": conf.roster_max_rows()}]))
+        report.errors.append(
+            RowError(0, "", [_("At most %(n)d rows per file; split the roster.") % {"n": conf.roster_max_rows()}])
+        )
         return report
     look = _Lookups([row for _line, row in rows])
     plans: list[_Plan] = []
@@ -304,8 +353,15 @@ def roster_import(*, data: bytes | str, actor: User, partial: bool = False) -> R
                         _write(plan, actor)
                     report.imported += 1
                 except (DomainError, IntegrityError) as exc:
-                    message = f"{exc.field}: {exc.message}" if isinstance(exc, DomainError) and exc.field else (
-                        str(exc.message) if isinstance(exc, DomainError) else _("conflicts with data saved meanwhile"))
+                    message = (
+                        f"{exc.field}: {exc.message}"
+                        if isinstance(exc, DomainError) and exc.field
+                        else (
+                            str(exc.message)
+                            if isinstance(exc, DomainError)
+                            else _("conflicts with data saved meanwhile")
+                        )
+                    )
                     report.errors.append(RowError(plan.line, plan.username, [message]))
                     if not partial:
                         raise _AbortImportError from exc
@@ -323,11 +379,21 @@ EXPORT_COLUMNS = COLUMNS[:-1] + ["service_minutes", "on_duty", "applied_at"]
 def roster_rows(queryset) -> Iterator[list[str]]:
     """Header and one row per volunteer, in the import's format (importable back, minus passwords)."""
     yield EXPORT_COLUMNS
-    for v in queryset.select_related("user", "community", "team").prefetch_related("skill_links__skill", "availability"):
+    for v in queryset.select_related("user", "community", "team").prefetch_related(
+        "skill_links__skill", "availability"
+    ):
         yield [
-            v.user.username, v.real_name, v.phone, v.community.code, v.team.name if v.team else "",
-            format_skills(v.skill_links.all()), format_availability(v.availability.all()), v.status,
-            "yes" if v.is_team_leader else "no", str(v.service_minutes), "yes" if v.on_duty else "no",
+            v.user.username,
+            v.real_name,
+            v.phone,
+            v.community.code,
+            v.team.name if v.team else "",
+            format_skills(v.skill_links.all()),
+            format_availability(v.availability.all()),
+            v.status,
+            "yes" if v.is_team_leader else "no",
+            str(v.service_minutes),
+            "yes" if v.on_duty else "no",
             timezone.localtime(v.applied_at).isoformat(timespec="seconds"),
         ]
 

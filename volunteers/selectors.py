@@ -79,7 +79,9 @@ def _skill_links() -> Prefetch:
 
 def volunteer_queryset() -> QuerySet[Volunteer]:
     """The base query every list uses: user, community, team and skills in a constant number of queries."""
-    return Volunteer.objects.select_related("user", "community", "team").prefetch_related(_skill_links(), "availability")
+    return Volunteer.objects.select_related("user", "community", "team").prefetch_related(
+        _skill_links(), "availability"
+    )
 
 
 def volunteer_for_user(user: User | None) -> Volunteer | None:
@@ -129,7 +131,9 @@ def with_valid_skill(queryset: QuerySet[Volunteer], skill: str, *, today: dt.dat
     return queryset.filter(Exists(links))
 
 
-def within_bbox(queryset: QuerySet[Volunteer], latitude: float, longitude: float, radius_m: float) -> QuerySet[Volunteer]:
+def within_bbox(
+    queryset: QuerySet[Volunteer], latitude: float, longitude: float, radius_m: float
+) -> QuerySet[Volunteer]:
     """The index-backed prefilter: on duty (the partial index's condition) and inside the box
     around the circle. Positions exist only while on duty, so nothing else has coordinates."""
     box = bbox_around(latitude, longitude, radius_m)
@@ -209,8 +213,14 @@ def volunteer_candidates(
     Index-backed: SQL reads only the bounding box of the circle through the partial index on the
     positions of on-duty volunteers; the exact haversine distance is computed afterwards.
     """
-    queryset = candidate_queryset(latitude=latitude, longitude=longitude, radius_m=radius_m, skill_slug=skill_slug,
-                                  exclude_user_ids=exclude_user_ids, now=now)
+    queryset = candidate_queryset(
+        latitude=latitude,
+        longitude=longitude,
+        radius_m=radius_m,
+        skill_slug=skill_slug,
+        exclude_user_ids=exclude_user_ids,
+        now=now,
+    )
     ranked = []
     for volunteer in queryset:
         volunteer.distance_m = haversine_m(latitude, longitude, volunteer.latitude, volunteer.longitude)
@@ -273,7 +283,9 @@ def may_see_team_members(viewer: User | None, team: Team) -> bool:
 
 
 def team_leaders(team: Team) -> list[Volunteer]:
-    return list(Volunteer.objects.filter(team=team, is_team_leader=True, status=VolunteerStatus.APPROVED).order_by("id"))
+    return list(
+        Volunteer.objects.filter(team=team, is_team_leader=True, status=VolunteerStatus.APPROVED).order_by("id")
+    )
 
 
 # --- service records ------------------------------------------------------------------------------
@@ -287,15 +299,17 @@ def service_records_of(volunteer: Volunteer) -> QuerySet[ServiceRecord]:
     return _record_queryset().filter(volunteer=volunteer).order_by("-served_on", "-id")
 
 
-def service_records_for_review(*, viewer: User, status: str | None = ServiceRecordStatus.PENDING,
-                               team_id: int | None = None) -> QuerySet[ServiceRecord]:
+def service_records_for_review(
+    *, viewer: User, status: str | None = ServiceRecordStatus.PENDING, team_id: int | None = None
+) -> QuerySet[ServiceRecord]:
     """Manual entries the viewer may review: every team's for dispatchers, their own team's for an
     approved team leader; never the viewer's own entries."""
     queryset = _record_queryset().filter(source="manual").exclude(volunteer__user_id=viewer.pk)
     if not is_dispatcher(viewer):
         led = list(
-            Volunteer.objects.filter(user_id=viewer.pk, is_team_leader=True, status=VolunteerStatus.APPROVED)
-            .values_list("team_id", flat=True)
+            Volunteer.objects.filter(
+                user_id=viewer.pk, is_team_leader=True, status=VolunteerStatus.APPROVED
+            ).values_list("team_id", flat=True)
         )
         if not led:
             raise PermissionDenied(_("Only team leaders and dispatchers review service minutes."))

@@ -99,7 +99,6 @@ class SkillSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "name", "name_en", "description"]
 
 
-
 class HeldSkillSerializer(serializers.Serializer):
     slug = serializers.CharField(source="skill.slug")
     name = serializers.CharField(source="skill.label")
@@ -221,8 +220,21 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceRecord
-        fields = ["id", "volunteer", "team", "minutes", "source", "source_ref", "served_on", "note", "status",
-                  "reviewed_by", "reviewed_at", "review_reason", "created_at"]
+        fields = [
+            "id",
+            "volunteer",
+            "team",
+            "minutes",
+            "source",
+            "source_ref",
+            "served_on",
+            "note",
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_reason",
+            "created_at",
+        ]
 
     @extend_schema_field(RefSerializer)
     def get_volunteer(self, record) -> dict:

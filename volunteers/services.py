@@ -107,13 +107,16 @@ def _team_in(team_id, community: Community) -> Team | None:
         raise InvalidInput(_("This team does not exist."), field="team")
     if team.community_id != community.pk:
         raise InvalidInput(
-            _("Team %(team)s belongs to another community than %(community)s.") % {"team": team.name, "community": community.name},
+            _("Team %(team)s belongs to another community than %(community)s.")
+            % {"team": team.name, "community": community.name},
             field="team",
         )
     return team
 
 
-def _clean_skills(claims: Iterable[SkillClaim], *, today: dt.date, allow_inactive: Iterable[int] = ()) -> list[tuple[Skill, SkillClaim]]:
+def _clean_skills(
+    claims: Iterable[SkillClaim], *, today: dt.date, allow_inactive: Iterable[int] = ()
+) -> list[tuple[Skill, SkillClaim]]:
     claims = list(claims)
     if len(claims) > MAX_SKILLS:
         raise InvalidInput(_("At most %(n)d skills.") % {"n": MAX_SKILLS}, field="skills")
@@ -129,7 +132,8 @@ def _clean_skills(claims: Iterable[SkillClaim], *, today: dt.date, allow_inactiv
             raise InvalidInput(_("Unknown skill: %(slug)s.") % {"slug": claim.slug}, field="skills")
         if claim.certified_until is not None and claim.certified_until < today:
             raise InvalidInput(
-                _("The certificate for %(skill)s expired on %(date)s.") % {"skill": skill.label, "date": claim.certified_until},
+                _("The certificate for %(skill)s expired on %(date)s.")
+                % {"skill": skill.label, "date": claim.certified_until},
                 field="skills",
             )
         if len(claim.certificate_no or "") > 60:
@@ -167,7 +171,9 @@ def _write_skills(volunteer: Volunteer, cleaned: list[tuple[Skill, SkillClaim]])
     VolunteerSkill.objects.bulk_create(
         [
             VolunteerSkill(
-                volunteer=volunteer, skill=skill, certified_until=claim.certified_until,
+                volunteer=volunteer,
+                skill=skill,
+                certified_until=claim.certified_until,
                 certificate_no=(claim.certificate_no or "").strip(),
             )
             for skill, claim in cleaned
@@ -195,7 +201,9 @@ def _applied_payload(volunteer: Volunteer) -> dict:
     }
 
 
-def _record_status(volunteer: Volunteer, from_status: str, to_status: str, actor: User | None, reason: str, now) -> None:
+def _record_status(
+    volunteer: Volunteer, from_status: str, to_status: str, actor: User | None, reason: str, now
+) -> None:
     VolunteerStatusChange.objects.create(
         volunteer=volunteer, from_status=from_status, to_status=to_status, actor=actor, reason=reason, created_at=now
     )
@@ -259,8 +267,9 @@ def volunteer_apply(
     try:
         with transaction.atomic():
             if existing is None:
-                volunteer = Volunteer.objects.create(user=user, status=VolunteerStatus.PENDING, applied_at=now,
-                                                     status_changed_at=now, **fields)
+                volunteer = Volunteer.objects.create(
+                    user=user, status=VolunteerStatus.PENDING, applied_at=now, status_changed_at=now, **fields
+                )
                 from_status = ""
             else:
                 volunteer = existing
@@ -281,7 +290,11 @@ def volunteer_apply(
     _write_skills(volunteer, cleaned_skills)
     _write_slots(volunteer, slots)
     VolunteerStatusChange.objects.create(
-        volunteer=volunteer, from_status=from_status, to_status=VolunteerStatus.PENDING, actor=user, created_at=now,
+        volunteer=volunteer,
+        from_status=from_status,
+        to_status=VolunteerStatus.PENDING,
+        actor=user,
+        created_at=now,
         reason=_("Applied") if not from_status else _("Applied again"),
     )
     payload = _applied_payload(volunteer)
@@ -290,9 +303,17 @@ def volunteer_apply(
 
 
 @transaction.atomic
-def volunteer_apply_with_account(*, username: str, password: str, real_name: str, phone: str, community_id: int,
-                                 skills: Sequence[SkillClaim] = (), availability: Sequence[Slot] = (),
-                                 team_id: int | None = None) -> Volunteer:
+def volunteer_apply_with_account(
+    *,
+    username: str,
+    password: str,
+    real_name: str,
+    phone: str,
+    community_id: int,
+    skills: Sequence[SkillClaim] = (),
+    availability: Sequence[Slot] = (),
+    team_id: int | None = None,
+) -> Volunteer:
     """A visitor creates a resident account and applies in one step; nothing is kept if either fails."""
     username = _clean_text(username, field="username", label=_("Username"), max_length=150)
     if User.objects.filter(username__iexact=username).exists():
@@ -310,8 +331,15 @@ def volunteer_apply_with_account(*, username: str, password: str, real_name: str
         user = user_register(username=username, password=password, phone=(phone or "").strip())
     except IntegrityError:
         raise InvalidInput(_("This username is taken."), field="username")
-    return volunteer_apply(user=user, real_name=real_name, phone=phone, community_id=community_id, skills=skills,
-                           availability=availability, team_id=team_id)
+    return volunteer_apply(
+        user=user,
+        real_name=real_name,
+        phone=phone,
+        community_id=community_id,
+        skills=skills,
+        availability=availability,
+        team_id=team_id,
+    )
 
 
 @transaction.atomic
@@ -415,25 +443,33 @@ def _transition(*, action: str, volunteer_id: int, actor: User, reason: str, now
 @transaction.atomic
 def volunteer_approve(*, volunteer_id: int, actor: User, reason: str = "") -> Volunteer:
     """pending → approved; the user joins the `volunteer` role group."""
-    return _transition(action="approve", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=False))
+    return _transition(
+        action="approve", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=False)
+    )
 
 
 @transaction.atomic
 def volunteer_reject(*, volunteer_id: int, actor: User, reason: str) -> Volunteer:
     """pending → rejected, with a reason the applicant sees."""
-    return _transition(action="reject", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=True))
+    return _transition(
+        action="reject", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=True)
+    )
 
 
 @transaction.atomic
 def volunteer_suspend(*, volunteer_id: int, actor: User, reason: str) -> Volunteer:
     """approved → suspended: off duty at once, out of the `volunteer` role, no longer a team leader."""
-    return _transition(action="suspend", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=True))
+    return _transition(
+        action="suspend", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=True)
+    )
 
 
 @transaction.atomic
 def volunteer_reinstate(*, volunteer_id: int, actor: User, reason: str = "") -> Volunteer:
     """suspended → approved."""
-    return _transition(action="reinstate", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=False))
+    return _transition(
+        action="reinstate", volunteer_id=volunteer_id, actor=actor, reason=_clean_reason(reason, required=False)
+    )
 
 
 # --- duty and position ----------------------------------------------------------------------------
@@ -473,12 +509,15 @@ def _publish_duty(volunteer: Volunteer, *, reason: str = "") -> None:
 def _clean_position(latitude, longitude) -> tuple[float, float]:
     for name, value, low, high in (("latitude", latitude, -90, 90), ("longitude", longitude, -180, 180)):
         if value is None or value == "":
-            raise InvalidInput(_("Share your position to go on duty: %(field)s is required.") % {"field": name}, field=name)
+            raise InvalidInput(
+                _("Share your position to go on duty: %(field)s is required.") % {"field": name}, field=name
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidInput(_("%(field)s must be a number.") % {"field": name}, field=name)
         if not (low <= value <= high):
             raise InvalidInput(
-                _("%(field)s must be between %(low)s and %(high)s.") % {"field": name, "low": low, "high": high}, field=name
+                _("%(field)s must be between %(low)s and %(high)s.") % {"field": name, "low": low, "high": high},
+                field=name,
             )
     if not valid_coordinates(float(latitude), float(longitude)):
         raise InvalidInput(_("The position is not valid."), field="latitude")
@@ -486,8 +525,9 @@ def _clean_position(latitude, longitude) -> tuple[float, float]:
 
 
 @transaction.atomic
-def volunteer_duty_set(*, user: User, on_duty: bool, latitude: float | None = None, longitude: float | None = None,
-                       now=None) -> Volunteer:
+def volunteer_duty_set(
+    *, user: User, on_duty: bool, latitude: float | None = None, longitude: float | None = None, now=None
+) -> Volunteer:
     """Go on duty (approved volunteers only, with a position), update the position while on duty, or
     go off duty (the position is forgotten). Publishes duty/position events for the back-office map."""
     now = now or timezone.now()
@@ -549,7 +589,9 @@ def volunteers_duty_expire_silent(*, now: dt.datetime | None = None, batch_size:
             batch = list(silent.filter(pk__gt=last_id).select_for_update().order_by("pk")[:batch_size])
             for volunteer in batch:
                 _clear_duty(volunteer, now)
-                volunteer.save(update_fields=["on_duty", "duty_changed_at", "latitude", "longitude", "position_updated_at"])
+                volunteer.save(
+                    update_fields=["on_duty", "duty_changed_at", "latitude", "longitude", "position_updated_at"]
+                )
                 _publish_duty(volunteer, reason="silent")
         if not batch:
             return expired
@@ -630,9 +672,11 @@ def _record_payload(record: ServiceRecord, volunteer: Volunteer, **extra) -> dic
 def _leader_topics(team_id: int | None, *, exclude_user_id: int) -> list[str]:
     if team_id is None:
         return []
-    ids = Volunteer.objects.filter(team_id=team_id, is_team_leader=True, status=VolunteerStatus.APPROVED).exclude(
-        user_id=exclude_user_id
-    ).values_list("user_id", flat=True)
+    ids = (
+        Volunteer.objects.filter(team_id=team_id, is_team_leader=True, status=VolunteerStatus.APPROVED)
+        .exclude(user_id=exclude_user_id)
+        .values_list("user_id", flat=True)
+    )
     return [user_topic(uid) for uid in ids]
 
 
@@ -674,10 +718,17 @@ def service_record_create(
     try:
         with transaction.atomic():
             record = ServiceRecord.objects.create(
-                volunteer=volunteer, team_id=volunteer.team_id, minutes=minutes, source=source, source_ref=source_ref,
-                served_on=served_on or timezone.localdate(now), note=(note or "")[:500],
-                status=ServiceRecordStatus.APPROVED, reviewed_by_id=approved_by_id,
-                reviewed_at=now if approved_by_id else None, created_at=now,
+                volunteer=volunteer,
+                team_id=volunteer.team_id,
+                minutes=minutes,
+                source=source,
+                source_ref=source_ref,
+                served_on=served_on or timezone.localdate(now),
+                note=(note or "")[:500],
+                status=ServiceRecordStatus.APPROVED,
+                reviewed_by_id=approved_by_id,
+                reviewed_at=now if approved_by_id else None,
+                created_at=now,
             )
     except IntegrityError:
         record = existing_or_conflict()  # a concurrent call with the same source_ref won
@@ -685,7 +736,11 @@ def service_record_create(
             raise
         return record
     total = _credit(volunteer.pk, minutes)
-    publish([user_topic(volunteer.user_id)], "volunteer.service_recorded", _record_payload(record, volunteer, total_minutes=total))
+    publish(
+        [user_topic(volunteer.user_id)],
+        "volunteer.service_recorded",
+        _record_payload(record, volunteer, total_minutes=total),
+    )
     return record
 
 
@@ -708,8 +763,14 @@ def service_record_submit(*, user: User, minutes: int, served_on: dt.date, note:
         )
     note = _clean_text(note, field="note", label=_("What you did"), max_length=500)
     record = ServiceRecord.objects.create(
-        volunteer=volunteer, team_id=volunteer.team_id, minutes=minutes, source=ServiceRecordSource.MANUAL,
-        served_on=served_on, note=note, status=ServiceRecordStatus.PENDING, submitted_by=user,
+        volunteer=volunteer,
+        team_id=volunteer.team_id,
+        minutes=minutes,
+        source=ServiceRecordSource.MANUAL,
+        served_on=served_on,
+        note=note,
+        status=ServiceRecordStatus.PENDING,
+        submitted_by=user,
     )
     publish(
         [DISPATCH_TOPIC, user_topic(user.pk), *_leader_topics(volunteer.team_id, exclude_user_id=user.pk)],
@@ -728,9 +789,12 @@ def may_review_record(actor: User, record: ServiceRecord) -> bool:
     if is_dispatcher(actor):
         return True
     team_id = record.volunteer.team_id
-    return team_id is not None and Volunteer.objects.filter(
-        user_id=actor.pk, team_id=team_id, is_team_leader=True, status=VolunteerStatus.APPROVED
-    ).exists()
+    return (
+        team_id is not None
+        and Volunteer.objects.filter(
+            user_id=actor.pk, team_id=team_id, is_team_leader=True, status=VolunteerStatus.APPROVED
+        ).exists()
+    )
 
 
 def _review(*, record_id: int, actor: User, approve: bool, reason: str) -> ServiceRecord:
@@ -755,9 +819,16 @@ def _review(*, record_id: int, actor: User, approve: bool, reason: str) -> Servi
     record.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
     volunteer = record.volunteer
     total = _credit(volunteer.pk, record.minutes) if approve else volunteer.service_minutes
-    topics = [user_topic(volunteer.user_id), DISPATCH_TOPIC, *_leader_topics(record.team_id, exclude_user_id=volunteer.user_id)]
-    publish(topics, "volunteer.service_record_reviewed",
-            _record_payload(record, volunteer, reason=reason, reviewer_id=actor.pk, total_minutes=total))
+    topics = [
+        user_topic(volunteer.user_id),
+        DISPATCH_TOPIC,
+        *_leader_topics(record.team_id, exclude_user_id=volunteer.user_id),
+    ]
+    publish(
+        topics,
+        "volunteer.service_record_reviewed",
+        _record_payload(record, volunteer, reason=reason, reviewer_id=actor.pk, total_minutes=total),
+    )
     return record
 
 

@@ -30,8 +30,6 @@ STATUS_LABELS = {value: str(label) for value, label in VolunteerStatus.choices}
 RECORD_LABELS = {value: str(label) for value, label in ServiceRecordStatus.choices}
 
 
-
-
 def _require_dispatcher(request) -> None:
     if not is_dispatcher(request.user):
         raise DjangoPermissionDenied(_("Only dispatchers can see this page."))
@@ -39,7 +37,9 @@ def _require_dispatcher(request) -> None:
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -71,8 +71,12 @@ def apply(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         profile = {
-            "real_name": data["real_name"], "phone": data["phone"], "community_id": data["community"].pk,
-            "team_id": data["team"].pk if data["team"] else None, "skills": form.claims(), "availability": form.slots(),
+            "real_name": data["real_name"],
+            "phone": data["phone"],
+            "community_id": data["community"].pk,
+            "team_id": data["team"].pk if data["team"] else None,
+            "skills": form.claims(),
+            "availability": form.slots(),
         }
         try:
             if with_account:
@@ -97,7 +101,9 @@ def me(request):
     volunteer = selectors.volunteer_for_user(request.user)
     if volunteer is None:
         return redirect("volunteers:apply")
-    history = list(VolunteerStatusChange.objects.filter(volunteer=volunteer).select_related("actor").order_by("-id")[:20])
+    history = list(
+        VolunteerStatusChange.objects.filter(volunteer=volunteer).select_related("actor").order_by("-id")[:20]
+    )
     records = list(selectors.service_records_of(volunteer)[:20])
     pending_minutes = sum(r.minutes for r in records if r.status == ServiceRecordStatus.PENDING)
     max_age_s = int(conf.position_max_age().total_seconds())
@@ -192,10 +198,14 @@ def decide(request, pk: int):
         return redirect("volunteers:approvals")
     try:
         if form.cleaned_data["decision"] == "approve":
-            volunteer = services.volunteer_approve(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            volunteer = services.volunteer_approve(
+                volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("%(name)s is approved.") % {"name": volunteer.real_name})
         else:
-            volunteer = services.volunteer_reject(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            volunteer = services.volunteer_reject(
+                volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("%(name)s is rejected.") % {"name": volunteer.real_name})
     except DomainError as exc:
         messages.error(request, str(exc.message))
@@ -214,10 +224,14 @@ def change_standing(request, pk: int):
         return redirect(back)
     try:
         if form.cleaned_data["decision"] == "suspend":
-            volunteer = services.volunteer_suspend(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            volunteer = services.volunteer_suspend(
+                volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("%(name)s is suspended.") % {"name": volunteer.real_name})
         else:
-            volunteer = services.volunteer_reinstate(volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"])
+            volunteer = services.volunteer_reinstate(
+                volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("%(name)s is reinstated.") % {"name": volunteer.real_name})
     except DomainError as exc:
         messages.error(request, str(exc.message))
@@ -273,7 +287,11 @@ def team(request, pk: int):
     may_review = request.user.is_authenticated and (
         is_dispatcher(request.user) or any(leader.user_id == request.user.pk for leader in leaders)
     )
-    records = list(selectors.service_records_for_review(viewer=request.user, team_id=team.pk)[:PAGE_SIZE]) if may_review else []
+    records = (
+        list(selectors.service_records_for_review(viewer=request.user, team_id=team.pk)[:PAGE_SIZE])
+        if may_review
+        else []
+    )
     context = {
         "team": team,
         "members": page.object_list if page is not None else None,
@@ -286,4 +304,3 @@ def team(request, pk: int):
         "last_event_id": last_event_id,
     }
     return render(request, "volunteers/team.html", context)
-

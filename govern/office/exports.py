@@ -28,7 +28,11 @@ def cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(value) else value.isoformat(" ")
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+            if timezone.is_aware(value)
+            else value.isoformat(" ")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -39,7 +43,9 @@ def cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_chunks(header: list[str], rows: Iterable[tuple], convert: Callable[[tuple], Iterable] | None = None) -> Iterator[str]:
+def csv_chunks(
+    header: list[str], rows: Iterable[tuple], convert: Callable[[tuple], Iterable] | None = None
+) -> Iterator[str]:
     """BOM + header, then rows in blocks of FLUSH_ROWS: a few hundred rows per write to the socket."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -82,32 +88,113 @@ async def as_async(chunks: Iterator[bytes], batch: int = 8):
 
 def hazard_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
     header = [
-        "tracking_code", "reported_at", "status", "severity", "category", "category_name", "community", "grid",
-        "latitude", "longitude", "address", "description", "source", "source_client", "reporter", "duplicate_of",
-        "status_changed_at", "status_note",
+        "tracking_code",
+        "reported_at",
+        "status",
+        "severity",
+        "category",
+        "category_name",
+        "community",
+        "grid",
+        "latitude",
+        "longitude",
+        "address",
+        "description",
+        "source",
+        "source_client",
+        "reporter",
+        "duplicate_of",
+        "status_changed_at",
+        "status_note",
     ]
-    rows = qs.order_by("-created_at", "-id").values_list(
-        "tracking_code", "created_at", "status", "severity", "category__slug", "category__name", "community__name",
-        "grid__name", "latitude", "longitude", "address", "description", "source", "api_client__name",
-        "reporter__username", "duplicate_of__tracking_code", "status_changed_at", "status_note",
-    ).iterator(chunk_size=CHUNK_SIZE)
+    rows = (
+        qs.order_by("-created_at", "-id")
+        .values_list(
+            "tracking_code",
+            "created_at",
+            "status",
+            "severity",
+            "category__slug",
+            "category__name",
+            "community__name",
+            "grid__name",
+            "latitude",
+            "longitude",
+            "address",
+            "description",
+            "source",
+            "api_client__name",
+            "reporter__username",
+            "duplicate_of__tracking_code",
+            "status_changed_at",
+            "status_note",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
     return header, rows
 
 
 def task_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
     header = [
-        "id", "tracking_code", "hazard_status", "severity", "category", "community", "grid", "assignee_id",
-        "assignee", "assignee_kind", "status", "offered_at", "accept_deadline", "accepted_at", "accept_minutes",
-        "started_at", "due_at", "completed_at", "overdue", "late", "verified_at", "verified_by", "ended_at",
-        "offered_by", "distance_m", "reason", "note",
+        "id",
+        "tracking_code",
+        "hazard_status",
+        "severity",
+        "category",
+        "community",
+        "grid",
+        "assignee_id",
+        "assignee",
+        "assignee_kind",
+        "status",
+        "offered_at",
+        "accept_deadline",
+        "accepted_at",
+        "accept_minutes",
+        "started_at",
+        "due_at",
+        "completed_at",
+        "overdue",
+        "late",
+        "verified_at",
+        "verified_by",
+        "ended_at",
+        "offered_by",
+        "distance_m",
+        "reason",
+        "note",
     ]
-    rows = qs.order_by("-offered_at", "-id").values_list(
-        "id", "hazard__tracking_code", "hazard__status", "hazard__severity", "hazard__category__slug",
-        "hazard__community__name", "hazard__grid__name", "assignee_id", "assignee__username", "assignee_kind",
-        "status", "offered_at", "accept_deadline", "accepted_at", "started_at", "due_at", "completed_at",
-        "overdue", "verified_at", "verified_by__username", "ended_at", "offered_by__username", "distance_m",
-        "reason", "note",
-    ).iterator(chunk_size=CHUNK_SIZE)
+    rows = (
+        qs.order_by("-offered_at", "-id")
+        .values_list(
+            "id",
+            "hazard__tracking_code",
+            "hazard__status",
+            "hazard__severity",
+            "hazard__category__slug",
+            "hazard__community__name",
+            "hazard__grid__name",
+            "assignee_id",
+            "assignee__username",
+            "assignee_kind",
+            "status",
+            "offered_at",
+            "accept_deadline",
+            "accepted_at",
+            "started_at",
+            "due_at",
+            "completed_at",
+            "overdue",
+            "verified_at",
+            "verified_by__username",
+            "ended_at",
+            "offered_by__username",
+            "distance_m",
+            "reason",
+            "note",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
 
     def convert(row):
         offered, accepted, due, completed, overdue = row[11], row[13], row[15], row[16], row[17]
@@ -121,13 +208,42 @@ def task_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
 
 def hours_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
     header = [
-        "id", "served_on", "volunteer_id", "real_name", "community", "team", "minutes", "hours", "source",
-        "source_ref", "status", "note", "reviewed_by", "reviewed_at", "created_at",
+        "id",
+        "served_on",
+        "volunteer_id",
+        "real_name",
+        "community",
+        "team",
+        "minutes",
+        "hours",
+        "source",
+        "source_ref",
+        "status",
+        "note",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
     ]
-    rows = qs.order_by("-served_on", "-id").values_list(
-        "id", "served_on", "volunteer_id", "volunteer__real_name", "volunteer__community__name", "team__name",
-        "minutes", "source", "source_ref", "status", "note", "reviewed_by__username", "reviewed_at", "created_at",
-    ).iterator(chunk_size=CHUNK_SIZE)
+    rows = (
+        qs.order_by("-served_on", "-id")
+        .values_list(
+            "id",
+            "served_on",
+            "volunteer_id",
+            "volunteer__real_name",
+            "volunteer__community__name",
+            "team__name",
+            "minutes",
+            "source",
+            "source_ref",
+            "status",
+            "note",
+            "reviewed_by__username",
+            "reviewed_at",
+            "created_at",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
 
     def convert(row):
         return (*row[:7], round(row[6] / 60, 2), *row[7:])
@@ -137,11 +253,35 @@ def hours_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
 
 def ledger_rows(qs: QuerySet) -> tuple[list[str], Iterator[tuple]]:
     header = [
-        "id", "created_at", "user_id", "username", "amount", "kind", "reason", "source_type", "source_id",
-        "balance_after", "actor", "reverses",
+        "id",
+        "created_at",
+        "user_id",
+        "username",
+        "amount",
+        "kind",
+        "reason",
+        "source_type",
+        "source_id",
+        "balance_after",
+        "actor",
+        "reverses",
     ]
-    rows = qs.order_by("id").values_list(
-        "id", "created_at", "account__user_id", "account__user__username", "amount", "kind", "reason",
-        "source_type", "source_id", "balance_after", "actor__username", "reverses_id",
-    ).iterator(chunk_size=CHUNK_SIZE)
+    rows = (
+        qs.order_by("id")
+        .values_list(
+            "id",
+            "created_at",
+            "account__user_id",
+            "account__user__username",
+            "amount",
+            "kind",
+            "reason",
+            "source_type",
+            "source_id",
+            "balance_after",
+            "actor__username",
+            "reverses_id",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
     return header, rows

@@ -82,17 +82,27 @@ def grid_risk(*, now: datetime | None = None) -> list[GridRisk]:
         unfixed[grid_id] = unfixed.get(grid_id, 0) + row["n"]
         per = severities.setdefault(grid_id, dict.fromkeys(Severity.values, 0))
         per[row["severity"]] = per.get(row["severity"], 0) + row["n"]
-    grids = Grid.objects.select_related("community").only("id", "name", "code", "boundary", "community__name").order_by(
-        "community__name", "name", "id"
+    grids = (
+        Grid.objects.select_related("community")
+        .only("id", "name", "code", "boundary", "community__name")
+        .order_by("community__name", "name", "id")
     )
     out = []
     for grid in grids:
         score = round(scores.get(grid.pk, 0.0), 2)
-        out.append(GridRisk(
-            id=grid.pk, name=grid.name, code=grid.code, community=grid.community.name, boundary=grid.boundary,
-            score=score, level=level_of(score), unfixed=unfixed.get(grid.pk, 0),
-            by_severity=severities.get(grid.pk, dict.fromkeys(Severity.values, 0)),
-        ))
+        out.append(
+            GridRisk(
+                id=grid.pk,
+                name=grid.name,
+                code=grid.code,
+                community=grid.community.name,
+                boundary=grid.boundary,
+                score=score,
+                level=level_of(score),
+                unfixed=unfixed.get(grid.pk, 0),
+                by_severity=severities.get(grid.pk, dict.fromkeys(Severity.values, 0)),
+            )
+        )
     return out
 
 
@@ -101,8 +111,15 @@ def as_json(risks: list[GridRisk]) -> dict:
         "formula": FORMULA,
         "generated_at": timezone.now().isoformat(),
         "grids": [
-            {"id": r.id, "name": r.name, "community": r.community, "score": r.score, "level": r.level,
-             "unfixed": r.unfixed, "by_severity": r.by_severity}
+            {
+                "id": r.id,
+                "name": r.name,
+                "community": r.community,
+                "score": r.score,
+                "level": r.level,
+                "unfixed": r.unfixed,
+                "by_severity": r.by_severity,
+            }
             for r in risks
         ],
     }
@@ -134,8 +151,12 @@ def svg_shapes(risks: list[GridRisk], *, width: int = 560) -> dict:
         )
         cx = sum(p[0] for p in ring[:-1] or ring) / len(ring[:-1] or ring)
         cy = sum(p[1] for p in ring[:-1] or ring) / len(ring[:-1] or ring)
-        shapes.append({
-            "risk": r, "points": points,
-            "cx": round(pad + (cx - min_lng) * kx * scale, 1), "cy": round(pad + (max_lat - cy) * scale, 1),
-        })
+        shapes.append(
+            {
+                "risk": r,
+                "points": points,
+                "cx": round(pad + (cx - min_lng) * kx * scale, 1),
+                "cy": round(pad + (max_lat - cy) * scale, 1),
+            }
+        )
     return {"width": width, "height": height, "shapes": shapes}

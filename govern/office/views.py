@@ -88,22 +88,32 @@ def board(request):
     data = board_selectors.board()
     hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work + data.overdue]
     volunteers = [
-        {"id": v.pk, "user_id": v.user_id, "real_name": v.real_name, "team": v.team.name if v.team else "",
-         "latitude": v.latitude, "longitude": v.longitude,
-         "position_updated_at": v.position_updated_at.isoformat() if v.position_updated_at else None}
+        {
+            "id": v.pk,
+            "user_id": v.user_id,
+            "real_name": v.real_name,
+            "team": v.team.name if v.team else "",
+            "latitude": v.latitude,
+            "longitude": v.longitude,
+            "position_updated_at": v.position_updated_at.isoformat() if v.position_updated_at else None,
+        }
         for v in data.volunteers
     ]
     area = [{"name": g.name, "community": g.community.name, "boundary": g.boundary} for g in data.grids]
-    return render(request, "office/board.html", {
-        "last_event_id": last_event_id,
-        "board": data,
-        "hazards_json": hazards,
-        "volunteers_json": volunteers,
-        "service_area": area,
-        "severities": Severity.choices,
-        "status_labels": {value: str(label) for value, label in Status.choices},
-        "task_labels": {value: str(label) for value, label in TaskStatus.choices},
-    })
+    return render(
+        request,
+        "office/board.html",
+        {
+            "last_event_id": last_event_id,
+            "board": data,
+            "hazards_json": hazards,
+            "volunteers_json": volunteers,
+            "service_area": area,
+            "severities": Severity.choices,
+            "status_labels": {value: str(label) for value, label in Status.choices},
+            "task_labels": {value: str(label) for value, label in TaskStatus.choices},
+        },
+    )
 
 
 @require_GET
@@ -123,19 +133,24 @@ def dashboard(request):
     for community in figures.communities:
         rows.append(community)
         rows.extend(g for g in figures.grids if g.community == community.community)
-    return render(request, "office/dashboard.html", {
-        "kpis_rows": rows,
-        "last_event_id": last_event_id,
-        "period": period,
-        "period_error": error,
-        "kpis": figures,
-        "trend": kpi_selectors.trend(period=period),
-        "risks": risks,
-        "heat": heatmap.svg_shapes(risks),
-        "formula": heatmap.FORMULA,
-        "levels": heatmap.LEVELS,
-        "campaigns": dashboard_campaigns(),
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "office/dashboard.html",
+        {
+            "kpis_rows": rows,
+            "last_event_id": last_event_id,
+            "period": period,
+            "period_error": error,
+            "kpis": figures,
+            "trend": kpi_selectors.trend(period=period),
+            "risks": risks,
+            "heat": heatmap.svg_shapes(risks),
+            "formula": heatmap.FORMULA,
+            "levels": heatmap.LEVELS,
+            "campaigns": dashboard_campaigns(),
+        },
+        status=400 if error else 200,
+    )
 
 
 @require_GET

@@ -54,7 +54,11 @@ class Params:
 def check_jurisdiction(params: Params) -> None:
     jurisdiction = params.get("jurisdiction_id")
     if jurisdiction is not None and jurisdiction.lower() not in JURISDICTION_IDS:
-        raise Open311Error(404, _("Unknown jurisdiction_id %(id)s: this server serves %(ids)s.") % {"id": jurisdiction, "ids": ", ".join(JURISDICTION_IDS)})
+        raise Open311Error(
+            404,
+            _("Unknown jurisdiction_id %(id)s: this server serves %(ids)s.")
+            % {"id": jurisdiction, "ids": ", ".join(JURISDICTION_IDS)},
+        )
 
 
 def parse_date(params: Params, name: str) -> datetime | None:
@@ -66,7 +70,9 @@ def parse_date(params: Params, name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None:
-        raise Open311Error(400, _("%(name)s is not a W3C date-time such as 2026-11-23T10:00:00+08:00.") % {"name": name})
+        raise Open311Error(
+            400, _("%(name)s is not a W3C date-time such as 2026-11-23T10:00:00+08:00.") % {"name": name}
+        )
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value

@@ -87,7 +87,11 @@ def endpoint(*methods: str):
                     allowed = ", ".join(methods)
                     response = render_error(
                         fmt,
-                        Open311Error(405, _("Method %(method)s is not allowed here; use %(allowed)s.") % {"method": request.method, "allowed": allowed}),
+                        Open311Error(
+                            405,
+                            _("Method %(method)s is not allowed here; use %(allowed)s.")
+                            % {"method": request.method, "allowed": allowed},
+                        ),
                     )
                     response["Allow"] = allowed
                     return response
@@ -96,14 +100,27 @@ def endpoint(*methods: str):
                 return view(request, params, fmt, *args, **kwargs)
             except Open311Error as error:
                 return render_error(fmt, error)
-            except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError, UnreadablePostError, SuspiciousOperation) as error:
+            except (
+                RequestDataTooBig,
+                TooManyFieldsSent,
+                MultiPartParserError,
+                UnreadablePostError,
+                SuspiciousOperation,
+            ) as error:
                 # Django refuses the body itself (too big, too many fields or files, malformed).
                 logger.info("open311: unreadable request body: %s", error)
-                return render_error(fmt, Open311Error(400, _("The request body could not be read: %(reason)s") % {"reason": _body_reason(error)}))
+                return render_error(
+                    fmt,
+                    Open311Error(
+                        400, _("The request body could not be read: %(reason)s") % {"reason": _body_reason(error)}
+                    ),
+                )
             except Exception:
                 # A bug, not the client's fault: still the spec's shape, never an HTML page.
                 logger.exception("open311: unexpected error on %s %s", request.method, request.path)
-                return render_error(fmt, Open311Error(500, _("Internal error; it has been logged. Please try again later.")))
+                return render_error(
+                    fmt, Open311Error(500, _("Internal error; it has been logged. Please try again later."))
+                )
 
         return wrapper
 
@@ -261,9 +278,7 @@ def _request_document(request, hazard, *, full: bool) -> dict:
 def _documents(request, hazards, client) -> list[dict]:
     public = conf.public_detail()
     return [
-        _request_document(
-            request, h, full=public or (client is not None and h.api_client_id == client.pk)
-        )
+        _request_document(request, h, full=public or (client is not None and h.api_client_id == client.pk))
         for h in hazards
     ]
 
@@ -297,7 +312,9 @@ def _list_requests(request, params: Params, fmt: str):
         if len(ids) > conf.MAX_RESULTS:
             raise Open311Error(400, _("service_request_id may list at most %(max)d ids.") % {"max": conf.MAX_RESULTS})
         # An id that is not a number names no request: it is simply not found.
-        hazards = selectors.request_list(ids=[int(i) for i in ids if i.isdigit() and len(i) < 19], offset=offset, limit=page_size)
+        hazards = selectors.request_list(
+            ids=[int(i) for i in ids if i.isdigit() and len(i) < 19], offset=offset, limit=page_size
+        )
         return render(fmt, "service_requests", _documents(request, hazards, client))
 
     errors = []
@@ -393,16 +410,17 @@ def _clean_attributes(params: Params, category) -> dict[str, str]:
     for code, value in params.attributes().items():
         definition = definitions.get(code)
         if definition is None:
-            errors.append(_("attribute[%(code)s] is not an attribute of service %(service)s.") % {"code": code, "service": category.slug})
+            errors.append(
+                _("attribute[%(code)s] is not an attribute of service %(service)s.")
+                % {"code": code, "service": category.slug}
+            )
             continue
         if isinstance(value, list):
             errors.append(_("attribute[%(code)s] takes a single value: send attribute[%(code)s]=KEY.") % {"code": code})
             continue
         keys = [v["key"] for v in definition["values"]]
         if value not in keys:
-            errors.append(
-                _("attribute[%(code)s] must be one of: %(keys)s.") % {"code": code, "keys": ", ".join(keys)}
-            )
+            errors.append(_("attribute[%(code)s] must be one of: %(keys)s.") % {"code": code, "keys": ", ".join(keys)})
             continue
         cleaned[code] = value
     for code, definition in definitions.items():
@@ -452,7 +470,9 @@ def _clean_description(params: Params, category) -> str:
         # Optional in GeoReport v2; a hazard always has one, so the service's name stands in.
         return str(category)
     if len(description) > conf.DESCRIPTION_MAX:
-        raise Open311Error(400, _("description is too long: at most %(max)d characters.") % {"max": conf.DESCRIPTION_MAX})
+        raise Open311Error(
+            400, _("description is too long: at most %(max)d characters.") % {"max": conf.DESCRIPTION_MAX}
+        )
     if HTML_RE.search(description):
         raise Open311Error(400, _("description must be plain text: HTML tags and entities are not accepted."))
     return description
@@ -486,7 +506,8 @@ def _create_request(request, params: Params, fmt: str):
     if wait is not None:
         raise Open311Error(
             429,
-            _("Too many requests from this api_key; try again in %(seconds)d seconds.") % {"seconds": max(1, round(wait))},
+            _("Too many requests from this api_key; try again in %(seconds)d seconds.")
+            % {"seconds": max(1, round(wait))},
             retry_after=wait,
         )
     code = params.get("service_code")
@@ -543,7 +564,9 @@ def unknown_base(request):
     list, pointing at the base URL."""
     return render_error(
         _fmt_of_path(request.path),
-        Open311Error(404, _("No such endpoint: %(path)s. The GeoReport v2 base URL is /open311/v2/.") % {"path": request.path}),
+        Open311Error(
+            404, _("No such endpoint: %(path)s. The GeoReport v2 base URL is /open311/v2/.") % {"path": request.path}
+        ),
     )
 
 
@@ -553,5 +576,7 @@ def unknown(request, path: str = ""):
     fmt = _fmt_of_path(path)
     return render_error(
         fmt if fmt in FORMATS else "json",
-        Open311Error(404, _("No such endpoint: %(path)s. GET discovery.json lists them.") % {"path": "/open311/v2/" + path}),
+        Open311Error(
+            404, _("No such endpoint: %(path)s. GET discovery.json lists them.") % {"path": "/open311/v2/" + path}
+        ),
     )

@@ -125,8 +125,12 @@ def _settled(pool: list[Volunteer], covered_m: float, need: int) -> bool:
 
 def _volunteer_rows(hazard: Hazard, radius_m: float, skill: str | None, exclude: set[int], now, cap: int | None):
     queryset = candidate_queryset(
-        latitude=hazard.latitude, longitude=hazard.longitude, radius_m=radius_m, skill_slug=skill,
-        exclude_user_ids=exclude, now=now,
+        latitude=hazard.latitude,
+        longitude=hazard.longitude,
+        radius_m=radius_m,
+        skill_slug=skill,
+        exclude_user_ids=exclude,
+        now=now,
     )
     busy = (
         Task.objects.filter(assignee_id=OuterRef("user_id"), status__in=BUSY_TASK_STATUSES)
@@ -139,7 +143,9 @@ def _volunteer_rows(hazard: Hazard, radius_m: float, skill: str | None, exclude:
         active_tasks__lt=F("max_active_tasks")
     )
     if cap is not None:
-        queryset = queryset.alias(_planar=planar_distance_sq_sql(hazard.latitude, hazard.longitude)).order_by("_planar", "id")[:cap]
+        queryset = queryset.alias(_planar=planar_distance_sq_sql(hazard.latitude, hazard.longitude)).order_by(
+            "_planar", "id"
+        )[:cap]
     rows = list(queryset)
     for volunteer in rows:
         volunteer.distance_m = haversine_m(hazard.latitude, hazard.longitude, volunteer.latitude, volunteer.longitude)
@@ -161,7 +167,9 @@ def volunteer_pool(hazard: Hazard, *, skill: str | None, exclude: set[int], now,
         covered = ring  # the ring's box holds its circle: everyone within `ring` was a row ...
         if len(rows) >= cap:  # ... unless the LIMIT cut: then only up to the last row's distance
             last = rows[-1]
-            covered = min(ring, planar_distance_m(hazard.latitude, hazard.longitude, last.latitude, last.longitude) * PLANAR_SLACK)
+            covered = min(
+                ring, planar_distance_m(hazard.latitude, hazard.longitude, last.latitude, last.longitude) * PLANAR_SLACK
+            )
             cap *= 4
         covered = min(covered, radius)
         pool = [v for v in rows if v.distance_m <= covered]
@@ -210,11 +218,15 @@ def rank_candidates(hazard: Hazard, *, now: dt.datetime | None = None, limit: in
     workers = list(grid.workers.filter(is_active=True).order_by("id"))
     worker_ids = [w.pk for w in workers]
     # A grid worker who is also an on-duty volunteer with a fresh position: use that position.
-    duty = {
-        v.user_id: v
-        for v in Volunteer.objects.filter(user_id__in=worker_ids, on_duty=True, status=VolunteerStatus.APPROVED)
-        if v.position_fresh(now)
-    } if worker_ids else {}
+    duty = (
+        {
+            v.user_id: v
+            for v in Volunteer.objects.filter(user_id__in=worker_ids, on_duty=True, status=VolunteerStatus.APPROVED)
+            if v.position_fresh(now)
+        }
+        if worker_ids
+        else {}
+    )
     skill = str(hazard.category.required_skill_id) if hazard.category.required_skill_id else None  # by id: no join
     volunteers = volunteer_pool(hazard, skill=skill, exclude=excluded | set(worker_ids), now=now, need=limit)
     counts = busy_counts(worker_ids)
@@ -229,18 +241,44 @@ def rank_candidates(hazard: Hazard, *, now: dt.datetime | None = None, limit: in
             continue
         profile = duty.get(worker.pk)
         if profile is not None:
-            distance, source = haversine_m(hazard.latitude, hazard.longitude, profile.latitude, profile.longitude), "duty"
+            distance, source = (
+                haversine_m(hazard.latitude, hazard.longitude, profile.latitude, profile.longitude),
+                "duty",
+            )
         else:
             distance = haversine_m(hazard.latitude, hazard.longitude, grid.center_latitude, grid.center_longitude)
             source = "grid_centre"
         mode, eta = travel(distance)
-        ranked.append(Candidate(worker.pk, _display(worker), AssigneeKind.GRID_WORKER, round(distance, 1), eta, mode,
-                                source, active, limit_for))
+        ranked.append(
+            Candidate(
+                worker.pk,
+                _display(worker),
+                AssigneeKind.GRID_WORKER,
+                round(distance, 1),
+                eta,
+                mode,
+                source,
+                active,
+                limit_for,
+            )
+        )
     for volunteer in volunteers:
         active = volunteer.active_tasks  # below the limit: the query keeps only those
         mode, eta = travel(volunteer.distance_m)
         team = {"id": volunteer.team.pk, "name": volunteer.team.name} if volunteer.team_id else None
-        ranked.append(Candidate(volunteer.user_id, _display(volunteer.user), AssigneeKind.VOLUNTEER,
-                                round(volunteer.distance_m, 1), eta, mode, "duty", active, volunteer.max_active_tasks, team))
+        ranked.append(
+            Candidate(
+                volunteer.user_id,
+                _display(volunteer.user),
+                AssigneeKind.VOLUNTEER,
+                round(volunteer.distance_m, 1),
+                eta,
+                mode,
+                "duty",
+                active,
+                volunteer.max_active_tasks,
+                team,
+            )
+        )
     ranked.sort(key=lambda c: (c.eta_s, c.distance_m, c.user_id))
     return ranked[:limit] if limit is not None else ranked

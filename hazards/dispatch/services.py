@@ -156,8 +156,14 @@ def _offer(*, hazard: Hazard, user_id: int, kind: str, actor, now, distance_m=No
     try:
         with transaction.atomic():
             task = Task.objects.create(
-                hazard=hazard, assignee_id=user_id, assignee_kind=kind, offered_by=actor if actor else None,
-                distance_m=distance_m, offered_at=now, accept_deadline=accept_deadline, due_at=due_at,
+                hazard=hazard,
+                assignee_id=user_id,
+                assignee_kind=kind,
+                offered_by=actor if actor else None,
+                distance_m=distance_m,
+                offered_at=now,
+                accept_deadline=accept_deadline,
+                due_at=due_at,
                 instructions=instructions,
             )
     except IntegrityError:
@@ -185,7 +191,8 @@ def _named_assignee(hazard: Hazard, assignee_id) -> tuple[int, str, float | None
         volunteer = Volunteer.objects.filter(user_id=user.pk).first()
         if volunteer is None or volunteer.status != VolunteerStatus.APPROVED:
             raise InvalidInput(
-                _("Tasks go to this grid's workers or to approved volunteers; this person is neither."), field="assignee"
+                _("Tasks go to this grid's workers or to approved volunteers; this person is neither."),
+                field="assignee",
             )
         kind, limit = AssigneeKind.VOLUNTEER, volunteer.max_active_tasks
     if Task.objects.filter(hazard=hazard, assignee=user).filter(_live_q()).exists():
@@ -250,20 +257,26 @@ def task_dispatch(
         ranked = rank_candidates(hazard, now=now, limit=broadcast)
         if not ranked:
             raise InvalidInput(
-                _("Nobody can take this hazard now: no grid worker or on-duty volunteer nearby is free"
-                  " (with the required skill). Try again later or name an assignee."),
+                _(
+                    "Nobody can take this hazard now: no grid worker or on-duty volunteer nearby is free"
+                    " (with the required skill). Try again later or name an assignee."
+                ),
                 field="assignee",
                 code="no_candidate",
             )
         picked = [(c.user_id, c.kind, c.distance_m) for c in ranked[:broadcast]]
     if hazard.status != Status.DISPATCHED:
         hazard_transition(
-            hazard_id=hazard.pk, actor=actor, to_status=Status.DISPATCHED,
+            hazard_id=hazard.pk,
+            actor=actor,
+            to_status=Status.DISPATCHED,
             note=_("Dispatched to a responder."),
         )
         hazard.refresh_from_db(fields=["status", "status_changed_at", "status_note"])
     tasks = [
-        _offer(hazard=hazard, user_id=uid, kind=kind, actor=actor, now=now, distance_m=distance, instructions=instructions)
+        _offer(
+            hazard=hazard, user_id=uid, kind=kind, actor=actor, now=now, distance_m=distance, instructions=instructions
+        )
         for uid, kind, distance in picked
     ]
     return DispatchOutcome(hazard=hazard, tasks=tasks, candidates=ranked)
@@ -276,7 +289,9 @@ def _live_q():
 
 
 def _engaged_q():
-    return Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(status=TaskStatus.DONE, verified_at__isnull=True)
+    return Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
+        status=TaskStatus.DONE, verified_at__isnull=True
+    )
 
 
 def auto_dispatch_after_triage(*, hazard_id: int, actor) -> list[Task]:
@@ -300,7 +315,9 @@ def _after_offer_lost(*, hazard: Hazard, actor, now, note: str) -> list[Task]:
     ranked = rank_candidates(hazard, now=now, limit=1)
     if ranked:
         best = ranked[0]
-        return [_offer(hazard=hazard, user_id=best.user_id, kind=best.kind, actor=None, now=now, distance_m=best.distance_m)]
+        return [
+            _offer(hazard=hazard, user_id=best.user_id, kind=best.kind, actor=None, now=now, distance_m=best.distance_m)
+        ]
     hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.TRIAGED, note=note)
     return []
 
@@ -326,7 +343,12 @@ def task_accept(*, task_id: int, actor, now: dt.datetime | None = None) -> Task:
             task.save(update_fields=["status", "accepted_at", "updated_at"])
     except IntegrityError:
         raise Conflict(_("Someone else accepted this task first."), code="taken")
-    for other in Task.objects.select_for_update().filter(hazard=hazard, status=TaskStatus.OFFERED).exclude(pk=task.pk).order_by("pk"):
+    for other in (
+        Task.objects.select_for_update()
+        .filter(hazard=hazard, status=TaskStatus.OFFERED)
+        .exclude(pk=task.pk)
+        .order_by("pk")
+    ):
         other.status, other.ended_at = TaskStatus.CANCELLED, now
         other.reason = _("Someone else accepted this task first.")
         other.save(update_fields=["status", "ended_at", "reason", "updated_at"])
@@ -344,8 +366,12 @@ def task_decline(*, task_id: int, actor, reason: str = "", now: dt.datetime | No
     hazard, task = _lock_task(task_id)
     _own(task, actor)
     _refuse_status(task, TaskStatus.OFFERED, TaskStatus.ACCEPTED)
-    reason = _text(reason, field="reason", required=task.status == TaskStatus.ACCEPTED,
-                   message=_("Say why you give the task back."))
+    reason = _text(
+        reason,
+        field="reason",
+        required=task.status == TaskStatus.ACCEPTED,
+        message=_("Say why you give the task back."),
+    )
     task.status, task.ended_at, task.reason = TaskStatus.DECLINED, now, reason
     task.save(update_fields=["status", "ended_at", "reason", "updated_at"])
     _publish_updated(task)
@@ -362,8 +388,9 @@ def task_start(*, task_id: int, actor, now: dt.datetime | None = None) -> Task:
     _refuse_status(task, TaskStatus.ACCEPTED)
     task.status, task.started_at = TaskStatus.IN_PROGRESS, now
     task.save(update_fields=["status", "started_at", "updated_at"])
-    task.hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.IN_PROGRESS,
-                                    note=_("The responder is on site."))
+    task.hazard = hazard_transition(
+        hazard_id=hazard.pk, actor=actor, to_status=Status.IN_PROGRESS, note=_("The responder is on site.")
+    )
     _publish_updated(task)
     return task
 
@@ -384,8 +411,13 @@ def task_complete(*, task_id: int, actor, note: str, photos: Sequence, now: dt.d
             start = TaskPhoto.objects.filter(task=task).count()
             rows = [
                 TaskPhoto(
-                    task=task, status=PhotoStatus.PROCESSING, original=original, width=upload.width,
-                    height=upload.height, original_format=upload.original_format, position=position,
+                    task=task,
+                    status=PhotoStatus.PROCESSING,
+                    original=original,
+                    width=upload.width,
+                    height=upload.height,
+                    original_format=upload.original_format,
+                    position=position,
                 )
                 for position, (upload, original) in enumerate(zip(checked, originals, strict=True), start=start)
             ]
@@ -485,19 +517,26 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
         if task.verified_at is not None:
             raise Conflict(_("This task is already verified."), code="task_state")
         _refuse_status(task, TaskStatus.DONE)
-    note = _text(note, field="note", required=not approved, message=_("Say why the fix is refused: the responder will read it."))
+    note = _text(
+        note, field="note", required=not approved, message=_("Say why the fix is refused: the responder will read it.")
+    )
     if approved:
         task.verified_at, task.verified_by = now, actor
         task.save(update_fields=["verified_at", "verified_by", "updated_at"])
-        task.hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.VERIFIED,
-                                        note=note or _("The fix is verified."))
+        task.hazard = hazard_transition(
+            hazard_id=hazard.pk, actor=actor, to_status=Status.VERIFIED, note=note or _("The fix is verified.")
+        )
         _award_assignee(task, actor)
     else:
         task.status, task.completed_at, task.reason = TaskStatus.IN_PROGRESS, None, note
         task.save(update_fields=["status", "completed_at", "reason", "updated_at"])
         hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.REOPENED, note=note)
-        task.hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.IN_PROGRESS,
-                                        note=_("Returned to the responder to finish the fix."))
+        task.hazard = hazard_transition(
+            hazard_id=hazard.pk,
+            actor=actor,
+            to_status=Status.IN_PROGRESS,
+            note=_("Returned to the responder to finish the fix."),
+        )
     _publish_updated(task)
     return task
 
@@ -509,13 +548,21 @@ def _award_assignee(task: Task, actor) -> None:
 
     user_id, task_id, severity, actor_id = task.assignee_id, task.pk, task.hazard.severity, actor.pk
     enqueue_on_commit(
-        award_points, user_id=user_id, rule_code="task_verified", source_type="hazards.task",
-        source_id=str(task_id), actor_id=actor_id, severity=severity,
+        award_points,
+        user_id=user_id,
+        rule_code="task_verified",
+        source_type="hazards.task",
+        source_id=str(task_id),
+        actor_id=actor_id,
+        severity=severity,
     )
     if task.assignee_kind == AssigneeKind.VOLUNTEER and Volunteer.objects.filter(user_id=user_id).exists():
         service_record_create(
-            volunteer_user_id=user_id, minutes=service_minutes(task), source_ref=f"task:{task_id}",
-            note=_("Hazard %(code)s fixed") % {"code": task.hazard.tracking_code}, approved_by_id=actor_id,
+            volunteer_user_id=user_id,
+            minutes=service_minutes(task),
+            source_ref=f"task:{task_id}",
+            note=_("Hazard %(code)s fixed") % {"code": task.hazard.tracking_code},
+            approved_by_id=actor_id,
         )
 
 
@@ -578,14 +625,18 @@ def tasks_escalate(*, now: dt.datetime | None = None) -> EscalationOutcome:
     state re-checked under them)."""
     now = now or timezone.now()
     outcome = EscalationOutcome()
-    hazard_ids = sorted(set(
-        Task.objects.filter(status=TaskStatus.OFFERED, accept_deadline__lte=now).values_list("hazard_id", flat=True)
-    ))
+    hazard_ids = sorted(
+        set(
+            Task.objects.filter(status=TaskStatus.OFFERED, accept_deadline__lte=now).values_list("hazard_id", flat=True)
+        )
+    )
     for hazard_id in hazard_ids:
         _expire_offers(hazard_id=hazard_id, now=now, outcome=outcome)
-    due = list(Task.objects.filter(
-        status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS], overdue=False, due_at__lte=now
-    ).order_by("hazard_id", "pk").values_list("pk", flat=True))
+    due = list(
+        Task.objects.filter(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS], overdue=False, due_at__lte=now)
+        .order_by("hazard_id", "pk")
+        .values_list("pk", flat=True)
+    )
     for task_id in due:
         if task_flag_overdue(task_id=task_id, now=now):
             outcome.overdue += 1
@@ -595,9 +646,11 @@ def tasks_escalate(*, now: dt.datetime | None = None) -> EscalationOutcome:
 @transaction.atomic
 def _expire_offers(*, hazard_id: int, now, outcome: EscalationOutcome) -> None:
     hazard = lock_hazard(hazard_id)
-    expired = list(Task.objects.select_for_update().filter(
-        hazard=hazard, status=TaskStatus.OFFERED, accept_deadline__lte=now
-    ).order_by("pk"))
+    expired = list(
+        Task.objects.select_for_update()
+        .filter(hazard=hazard, status=TaskStatus.OFFERED, accept_deadline__lte=now)
+        .order_by("pk")
+    )
     for task in expired:
         task.status, task.ended_at = TaskStatus.EXPIRED, now
         task.reason = _("Not accepted in time.")
@@ -607,8 +660,12 @@ def _expire_offers(*, hazard_id: int, now, outcome: EscalationOutcome) -> None:
         outcome.expired += 1
     if not expired:
         return
-    new = _after_offer_lost(hazard=hazard, actor=None, now=now,
-                            note=_("Nobody accepted in time and nobody else is free; waiting for dispatch."))
+    new = _after_offer_lost(
+        hazard=hazard,
+        actor=None,
+        now=now,
+        note=_("Nobody accepted in time and nobody else is free; waiting for dispatch."),
+    )
     outcome.reoffered += len(new)
     if not new and Hazard.objects.filter(pk=hazard.pk, status=Status.TRIAGED).exists():
         outcome.returned_to_triage += 1
@@ -631,7 +688,19 @@ def task_flag_overdue(*, task_id: int, now: dt.datetime | None = None) -> bool:
 
 
 __all__ = [
-    "DispatchOutcome", "EscalationOutcome", "auto_dispatch_after_triage", "can_verify", "sla_times",
-    "task_accept", "task_cancel", "task_complete", "task_decline", "task_dispatch", "task_flag_overdue",
-    "task_payload", "task_start", "task_verify", "tasks_escalate",
+    "DispatchOutcome",
+    "EscalationOutcome",
+    "auto_dispatch_after_triage",
+    "can_verify",
+    "sla_times",
+    "task_accept",
+    "task_cancel",
+    "task_complete",
+    "task_decline",
+    "task_dispatch",
+    "task_flag_overdue",
+    "task_payload",
+    "task_start",
+    "task_verify",
+    "tasks_escalate",
 ]

@@ -51,8 +51,9 @@ class PremisesSerializer(serializers.Serializer):
     contact_phone = serializers.SerializerMethodField()
     responsible_name = serializers.CharField()
     responsible_phone = serializers.SerializerMethodField()
-    responsible_user = serializers.IntegerField(source="responsible_user_id", allow_null=True,
-                                                help_text="the responsible person's account id, if any")
+    responsible_user = serializers.IntegerField(
+        source="responsible_user_id", allow_null=True, help_text="the responsible person's account id, if any"
+    )
     active = serializers.BooleanField()
     open_hazards = serializers.IntegerField(help_text="linked hazards not yet closed, rejected or merged")
     hazard_total = serializers.IntegerField(help_text="every hazard ever linked")
@@ -130,10 +131,12 @@ class PremisesInputSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     responsible_name = serializers.CharField(max_length=60)
-    responsible_phone = serializers.CharField(max_length=13, required=False, allow_blank=True, default="",
-                                              help_text="mainland China mobile (11 digits)")
-    responsible_user = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None,
-                                                help_text="the responsible person's account id")
+    responsible_phone = serializers.CharField(
+        max_length=13, required=False, allow_blank=True, default="", help_text="mainland China mobile (11 digits)"
+    )
+    responsible_user = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None, help_text="the responsible person's account id"
+    )
     active = serializers.BooleanField(required=False, default=True)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -195,7 +198,9 @@ class PremisesListCreateView(generics.ListAPIView):
 class PremisesDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="One premises with its hazard history", responses={200: PremisesDetailSerializer, **_errors(401, 404)})
+    @extend_schema(
+        summary="One premises with its hazard history", responses={200: PremisesDetailSerializer, **_errors(401, 404)}
+    )
     def get(self, request, pk: int):
         return Response(detail_body(request, pk))
 

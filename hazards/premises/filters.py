@@ -17,12 +17,23 @@ from hazards.premises.models import Premises
 
 class PremisesFilter(django_filters.FilterSet):
     grid = CommaIntFilter(field_name="grid_id", help_text="grid id, or a comma-separated list of ids")
-    type = CommaSlugFilter(field_name="type__slug", help_text="premises type slug (restaurant, shop, workshop, enterprise…), or a comma list")
-    street = django_filters.CharFilter(field_name="street", lookup_expr="iexact", max_length=80, help_text="the exact street")
-    q = django_filters.CharFilter(method="search", max_length=100, label=_("search"),
-                                  help_text="a word in the name, register code, address or responsible person")
+    type = CommaSlugFilter(
+        field_name="type__slug",
+        help_text="premises type slug (restaurant, shop, workshop, enterprise…), or a comma list",
+    )
+    street = django_filters.CharFilter(
+        field_name="street", lookup_expr="iexact", max_length=80, help_text="the exact street"
+    )
+    q = django_filters.CharFilter(
+        method="search",
+        max_length=100,
+        label=_("search"),
+        help_text="a word in the name, register code, address or responsible person",
+    )
     active = django_filters.BooleanFilter(field_name="active")
-    has_open_hazards = django_filters.BooleanFilter(method="filter_open", help_text="only premises with (true) or without (false) open hazards")
+    has_open_hazards = django_filters.BooleanFilter(
+        method="filter_open", help_text="only premises with (true) or without (false) open hazards"
+    )
 
     class Meta:
         model = Premises
@@ -33,7 +44,9 @@ class PremisesFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
+            Q(name__icontains=value)
+            | Q(code__icontains=value)
+            | Q(address__icontains=value)
             | Q(responsible_name__icontains=value)
         )
 

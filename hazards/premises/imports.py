@@ -33,10 +33,27 @@ from hazards.premises.services import FIELDS, REQUIRED, can_manage, clean_fields
 
 COLUMNS = list(FIELDS)
 ALIASES = {
-    "登记编码": "code", "编码": "code", "编号": "code", "名称": "name", "场所名称": "name", "类型": "type",
-    "场所类型": "type", "地址": "address", "街道": "street", "道路": "street", "纬度": "latitude", "经度": "longitude",
-    "联系人": "contact_name", "联系电话": "contact_phone", "责任人": "responsible_name", "责任人手机": "responsible_phone",
-    "责任人电话": "responsible_phone", "责任人账号": "responsible_user", "在营": "active", "启用": "active", "备注": "notes",
+    "登记编码": "code",
+    "编码": "code",
+    "编号": "code",
+    "名称": "name",
+    "场所名称": "name",
+    "类型": "type",
+    "场所类型": "type",
+    "地址": "address",
+    "街道": "street",
+    "道路": "street",
+    "纬度": "latitude",
+    "经度": "longitude",
+    "联系人": "contact_name",
+    "联系电话": "contact_phone",
+    "责任人": "responsible_name",
+    "责任人手机": "responsible_phone",
+    "责任人电话": "responsible_phone",
+    "责任人账号": "responsible_user",
+    "在营": "active",
+    "启用": "active",
+    "备注": "notes",
 }
 TRUE = {"", "yes", "y", "true", "1", "是", "在营", "启用"}
 FALSE = {"no", "n", "false", "0", "否", "停业", "停用"}
@@ -64,9 +81,14 @@ class ImportReport:
     def summary(self) -> str:
         if self.committed:
             return _("Imported %(rows)d rows: %(created)d new premises, %(updated)d updated.") % {
-                "rows": self.rows, "created": self.created, "updated": self.updated}
+                "rows": self.rows,
+                "created": self.created,
+                "updated": self.updated,
+            }
         return _("Nothing was imported: %(bad)d of %(rows)d rows have errors. Fix them and import the file again.") % {
-            "bad": len(self.errors), "rows": self.rows}
+            "bad": len(self.errors),
+            "rows": self.rows,
+        }
 
 
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
@@ -164,8 +186,9 @@ def premises_import(*, data: bytes | str, actor) -> ImportReport:
         report.errors.append(RowError(0, "", [_("The file has a header but no rows.")]))
         return report
     if len(rows) > conf.import_max_rows():
-        report.errors.append(RowError(0, "", [_("At most %(n)d rows per file; split the register.") % {
-            "n": conf.import_max_rows()}]))
+        report.errors.append(
+            RowError(0, "", [_("At most %(n)d rows per file; split the register.") % {"n": conf.import_max_rows()}])
+        )
         return report
     look = _Lookups([row for _line, row in rows])
     plans: list[_Plan] = []
@@ -185,8 +208,9 @@ def premises_import(*, data: bytes | str, actor) -> ImportReport:
                     with transaction.atomic():
                         premises_write(premises=plan.premises, cleaned=plan.cleaned)
                 except IntegrityError as exc:  # e.g. the same code registered meanwhile
-                    report.errors.append(RowError(plan.line, plan.cleaned.get("code", ""),
-                                                  [_("conflicts with data saved meanwhile")]))
+                    report.errors.append(
+                        RowError(plan.line, plan.cleaned.get("code", ""), [_("conflicts with data saved meanwhile")])
+                    )
                     raise _AbortImportError from exc
                 if plan.premises is None:
                     report.created += 1
@@ -207,9 +231,20 @@ def export_rows(queryset):
     yield EXPORT_HEADER
     for p in queryset.select_related("type", "responsible_user"):
         yield [
-            p.code, p.name, p.type.slug, p.address, p.street, f"{p.latitude:.6f}", f"{p.longitude:.6f}",
-            p.contact_name, p.contact_phone, p.responsible_name, p.responsible_phone,
-            p.responsible_user.username if p.responsible_user else "", "yes" if p.active else "no", p.notes,
+            p.code,
+            p.name,
+            p.type.slug,
+            p.address,
+            p.street,
+            f"{p.latitude:.6f}",
+            f"{p.longitude:.6f}",
+            p.contact_name,
+            p.contact_phone,
+            p.responsible_name,
+            p.responsible_phone,
+            p.responsible_user.username if p.responsible_user else "",
+            "yes" if p.active else "no",
+            p.notes,
         ]
 
 

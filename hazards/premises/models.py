@@ -100,7 +100,9 @@ class HazardOrigin(models.TextChoices):
 class PremisesHazard(models.Model):
     """A hazard found at a premises: the premises page's hazard history, whatever raised it."""
 
-    premises = models.ForeignKey(Premises, on_delete=models.PROTECT, related_name="hazard_links", verbose_name=_("premises"))
+    premises = models.ForeignKey(
+        Premises, on_delete=models.PROTECT, related_name="hazard_links", verbose_name=_("premises")
+    )
     hazard = models.OneToOneField(
         "hazards.Hazard", on_delete=models.CASCADE, related_name="premises_link", verbose_name=_("hazard")
     )
@@ -112,7 +114,9 @@ class PremisesHazard(models.Model):
         verbose_name_plural = _("premises hazards")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["premises", "-created_at"], name="premises_hazard_history")]
-        constraints = [models.CheckConstraint(condition=Q(origin__in=HazardOrigin.values), name="premises_hazard_origin_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(origin__in=HazardOrigin.values), name="premises_hazard_origin_valid")
+        ]
 
     def __str__(self) -> str:
         return f"{self.premises_id} → {self.hazard_id} ({self.origin})"

@@ -111,7 +111,9 @@ def premises_detail(*, user, premises_id: int, limit: int | None = None) -> Prem
     counts = PremisesHazard.objects.filter(premises_id=premises.pk).aggregate(
         total=Count("id"), open=Count("id", filter=Q(hazard__status__in=list(OPEN_STATUSES)))
     )
-    return PremisesDetail(premises, premises_history(premises_id=premises.pk, limit=limit), counts["total"], counts["open"])
+    return PremisesDetail(
+        premises, premises_history(premises_id=premises.pk, limit=limit), counts["total"], counts["open"]
+    )
 
 
 def premises_types() -> list[PremisesType]:

@@ -32,12 +32,29 @@ PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,18}[0-9]$")
 
 # field name -> maximum length, for the text fields
 TEXT_LIMITS = {
-    "name": 120, "address": 200, "street": 80, "contact_name": 60, "responsible_name": 60, "notes": 2000,
+    "name": 120,
+    "address": 200,
+    "street": 80,
+    "contact_name": 60,
+    "responsible_name": 60,
+    "notes": 2000,
 }
 REQUIRED = ("code", "name", "type", "address", "latitude", "longitude", "responsible_name")
 FIELDS = (
-    "code", "name", "type", "address", "street", "latitude", "longitude", "contact_name", "contact_phone",
-    "responsible_name", "responsible_phone", "responsible_user", "active", "notes",
+    "code",
+    "name",
+    "type",
+    "address",
+    "street",
+    "latitude",
+    "longitude",
+    "contact_name",
+    "contact_phone",
+    "responsible_name",
+    "responsible_phone",
+    "responsible_user",
+    "active",
+    "notes",
 )
 UPDATABLE = frozenset(FIELDS)
 
@@ -107,7 +124,9 @@ def clean_fields(
         if premises_type is None:
             known = types.keys() if types is not None else PremisesType.objects.values_list("slug", flat=True)
             errors["type"] = _("Unknown premises type %(slug)s; choose from: %(valid)s.") % {
-                "slug": slug, "valid": ", ".join(sorted(known))}
+                "slug": slug,
+                "valid": ", ".join(sorted(known)),
+            }
         else:
             cleaned["type"] = premises_type
     if "contact_phone" in values and "contact_phone" not in errors:
@@ -120,7 +139,8 @@ def clean_fields(
         phone = re.sub(r"[\s-]", "", values["responsible_phone"] or "")
         if phone and not MOBILE_RE.match(phone):
             errors["responsible_phone"] = _(
-                "responsible_phone %(p)s is not a mainland China mobile number (11 digits, 13–19).") % {"p": phone}
+                "responsible_phone %(p)s is not a mainland China mobile number (11 digits, 13–19)."
+            ) % {"p": phone}
         else:
             cleaned["responsible_phone"] = phone
     if "responsible_user" in values:
@@ -139,8 +159,12 @@ def clean_fields(
         else:
             cleaned["active"] = values["active"]
     if "latitude" in values or "longitude" in values:
-        latitude = _coordinate(values.get("latitude"), "latitude", -90, 90, errors) if "latitude" not in errors else None
-        longitude = _coordinate(values.get("longitude"), "longitude", -180, 180, errors) if "longitude" not in errors else None
+        latitude = (
+            _coordinate(values.get("latitude"), "latitude", -90, 90, errors) if "latitude" not in errors else None
+        )
+        longitude = (
+            _coordinate(values.get("longitude"), "longitude", -180, 180, errors) if "longitude" not in errors else None
+        )
         if latitude is not None and longitude is not None:
             grid = grid_for_point(latitude, longitude)
             if grid is None:
@@ -192,22 +216,34 @@ def premises_create(
     follows from the point. A code already registered is a 400 naming `code`."""
     _require_manager(actor)
     values = {
-        "code": code, "name": name, "type": type, "address": address, "street": street, "latitude": latitude,
-        "longitude": longitude, "contact_name": contact_name, "contact_phone": contact_phone,
-        "responsible_name": responsible_name, "responsible_phone": responsible_phone,
-        "responsible_user": responsible_user, "active": active, "notes": notes,
+        "code": code,
+        "name": name,
+        "type": type,
+        "address": address,
+        "street": street,
+        "latitude": latitude,
+        "longitude": longitude,
+        "contact_name": contact_name,
+        "contact_phone": contact_phone,
+        "responsible_name": responsible_name,
+        "responsible_phone": responsible_phone,
+        "responsible_user": responsible_user,
+        "active": active,
+        "notes": notes,
     }
     cleaned, errors = clean_fields(values, creating=True)
     _raise_first(errors)
     if Premises.objects.filter(code=cleaned["code"]).exists():
-        raise InvalidInput(_("code %(code)s is already registered.") % {"code": cleaned["code"]}, field="code",
-                           code="duplicate")
+        raise InvalidInput(
+            _("code %(code)s is already registered.") % {"code": cleaned["code"]}, field="code", code="duplicate"
+        )
     try:
         with transaction.atomic():
             return premises_write(premises=None, cleaned=cleaned)
     except IntegrityError:  # registered meanwhile by someone else
-        raise InvalidInput(_("code %(code)s is already registered.") % {"code": cleaned["code"]}, field="code",
-                           code="duplicate") from None
+        raise InvalidInput(
+            _("code %(code)s is already registered.") % {"code": cleaned["code"]}, field="code", code="duplicate"
+        ) from None
 
 
 @transaction.atomic
@@ -225,14 +261,18 @@ def premises_update(*, actor: User, premises_id: int, **changes: Any) -> Premise
     cleaned, errors = clean_fields(changes, creating=False)
     _raise_first(errors)
     if "code" in cleaned and Premises.objects.filter(code=cleaned["code"]).exclude(pk=premises.pk).exists():
-        raise InvalidInput(_("code %(code)s is already registered.") % {"code": cleaned["code"]}, field="code",
-                           code="duplicate")
+        raise InvalidInput(
+            _("code %(code)s is already registered.") % {"code": cleaned["code"]}, field="code", code="duplicate"
+        )
     try:
         with transaction.atomic():
             return premises_write(premises=premises, cleaned=cleaned)
     except IntegrityError:
-        raise InvalidInput(_("code %(code)s is already registered.") % {"code": cleaned.get("code", "")},
-                           field="code", code="duplicate") from None
+        raise InvalidInput(
+            _("code %(code)s is already registered.") % {"code": cleaned.get("code", "")},
+            field="code",
+            code="duplicate",
+        ) from None
 
 
 def hazard_link_data(link: PremisesHazard, hazard: Hazard) -> dict:
@@ -264,7 +304,8 @@ def premises_link_hazard(*, premises_id: int, hazard_id: int, origin: str) -> Pr
     its responsible user once, when the link is made."""
     if origin not in HazardOrigin.values:
         raise InvalidInput(
-            _("origin must be one of: %(valid)s.") % {"valid": ", ".join(HazardOrigin.values)}, field="origin")
+            _("origin must be one of: %(valid)s.") % {"valid": ", ".join(HazardOrigin.values)}, field="origin"
+        )
     premises = Premises.objects.filter(pk=premises_id).only("pk", "grid_id", "responsible_user_id").first()
     if premises is None:
         raise NotFound(_("No such premises."), field="premises_id")

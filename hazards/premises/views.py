@@ -56,18 +56,22 @@ def premises_list_page(request):
     items = [(p, *selectors.phones_for(viewer, p)) for p in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "premises/list.html", {
-        "page": page,
-        "items": items,
-        "filterset": filterset,
-        "filter_errors": filterset.errors if not filterset.is_valid() else {},
-        "types": selectors.premises_types(),
-        "grids": _grids_for(viewer),
-        "streets": selectors.streets(user=viewer),
-        "selected": {k: request.GET.get(k, "") for k in ("grid", "type", "street", "q")},
-        "query": query.urlencode(),
-        "can_manage": can_manage(viewer),
-    })
+    return render(
+        request,
+        "premises/list.html",
+        {
+            "page": page,
+            "items": items,
+            "filterset": filterset,
+            "filter_errors": filterset.errors if not filterset.is_valid() else {},
+            "types": selectors.premises_types(),
+            "grids": _grids_for(viewer),
+            "streets": selectors.streets(user=viewer),
+            "selected": {k: request.GET.get(k, "") for k in ("grid", "type", "street", "q")},
+            "query": query.urlencode(),
+            "can_manage": can_manage(viewer),
+        },
+    )
 
 
 @login_required
@@ -79,21 +83,27 @@ def premises_detail_page(request, pk: int):
     except NotFound:
         raise Http404(_("No such premises (or not visible to you).")) from None
     contact_phone, responsible_phone = selectors.phones_for(request.user, detail.premises)
-    return render(request, "premises/detail.html", {
-        "premises": detail.premises,
-        "history": detail.history,
-        "hazard_total": detail.hazard_total,
-        "open_hazards": detail.open_hazards,
-        "contact_phone": contact_phone,
-        "responsible_phone": responsible_phone,
-        "status_labels": STATUS_LABELS,
-        "last_event_id": last_event_id,
-        "can_manage": can_manage(request.user),
-    })
+    return render(
+        request,
+        "premises/detail.html",
+        {
+            "premises": detail.premises,
+            "history": detail.history,
+            "hazard_total": detail.hazard_total,
+            "open_hazards": detail.open_hazards,
+            "contact_phone": contact_phone,
+            "responsible_phone": responsible_phone,
+            "status_labels": STATUS_LABELS,
+            "last_event_id": last_event_id,
+            "can_manage": can_manage(request.user),
+        },
+    )
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV file"), help_text=gettext_lazy("UTF-8 or GB18030 (Excel), header row first."))
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"), help_text=gettext_lazy("UTF-8 or GB18030 (Excel), header row first.")
+    )
 
 
 @login_required

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.browser
 LIVE_TIMEOUT_MS = 15_000
 
 
-def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, phone_context, desktop_context, settings, tmp_path):
+def test_an_inspector_works_through_a_checklist_on_a_phone(
+    asgi_live_server, phone_context, desktop_context, settings, tmp_path
+):
     from django.contrib.auth.models import Group
     from playwright.sync_api import expect
 
@@ -39,9 +41,15 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     grid = make_grid(west=120.80, south=30.90, workers=[inspector])
     restaurant = make_premises(grid, name="汾湖小厨", street="汾湖大道")
     make_premises(grid, name="老街面馆", street="汾湖大道", offset=0.001)
-    campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk,
-                             premises_ids=list(campaign.entries.values_list("premises_id", flat=True)))
+    campaign = services.campaign_create(
+        actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"]
+    )
+    services.campaign_assign(
+        campaign_id=campaign.pk,
+        actor=office,
+        inspector_id=inspector.pk,
+        premises_ids=list(campaign.entries.values_list("premises_id", flat=True)),
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     entry = campaign.entries.get(premises=restaurant)
 
@@ -53,7 +61,9 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     board.goto(f"{asgi_live_server.url}/office/campaigns/{campaign.pk}/")
     progress = board.locator("#campaign-progress")
     expect(progress.locator("[data-k=done]")).to_have_text("0")
-    board.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    board.wait_for_function(
+        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    )
 
     # The inspector, on the phone.
     page = phone_context.new_page()
@@ -88,7 +98,9 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     panel.locator(".ck-save").click()
     expect(gas.locator(".ck-error")).to_be_visible()  # no photo yet
     panel.locator("textarea[name=note]").fill("两个液化气钢瓶紧挨灶台，未固定")
-    camera.set_input_files(files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(800, 600), seed=21)}])
+    camera.set_input_files(
+        files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(800, 600), seed=21)}]
+    )
     panel.locator(".ck-save").click()
     expect(gas).to_have_attribute("data-outcome", "fail", timeout=LIVE_TIMEOUT_MS)
     # (the thumbnail's URL; the media route may serve another test's MEDIA_ROOT in a long run)
@@ -114,7 +126,9 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(asgi_live_server, pho
     expect(progress.locator("[data-k=findings]")).to_have_text("1")
     expect(progress.locator("[data-k=percent]")).to_have_text("50")
     expect(board.locator("#finding-list")).to_contain_text(hazard.tracking_code)
-    expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute("data-status", "done")
+    expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute(
+        "data-status", "done"
+    )
     assert errors == [] and board_errors == []
 
 
@@ -130,7 +144,9 @@ def _logged_in(context, server, username: str, path: str):
 
 
 def _wait_live(page) -> None:
-    page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    )
 
 
 def _one_restaurant_campaign():
@@ -146,8 +162,12 @@ def _one_restaurant_campaign():
     office = UserFactory(username="office", roles=[DISPATCHER])
     grid = make_grid(west=120.80, south=30.90, workers=[inspector])
     restaurant = make_premises(grid, name="汾湖小厨", street="汾湖大道")
-    campaign = services.campaign_create(actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[restaurant.pk])
+    campaign = services.campaign_create(
+        actor=office, name="夏季燃气安全检查", streets=["汾湖大道"], type_slugs=["restaurant"]
+    )
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[restaurant.pk]
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     return inspector, campaign, campaign.entries.get(premises=restaurant)
 
@@ -174,7 +194,9 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
 
     # Another dispatcher watches the campaign page; the office takes it back from its own copy,
     # discarding the started checklist.
-    watcher, watcher_errors = _logged_in(desktop_context, asgi_live_server, "office", f"/office/campaigns/{campaign.pk}/")
+    watcher, watcher_errors = _logged_in(
+        desktop_context, asgi_live_server, "office", f"/office/campaigns/{campaign.pk}/"
+    )
     _wait_live(watcher)
     board, _board_errors = _logged_in(desktop_context, asgi_live_server, "office", f"/office/campaigns/{campaign.pk}/")
     row = board.locator(f"#entry-table tr[data-entry-id='{entry.pk}']")
@@ -182,7 +204,9 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
     board.fill("#unassign-form [name=reason]", "李敏病假")
     with board.expect_navigation():
         row.locator("button[name=discard]").click()
-    expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute("data-status", "pending")
+    expect(board.locator(f"#entry-table tr[data-entry-id='{entry.pk}'] [data-k=status]")).to_have_attribute(
+        "data-status", "pending"
+    )
     assert CampaignPremises.objects.get(pk=entry.pk).inspector_id is None
     assert not Inspection.objects.filter(entry=entry).exists()
     expect(row.locator("[data-k=taken-back-note]")).to_contain_text("李敏病假")  # kept on the row
@@ -215,10 +239,18 @@ def test_the_dashboard_lists_a_new_finding_live(asgi_live_server, desktop_contex
     def inspect():
         inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
         items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order", "id"))
-        services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=items[0].pk, outcome="fail",
-                                        note="钢瓶未固定", photo=upload("g.jpg", jpeg_bytes(size=(300, 200), seed=3)))
+        services.inspection_record_item(
+            inspection_id=inspection.pk,
+            actor=inspector,
+            item_id=items[0].pk,
+            outcome="fail",
+            note="钢瓶未固定",
+            photo=upload("g.jpg", jpeg_bytes(size=(300, 200), seed=3)),
+        )
         for item in items[1:]:
-            services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="pass")
+            services.inspection_record_item(
+                inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="pass"
+            )
         services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
 
     asgi_live_server.call(inspect)

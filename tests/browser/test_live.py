@@ -35,14 +35,19 @@ def login(page, base_url: str, username: str, password: str) -> None:
 
 
 def row_ids(page) -> list[int]:
-    return [int(v) for v in page.eval_on_selector_all("#live-events tr[data-event-id]", "rows => rows.map(r => r.dataset.eventId)")]
+    return [
+        int(v)
+        for v in page.eval_on_selector_all("#live-events tr[data-event-id]", "rows => rows.map(r => r.dataset.eventId)")
+    ]
 
 
 def wait_for_row(page, event_id: int) -> None:
     page.wait_for_selector(f'#live-events tr[data-event-id="{event_id}"]', timeout=15000)
 
 
-def test_live_js_handles_events_and_resumes_after_a_drop_without_loss_or_duplicates(asgi_live_server, phone_context, settings):
+def test_live_js_handles_events_and_resumes_after_a_drop_without_loss_or_duplicates(
+    asgi_live_server, phone_context, settings
+):
     settings.LIVE_SYNC_INTERVAL = 600  # recovery must come from live.js resuming, not the outbox scan
     fresh_channel_layer()
     ensure_roles()
@@ -87,7 +92,9 @@ def test_live_js_handles_events_and_resumes_after_a_drop_without_loss_or_duplica
     wait_for_row(page, missed[-1])  # resumed after `first`: the five are replayed
     page.wait_for_selector('#live-state[data-state="open"]', timeout=15000)
     assert not page.locator("#live-status").is_visible()
-    after = publish_in_server(asgi_live_server, [topic], "system.notice", {"text": "恢复", "level": "info", "sender": None})
+    after = publish_in_server(
+        asgi_live_server, [topic], "system.notice", {"text": "恢复", "level": "info", "sender": None}
+    )
     wait_for_row(page, after)
 
     ids = row_ids(page)

@@ -29,8 +29,13 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     grid = make_grid(west=120.80, south=30.90)  # holds the phone's faked position 30.905, 120.805
     UserFactory(username="duty", roles=[DISPATCHER])
     helper = UserFactory(username="blue1", display_name="志愿者蓝盾", roles=[VOLUNTEER])
-    volunteer = Volunteer.objects.create(user=helper, real_name="蓝盾小王", phone="13900001111", community=grid.community,
-                                         status=VolunteerStatus.APPROVED)
+    volunteer = Volunteer.objects.create(
+        user=helper,
+        real_name="蓝盾小王",
+        phone="13900001111",
+        community=grid.community,
+        status=VolunteerStatus.APPROVED,
+    )
 
     board = desktop_context.new_page()
     errors = []
@@ -45,7 +50,9 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     phone = phone_context.new_page()
     phone.goto(asgi_live_server.url + "/report/")
     phone.wait_for_function("document.getElementById('latitude').value !== ''", timeout=10_000)
-    phone.set_input_files("#photo-gallery", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(seed=5)}])
+    phone.set_input_files(
+        "#photo-gallery", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(seed=5)}]
+    )
     phone.wait_for_selector("#photo-previews li img")
     phone.click("label.hz-chip:has(input[value=fire-passage])")
     phone.fill("#id_description", "楼道堆满纸箱，消防通道被堵")
@@ -60,7 +67,8 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     assert board.locator("#count-untriaged").inner_text() == "1"
     board.wait_for_function(
         "c => (document.querySelector(`.of-card[data-code='${c}'] [data-f=description]`) || {}).textContent === '楼道堆满纸箱，消防通道被堵'",
-        arg=code, timeout=10_000,
+        arg=code,
+        timeout=10_000,
     )
     assert not card.locator("[data-f=new]").is_hidden()
 
@@ -98,15 +106,18 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=True, latitude=30.9080, longitude=120.8090)
     board.wait_for_function(
         "id => (document.querySelector(`#volunteers [data-volunteer-id='${id}']`) || {}).textContent.indexOf('30.9080') >= 0",
-        arg=volunteer.pk, timeout=10_000,
+        arg=volunteer.pk,
+        timeout=10_000,
     )
     asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=False)
     item.wait_for(state="detached", timeout=10_000)
 
     # The card says who holds the offer (the name fetched from the task API), live.
     in_work = board.locator(f'#queue-in_work .of-card[data-code="{code}"]')
-    in_work.locator('[data-f=task][data-task-status=offered]', has_text="志愿者蓝盾").wait_for(timeout=10_000)
-    assert board.locator("#count-in_work").inner_text() == "1" and board.locator("#count-unassigned").inner_text() == "0"
+    in_work.locator("[data-f=task][data-task-status=offered]", has_text="志愿者蓝盾").wait_for(timeout=10_000)
+    assert (
+        board.locator("#count-in_work").inner_text() == "1" and board.locator("#count-unassigned").inner_text() == "0"
+    )
     task = hazard.tasks.get()
     asgi_live_server.call(task_accept, task_id=task.pk, actor=helper)
     in_work.locator("[data-f=task][data-task-status=accepted]").wait_for(timeout=10_000)

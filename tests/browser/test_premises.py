@@ -28,8 +28,16 @@ def test_a_grid_worker_sees_a_new_finding_appear_on_the_premises_page(asgi_live_
     worker = UserFactory(username="pr-worker", roles=[GRID_WORKER])
     grid.workers.add(worker)
     premises = premises_create(
-        actor=boss, code="WH-R001", name="老王面馆", type="restaurant", address="文化路1号", street="文化路",
-        latitude=30.905, longitude=120.805, responsible_name="王建国", responsible_phone="13912345678",
+        actor=boss,
+        code="WH-R001",
+        name="老王面馆",
+        type="restaurant",
+        address="文化路1号",
+        street="文化路",
+        latitude=30.905,
+        longitude=120.805,
+        responsible_name="王建国",
+        responsible_phone="13912345678",
     )
     page = phone_context.new_page()
     login(page, asgi_live_server.url, "pr-worker", "pw-govern-test")
@@ -40,8 +48,13 @@ def test_a_grid_worker_sees_a_new_finding_appear_on_the_premises_page(asgi_live_
 
     def find_and_link():
         hazard = hazard_report(
-            reporter=None, category_slug="gas-safety", description="后厨液化气罐紧挨灶台",
-            latitude=30.905, longitude=120.805, photos=[], photos_required=False,
+            reporter=None,
+            category_slug="gas-safety",
+            description="后厨液化气罐紧挨灶台",
+            latitude=30.905,
+            longitude=120.805,
+            photos=[],
+            photos_required=False,
         ).hazard
         premises_link_hazard(premises_id=premises.pk, hazard_id=hazard.pk, origin="inspection")
         return hazard

@@ -20,7 +20,11 @@ CODE = re.compile(r"^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$")
 
 
 def _photo(seed: int) -> dict:
-    return {"name": f"hazard-{seed}.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(1600, 1200), seed=seed, orientation=6, gps=True)}
+    return {
+        "name": f"hazard-{seed}.jpg",
+        "mimeType": "image/jpeg",
+        "buffer": jpeg_bytes(size=(1600, 1200), seed=seed, orientation=6, gps=True),
+    }
 
 
 def _login(page, base_url: str, username: str, password: str) -> None:
@@ -73,7 +77,9 @@ def test_report_with_photo_and_geolocation_ends_on_the_tracking_page(asgi_live_s
     dispatcher = UserFactory(username="duty")
     dispatcher.is_superuser = True  # counts as a dispatcher
     dispatcher.save()
-    asgi_live_server.call(hazard_triage, hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理，马上处理")
+    asgi_live_server.call(
+        hazard_triage, hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理，马上处理"
+    )
     page.wait_for_selector("#hazard-status[data-status=triaged]", timeout=10_000)
     assert "已受理，马上处理" in page.locator("#timeline").inner_text()
     assert errors == []
@@ -83,7 +89,9 @@ def test_logged_in_without_geolocation_the_map_pin_places_the_report(asgi_live_s
     seed_categories()
     make_grid(west=120.80, south=30.90)
     resident = UserFactory(username="walker")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     try:
         page = context.new_page()
         _login(page, asgi_live_server.url, "walker", "pw-govern-test")

@@ -87,7 +87,9 @@ def test_redeem_in_shop_then_wallet_then_merchant_marks_used(asgi_live_server, p
     assert "-100" in page.locator("#history-body").inner_text()
 
     # Merchant: the staff type the code as read aloud (lower case, with dashes) and accept it.
-    staff_context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
+    staff_context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
     try:
         staff_page = staff_context.new_page()
         staff_page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -23,8 +23,15 @@ def test_the_safety_officer_sees_an_alert_arrive_and_clear_live(asgi_live_server
     grid = make_grid(west=120.80, south=30.90)
     officer = UserFactory(username="safety-browser")
     plant = Premises.objects.create(
-        code="ENT-BROWSER", name="汾湖特钢厂", type=PremisesType.objects.get(slug="enterprise"), address="工业园区 8 号",
-        latitude=30.905, longitude=120.805, grid=grid, responsible_name="钱工", responsible_user=officer,
+        code="ENT-BROWSER",
+        name="汾湖特钢厂",
+        type=PremisesType.objects.get(slug="enterprise"),
+        address="工业园区 8 号",
+        latitude=30.905,
+        longitude=120.805,
+        grid=grid,
+        responsible_name="钱工",
+        responsible_user=officer,
     )
     enterprise_key_issue(premises_id=plant.pk)
     client = ApiClient.objects.get(enterprise_key__premises=plant)
@@ -35,13 +42,21 @@ def test_the_safety_officer_sees_an_alert_arrive_and_clear_live(asgi_live_server
     assert page.locator("[data-sensor]").count() == 0
 
     outcome = asgi_live_server.call(
-        alert_receive, api_client=client, sensor_id="BRG-07", metric="temperature", value=85, threshold=80, message="轴承温度高",
+        alert_receive,
+        api_client=client,
+        sensor_id="BRG-07",
+        metric="temperature",
+        value=85,
+        threshold=80,
+        message="轴承温度高",
     )
     code = outcome.hazard.tracking_code
     page.wait_for_selector(f'#sensor-list a[href="/track/{code}/"]', timeout=15000)
     assert "轴承温度高" in page.locator("#alert-list").inner_text()
 
-    asgi_live_server.call(alert_receive, api_client=client, sensor_id="BRG-07", metric="temperature", value=60, threshold=80)
+    asgi_live_server.call(
+        alert_receive, api_client=client, sensor_id="BRG-07", metric="temperature", value=60, threshold=80
+    )
     page.wait_for_selector("#sensor-list .hz-status-closed", timeout=15000)
     assert page.locator(f'#sensor-list a[href="/track/{code}/"]').count() == 0
     assert page.locator("#alert-list [data-alert]").count() == 2

@@ -32,8 +32,12 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     office = UserFactory(username="office", roles=[DISPATCHER])
     grid = make_grid(west=120.80, south=30.90, workers=[worker])
     hazard = hazard_report(
-        reporter=None, category_slug="fire-passage", description="消防通道被电动车堵住",
-        latitude=30.9062, longitude=120.8061, photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
+        reporter=None,
+        category_slug="fire-passage",
+        description="消防通道被电动车堵住",
+        latitude=30.9062,
+        longitude=120.8061,
+        photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
     ).hazard
     hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
     assert hazard.grid_id == grid.pk
@@ -44,7 +48,9 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     login(page, asgi_live_server.url, "gridder", "pw-govern-test")
     page.goto(f"{asgi_live_server.url}/tasks/")
     expect(page.locator("#no-open-tasks")).to_be_visible()
-    page.wait_for_function("() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    )
     page.wait_for_timeout(300)  # the socket joins its groups right after opening
 
     # The dispatcher dispatches (the way a request on the server would): the offer appears live.
@@ -71,11 +77,17 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     # A second offer arrives while the worker is writing: the list refreshes live, but the note
     # and the photo being entered stay. The worker declines the new offer in the card (no dialog).
     second = hazard_report(
-        reporter=None, category_slug="fire-passage", description="楼道堆放杂物",
-        latitude=30.9063, longitude=120.8062, photos=[upload("q.jpg", jpeg_bytes(size=(200, 150), seed=5))],
+        reporter=None,
+        category_slug="fire-passage",
+        description="楼道堆放杂物",
+        latitude=30.9063,
+        longitude=120.8062,
+        photos=[upload("q.jpg", jpeg_bytes(size=(200, 150), seed=5))],
     ).hazard
     hazard_triage(hazard_id=second.pk, actor=office, decision="accept")
-    offer = asgi_live_server.call(dispatch.task_dispatch, hazard_id=second.pk, actor=office, assignee_id=worker.pk).tasks[0]
+    offer = asgi_live_server.call(
+        dispatch.task_dispatch, hazard_id=second.pk, actor=office, assignee_id=worker.pk
+    ).tasks[0]
     offer_card = page.locator(f"#open-tasks .tk-card[data-task-id='{offer.pk}']")
     expect(offer_card).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     expect(form.locator("textarea[name=note]")).to_have_value("已清走电动车，通道畅通")

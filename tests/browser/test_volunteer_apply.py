@@ -104,7 +104,9 @@ def test_apply_approve_and_go_on_duty(asgi_live_server, phone_context, desktop_c
     assert volunteer.status == "approved" and volunteer.on_duty
     assert (volunteer.latitude, volunteer.longitude) == pytest.approx((30.905, 120.805))
     assert volunteer.skill_links.get().certified_until.isoformat() == until
-    candidates = selectors.volunteer_candidates(latitude=30.9051, longitude=120.8051, radius_m=500, skill_slug="gas-safety")
+    candidates = selectors.volunteer_candidates(
+        latitude=30.9051, longitude=120.8051, radius_m=500, skill_slug="gas-safety"
+    )
     assert [c.pk for c in candidates] == [volunteer.pk]
 
     # The dispatchers' live road carried the decision and the position (what the office map uses).

@@ -26,9 +26,17 @@ def test_locate_inside_outside_and_bad_input(api):
     ok = api.get("/api/v1/grids/locate/", {"latitude": 30.905, "longitude": 120.805})
     assert ok.status_code == 200 and ok.json()["id"] == grid.id
     outside = api.get("/api/v1/grids/locate/", {"latitude": 31.5, "longitude": 121.0})
-    assert outside.status_code == 404 and "outside the service area" in outside.json()["detail"].lower() or "服务范围" in outside.json()["detail"]
-    for params, field in [({"longitude": 120.8}, "latitude"), ({"latitude": "abc", "longitude": 1}, "latitude"),
-                          ({"latitude": 30, "longitude": 181}, "longitude"), ({"latitude": "nan", "longitude": 1}, "latitude")]:
+    assert (
+        outside.status_code == 404
+        and "outside the service area" in outside.json()["detail"].lower()
+        or "服务范围" in outside.json()["detail"]
+    )
+    for params, field in [
+        ({"longitude": 120.8}, "latitude"),
+        ({"latitude": "abc", "longitude": 1}, "latitude"),
+        ({"latitude": 30, "longitude": 181}, "longitude"),
+        ({"latitude": "nan", "longitude": 1}, "latitude"),
+    ]:
         bad = api.get("/api/v1/grids/locate/", params)
         assert bad.status_code == 400, params
         assert field in bad.json()["errors"]
@@ -82,9 +90,17 @@ def test_only_failed_logins_are_throttled(api, settings):
     try:
         UserFactory(username="dora")
         for _ in range(5):  # successes never count
-            assert api.post("/api/v1/auth/token/", {"username": "dora", "password": "pw-govern-test"}, format="json").status_code == 200
+            assert (
+                api.post(
+                    "/api/v1/auth/token/", {"username": "dora", "password": "pw-govern-test"}, format="json"
+                ).status_code
+                == 200
+            )
         for _ in range(3):
-            assert api.post("/api/v1/auth/token/", {"username": "dora", "password": "nope"}, format="json").status_code == 400
+            assert (
+                api.post("/api/v1/auth/token/", {"username": "dora", "password": "nope"}, format="json").status_code
+                == 400
+            )
         blocked = api.post("/api/v1/auth/token/", {"username": "dora", "password": "pw-govern-test"}, format="json")
         assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
         page = api.post("/accounts/login/", {"username": "dora", "password": "pw-govern-test"})

@@ -31,25 +31,39 @@ def _neighbour_redis_db(url: str) -> str:
 def test_quick_bench_runs_every_benchmark(tmp_path):
     database = settings.DATABASES["default"]["NAME"]
     if database.startswith("test_"):
-        database = database[len("test_"):]
+        database = database[len("test_") :]
     env = dict(os.environ)
-    env.update({
-        "BENCH_DB_NAME": f"{database}_bench_smoke",
-        "BENCH_REDIS_URL": _neighbour_redis_db(os.environ["REDIS_URL"]),
-    })
+    env.update(
+        {
+            "BENCH_DB_NAME": f"{database}_bench_smoke",
+            "BENCH_REDIS_URL": _neighbour_redis_db(os.environ["REDIS_URL"]),
+        }
+    )
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the harness configures its own stack
     out = tmp_path / "RESULTS.md"
     run = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     assert "FAILED" not in text, text
     for figure in (
-        "photo pipeline", "intake: reports/s", "live latency p99", "ASGI worker RSS", "redemption:",
-        "candidates 100/10", "hazard list status+grid", "hazard list bbox", "hazard list near",
-        "export memory: hazards.csv", "export memory: tasks.csv",
+        "photo pipeline",
+        "intake: reports/s",
+        "live latency p99",
+        "ASGI worker RSS",
+        "redemption:",
+        "candidates 100/10",
+        "hazard list status+grid",
+        "hazard list bbox",
+        "hazard list near",
+        "export memory: hazards.csv",
+        "export memory: tasks.csv",
     ):
         assert f"| {figure}" in text, f"no row for {figure!r}:\n{text}"
     # Exactly-once at the smoke size too (20 clients, stock 5).

@@ -30,7 +30,10 @@ class TestGridForPoint:
         from govern.services import grid_save
         from tests.factories import CommunityFactory
 
-        triangle = {"type": "Polygon", "coordinates": [[[120.80, 30.90], [120.82, 30.90], [120.80, 30.92], [120.80, 30.90]]]}
+        triangle = {
+            "type": "Polygon",
+            "coordinates": [[[120.80, 30.90], [120.82, 30.90], [120.80, 30.92], [120.80, 30.90]]],
+        }
         grid = grid_save(community=CommunityFactory(), code="tri", name="三角", boundary=triangle)
         assert grid_for_point(30.901, 120.801) == grid
         assert grid_for_point(30.919, 120.819) is None  # in the bbox, beyond the hypotenuse

@@ -35,18 +35,22 @@ def _publisher(index: int) -> list[int]:
                 # A report's way: the lock, the events and the COMMIT sent in one message.
                 with atomic_pipelined():
                     time.sleep(random.uniform(0, 0.01))  # work before publishing
-                    events = publish_many([
-                        (["dispatch"], "test.piped", {"i": index, "r": round_, "k": 0}),
-                        ([f"user:{index + 1}"], "test.piped", {"i": index, "r": round_, "k": 1}),
-                    ])
+                    events = publish_many(
+                        [
+                            (["dispatch"], "test.piped", {"i": index, "r": round_, "k": 0}),
+                            ([f"user:{index + 1}"], "test.piped", {"i": index, "r": round_, "k": 1}),
+                        ]
+                    )
                 ids.extend(e.pk for e in events)  # known once the block has its answers
                 continue
             with transaction.atomic():
                 if round_ % 2:
-                    events = publish_many([
-                        (["dispatch", f"user:{index + 1}"], "test.many", {"i": index, "r": round_, "k": 0}),
-                        (["dispatch"], "test.many", {"i": index, "r": round_, "k": 1}),
-                    ])
+                    events = publish_many(
+                        [
+                            (["dispatch", f"user:{index + 1}"], "test.many", {"i": index, "r": round_, "k": 0}),
+                            (["dispatch"], "test.many", {"i": index, "r": round_, "k": 1}),
+                        ]
+                    )
                 else:
                     events = [publish(["dispatch"], "test.one", {"i": index, "r": round_})]
                 ids.extend(e.pk for e in events)
@@ -92,7 +96,9 @@ def test_no_event_commits_below_one_already_visible():
 
 def test_publish_many_returns_events_in_input_order_with_their_stored_fields():
     with transaction.atomic():
-        events = publish_many([(["dispatch"], "test.first", {"n": 1}), (["grid:3", "dispatch"], "test.second", {"n": [2, "二"]})])
+        events = publish_many(
+            [(["dispatch"], "test.first", {"n": 1}), (["grid:3", "dispatch"], "test.second", {"n": [2, "二"]})]
+        )
     assert [e.type for e in events] == ["test.first", "test.second"]
     assert events[0].pk < events[1].pk
     stored = {e.pk: e for e in LiveEvent.objects.filter(pk__in=[e.pk for e in events])}

@@ -157,10 +157,14 @@ async def test_a_foreign_origin_is_refused_and_no_origin_is_a_non_browser_client
     from govern.asgi import application
 
     settings.ALLOWED_HOSTS = ["govern.example.org"]
-    foreign = WebsocketCommunicator(application, "/ws/live/?track=K7QX9M", headers=[(b"origin", b"https://evil.example")])
+    foreign = WebsocketCommunicator(
+        application, "/ws/live/?track=K7QX9M", headers=[(b"origin", b"https://evil.example")]
+    )
     connected, _ = await foreign.connect(timeout=5)
     assert not connected
-    ours = WebsocketCommunicator(application, "/ws/live/?track=K7QX9M", headers=[(b"origin", b"https://govern.example.org")])
+    ours = WebsocketCommunicator(
+        application, "/ws/live/?track=K7QX9M", headers=[(b"origin", b"https://govern.example.org")]
+    )
     assert (await ours.connect(timeout=5))[0]
     await ours.disconnect()
     script = WebsocketCommunicator(application, "/ws/live/?track=K7QX9M")
@@ -406,7 +410,9 @@ async def test_a_send_the_server_refuses_because_the_client_left_closes_the_sock
 
     async def closed_socket(message):
         refused.append(message)
-        raise RuntimeError("Unexpected ASGI message 'websocket.send', after sending 'websocket.close' or response already completed.")
+        raise RuntimeError(
+            "Unexpected ASGI message 'websocket.send', after sending 'websocket.close' or response already completed."
+        )
 
     consumer = LiveConsumer()
     consumer._closed, consumer.base_send = False, closed_socket

@@ -26,7 +26,9 @@ def test_status_page_lists_only_the_users_events_and_embeds_the_position(client)
     resident = UserFactory(roles=[RESIDENT])
     mine = publish([user_topic(resident.pk)], "points.changed", {"balance": 42})
     publish([DISPATCH_TOPIC], "hazard.created", {"secret": "dispatch only"})
-    notice = publish([user_topic(resident.pk)], "system.notice", {"text": "停水通知", "level": "warning", "sender": None})
+    notice = publish(
+        [user_topic(resident.pk)], "system.notice", {"text": "停水通知", "level": "warning", "sender": None}
+    )
     newest = publish([grid_topic(99)], "task.offered", {})
     client.force_login(resident)
     html = client.get("/live/status/").content.decode()
@@ -71,7 +73,9 @@ def test_a_dispatcher_sends_a_notice_through_the_api(django_capture_on_commit_ca
     dispatcher = UserFactory(roles=[DISPATCHER], display_name="指挥室")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(dispatcher).post(
-            "/api/v1/notices/", {"topics": ["dispatch", "grid:3"], "text": "台风过境，注意安全", "level": "warning"}, format="json"
+            "/api/v1/notices/",
+            {"topics": ["dispatch", "grid:3"], "text": "台风过境，注意安全", "level": "warning"},
+            format="json",
         )
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -98,4 +102,7 @@ def test_only_dispatchers_send_notices(api):
     from tests.conftest import client_for
 
     assert api.post("/api/v1/notices/", {"text": "x"}, format="json").status_code == 401
-    assert client_for(UserFactory(roles=[RESIDENT])).post("/api/v1/notices/", {"text": "x"}, format="json").status_code == 403
+    assert (
+        client_for(UserFactory(roles=[RESIDENT])).post("/api/v1/notices/", {"text": "x"}, format="json").status_code
+        == 403
+    )

@@ -76,7 +76,11 @@ def test_publish_writes_the_event_and_its_topics_and_sends_on_commit(sent, djang
 
 
 def test_nothing_is_sent_or_kept_when_the_transaction_rolls_back(sent, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
         publish([DISPATCH_TOPIC], "hazard.created", {})
         raise RuntimeError("the service failed after publishing")
     assert callbacks == [] and sent == []
@@ -100,15 +104,18 @@ def test_publish_many_writes_its_events_in_order_with_a_prev_chain(sent, django_
     with django_capture_on_commit_callbacks(execute=True):
         first = publish([DISPATCH_TOPIC], "hazard.created", {})
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        second, third = live.publish_many([
-            ([user_topic(1)], "points.changed", {"n": 2}),
-            ([user_topic(1), DISPATCH_TOPIC], "redemption.updated", {"n": 3}),
-        ])
+        second, third = live.publish_many(
+            [
+                ([user_topic(1)], "points.changed", {"n": 2}),
+                ([user_topic(1), DISPATCH_TOPIC], "redemption.updated", {"n": 3}),
+            ]
+        )
         assert [p["event"]["id"] for _, p in sent] == [first.pk]  # the batch leaves on commit
     assert len(callbacks) == 1  # one delivery for the batch, which sends its events in order
     assert first.pk < second.pk < third.pk
     assert list(LiveEvent.objects.filter(pk__gt=first.pk).values_list("type", "data")) == [
-        ("points.changed", {"n": 2}), ("redemption.updated", {"n": 3})
+        ("points.changed", {"n": 2}),
+        ("redemption.updated", {"n": 3}),
     ]
     assert sorted(LiveEventTopic.objects.filter(event=third).values_list("topic", flat=True)) == ["dispatch", "user:1"]
     assert third.as_message()["at"]  # created_at is set by the bulk insert too
@@ -126,10 +133,12 @@ def test_events_published_in_a_pipeline_get_their_ids_by_the_end_of_the_block_an
     with django_capture_on_commit_callbacks(execute=True):
         # As a report does it: the COMMIT inside the pipeline, sent with the lock and the events.
         with atomic_pipelined():
-            second, third = live.publish_many([
-                ([user_topic(1)], "points.changed", {"n": 2}),
-                ([DISPATCH_TOPIC], "hazard.created", {"n": 3}),
-            ])
+            second, third = live.publish_many(
+                [
+                    ([user_topic(1)], "points.changed", {"n": 2}),
+                    ([DISPATCH_TOPIC], "hazard.created", {"n": 3}),
+                ]
+            )
         assert first.pk < second.pk < third.pk
         assert [p["event"]["id"] for _, p in sent] == [first.pk]
     assert {p["event"]["id"]: p["prev"] for _, p in sent} == {first.pk: 0, second.pk: first.pk, third.pk: second.pk}
@@ -153,7 +162,9 @@ def test_prev_is_the_newest_event_when_written(sent, django_capture_on_commit_ca
     assert prevs == {first.pk: 0, second.pk: first.pk, third.pk: second.pk}
 
 
-def test_a_down_channel_layer_does_not_fail_the_publishing_transaction(monkeypatch, django_capture_on_commit_callbacks, caplog):
+def test_a_down_channel_layer_does_not_fail_the_publishing_transaction(
+    monkeypatch, django_capture_on_commit_callbacks, caplog
+):
     layer = get_channel_layer()
 
     async def down(group, message):
@@ -234,7 +245,12 @@ def test_current_event_id_is_the_newest_id_or_zero():
 def test_notice_publish_sends_a_system_notice(django_capture_on_commit_callbacks, sent):
     sender = UserFactory(display_name="值班民警")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        event = notice_publish(topics=[DISPATCH_TOPIC, grid_topic(2)], text="  台风预警：今晚收好户外物品  ", level="warning", sender=sender)
+        event = notice_publish(
+            topics=[DISPATCH_TOPIC, grid_topic(2)],
+            text="  台风预警：今晚收好户外物品  ",
+            level="warning",
+            sender=sender,
+        )
     assert len(callbacks) == 1
     assert (event.type, event.topics) == ("system.notice", ["dispatch", "grid:2"])
     assert event.data == {"text": "台风预警：今晚收好户外物品", "level": "warning", "sender": "值班民警"}

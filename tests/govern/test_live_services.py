@@ -55,7 +55,9 @@ class Proc:
     def __init__(self, name: str, args: list[str], env: dict):
         self.name = name
         self.lines: list[str] = []
-        self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.popen = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
 
@@ -111,16 +113,46 @@ def stack():
     servers = [
         Proc(
             f"uvicorn:{port}",
-            [sys.executable, "-m", "uvicorn", "govern.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--ws", "websockets", "--lifespan", "off", "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "govern.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ws",
+                "websockets",
+                "--lifespan",
+                "off",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env,
         )
         for port in ports
     ]
     worker = Proc(
         "celery worker",
-        [sys.executable, "-m", "celery", "-A", "govern", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", f"{queue}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "govern",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+        ],
         env,
     )
     procs = [*servers, worker]
@@ -198,4 +230,7 @@ def test_an_event_published_by_a_celery_worker_reaches_clients_on_two_servers(st
         trip = [(t - sent_at[m["data"]["text"]]) * 1000 for t, _, m in got]
         commit_to_socket = [(wall - timezone.datetime.fromisoformat(m["at"]).timestamp()) * 1000 for _, wall, m in got]
         report.append(f"  {name}: send_task -> socket {_ms(trip)}; event row written -> socket {_ms(commit_to_socket)}")
-    print(f"\nlive latency, services mode ({EVENTS} notices from a Celery worker, 2 uvicorn processes):\n" + "\n".join(report))
+    print(
+        f"\nlive latency, services mode ({EVENTS} notices from a Celery worker, 2 uvicorn processes):\n"
+        + "\n".join(report)
+    )

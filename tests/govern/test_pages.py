@@ -21,9 +21,15 @@ def test_home_in_english_after_switching(client):
 
 
 def test_signup_validates_mainland_mobile_and_logs_in(client):
-    bad = client.post("/accounts/signup/", {"username": "newbie", "phone": "12345", "password1": "S3cure-pass-xyz", "password2": "S3cure-pass-xyz"})
+    bad = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "phone": "12345", "password1": "S3cure-pass-xyz", "password2": "S3cure-pass-xyz"},
+    )
     assert bad.status_code == 200 and not User.objects.filter(username="newbie").exists()
-    ok = client.post("/accounts/signup/", {"username": "newbie", "phone": "13812345678", "password1": "S3cure-pass-xyz", "password2": "S3cure-pass-xyz"})
+    ok = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "phone": "13812345678", "password1": "S3cure-pass-xyz", "password2": "S3cure-pass-xyz"},
+    )
     assert ok.status_code == 302
     user = User.objects.get(username="newbie")
     assert user.phone == "13812345678"

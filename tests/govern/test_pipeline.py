@@ -22,7 +22,9 @@ def test_update_later_counts_the_rows_after_the_block():
         empty = update_later(type(users[0]).objects.filter(pk__in=[]), first_name="Z")
         events = publish_many([(["dispatch"], "test.pipelined", {"n": 1})])
     assert (some(), none(), empty()) == (2, 0, 0)
-    assert sorted(type(users[0]).objects.values_list("first_name", flat=True)) == sorted(["X", "X", users[2].first_name])
+    assert sorted(type(users[0]).objects.values_list("first_name", flat=True)) == sorted(
+        ["X", "X", users[2].first_name]
+    )
     assert LiveEvent.objects.get(pk=events[0].pk).type == "test.pipelined"
 
 

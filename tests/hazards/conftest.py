@@ -50,7 +50,16 @@ def report_form(*, photos=None, **overrides) -> dict:
 def make_hazard(categories, grid):
     counter = {"n": 0}
 
-    def make(*, reporter=None, category="electrical-wiring", latitude=INSIDE[0], longitude=INSIDE[1], description=None, photos=None, seed=None):
+    def make(
+        *,
+        reporter=None,
+        category="electrical-wiring",
+        latitude=INSIDE[0],
+        longitude=INSIDE[1],
+        description=None,
+        photos=None,
+        seed=None,
+    ):
         counter["n"] += 1
         n = counter["n"]
         return hazard_report(
@@ -59,7 +68,8 @@ def make_hazard(categories, grid):
             description=description or f"测试隐患 {n}",
             latitude=latitude,
             longitude=longitude,
-            photos=photos or [upload(f"p{n}.jpg", jpeg_bytes(size=(200, 150), seed=seed if seed is not None else 1000 + n))],
+            photos=photos
+            or [upload(f"p{n}.jpg", jpeg_bytes(size=(200, 150), seed=seed if seed is not None else 1000 + n))],
         ).hazard
 
     return make
@@ -124,8 +134,12 @@ def on_duty(db, grid, boss):
             Skill.objects.get_or_create(slug=slug, defaults={"name": slug, "name_en": slug})
         claims = [services.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
         volunteer = services.volunteer_apply(
-            user=user, real_name=name or "志愿者", phone=f"157{next(_dispatch_phones):08d}",
-            community_id=grid.community_id, skills=claims, availability=[],
+            user=user,
+            real_name=name or "志愿者",
+            phone=f"157{next(_dispatch_phones):08d}",
+            community_id=grid.community_id,
+            skills=claims,
+            availability=[],
         )
         services.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)
         Volunteer.objects.filter(pk=volunteer.pk).update(max_active_tasks=max_tasks)

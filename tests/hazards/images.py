@@ -24,7 +24,9 @@ def scene(size=(640, 480), seed: int = 1) -> Image.Image:
     return image
 
 
-def jpeg_bytes(size=(640, 480), seed: int = 1, *, orientation: int | None = None, gps: bool = False, quality: int = 85) -> bytes:
+def jpeg_bytes(
+    size=(640, 480), seed: int = 1, *, orientation: int | None = None, gps: bool = False, quality: int = 85
+) -> bytes:
     image = scene(size, seed)
     exif = Image.Exif()
     exif[0x010F] = "TestCam"  # Make

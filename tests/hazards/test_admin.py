@@ -46,7 +46,9 @@ def test_admin_accept_action_calls_the_service(admin_client, make_hazard, dispat
     assert HazardEvent.objects.filter(hazard=a, to_status=Status.TRIAGED).exists()
 
 
-def test_admin_delete_removes_the_photo_files(admin_client, make_hazard, media_root, django_capture_on_commit_callbacks):
+def test_admin_delete_removes_the_photo_files(
+    admin_client, make_hazard, media_root, django_capture_on_commit_callbacks
+):
     from hazards.models import Hazard
     from tests.hazards.conftest import stored_files
 

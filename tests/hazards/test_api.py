@@ -43,7 +43,12 @@ def test_report_by_a_logged_in_resident_is_linked_and_published(categories, grid
     # The photo is re-encoded after the commit (eagerly here): the thumbnail comes with photos_ready.
     assert event.data["thumb"] is None and event.data["photo_count"] == 1 and event.data["photos_pending"] == 1
     ready = LiveEvent.objects.get(type="hazard.photos_ready")
-    assert set(ready.topics) == {DISPATCH_TOPIC, grid_topic(grid.id), user_topic(resident.id), hazard_topic(hazard.tracking_code)}
+    assert set(ready.topics) == {
+        DISPATCH_TOPIC,
+        grid_topic(grid.id),
+        user_topic(resident.id),
+        hazard_topic(hazard.tracking_code),
+    }
     assert ready.data["thumb"].endswith("-t.jpg") and ready.data["photos"][0]["status"] == "ready"
 
 
@@ -134,9 +139,15 @@ def test_a_grid_worker_without_the_role_sees_nothing_of_the_grid(three_reports, 
 
 
 def test_track_is_public_without_identity_contact_or_exact_location(anon_en, categories, grid, resident):
-    created = as_user(resident).post(
-        "/api/v1/hazards/", report_form(latitude="30.90537", longitude="120.80462", description="我是302的张三"), format="multipart"
-    ).json()
+    created = (
+        as_user(resident)
+        .post(
+            "/api/v1/hazards/",
+            report_form(latitude="30.90537", longitude="120.80462", description="我是302的张三"),
+            format="multipart",
+        )
+        .json()
+    )
     response = anon_en.get(f"/api/v1/track/{created['tracking_code']}/")
     assert response.status_code == 200
     body = response.json()
@@ -179,7 +190,16 @@ def test_categories_are_public_with_both_names(anon_en, categories):
     gas = next(r for r in rows if r["slug"] == "gas-safety")
     assert gas["name"] == "燃气安全" and gas["name_en"] == "Gas safety"
     assert gas["default_severity"] == "high" and gas["sla_accept_minutes"] > 0
-    assert {r["name"] for r in rows} >= {"电气线路", "油烟污染", "消防通道堵塞", "消防设施", "危化品", "交通安全", "房屋结构", "其他"}
+    assert {r["name"] for r in rows} >= {
+        "电气线路",
+        "油烟污染",
+        "消防通道堵塞",
+        "消防设施",
+        "危化品",
+        "交通安全",
+        "房屋结构",
+        "其他",
+    }
 
 
 # --- filters -------------------------------------------------------------------------------------------
@@ -283,7 +303,9 @@ def test_list_runs_constant_queries(make_hazard, dispatcher, grid_worker, reside
 # --- GeoJSON -------------------------------------------------------------------------------------------
 
 
-def test_geojson_is_filtered_and_scoped(spread, dispatcher, resident, make_hazard, anon_en, django_assert_max_num_queries):
+def test_geojson_is_filtered_and_scoped(
+    spread, dispatcher, resident, make_hazard, anon_en, django_assert_max_num_queries
+):
     a, b, c = spread
     own = make_hazard(reporter=resident)
     client = as_user(dispatcher)
@@ -305,8 +327,14 @@ def test_geojson_is_filtered_and_scoped(spread, dispatcher, resident, make_hazar
 def test_schema_documents_the_hazard_endpoints(api):
     paths = api.get("/api/v1/schema/?format=json").json()["paths"]
     for path in (
-        "/api/v1/hazards/", "/api/v1/hazards/{id}/", "/api/v1/hazards/{id}/triage/", "/api/v1/hazards/{id}/reopen/",
-        "/api/v1/hazards/{id}/close/", "/api/v1/hazards.geojson", "/api/v1/track/{tracking_code}/", "/api/v1/categories/",
+        "/api/v1/hazards/",
+        "/api/v1/hazards/{id}/",
+        "/api/v1/hazards/{id}/triage/",
+        "/api/v1/hazards/{id}/reopen/",
+        "/api/v1/hazards/{id}/close/",
+        "/api/v1/hazards.geojson",
+        "/api/v1/track/{tracking_code}/",
+        "/api/v1/categories/",
     ):
         assert path in paths, path
     post = paths["/api/v1/hazards/"]["post"]
@@ -319,7 +347,10 @@ def test_track_and_detail_run_constant_queries(make_hazard, dispatcher, anon_en,
     from tests.hazards.images import jpeg_bytes, upload
 
     small = make_hazard()
-    big = make_hazard(photos=[upload(f"{i}.jpg", jpeg_bytes(size=(64, 48), seed=50 + i)) for i in range(6)], description="漏气 冒烟 私拉电线")
+    big = make_hazard(
+        photos=[upload(f"{i}.jpg", jpeg_bytes(size=(64, 48), seed=50 + i)) for i in range(6)],
+        description="漏气 冒烟 私拉电线",
+    )
     walk(big, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, actor=dispatcher)
     client = as_user(dispatcher)
     counts = []

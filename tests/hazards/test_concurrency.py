@@ -54,10 +54,12 @@ def _race(calls):
 
 def test_two_dispatchers_accepting_at_once_one_wins_one_gets_409(make_hazard, dispatcher, grid_worker):
     hazard = make_hazard()
-    outcomes = _race([
-        lambda: hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", severity="critical"),
-        lambda: hazard_triage(hazard_id=hazard.pk, actor=grid_worker, decision="accept", severity="low"),
-    ])
+    outcomes = _race(
+        [
+            lambda: hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", severity="critical"),
+            lambda: hazard_triage(hazard_id=hazard.pk, actor=grid_worker, decision="accept", severity="low"),
+        ]
+    )
     assert sorted(outcomes) == ["conflict", "ok"], outcomes
     assert HazardEvent.objects.filter(hazard=hazard).count() == 2  # submitted + exactly one triage
 
@@ -65,11 +67,13 @@ def test_two_dispatchers_accepting_at_once_one_wins_one_gets_409(make_hazard, di
 def test_concurrent_transitions_never_skip_the_table(make_hazard, dispatcher):
     hazard = make_hazard()
     hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.TRIAGED)
-    outcomes = _race([
-        lambda: hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.DISPATCHED),
-        lambda: hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.DISPATCHED),
-        lambda: hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.REJECTED),
-    ])
+    outcomes = _race(
+        [
+            lambda: hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.DISPATCHED),
+            lambda: hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.DISPATCHED),
+            lambda: hazard_transition(hazard_id=hazard.pk, actor=dispatcher, to_status=Status.REJECTED),
+        ]
+    )
     assert outcomes.count("ok") == 1 and outcomes.count("conflict") == 2, outcomes
     statuses = list(HazardEvent.objects.filter(hazard=hazard).order_by("id").values_list("from_status", "to_status"))
     assert len(statuses) == 3 and statuses[2][0] == "triaged"
@@ -77,10 +81,12 @@ def test_concurrent_transitions_never_skip_the_table(make_hazard, dispatcher):
 
 def test_merging_a_pair_in_opposite_directions_does_not_deadlock(make_hazard, dispatcher):
     a, b = make_hazard(), make_hazard()
-    outcomes = _race([
-        lambda: hazard_triage(hazard_id=a.pk, actor=dispatcher, decision="duplicate", duplicate_of=b.pk),
-        lambda: hazard_triage(hazard_id=b.pk, actor=dispatcher, decision="duplicate", duplicate_of=a.pk),
-    ])
+    outcomes = _race(
+        [
+            lambda: hazard_triage(hazard_id=a.pk, actor=dispatcher, decision="duplicate", duplicate_of=b.pk),
+            lambda: hazard_triage(hazard_id=b.pk, actor=dispatcher, decision="duplicate", duplicate_of=a.pk),
+        ]
+    )
     # The loser finds its "original" is now a duplicate of itself (or no longer mergeable).
     assert outcomes.count("ok") == 1 and set(outcomes) <= {"ok", "invalid", "conflict"}, outcomes
     a.refresh_from_db()

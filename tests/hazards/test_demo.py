@@ -29,7 +29,13 @@ def test_seed_demo_twice_gives_every_state_once(media_root):
     from hazards.models import Task
 
     states = sorted(Task.objects.values_list("assignee__username", "status"))
-    assert states == [("grid1", "in_progress"), ("grid1", "offered"), ("vol1", "accepted"), ("vol1", "done"), ("vol1", "offered")]
+    assert states == [
+        ("grid1", "in_progress"),
+        ("grid1", "offered"),
+        ("vol1", "accepted"),
+        ("vol1", "done"),
+        ("vol1", "offered"),
+    ]
 
 
 def test_demo_tracking_codes_are_deterministic(media_root):

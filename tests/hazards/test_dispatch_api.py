@@ -56,8 +56,14 @@ def test_dispatch_refuses_bad_assignees(triaged, boss, resident):
     hazard = triaged()
     bad = as_user(boss).post(f"/api/v1/hazards/{hazard.pk}/dispatch/", {"assignee": resident.pk}, format="json")
     assert bad.status_code == 400 and "assignee" in bad.json()["errors"]
-    assert as_user(boss).post(f"/api/v1/hazards/{hazard.pk}/dispatch/", {"assignee": 999999}, format="json").status_code == 400
-    assert as_user(boss).post(f"/api/v1/hazards/{hazard.pk}/dispatch/", {"broadcast": 99}, format="json").status_code == 400
+    assert (
+        as_user(boss).post(f"/api/v1/hazards/{hazard.pk}/dispatch/", {"assignee": 999999}, format="json").status_code
+        == 400
+    )
+    assert (
+        as_user(boss).post(f"/api/v1/hazards/{hazard.pk}/dispatch/", {"broadcast": 99}, format="json").status_code
+        == 400
+    )
 
 
 def test_task_actions_over_the_api(triaged, on_duty, boss, resident, django_capture_on_commit_callbacks):
@@ -70,12 +76,17 @@ def test_task_actions_over_the_api(triaged, on_duty, boss, resident, django_capt
     assert me.post(f"/api/v1/tasks/{task.pk}/start/").json()["status"] == "in_progress"
     missing = me.post(f"/api/v1/tasks/{task.pk}/complete/", {"note": "好了"}, format="multipart")
     assert missing.status_code == 400 and "photos" in missing.json()["errors"]
-    done = me.post(f"/api/v1/tasks/{task.pk}/complete/",
-                   {"note": "好了", "photos": [upload("a.jpg", jpeg_bytes(size=(120, 90)))]}, format="multipart")
+    done = me.post(
+        f"/api/v1/tasks/{task.pk}/complete/",
+        {"note": "好了", "photos": [upload("a.jpg", jpeg_bytes(size=(120, 90)))]},
+        format="multipart",
+    )
     assert done.status_code == 200, done.json()
     assert done.json()["status"] == "done" and len(done.json()["photos"]) == 1
     assert me.post(f"/api/v1/tasks/{task.pk}/verify/", {"approved": True}, format="json").status_code == 403
-    assert as_user(resident).post(f"/api/v1/tasks/{task.pk}/verify/", {"approved": True}, format="json").status_code == 403
+    assert (
+        as_user(resident).post(f"/api/v1/tasks/{task.pk}/verify/", {"approved": True}, format="json").status_code == 403
+    )
     refused = as_user(boss).post(f"/api/v1/tasks/{task.pk}/verify/", {"approved": False}, format="json")
     assert refused.status_code == 400 and "note" in refused.json()["errors"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -94,7 +105,9 @@ def test_decline_over_the_api(triaged, on_duty, boss):
     assert Hazard.objects.get(pk=hazard.pk).status == Status.TRIAGED
 
 
-def test_task_list_scoping_filters_and_constant_queries(triaged, on_duty, boss, grid_worker, django_assert_max_num_queries):
+def test_task_list_scoping_filters_and_constant_queries(
+    triaged, on_duty, boss, grid_worker, django_assert_max_num_queries
+):
     a, b = on_duty(NEAR), on_duty((30.9052, 120.8052))
 
     def dispatch_some(n):
@@ -131,7 +144,8 @@ def test_escalate_command(triaged, on_duty, boss, capsys):
     hazard = triaged()
     task = services.task_dispatch(hazard_id=hazard.pk, actor=boss).tasks[0]
     Task.objects.filter(pk=task.pk).update(
-        offered_at=task.offered_at - dt.timedelta(hours=1), accept_deadline=task.offered_at - dt.timedelta(minutes=1),
+        offered_at=task.offered_at - dt.timedelta(hours=1),
+        accept_deadline=task.offered_at - dt.timedelta(minutes=1),
     )
     call_command("escalate")
     assert "expired 1" in capsys.readouterr().out
@@ -147,6 +161,11 @@ def test_celery_task_runs_the_escalation(triaged, on_duty, boss):
 
 def test_schema_lists_the_dispatch_endpoints(client):
     schema = client.get("/api/v1/schema/?format=json").json()
-    for path in ("/api/v1/hazards/{id}/candidates/", "/api/v1/hazards/{id}/dispatch/", "/api/v1/tasks/",
-                 "/api/v1/tasks/{id}/complete/", "/api/v1/tasks/{id}/verify/"):
+    for path in (
+        "/api/v1/hazards/{id}/candidates/",
+        "/api/v1/hazards/{id}/dispatch/",
+        "/api/v1/tasks/",
+        "/api/v1/tasks/{id}/complete/",
+        "/api/v1/tasks/{id}/verify/",
+    ):
         assert path in schema["paths"], path

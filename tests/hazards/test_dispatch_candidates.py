@@ -24,8 +24,8 @@ def _hazard(triaged, **kwargs):
 
 
 def test_ranked_by_eta_with_grid_worker_at_the_grid_centre(triaged, on_duty, grid_worker):
-    near = on_duty((30.9021, 120.8021), name="近")       # ~14 m: walking
-    far = on_duty((30.930, 120.830), name="远")         # ~4 km: e-bike
+    near = on_duty((30.9021, 120.8021), name="近")  # ~14 m: walking
+    far = on_duty((30.930, 120.830), name="远")  # ~4 km: e-bike
     hazard = _hazard(triaged)
     ranked = rank_candidates(hazard)
     assert [c.user_id for c in ranked] == [near.user_id, grid_worker.pk, far.user_id]
@@ -134,7 +134,9 @@ def test_eta_is_not_monotone_in_distance_and_the_limited_search_knows(triaged, o
 
 
 @pytest.mark.parametrize("first_ring, min_batch", [(300.0, 40), (100.0, 1), (50.0, 2), (5000.0, 1)])
-def test_a_limited_ranking_is_the_head_of_the_full_ranking(triaged, on_duty, grid_worker, boss, monkeypatch, first_ring, min_batch):
+def test_a_limited_ranking_is_the_head_of_the_full_ranking(
+    triaged, on_duty, grid_worker, boss, monkeypatch, first_ring, min_batch
+):
     """Rings and LIMIT cuts (forced small here) return exactly what ranking everyone would."""
     from hazards.dispatch import candidates as module
 
@@ -149,7 +151,9 @@ def test_a_limited_ranking_is_the_head_of_the_full_ranking(triaged, on_duty, gri
     assert people[1].user_id not in [row[0] for row in full] and people[-1].user_id not in [row[0] for row in full]
     assert len(full) == len(metres) - 2 + 1  # the busy one and the one out of radius gone; the grid worker in
     for k in range(1, len(full) + 2):
-        assert [(c.user_id, c.eta_s, c.distance_m, c.active_tasks) for c in rank_candidates(hazard, limit=k)] == full[:k]
+        assert [(c.user_id, c.eta_s, c.distance_m, c.active_tasks) for c in rank_candidates(hazard, limit=k)] == full[
+            :k
+        ]
 
 
 def test_a_limited_ranking_in_a_crowd_takes_few_queries(triaged, on_duty, django_assert_max_num_queries):

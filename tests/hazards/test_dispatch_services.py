@@ -108,7 +108,10 @@ def test_full_path_with_approval_pays_assignee_and_reporter_and_credits_minutes(
     award = PointsAward.objects.get(user=user, source_type="hazards.task", source_id=str(task.pk))
     assert award.rule.code == "task_verified" and award.points_paid == 40
     assert PointsEntry.objects.get(account__user=user).amount == 40
-    assert PointsEntry.objects.get(account__user=resident, source_type="hazards.hazard", source_id=str(hazard.pk)).amount == 10
+    assert (
+        PointsEntry.objects.get(account__user=resident, source_type="hazards.hazard", source_id=str(hazard.pk)).amount
+        == 10
+    )
     record = ServiceRecord.objects.get(source_ref=f"task:{task.pk}")
     assert record.volunteer_id == volunteer.pk and record.minutes >= 1
     assert Volunteer.objects.get(pk=volunteer.pk).service_minutes == record.minutes
@@ -135,7 +138,9 @@ def test_only_the_first_reporter_of_a_duplicate_cluster_is_paid(
     assert not PointsEntry.objects.filter(account__user=second).exists()
 
 
-def test_refusal_reopens_and_returns_the_task_to_the_assignee(triaged, on_duty, boss, django_capture_on_commit_callbacks):
+def test_refusal_reopens_and_returns_the_task_to_the_assignee(
+    triaged, on_duty, boss, django_capture_on_commit_callbacks
+):
     volunteer = on_duty(NEAR)
     hazard = triaged()
     task = services.task_dispatch(hazard_id=hazard.pk, actor=boss).tasks[0]
@@ -162,7 +167,9 @@ def test_refusal_reopens_and_returns_the_task_to_the_assignee(triaged, on_duty, 
     assert PointsAward.objects.filter(source_type="hazards.task").count() == 1
 
 
-def test_grid_worker_verifies_low_severity_only(triaged, on_duty, boss, grid_worker, django_capture_on_commit_callbacks):
+def test_grid_worker_verifies_low_severity_only(
+    triaged, on_duty, boss, grid_worker, django_capture_on_commit_callbacks
+):
     volunteer = on_duty(NEAR)
     low = triaged(severity="low")
     high = triaged(severity="high")
@@ -222,8 +229,12 @@ def test_completion_needs_a_note_and_a_photo(triaged, on_duty, boss, media_root)
         services.task_complete(task_id=task.pk, actor=volunteer.user, note="好了", photos=[])
     assert err.value.field == "photos"
     with pytest.raises(InvalidInput) as err:
-        services.task_complete(task_id=task.pk, actor=volunteer.user, note="好了",
-                               photos=[upload("x.jpg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")])
+        services.task_complete(
+            task_id=task.pk,
+            actor=volunteer.user,
+            note="好了",
+            photos=[upload("x.jpg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")],
+        )
     assert err.value.field == "photos"
     assert stored_files(media_root) == before and Task.objects.get(pk=task.pk).status == TaskStatus.IN_PROGRESS
 

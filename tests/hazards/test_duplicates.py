@@ -42,7 +42,16 @@ def test_no_hint_for_other_category_far_old_or_finished_reports(anon_en, make_ha
     rejected = make_hazard(category="electrical-wiring")
     walk(rejected, Status.REJECTED, actor=dispatcher)
     closed = make_hazard(category="electrical-wiring")
-    walk(closed, Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED, Status.CLOSED, actor=dispatcher)
+    walk(
+        closed,
+        Status.TRIAGED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.RECTIFIED,
+        Status.VERIFIED,
+        Status.CLOSED,
+        actor=dispatcher,
+    )
     assert _post(anon_en, **NEAR)["duplicates"] == []
 
 

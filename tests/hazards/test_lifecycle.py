@@ -66,11 +66,21 @@ def test_each_transition_writes_an_event_and_publishes_to_every_follower(make_ha
     hazard = make_hazard(reporter=resident)
     hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", severity="critical", note="马上处理")
     event = HazardEvent.objects.filter(hazard=hazard).last()
-    assert (event.actor, event.from_status, event.to_status, event.note) == (dispatcher, "submitted", "triaged", "马上处理")
+    assert (event.actor, event.from_status, event.to_status, event.note) == (
+        dispatcher,
+        "submitted",
+        "triaged",
+        "马上处理",
+    )
     hazard.refresh_from_db()
     assert hazard.severity == "critical" and hazard.status_note == "马上处理"
     live = LiveEvent.objects.filter(type="hazard.status_changed").get()
-    assert set(live.topics) == {DISPATCH_TOPIC, grid_topic(grid.id), hazard_topic(hazard.tracking_code), user_topic(resident.id)}
+    assert set(live.topics) == {
+        DISPATCH_TOPIC,
+        grid_topic(grid.id),
+        hazard_topic(hazard.tracking_code),
+        user_topic(resident.id),
+    }
     assert live.data["from"] == "submitted" and live.data["to"] == "triaged" and live.data["note"] == "马上处理"
     assert "latitude" not in live.data and "reporter" not in str(live.data)
 
@@ -78,13 +88,17 @@ def test_each_transition_writes_an_event_and_publishes_to_every_follower(make_ha
 def test_triage_accept_reject_duplicate_via_api(make_hazard, dispatcher):
     client = as_user(dispatcher)
     a, b, c = make_hazard(), make_hazard(), make_hazard()
-    accepted = client.post(f"/api/v1/hazards/{a.id}/triage/", {"decision": "accept", "severity": "low", "category": "other"}, format="json")
+    accepted = client.post(
+        f"/api/v1/hazards/{a.id}/triage/", {"decision": "accept", "severity": "low", "category": "other"}, format="json"
+    )
     assert accepted.status_code == 200, accepted.content
     assert accepted.json()["status"] == "triaged" and accepted.json()["severity"] == "low"
     assert accepted.json()["category"]["slug"] == "other"
     no_reason = client.post(f"/api/v1/hazards/{b.id}/triage/", {"decision": "reject"}, format="json")
     assert no_reason.status_code == 400 and "note" in no_reason.json()["errors"]
-    rejected = client.post(f"/api/v1/hazards/{b.id}/triage/", {"decision": "reject", "note": "不属于安全隐患"}, format="json")
+    rejected = client.post(
+        f"/api/v1/hazards/{b.id}/triage/", {"decision": "reject", "note": "不属于安全隐患"}, format="json"
+    )
     assert rejected.json()["status"] == "rejected"
     dup = client.post(f"/api/v1/hazards/{c.id}/triage/", {"decision": "duplicate", "duplicate_of": a.id}, format="json")
     assert dup.status_code == 200
@@ -112,9 +126,19 @@ def test_triage_bad_input_is_400(make_hazard, dispatcher, body, field):
 def test_duplicate_of_itself_or_of_a_rejected_report_is_refused(make_hazard, dispatcher):
     a, b = make_hazard(), make_hazard()
     client = as_user(dispatcher)
-    assert client.post(f"/api/v1/hazards/{a.id}/triage/", {"decision": "duplicate", "duplicate_of": a.tracking_code}, format="json").status_code == 400
+    assert (
+        client.post(
+            f"/api/v1/hazards/{a.id}/triage/", {"decision": "duplicate", "duplicate_of": a.tracking_code}, format="json"
+        ).status_code
+        == 400
+    )
     hazard_triage(hazard_id=b.pk, actor=dispatcher, decision="reject", note="no")
-    assert client.post(f"/api/v1/hazards/{a.id}/triage/", {"decision": "duplicate", "duplicate_of": b.id}, format="json").status_code == 400
+    assert (
+        client.post(
+            f"/api/v1/hazards/{a.id}/triage/", {"decision": "duplicate", "duplicate_of": b.id}, format="json"
+        ).status_code
+        == 400
+    )
 
 
 def test_duplicates_follow_the_root_and_get_its_status_changes(make_hazard, dispatcher, resident):
@@ -129,7 +153,9 @@ def test_duplicates_follow_the_root_and_get_its_status_changes(make_hazard, disp
     LiveEvent.objects.all().delete()
     hazard_triage(hazard_id=original.pk, actor=dispatcher, decision="accept")
     live = LiveEvent.objects.get(type="hazard.status_changed")
-    assert {hazard_topic(first.tracking_code), hazard_topic(second.tracking_code), user_topic(resident.id)} <= set(live.topics)
+    assert {hazard_topic(first.tracking_code), hazard_topic(second.tracking_code), user_topic(resident.id)} <= set(
+        live.topics
+    )
     assert live.data["tracking_code"] == original.tracking_code
 
 
@@ -139,13 +165,26 @@ def test_permissions_on_triage(make_hazard, grid_worker, resident, other_grid):
     mine = make_hazard()  # in grid_worker's grid
     elsewhere = make_hazard(latitude=30.905, longitude=120.815)
     worker = as_user(grid_worker)
-    assert worker.post(f"/api/v1/hazards/{mine.id}/triage/", {"decision": "reject", "note": "n"}, format="json").status_code == 403
-    assert worker.post(f"/api/v1/hazards/{elsewhere.id}/triage/", {"decision": "accept"}, format="json").status_code == 404
+    assert (
+        worker.post(
+            f"/api/v1/hazards/{mine.id}/triage/", {"decision": "reject", "note": "n"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        worker.post(f"/api/v1/hazards/{elsewhere.id}/triage/", {"decision": "accept"}, format="json").status_code == 404
+    )
     assert worker.post(f"/api/v1/hazards/{mine.id}/triage/", {"decision": "accept"}, format="json").status_code == 200
     own = make_hazard(reporter=resident)
-    assert as_user(resident).post(f"/api/v1/hazards/{own.id}/triage/", {"decision": "accept"}, format="json").status_code == 403
+    assert (
+        as_user(resident).post(f"/api/v1/hazards/{own.id}/triage/", {"decision": "accept"}, format="json").status_code
+        == 403
+    )
     stranger = UserFactory(roles=[GRID_WORKER])
-    assert as_user(stranger).post(f"/api/v1/hazards/{own.id}/triage/", {"decision": "accept"}, format="json").status_code == 404
+    assert (
+        as_user(stranger).post(f"/api/v1/hazards/{own.id}/triage/", {"decision": "accept"}, format="json").status_code
+        == 404
+    )
 
 
 def test_reopen_and_close(make_hazard, dispatcher, grid_worker):
@@ -154,7 +193,10 @@ def test_reopen_and_close(make_hazard, dispatcher, grid_worker):
     early_close = client.post(f"/api/v1/hazards/{hazard.id}/close/", {}, format="json")
     assert early_close.status_code == 409
     assert "rectified" in early_close.json()["detail"] and "closed" in early_close.json()["detail"]
-    assert as_user(grid_worker).post(f"/api/v1/hazards/{hazard.id}/reopen/", {"note": "不行"}, format="json").status_code == 403
+    assert (
+        as_user(grid_worker).post(f"/api/v1/hazards/{hazard.id}/reopen/", {"note": "不行"}, format="json").status_code
+        == 403
+    )
     assert client.post(f"/api/v1/hazards/{hazard.id}/reopen/", {}, format="json").status_code == 400
     reopened = client.post(f"/api/v1/hazards/{hazard.id}/reopen/", {"note": "整改照片不清楚"}, format="json")
     assert reopened.status_code == 200 and reopened.json()["status"] == "reopened"
@@ -163,7 +205,16 @@ def test_reopen_and_close(make_hazard, dispatcher, grid_worker):
     closed = client.post(f"/api/v1/hazards/{hazard.id}/close/", {"note": "办结"}, format="json")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert [e["to_status"] for e in closed.json()["events"]] == [
-        "submitted", "triaged", "dispatched", "in_progress", "rectified", "reopened", "in_progress", "rectified", "verified", "closed",
+        "submitted",
+        "triaged",
+        "dispatched",
+        "in_progress",
+        "rectified",
+        "reopened",
+        "in_progress",
+        "rectified",
+        "verified",
+        "closed",
     ]
     assert client.post(f"/api/v1/hazards/{hazard.id}/reopen/", {"note": "x"}, format="json").status_code == 409
 
@@ -172,7 +223,9 @@ def test_verification_reaches_the_points_hook(make_hazard, dispatcher, resident,
     import hazards.services
 
     calls = []
-    monkeypatch.setattr(hazards.services, "hazard_verified_followups", lambda hazard, actor: calls.append((hazard.pk, actor.pk)))
+    monkeypatch.setattr(
+        hazards.services, "hazard_verified_followups", lambda hazard, actor: calls.append((hazard.pk, actor.pk))
+    )
     hazard = walk(make_hazard(reporter=resident), S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RECTIFIED, actor=dispatcher)
     assert calls == []
     walk(hazard, S.VERIFIED, actor=dispatcher)

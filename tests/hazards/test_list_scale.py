@@ -30,7 +30,9 @@ def _walk(client, url):
     return ids, counts
 
 
-def test_count_is_exact_up_to_the_cap_then_a_lower_bound_and_every_page_stays_reachable(make_hazard, dispatcher, settings):
+def test_count_is_exact_up_to_the_cap_then_a_lower_bound_and_every_page_stays_reachable(
+    make_hazard, dispatcher, settings
+):
     made = [make_hazard() for _ in range(5)]
     client = as_user(dispatcher)
     expected = [h.pk for h in sorted(made, key=lambda h: (h.created_at, h.pk), reverse=True)]

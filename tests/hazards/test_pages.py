@@ -59,7 +59,9 @@ def test_logged_in_form_report_is_linked(client, categories, grid, resident):
 
 
 def test_tracking_page_is_public_and_shows_no_identity(client, make_hazard, resident, dispatcher):
-    hazard = make_hazard(reporter=resident, description="我是302的张三，电话13812345678", latitude=30.905371, longitude=120.804629)
+    hazard = make_hazard(
+        reporter=resident, description="我是302的张三，电话13812345678", latitude=30.905371, longitude=120.804629
+    )
     hazard_triage(hazard_id=hazard.pk, actor=dispatcher, decision="accept", note="已受理，网格员将尽快处理")
     response = client.get(f"/track/{hazard.tracking_code}/")
     html = response.content.decode()
@@ -73,7 +75,9 @@ def test_tracking_page_is_public_and_shows_no_identity(client, make_hazard, resi
     assert fragment.status_code == 200 and 'id="track-status"' in fragment.content.decode()
     assert client.get(f"/track/{hazard.tracking_code.lower()}/").status_code == 302
     assert client.get("/track/ZZZZZZZZZZ/").status_code == 404
-    assert client.get("/track/", {"code": hazard.tracking_code.lower()})["Location"] == f"/track/{hazard.tracking_code}/"
+    assert (
+        client.get("/track/", {"code": hazard.tracking_code.lower()})["Location"] == f"/track/{hazard.tracking_code}/"
+    )
 
 
 def test_tracking_page_of_a_duplicate_follows_the_original(client, make_hazard, dispatcher):
@@ -85,7 +89,9 @@ def test_tracking_page_of_a_duplicate_follows_the_original(client, make_hazard, 
     assert 'id="original-status" data-status="dispatched"' in html
 
 
-def test_my_reports_needs_login_and_lists_only_mine(client, make_hazard, resident, dispatcher, django_assert_max_num_queries):
+def test_my_reports_needs_login_and_lists_only_mine(
+    client, make_hazard, resident, dispatcher, django_assert_max_num_queries
+):
     assert client.get("/my/reports/").status_code == 302
     mine = make_hazard(reporter=resident)
     other = make_hazard()
@@ -103,7 +109,9 @@ def test_my_reports_needs_login_and_lists_only_mine(client, make_hazard, residen
     assert html.count('class="card hz-item"') == 9
 
 
-def test_public_map_shows_open_hazards_coarsely_without_identities(client, make_hazard, resident, dispatcher, django_assert_max_num_queries):
+def test_public_map_shows_open_hazards_coarsely_without_identities(
+    client, make_hazard, resident, dispatcher, django_assert_max_num_queries
+):
     open_one = make_hazard(reporter=resident, latitude=30.905371, longitude=120.804629, description="张三家门口")
     closed = make_hazard()
     walk(closed, Status.REJECTED, actor=dispatcher)

@@ -52,8 +52,12 @@ def broken_png() -> bytes:
 
 def report(resident, photos):
     return hazard_report(
-        reporter=resident, category_slug="electrical-wiring", description="楼道里私拉电线",
-        latitude=INSIDE[0], longitude=INSIDE[1], photos=photos,
+        reporter=resident,
+        category_slug="electrical-wiring",
+        description="楼道里私拉电线",
+        latitude=INSIDE[0],
+        longitude=INSIDE[1],
+        photos=photos,
     ).hazard
 
 
@@ -61,7 +65,9 @@ def test_the_request_quarantines_the_upload_and_the_task_renders_it(
     deferred, categories, grid, resident, media_root, quarantine_root, client
 ):
     sent = jpeg_bytes(size=(640, 480), orientation=6, gps=True)
-    response = client_for(resident).post("/api/v1/hazards/", report_form(photos=[upload("a.jpg", sent)]), format="multipart")
+    response = client_for(resident).post(
+        "/api/v1/hazards/", report_form(photos=[upload("a.jpg", sent)]), format="multipart"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     [photo] = body["photos"]
@@ -92,7 +98,12 @@ def test_the_request_quarantines_the_upload_and_the_task_renders_it(
     assert quarantined(quarantine_root) == []  # the upload is gone once processed
     assert len(stored_files(media_root)) == 3
     ready = LiveEvent.objects.get(type="hazard.photos_ready")
-    assert set(ready.topics) == {DISPATCH_TOPIC, grid_topic(grid.pk), user_topic(resident.pk), hazard_topic(body["tracking_code"])}
+    assert set(ready.topics) == {
+        DISPATCH_TOPIC,
+        grid_topic(grid.pk),
+        user_topic(resident.pk),
+        hazard_topic(body["tracking_code"]),
+    }
     assert ready.data["photo_count"] == 1 and ready.data["photos_pending"] == 0
     assert ready.data["photos"][0]["status"] == "ready" and ready.data["thumb"].endswith("-t.jpg")
     page = client.get(f"/track/{body['tracking_code']}/?fragment=photos").content.decode()
@@ -113,7 +124,9 @@ def test_an_upload_spooled_to_a_temporary_file_is_moved_into_quarantine_not_writ
     rewritten = []
     real = photos._in_one_write
     monkeypatch.setattr(photos, "_in_one_write", lambda data: rewritten.append(len(data)) or real(data))
-    response = client_for(resident).post("/api/v1/hazards/", report_form(photos=[upload("a.jpg", sent)]), format="multipart")
+    response = client_for(resident).post(
+        "/api/v1/hazards/", report_form(photos=[upload("a.jpg", sent)]), format="multipart"
+    )
     assert response.status_code == 201, response.content
     [path] = quarantined(quarantine_root)
     assert Path(path).read_bytes() == sent
@@ -147,11 +160,15 @@ def test_a_photo_only_the_full_decode_refuses_ends_failed_and_says_why(
     assert bad.status == PhotoStatus.FAILED and bad.failure == "corrupt" and not bad.image and bad.original == ""
     assert quarantined(quarantine_root) == [] and len(stored_files(media_root)) == 3  # only the good one's renditions
     event = LiveEvent.objects.get(type="hazard.photos_ready")
-    assert [p["status"] for p in event.data["photos"]] == ["ready", "failed"] and event.data["photos"][1]["image"] is None
+    assert [p["status"] for p in event.data["photos"]] == ["ready", "failed"] and event.data["photos"][1][
+        "image"
+    ] is None
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = client.get(f"/track/{hazard.tracking_code}/").content.decode()
     assert "Photo 2 could not be used (truncated or corrupt image)" in page
-    assert page.count(good.medium.url) == 1 and "/media/" not in page.replace(good.medium.url, "").replace(good.image.url, "")
+    assert page.count(good.medium.url) == 1 and "/media/" not in page.replace(good.medium.url, "").replace(
+        good.image.url, ""
+    )
     detail = client_for(resident).get(f"/api/v1/hazards/{hazard.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert detail["photos"][1]["status"] == "failed" and detail["photos"][1]["failure"] == "truncated or corrupt image"
     assert detail["photos"][1]["thumb"] is None
@@ -189,7 +206,9 @@ def test_the_sweep_processes_photos_whose_task_got_lost(deferred, categories, gr
     assert hazard.photos.get().status == PhotoStatus.READY and quarantined(quarantine_root) == []
 
 
-def test_a_failed_report_leaves_nothing_in_the_quarantine(deferred, categories, grid, resident, media_root, quarantine_root, monkeypatch):
+def test_a_failed_report_leaves_nothing_in_the_quarantine(
+    deferred, categories, grid, resident, media_root, quarantine_root, monkeypatch
+):
     import hazards.services
 
     def broken_publish(*args, **kwargs):
@@ -210,7 +229,9 @@ def test_task_after_photos_take_the_same_road(deferred, triaged, on_duty, boss, 
     services.task_accept(task_id=task.pk, actor=volunteer.user)
     services.task_start(task_id=task.pk, actor=volunteer.user)
     before = stored_files(media_root)
-    services.task_complete(task_id=task.pk, actor=volunteer.user, note="修好了", photos=[upload("fix.jpg", jpeg_bytes(seed=10))])
+    services.task_complete(
+        task_id=task.pk, actor=volunteer.user, note="修好了", photos=[upload("fix.jpg", jpeg_bytes(seed=10))]
+    )
     row = TaskPhoto.objects.get(task=task)
     assert row.status == PhotoStatus.PROCESSING and len(quarantined(quarantine_root / "tasks")) == 1
     done = LiveEvent.objects.filter(type="task.updated").order_by("id").last()
@@ -248,8 +269,13 @@ def test_a_tracking_code_collision_retries_the_whole_report(categories, grid, re
 
     def file(rng):
         return hazard_report(
-            reporter=resident, category_slug="electrical-wiring", description="楼道里私拉电线",
-            latitude=INSIDE[0], longitude=INSIDE[1], photos=[upload("a.jpg", jpeg_bytes(seed=11))], code_rng=rng,
+            reporter=resident,
+            category_slug="electrical-wiring",
+            description="楼道里私拉电线",
+            latitude=INSIDE[0],
+            longitude=INSIDE[1],
+            photos=[upload("a.jpg", jpeg_bytes(seed=11))],
+            code_rng=rng,
         ).hazard
 
     first = file(Codes("AAAAAAAAAA"))

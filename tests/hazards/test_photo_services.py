@@ -40,10 +40,25 @@ def worker(media_root, quarantine_root):
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
     }
-    proc = Proc("celery worker", [
-        sys.executable, "-m", "celery", "-A", "govern", "worker", "--pool=solo", "--loglevel=INFO", "--without-heartbeat",
-        "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
-    ], env)
+    proc = Proc(
+        "celery worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "govern",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{name}@%h",
+        ],
+        env,
+    )
     app.conf.task_always_eager = False
     try:
         proc.wait_for_line("ready.", timeout=60)
@@ -53,10 +68,16 @@ def worker(media_root, quarantine_root):
         proc.stop()
 
 
-def test_a_real_worker_processes_the_photo_after_the_commit(worker, categories, grid, resident, media_root, quarantine_root):
+def test_a_real_worker_processes_the_photo_after_the_commit(
+    worker, categories, grid, resident, media_root, quarantine_root
+):
     hazard = hazard_report(
-        reporter=resident, category_slug="electrical-wiring", description="楼道里私拉电线",
-        latitude=INSIDE[0], longitude=INSIDE[1], photos=[upload("a.jpg", jpeg_bytes(size=(1600, 1200), gps=True))],
+        reporter=resident,
+        category_slug="electrical-wiring",
+        description="楼道里私拉电线",
+        latitude=INSIDE[0],
+        longitude=INSIDE[1],
+        photos=[upload("a.jpg", jpeg_bytes(size=(1600, 1200), gps=True))],
     ).hazard
     deadline = time.monotonic() + 60
     while HazardPhoto.objects.filter(hazard=hazard, status=PhotoStatus.PROCESSING).exists():

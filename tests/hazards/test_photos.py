@@ -48,11 +48,19 @@ BAD_PHOTOS = {
     "truncated": (_truncated, "half.jpg", "truncated or corrupt"),
     "corrupt": (_corrupt, "broken.jpg", "truncated or corrupt"),
     "empty": (lambda: b"", "empty.jpg", "empty"),
-    "video": (lambda: b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64, "clip.mp4", "unsupported type (a video)"),
+    "video": (
+        lambda: b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64,
+        "clip.mp4",
+        "unsupported type (a video)",
+    ),
     "html": (lambda: b"<!DOCTYPE html><html><script>alert(1)</script></html>", "page.jpg", "unsupported type (HTML)"),
     "over 50 megapixels (explicit check)": (lambda: png_bomb(7100, 7100), "big.png", "over 50 megapixels"),
     "decompression bomb (100 megapixels)": (lambda: png_bomb(10_000, 10_000), "bomb.png", "over 50 megapixels"),
-    "decompression bomb Pillow refuses (225 megapixels)": (lambda: png_bomb(15_000, 15_000), "bomb2.png", "over 50 megapixels"),
+    "decompression bomb Pillow refuses (225 megapixels)": (
+        lambda: png_bomb(15_000, 15_000),
+        "bomb2.png",
+        "over 50 megapixels",
+    ),
     "animated webp": (lambda: _animated("WEBP"), "moving.webp", "animated"),
     "animated png": (lambda: _animated("PNG"), "moving.png", "animated"),
 }
@@ -161,7 +169,11 @@ def test_accepted_formats_are_stored_as_jpeg(name, make, fmt, make_hazard):
 
 
 def test_heic_through_the_api(anon_en, categories, grid):
-    response = anon_en.post("/api/v1/hazards/", report_form(photos=[upload("IMG_0001.HEIC", heic_bytes(), "image/heic")]), format="multipart")
+    response = anon_en.post(
+        "/api/v1/hazards/",
+        report_form(photos=[upload("IMG_0001.HEIC", heic_bytes(), "image/heic")]),
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
     assert response.json()["photos"][0]["image"].endswith("-l.jpg")
 

@@ -51,12 +51,17 @@ def test_an_old_orphan_goes_a_young_one_stays(quarantine_root, caplog):
 def test_files_named_by_a_row_stay_however_old(make_hazard, boss, quarantine_root):
     hazard = make_hazard()
     task = Task.objects.create(
-        hazard=hazard, assignee=boss, assignee_kind=AssigneeKind.GRID_WORKER,
-        accept_deadline=timezone.now() + timedelta(hours=1), due_at=timezone.now() + timedelta(days=1),
+        hazard=hazard,
+        assignee=boss,
+        assignee_kind=AssigneeKind.GRID_WORKER,
+        accept_deadline=timezone.now() + timedelta(hours=1),
+        due_at=timezone.now() + timedelta(days=1),
     )
     kept_hazard = pending(hazard, put(quarantine_root, "hazards/2024/01/a.jpg", age_s=30 * 24 * HOUR), position=5)
     kept_task = TaskPhoto.objects.create(
-        task=task, status=PhotoStatus.PROCESSING, original=put(quarantine_root, "tasks/2024/01/b.jpg", age_s=30 * 24 * HOUR),
+        task=task,
+        status=PhotoStatus.PROCESSING,
+        original=put(quarantine_root, "tasks/2024/01/b.jpg", age_s=30 * 24 * HOUR),
         original_format="JPEG",
     )
     orphan = put(quarantine_root, "tasks/2024/01/c.jpg", age_s=30 * 24 * HOUR)

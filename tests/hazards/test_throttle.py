@@ -31,7 +31,9 @@ def test_third_anonymous_report_is_429_with_retry_after(two_per_hour, anon_en, c
     assert third.json()["detail"]
     assert Hazard.objects.count() == 2
     # Another client address has its own allowance.
-    assert anon_en.post("/api/v1/hazards/", report_form(), format="multipart", REMOTE_ADDR="10.1.2.3").status_code == 201
+    assert (
+        anon_en.post("/api/v1/hazards/", report_form(), format="multipart", REMOTE_ADDR="10.1.2.3").status_code == 201
+    )
 
 
 def test_the_form_shares_the_allowance(two_per_hour, anon_en, client, categories, grid):

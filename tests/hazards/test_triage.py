@@ -45,7 +45,12 @@ def test_category_suggestion_without_severity_and_no_match(make_hazard):
 
 
 def test_rules_are_admin_editable(make_hazard, categories):
-    TriageRule.objects.create(name="井盖 manhole", keywords="井盖\nmanhole", suggest_category=categories["traffic-safety"], raise_severity="high")
+    TriageRule.objects.create(
+        name="井盖 manhole",
+        keywords="井盖\nmanhole",
+        suggest_category=categories["traffic-safety"],
+        raise_severity="high",
+    )
     TriageRule.objects.filter(name__startswith="燃气泄漏").update(active=False)
     hazard = make_hazard(category="other", description="Missing MANHOLE cover; also 漏气")
     hazard.refresh_from_db()
@@ -57,7 +62,9 @@ def test_a_nearly_identical_photo_is_flagged_with_the_earlier_report(make_hazard
     picture = scene((900, 600), seed=42)
     first = make_hazard(photos=[upload("first.jpg", encode(picture, "JPEG", quality=92))])
     # The same scene, resized and recompressed, sent by someone else 300 m away.
-    second = make_hazard(latitude=30.9077, longitude=120.8052, photos=[upload("again.png", encode(picture.resize((450, 300)), "PNG"))])
+    second = make_hazard(
+        latitude=30.9077, longitude=120.8052, photos=[upload("again.png", encode(picture.resize((450, 300)), "PNG"))]
+    )
     unrelated = make_hazard(photos=[upload("other.jpg", encode(scene((900, 600), seed=43), "JPEG"))])
     [flag] = _suggestions(second, SuggestionKind.SIMILAR_PHOTO)
     assert flag.similar_hazard_id == first.id and flag.distance <= 3

@@ -22,11 +22,11 @@ def _rows(response) -> list[list[str]]:
     assert response["Content-Disposition"].startswith("attachment;")
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith(BOM)
-    return list(csv.reader(io.StringIO(body[len(BOM):])))
+    return list(csv.reader(io.StringIO(body[len(BOM) :])))
 
 
 def test_cell_neutralises_formulas_and_formats_values():
-    assert cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert cell("-1+2") == "'-1+2" and cell("@SUM(A1)") == "'@SUM(A1)"
     assert cell(-5) == "-5" and cell(None) == "" and cell("楼道") == "楼道"
 
@@ -76,10 +76,19 @@ def test_hours_csv(client, dispatcher, grid):
     rows = _rows(client.get("/office/export/hours.csv"))
     header = rows[0]
     assert len(rows) == 4
-    in_march = _rows(client.get(f"/office/export/hours.csv?served_after=2026-03-01&served_before=2026-03-10&community={grid.community_id}"))
+    in_march = _rows(
+        client.get(
+            f"/office/export/hours.csv?served_after=2026-03-01&served_before=2026-03-10&community={grid.community_id}"
+        )
+    )
     assert len(in_march) == 2
     line = dict(zip(header, in_march[1], strict=True))
-    assert (line["minutes"], line["hours"], line["real_name"], line["status"]) == ("90", "1.5", one.real_name, "approved")
+    assert (line["minutes"], line["hours"], line["real_name"], line["status"]) == (
+        "90",
+        "1.5",
+        one.real_name,
+        "approved",
+    )
     assert len(_rows(client.get("/office/export/hours.csv?status=pending"))) == 2
 
 
@@ -132,11 +141,24 @@ def test_tasks_csv_honours_filters(client, dispatcher, hazard_at):
 
     grid_a, grid_b = make_grid(west=120.80, south=30.90), make_grid(west=120.81, south=30.90)
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
-    late = task_at(hazard_at(grid_a, "2026-03-02 09:00"), alice, "2026-03-02 10:00", accepted="2026-03-02 10:30",
-                   due="2026-03-02 12:00", status="in_progress", overdue=True)
-    done = task_at(hazard_at(grid_b, "2026-03-05 09:00"), bob, "2026-03-05 10:00", accepted="2026-03-05 10:06",
-                   due="2026-03-05 12:00", completed="2026-03-05 13:00")
-    done.reason = "=HYPERLINK(\"x\")"
+    late = task_at(
+        hazard_at(grid_a, "2026-03-02 09:00"),
+        alice,
+        "2026-03-02 10:00",
+        accepted="2026-03-02 10:30",
+        due="2026-03-02 12:00",
+        status="in_progress",
+        overdue=True,
+    )
+    done = task_at(
+        hazard_at(grid_b, "2026-03-05 09:00"),
+        bob,
+        "2026-03-05 10:00",
+        accepted="2026-03-05 10:06",
+        due="2026-03-05 12:00",
+        completed="2026-03-05 13:00",
+    )
+    done.reason = '=HYPERLINK("x")'
     done.save()
     offer = task_at(hazard_at(grid_b, "2026-04-01 09:00"), alice, "2026-04-01 10:00", due="2026-04-01 12:00")
     client.force_login(dispatcher)
@@ -150,7 +172,7 @@ def test_tasks_csv_honours_filters(client, dispatcher, hazard_at):
     assert lines[late.pk]["offered_at"] == "2026-03-02 10:00:00" and lines[late.pk]["status"] == "in_progress"
     # Completed after its due time: not flagged, but late.
     assert (lines[done.pk]["overdue"], lines[done.pk]["late"], lines[done.pk]["accept_minutes"]) == ("0", "1", "6.0")
-    assert lines[done.pk]["reason"] == "'=HYPERLINK(\"x\")"
+    assert lines[done.pk]["reason"] == '\'=HYPERLINK("x")'
     assert (lines[offer.pk]["accepted_at"], lines[offer.pk]["accept_minutes"], lines[offer.pk]["late"]) == ("", "", "0")
 
     def ids(query):
@@ -160,10 +182,17 @@ def test_tasks_csv_honours_filters(client, dispatcher, hazard_at):
     assert ids(f"grid={grid_b.pk}") == [offer.pk, done.pk]
     assert ids(f"assignee={alice.pk}&status=offered,in_progress") == [offer.pk, late.pk]
     assert ids("status=done") == [done.pk]
-    assert ids("offered_after=2026-03-01T00:00:00%2B08:00&offered_before=2026-03-31T00:00:00%2B08:00") == [done.pk, late.pk]
+    assert ids("offered_after=2026-03-01T00:00:00%2B08:00&offered_before=2026-03-31T00:00:00%2B08:00") == [
+        done.pk,
+        late.pk,
+    ]
     assert ids(f"community={grid_a.community_id}") == [late.pk]
-    for bad, field in [("status=burning", "status"), ("grid=x", "grid"), ("offered_after=soon", "offered_after"),
-                       ("overdue=maybe", "overdue")]:
+    for bad, field in [
+        ("status=burning", "status"),
+        ("grid=x", "grid"),
+        ("offered_after=soon", "offered_after"),
+        ("overdue=maybe", "overdue"),
+    ]:
         response = client.get(f"/office/export/tasks.csv?{bad}")
         assert response.status_code == 400 and response.content.decode().startswith(f"{field}:"), bad
 
@@ -177,7 +206,12 @@ def test_tasks_csv_queries_do_not_grow(client, dispatcher, hazard_at, django_ass
     with django_assert_max_num_queries(6) as small:
         assert len(_rows(client.get("/office/export/tasks.csv"))) == 2
     for i in range(30):
-        task_at(hazard_at(grid, f"2026-03-{1 + i % 28:02d} 09:00"), UserFactory(), f"2026-03-{1 + i % 28:02d} 10:00",
-                accepted=f"2026-03-{1 + i % 28:02d} 10:05", due=f"2026-03-{1 + i % 28:02d} 12:00")
+        task_at(
+            hazard_at(grid, f"2026-03-{1 + i % 28:02d} 09:00"),
+            UserFactory(),
+            f"2026-03-{1 + i % 28:02d} 10:00",
+            accepted=f"2026-03-{1 + i % 28:02d} 10:05",
+            due=f"2026-03-{1 + i % 28:02d} 12:00",
+        )
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert len(_rows(client.get("/office/export/tasks.csv"))) == 32

@@ -17,7 +17,15 @@ pytestmark = pytest.mark.django_db
 
 def test_age_factor_and_levels():
     assert age_factor(0) == 1 and age_factor(7) == 2 and age_factor(14) == 3 and age_factor(40) == 3
-    assert [level_of(s) for s in (0, 3, 4, 5, 12, 30, 31)] == ["none", "low", "low", "medium", "medium", "high", "critical"]
+    assert [level_of(s) for s in (0, 3, 4, 5, 12, 30, 31)] == [
+        "none",
+        "low",
+        "low",
+        "medium",
+        "medium",
+        "high",
+        "critical",
+    ]
 
 
 def test_score_by_severity_and_age(hazard_at):
@@ -30,7 +38,13 @@ def test_score_by_severity_and_age(hazard_at):
     move(triaged, [(Status.TRIAGED, (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M"))])
     # Not counted: fixed (rectified) and gone (rejected).
     fixed = hazard_at(hot, now - timedelta(days=1), severity="critical")
-    move(fixed, [(s, now.strftime("%Y-%m-%d %H:%M")) for s in (Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED)])
+    move(
+        fixed,
+        [
+            (s, now.strftime("%Y-%m-%d %H:%M"))
+            for s in (Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED)
+        ],
+    )
     gone = hazard_at(calm, now - timedelta(days=1), severity="critical")
     move(gone, [(Status.REJECTED, now.strftime("%Y-%m-%d %H:%M"))])
 

@@ -58,7 +58,9 @@ def world(hazard_at):
     grid_b = make_grid(community=one, west=120.81, south=30.90)
     grid_c = make_grid(community=two, west=120.82, south=30.90)
     h = {}
-    h[1] = rectify(hazard_at(grid_a, "2026-03-02 10:00"), "2026-03-02 10:30", "2026-03-02 11:00", verified="2026-03-03 09:00")
+    h[1] = rectify(
+        hazard_at(grid_a, "2026-03-02 10:00"), "2026-03-02 10:30", "2026-03-02 11:00", verified="2026-03-03 09:00"
+    )
     h[2] = rectify(hazard_at(grid_a, "2026-03-03 08:00"), "2026-03-03 08:10", "2026-03-03 10:00")
     h[3] = rectify(hazard_at(grid_a, "2026-03-04 08:00"), "2026-03-04 08:10", "2026-03-04 12:00")
     h[4] = rectify(hazard_at(grid_a, "2026-03-05 08:00"), "2026-03-05 08:10", "2026-03-06 08:00")
@@ -142,9 +144,21 @@ def test_points_issued_and_redeemed_are_district_wide(world, django_capture_on_c
     today = parse_period({"from": timezone.localdate().isoformat(), "to": timezone.localdate().isoformat()})
     # Ledger rows cannot be updated (a trigger), so earnings and redemptions are written now.
     account = PointsEntry.objects.get().account
-    for amount, kind, key in [(30, EntryKind.EARN, "e1"), (12, EntryKind.EARN, "e2"), (-40, EntryKind.REDEEM, "r1"), (10, EntryKind.REFUND, "f1")]:
+    for amount, kind, key in [
+        (30, EntryKind.EARN, "e1"),
+        (12, EntryKind.EARN, "e2"),
+        (-40, EntryKind.REDEEM, "r1"),
+        (10, EntryKind.REFUND, "f1"),
+    ]:
         last = PointsEntry.objects.filter(account=account).order_by("-id").first()
-        PointsEntry.objects.create(account=account, amount=amount, kind=kind, reason="t", balance_after=last.balance_after + amount, idempotency_key=key)
+        PointsEntry.objects.create(
+            account=account,
+            amount=amount,
+            kind=kind,
+            reason="t",
+            balance_after=last.balance_after + amount,
+            idempotency_key=key,
+        )
     d = kpis(period=today).district.figures
     assert (d.points_issued, d.points_redeemed) == (42, 30)  # adjustments are not "issued"
     assert kpis(period=PERIOD).district.figures.points_issued == 0
@@ -169,9 +183,20 @@ def test_dashboard_queries_do_not_grow_with_data(world, hazard_at, client, dispa
         assert client.get(url).status_code == 200
     for i in range(30):
         grid = make_grid(west=120.83 + 0.001 * (i % 3), south=30.91 + 0.001 * i, size=0.001)
-        hazard = rectify(hazard_at(grid, f"2026-03-{2 + i % 10:02d} 08:00"), f"2026-03-{2 + i % 10:02d} 09:00", f"2026-03-{3 + i % 10:02d} 09:00")
+        hazard = rectify(
+            hazard_at(grid, f"2026-03-{2 + i % 10:02d} 08:00"),
+            f"2026-03-{2 + i % 10:02d} 09:00",
+            f"2026-03-{3 + i % 10:02d} 09:00",
+        )
         day = f"2026-03-{2 + i % 10:02d}"
-        task_at(hazard, UserFactory(), f"{day} 09:00", accepted=f"{day} 09:{i % 50:02d}", due=f"{day} 10:00", overdue=i % 2 == 0)
+        task_at(
+            hazard,
+            UserFactory(),
+            f"{day} 09:00",
+            accepted=f"{day} 09:{i % 50:02d}",
+            due=f"{day} 10:00",
+            overdue=i % 2 == 0,
+        )
         volunteer_in(grid.community, UserFactory())
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
@@ -195,15 +220,43 @@ def tasks_world(hazard_at):
     # grid a: accepted after 5 min, 20 min, 60 min; T2 done late, T3 flagged overdue; T4 declined.
     task(grid_a, "2026-03-02 10:30", accepted="2026-03-02 10:35", due="2026-03-02 14:00", completed="2026-03-02 11:00")
     task(grid_a, "2026-03-03 08:10", accepted="2026-03-03 08:30", due="2026-03-03 09:00", completed="2026-03-03 10:00")
-    task(grid_a, "2026-03-04 08:10", accepted="2026-03-04 09:10", due="2026-03-04 10:00", status="in_progress", overdue=True)
+    task(
+        grid_a,
+        "2026-03-04 08:10",
+        accepted="2026-03-04 09:10",
+        due="2026-03-04 10:00",
+        status="in_progress",
+        overdue=True,
+    )
     task(grid_a, "2026-03-04 08:00", due="2026-03-04 12:00", status="declined", ended="2026-03-04 08:05")
     # grid b: offered before the period, accepted in it (2 h), due in it and late; accepted after the period.
-    task(grid_b, "2026-03-01 23:00", accepted="2026-03-02 01:00", due="2026-03-02 02:00", completed="2026-03-02 03:00",
-         verified="2026-03-02 04:00", overdue=True)
+    task(
+        grid_b,
+        "2026-03-01 23:00",
+        accepted="2026-03-02 01:00",
+        due="2026-03-02 02:00",
+        completed="2026-03-02 03:00",
+        verified="2026-03-02 04:00",
+        overdue=True,
+    )
     task(grid_b, "2026-03-15 23:50", accepted="2026-03-16 00:10", due="2026-03-16 04:00")
     # grid c: accepted after 3 h but due after the period (its lateness is not this period's); late before it.
-    task(grid_c, "2026-03-10 09:00", accepted="2026-03-10 12:00", due="2026-03-20 09:00", status="in_progress", overdue=True)
-    task(grid_c, "2026-02-27 09:00", accepted="2026-02-27 09:30", due="2026-03-01 23:59", status="in_progress", overdue=True)
+    task(
+        grid_c,
+        "2026-03-10 09:00",
+        accepted="2026-03-10 12:00",
+        due="2026-03-20 09:00",
+        status="in_progress",
+        overdue=True,
+    )
+    task(
+        grid_c,
+        "2026-02-27 09:00",
+        accepted="2026-02-27 09:30",
+        due="2026-03-01 23:59",
+        status="in_progress",
+        overdue=True,
+    )
     return {"one": one, "two": two, "a": grid_a, "b": grid_b, "c": grid_c}
 
 

@@ -16,7 +16,13 @@ from tests.office.conftest import move, on_duty, task_at, volunteer_in
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/office/", "/office/dashboard/", "/office/partners/", "/office/export/hazards.csv", "/office/export/tasks.csv"]
+PAGES = [
+    "/office/",
+    "/office/dashboard/",
+    "/office/partners/",
+    "/office/export/hazards.csv",
+    "/office/export/tasks.csv",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -32,7 +38,7 @@ def _json(response, element_id):
     html = response.content.decode()
     start = html.index(f'id="{element_id}"')
     start = html.index(">", start) + 1
-    return json.loads(html[start:html.index("</script>", start)])
+    return json.loads(html[start : html.index("</script>", start)])
 
 
 def test_board_lists_the_queues_and_on_duty_responders(client, dispatcher, hazard_at, grid):
@@ -40,7 +46,10 @@ def test_board_lists_the_queues_and_on_duty_responders(client, dispatcher, hazar
     fresh = hazard_at(grid, now - timedelta(minutes=5), severity="critical")
     old = hazard_at(grid, now - timedelta(days=2))
     accepted = move(hazard_at(grid, now - timedelta(hours=3)), [(Status.TRIAGED, now.strftime("%Y-%m-%d %H:%M"))])
-    working = move(hazard_at(grid, now - timedelta(hours=4)), [(Status.TRIAGED, "2026-01-01 00:00"), (Status.DISPATCHED, "2026-01-01 00:00")])
+    working = move(
+        hazard_at(grid, now - timedelta(hours=4)),
+        [(Status.TRIAGED, "2026-01-01 00:00"), (Status.DISPATCHED, "2026-01-01 00:00")],
+    )
     done = move(hazard_at(grid, now - timedelta(hours=5)), [(Status.REJECTED, "2026-01-01 00:00")])
     volunteer = volunteer_in(grid.community, UserFactory())
     on_duty(volunteer, 30.905, 120.805)
@@ -58,7 +67,9 @@ def test_board_lists_the_queues_and_on_duty_responders(client, dispatcher, hazar
     hazards = {h["id"]: h for h in _json(response, "board-hazards")}
     assert done.pk not in hazards
     assert hazards[fresh.pk]["new"] is True and hazards[old.pk]["new"] is False
-    assert hazards[fresh.pk]["severity"] == "critical" and hazards[fresh.pk]["latitude"] == pytest.approx(grid.center_latitude)
+    assert hazards[fresh.pk]["severity"] == "critical" and hazards[fresh.pk]["latitude"] == pytest.approx(
+        grid.center_latitude
+    )
     assert [v["id"] for v in _json(response, "board-volunteers")] == [volunteer.pk]
     assert "Content-Security-Policy" in response
 
@@ -76,8 +87,15 @@ def test_board_queries_do_not_grow(client, dispatcher, hazard_at, grid, django_a
         elif i % 3 == 1:
             move(h, [(Status.TRIAGED, "2026-01-01 00:00"), (Status.DISPATCHED, "2026-01-01 00:00")])
             for n in range(2):  # a broadcast: two offers, or one accepted and overdue
-                task_at(h, UserFactory(), "2026-01-01 00:00", due="2026-01-01 02:00", status="offered" if i % 2 else "accepted",
-                        accepted=None if i % 2 else "2026-01-01 00:10", overdue=not i % 2) if n == 0 or i % 2 else None
+                task_at(
+                    h,
+                    UserFactory(),
+                    "2026-01-01 00:00",
+                    due="2026-01-01 02:00",
+                    status="offered" if i % 2 else "accepted",
+                    accepted=None if i % 2 else "2026-01-01 00:10",
+                    overdue=not i % 2,
+                ) if n == 0 or i % 2 else None
         v = volunteer_in(other.community, UserFactory())
         on_duty(v, other.center_latitude, other.center_longitude)
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -137,10 +155,15 @@ def test_board_queues_follow_the_live_tasks(client, dispatcher, hazard_at, grid,
     # Triaged again after its offer expired: unassigned.
     lapsed = move(hazard_at(grid, now - timedelta(hours=3)), [(Status.TRIAGED, stamp)])
     task_at(lapsed, UserFactory(), stamp, due=later, status="expired", ended=stamp)
-    offered = move(hazard_at(other_grid, now - timedelta(hours=4)), [(Status.TRIAGED, stamp), (Status.DISPATCHED, stamp)])
+    offered = move(
+        hazard_at(other_grid, now - timedelta(hours=4)), [(Status.TRIAGED, stamp), (Status.DISPATCHED, stamp)]
+    )
     task_at(offered, UserFactory(), stamp, due=later)
     task_at(offered, UserFactory(), stamp, due=later)
-    late = move(hazard_at(other_grid, now - timedelta(hours=5)), [(Status.TRIAGED, stamp), (Status.DISPATCHED, stamp), (Status.IN_PROGRESS, stamp)])
+    late = move(
+        hazard_at(other_grid, now - timedelta(hours=5)),
+        [(Status.TRIAGED, stamp), (Status.DISPATCHED, stamp), (Status.IN_PROGRESS, stamp)],
+    )
     bob = UserFactory(username="bob", display_name="")
     task_at(late, bob, stamp, accepted=stamp, due=past_due, status="in_progress", overdue=True)
     task_at(late, UserFactory(), stamp, due=later, status="cancelled", ended=stamp)

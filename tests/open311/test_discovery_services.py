@@ -52,7 +52,15 @@ def test_services_xml(web, categories):
     services = root.findall("service")
     assert len(services) == Category.objects.count() == len(list(root))
     first = services[0]
-    assert [c.tag for c in first] == ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
+    assert [c.tag for c in first] == [
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    ]
     assert first.findtext("metadata") == "true" and first.findtext("type") == "realtime"
 
 
@@ -93,7 +101,14 @@ def test_tokens_are_unknown(web, db, fmt):
 
 @pytest.mark.parametrize(
     "path, fmt",
-    [("nothing.json", "json"), ("nothing.xml", "xml"), ("services", "json"), ("requests.html", "json"), ("services/a/b.xml", "xml"), ("", "json")],
+    [
+        ("nothing.json", "json"),
+        ("nothing.xml", "xml"),
+        ("services", "json"),
+        ("requests.html", "json"),
+        ("services/a/b.xml", "xml"),
+        ("", "json"),
+    ],
 )
 def test_unknown_paths_answer_the_error_list(web, db, path, fmt):
     response = web.get(BASE + path)
@@ -114,7 +129,13 @@ def test_a_wrong_base_url_answers_the_error_list_naming_the_base(web, db, path, 
 
 @pytest.mark.parametrize(
     "method, path",
-    [("post", "services.json"), ("delete", "requests.json"), ("put", "requests/1.xml"), ("post", "discovery.xml"), ("patch", "tokens/x.json")],
+    [
+        ("post", "services.json"),
+        ("delete", "requests.json"),
+        ("put", "requests/1.xml"),
+        ("post", "discovery.xml"),
+        ("patch", "tokens/x.json"),
+    ],
 )
 def test_wrong_methods_are_405_lists(web, db, method, path):
     response = getattr(web, method)(BASE + path)
@@ -125,7 +146,17 @@ def test_wrong_methods_are_405_lists(web, db, method, path):
     assert response["Allow"]
 
 
-@pytest.mark.parametrize("path", ["discovery.json", "services.json", "services/gas-safety.json", "requests.json", "requests/1.json", "tokens/x.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "discovery.json",
+        "services.json",
+        "services/gas-safety.json",
+        "requests.json",
+        "requests/1.json",
+        "tokens/x.json",
+    ],
+)
 def test_jurisdiction_on_every_endpoint(web, categories, path):
     assert web.get(BASE + path, {"jurisdiction_id": "elsewhere"}).status_code == 404
     json_errors(web.get(BASE + path, {"jurisdiction_id": "elsewhere"}), 404)

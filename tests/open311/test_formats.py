@@ -38,7 +38,9 @@ def test_render_json_keeps_unicode():
 
 def _post(body: str, query: str = ""):
     return RequestFactory().post(
-        "/open311/v2/requests.json" + (f"?{query}" if query else ""), body, content_type="application/x-www-form-urlencoded"
+        "/open311/v2/requests.json" + (f"?{query}" if query else ""),
+        body,
+        content_type="application/x-www-form-urlencoded",
     )
 
 

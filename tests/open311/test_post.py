@@ -87,8 +87,12 @@ def test_post_xml_and_params_in_the_query_string(web, categories, grid, key):
 
 def test_severity_attribute_raises_never_lowers(web, categories, grid, key):
     _client, raw = key
-    high = web.post(BASE + "requests.json", form(raw, **{"service_code": "other", "attribute[severity]": "critical"})).json()
-    low = web.post(BASE + "requests.json", form(raw, **{"service_code": "fire-passage", "attribute[severity]": "low"})).json()
+    high = web.post(
+        BASE + "requests.json", form(raw, **{"service_code": "other", "attribute[severity]": "critical"})
+    ).json()
+    low = web.post(
+        BASE + "requests.json", form(raw, **{"service_code": "fire-passage", "attribute[severity]": "low"})
+    ).json()
     assert Hazard.objects.get(pk=high[0]["service_request_id"]).severity == "critical"
     assert Hazard.objects.get(pk=low[0]["service_request_id"]).severity == "high"  # the category's default
 

@@ -14,9 +14,23 @@ from hazards.services import hazard_transition
 from tests.open311.conftest import BASE, INSIDE, json_errors, parse_xml, validate, xml_errors
 
 FIELDS = [
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 ]
 
 
@@ -103,7 +117,11 @@ def test_list_xml(web, three):
 def test_filter_service_request_id_comma_list_overrides_the_others(web, three):
     gas, wiring, passage = three
     aged(gas, 400)  # outside the default window: an explicit id still finds it
-    query = {"service_request_id": f"{gas.pk}, {wiring.pk},999999,abc", "status": "open", "service_code": "fire-passage"}
+    query = {
+        "service_request_id": f"{gas.pk}, {wiring.pk},999999,abc",
+        "status": "open",
+        "service_code": "fire-passage",
+    }
     assert ids(web.get(BASE + "requests.json", query)) == [str(wiring.pk), str(gas.pk)]
     assert xml_ids(web.get(BASE + "requests.xml", query)) == [str(wiring.pk), str(gas.pk)]
 
@@ -223,8 +241,14 @@ def test_query_count_is_constant(web, report, key, django_assert_max_num_queries
             hazard = report(description=f"r{i}", api_client=client)
             # a photo row on each (files are not needed to count queries)
             HazardPhoto.objects.create(
-                hazard=hazard, image=f"x/{hazard.pk}-l.jpg", medium="m", thumb="t", sha256="0", upload_sha256="0",
-                phash="0" * 16, original_format="JPEG",
+                hazard=hazard,
+                image=f"x/{hazard.pk}-l.jpg",
+                medium="m",
+                thumb="t",
+                sha256="0",
+                upload_sha256="0",
+                phash="0" * 16,
+                original_format="JPEG",
             )
 
     add(2)

@@ -29,7 +29,9 @@ def officer(db):
     return UserFactory(roles=[RESIDENT])
 
 
-def make_premises(*, grid, code: str, type_slug: str = "enterprise", responsible_user=None, name: str | None = None) -> Premises:
+def make_premises(
+    *, grid, code: str, type_slug: str = "enterprise", responsible_user=None, name: str | None = None
+) -> Premises:
     return Premises.objects.create(
         code=code,
         name=name or f"工厂 {code}",

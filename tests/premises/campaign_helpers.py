@@ -45,7 +45,9 @@ class _Apps:
         return apps.get_model(app_label, model_name)
 
 
-def make_premises(grid, *, type_slug: str = "restaurant", street: str = "汾湖大道", name: str | None = None, offset=0.0) -> Premises:
+def make_premises(
+    grid, *, type_slug: str = "restaurant", street: str = "汾湖大道", name: str | None = None, offset=0.0
+) -> Premises:
     n = next(_codes)
     return Premises.objects.create(
         code=f"P-{n:05d}",
@@ -64,7 +66,9 @@ def approved_volunteer(community, **kwargs):
     from volunteers.models import Volunteer, VolunteerStatus
 
     user = UserFactory(roles=[RESIDENT, VOLUNTEER], **kwargs)
-    Volunteer.objects.create(user=user, real_name="志愿者", phone=user.phone, community=community, status=VolunteerStatus.APPROVED)
+    Volunteer.objects.create(
+        user=user, real_name="志愿者", phone=user.phone, community=community, status=VolunteerStatus.APPROVED
+    )
     return user
 
 
@@ -114,13 +118,18 @@ def campaign_world(world) -> CampaignWorld:
     grid = world.grid1_grid
     first = make_premises(grid, name="矩阵饭店一", offset=0.005)
     second = make_premises(grid, name="矩阵饭店二", offset=0.006)
-    campaign = services.campaign_create(actor=dispatcher, name="矩阵检查", grid_ids=[grid.pk], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=dispatcher, inspector_id=volunteer.pk,
-                             premises_ids=[first.pk, second.pk])
+    campaign = services.campaign_create(
+        actor=dispatcher, name="矩阵检查", grid_ids=[grid.pk], type_slugs=["restaurant"]
+    )
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=dispatcher, inspector_id=volunteer.pk, premises_ids=[first.pk, second.pk]
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=dispatcher)
     started = campaign.entries.get(premises=first)
     inspection = services.inspection_start(entry_id=started.pk, actor=volunteer)
     items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
     for item in items:
         services.inspection_record_item(inspection_id=inspection.pk, actor=volunteer, item_id=item.pk, outcome="pass")
-    return CampaignWorld(campaign=campaign, pending=campaign.entries.get(premises=second), inspection=inspection, item=items[0])
+    return CampaignWorld(
+        campaign=campaign, pending=campaign.entries.get(premises=second), inspection=inspection, item=items[0]
+    )

@@ -49,9 +49,17 @@ def make_premises(boss, grid, other_grid):
     def make(**overrides):
         n = next(_codes)
         values = {
-            "code": f"T-{n:04d}", "name": f"测试饭店{n}", "type": "restaurant", "address": f"文化路{n}号",
-            "street": "文化路", "latitude": INSIDE[0], "longitude": INSIDE[1], "contact_name": "王老板",
-            "contact_phone": "0512-63251234", "responsible_name": "王建国", "responsible_phone": "13912345678",
+            "code": f"T-{n:04d}",
+            "name": f"测试饭店{n}",
+            "type": "restaurant",
+            "address": f"文化路{n}号",
+            "street": "文化路",
+            "latitude": INSIDE[0],
+            "longitude": INSIDE[1],
+            "contact_name": "王老板",
+            "contact_phone": "0512-63251234",
+            "responsible_name": "王建国",
+            "responsible_phone": "13912345678",
         }
         values.update(overrides)
         return premises_create(actor=boss, **values)
@@ -70,8 +78,13 @@ def make_hazard(categories):
 
     def make(*, latitude=INSIDE[0], longitude=INSIDE[1], category="gas-safety"):
         return hazard_report(
-            reporter=None, category_slug=category, description=f"液化气罐紧挨灶台 {next(counter)}",
-            latitude=latitude, longitude=longitude, photos=[], photos_required=False,
+            reporter=None,
+            category_slug=category,
+            description=f"液化气罐紧挨灶台 {next(counter)}",
+            latitude=latitude,
+            longitude=longitude,
+            photos=[],
+            photos_required=False,
         ).hazard
 
     return make

@@ -23,7 +23,12 @@ def test_first_alert_creates_one_sensor_hazard_linked_to_the_enterprise(sensor_a
     body = response.json()
     assert body["kind"] == "raise" and body["severity"] == "medium" and body["sensor_id"] == "BRG-07"
     hazard = Hazard.objects.get()
-    assert body["hazard"] == {"id": hazard.pk, "tracking_code": hazard.tracking_code, "status": "submitted", "severity": hazard.severity}
+    assert body["hazard"] == {
+        "id": hazard.pk,
+        "tracking_code": hazard.tracking_code,
+        "status": "submitted",
+        "severity": hazard.severity,
+    }
     assert hazard.source == Source.SENSOR and hazard.reporter is None and hazard.grid_id == enterprise.grid_id
     assert (hazard.latitude, hazard.longitude) == (enterprise.latitude, enterprise.longitude)
     assert "BRG-07" in hazard.description and "2号轧机轴承温度高" in hazard.description
@@ -33,7 +38,13 @@ def test_first_alert_creates_one_sensor_hazard_linked_to_the_enterprise(sensor_a
     sensor = Sensor.objects.get()
     assert sensor.open_hazard_id == hazard.pk and sensor.auto_registered and sensor.metric == "temperature"
     event = AlertEvent.objects.get()
-    assert (event.id, event.kind, event.value, event.threshold, event.hazard_id) == (body["id"], "raise", 85, 80, hazard.pk)
+    assert (event.id, event.kind, event.value, event.threshold, event.hazard_id) == (
+        body["id"],
+        "raise",
+        85,
+        80,
+        hazard.pk,
+    )
 
 
 def test_repeated_raises_update_the_one_open_hazard_and_keep_every_alert(sensor_api):
@@ -81,10 +92,16 @@ def test_a_normal_value_closes_the_hazard_keeping_history_and_the_next_raise_ope
     assert Sensor.objects.get().open_hazard is None
     # history kept: the hazard, its events, every alert
     assert list(AlertEvent.objects.order_by("id").values_list("kind", "hazard_id")) == [
-        ("raise", hazard_id), ("update", hazard_id), ("clear", hazard_id)
+        ("raise", hazard_id),
+        ("update", hazard_id),
+        ("clear", hazard_id),
     ]
     again_normal = alert(sensor_api, value=60)
-    assert again_normal.status_code == 200 and again_normal.json()["kind"] == "normal" and again_normal.json()["hazard"] is None
+    assert (
+        again_normal.status_code == 200
+        and again_normal.json()["kind"] == "normal"
+        and again_normal.json()["hazard"] is None
+    )
     reraised = alert(sensor_api, value=90)
     assert reraised.status_code == 201 and reraised.json()["hazard"]["id"] != hazard_id
     assert Hazard.objects.count() == 2 and Hazard.objects.filter(status=Status.CLOSED).count() == 1
@@ -144,18 +161,36 @@ def test_severity_bands_of_the_default_and_of_rules(enterprise, categories):
     assert severity_for(rule=None, value=81, threshold=80) == "medium"
     assert severity_for(rule=None, value=88, threshold=80) == "high"  # 10 %
     assert severity_for(rule=None, value=100, threshold=80) == "critical"  # 25 %
-    rule = AlertRule(metric="gas_ppm", category=categories["gas-safety"], severity="low", high_over_percent=50, critical_over_percent=None)
+    rule = AlertRule(
+        metric="gas_ppm",
+        category=categories["gas-safety"],
+        severity="low",
+        high_over_percent=50,
+        critical_over_percent=None,
+    )
     assert severity_for(rule=rule, value=120, threshold=100) == "low"
     assert severity_for(rule=rule, value=1000, threshold=100) == "high"
-    zero = AlertRule(metric="leak", category=categories["other"], severity="medium", high_over_percent=10, critical_over_percent=25)
+    zero = AlertRule(
+        metric="leak", category=categories["other"], severity="medium", high_over_percent=10, critical_over_percent=25
+    )
     assert severity_for(rule=zero, value=0.1, threshold=0) == "critical"
 
 
 def test_the_enterprise_rule_wins_over_the_district_rule_and_picks_the_category(sensor_api, enterprise, categories):
-    AlertRule.objects.create(metric="gas_ppm", category=categories["other"], severity="low", high_over_percent=None, critical_over_percent=None)
     AlertRule.objects.create(
-        premises=enterprise, metric="gas_ppm", category=categories["hazardous-chemicals"], severity="high",
-        high_over_percent=None, critical_over_percent=10,
+        metric="gas_ppm",
+        category=categories["other"],
+        severity="low",
+        high_over_percent=None,
+        critical_over_percent=None,
+    )
+    AlertRule.objects.create(
+        premises=enterprise,
+        metric="gas_ppm",
+        category=categories["hazardous-chemicals"],
+        severity="high",
+        high_over_percent=None,
+        critical_over_percent=10,
     )
     body = alert(sensor_api, sensor_id="GAS-1", metric="gas_ppm", value=115, threshold=100).json()
     assert body["severity"] == "critical"
@@ -164,8 +199,14 @@ def test_the_enterprise_rule_wins_over_the_district_rule_and_picks_the_category(
 
 
 def test_a_below_rule_alarms_under_the_threshold_and_clears_above_it(sensor_api, categories):
-    AlertRule.objects.create(metric="oxygen_percent", category=categories["hazardous-chemicals"], direction=AlertDirection.BELOW,
-                             severity="high", high_over_percent=None, critical_over_percent=10)
+    AlertRule.objects.create(
+        metric="oxygen_percent",
+        category=categories["hazardous-chemicals"],
+        direction=AlertDirection.BELOW,
+        severity="high",
+        high_over_percent=None,
+        critical_over_percent=10,
+    )
     low = alert(sensor_api, sensor_id="O2-1", metric="oxygen_percent", value=17.5, threshold=19.5)
     assert low.status_code == 201 and low.json()["severity"] == "critical"  # 10.3 % below
     ok = alert(sensor_api, sensor_id="O2-1", metric="oxygen_percent", value=20.9, threshold=19.5)
@@ -173,7 +214,9 @@ def test_a_below_rule_alarms_under_the_threshold_and_clears_above_it(sensor_api,
 
 
 def test_an_inactive_rule_falls_back_to_the_default(sensor_api, categories):
-    AlertRule.objects.create(metric="temperature", category=categories["fire-equipment"], severity="critical", active=False)
+    AlertRule.objects.create(
+        metric="temperature", category=categories["fire-equipment"], severity="critical", active=False
+    )
     assert alert(sensor_api, value=81).json()["severity"] == "medium"
     assert Hazard.objects.get().category.slug == "other"
 
@@ -196,7 +239,9 @@ def test_live_events_reach_dispatchers_the_grid_and_the_safety_officer(sensor_ap
     raised = LiveEvent.objects.filter(type="sensor.alert").get()
     assert set(raised.topics) == {DISPATCH_TOPIC, grid_topic(enterprise.grid_id), user_topic(officer.pk)}
     assert raised.data["kind"] == "raise" and raised.data["hazard"]["tracking_code"] == hazard.tracking_code
-    assert raised.data["sensor_id"] == "BRG-07" and raised.data["value"] == 85 and raised.data["premises"] == enterprise.pk
+    assert (
+        raised.data["sensor_id"] == "BRG-07" and raised.data["value"] == 85 and raised.data["premises"] == enterprise.pk
+    )
 
     alert(sensor_api, value=86)  # same severity: only the safety officer hears of it
     quiet = LiveEvent.objects.filter(type="sensor.alert").order_by("-id").first()
@@ -210,7 +255,11 @@ def test_live_events_reach_dispatchers_the_grid_and_the_safety_officer(sensor_ap
 
     alert(sensor_api, value=70)
     cleared = LiveEvent.objects.filter(type="sensor.alert").order_by("-id").first()
-    assert cleared.data["kind"] == "clear" and user_topic(officer.pk) in cleared.topics and DISPATCH_TOPIC in cleared.topics
+    assert (
+        cleared.data["kind"] == "clear"
+        and user_topic(officer.pk) in cleared.topics
+        and DISPATCH_TOPIC in cleared.topics
+    )
     closed = LiveEvent.objects.filter(type="hazard.status_changed").order_by("-id").first()
     assert closed.data["to"] == "closed" and DISPATCH_TOPIC in closed.topics
 

@@ -148,7 +148,9 @@ def test_json_nan_literals_and_non_objects_are_400(sensor_api):
 
 
 def test_numbers_as_strings_and_a_form_body_are_accepted(sensor_api):
-    response = sensor_api.post("/api/v1/alerts/", {"sensor_id": "A-1", "metric": "Temperature", "value": "85.5", "threshold": "80"})
+    response = sensor_api.post(
+        "/api/v1/alerts/", {"sensor_id": "A-1", "metric": "Temperature", "value": "85.5", "threshold": "80"}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["metric"] == "temperature"
 
@@ -192,4 +194,6 @@ def test_openapi_documents_the_endpoint_and_its_key_scheme(api):
     assert post["security"] == [{"EnterpriseApiKey": []}]
     assert {"200", "201", "400", "401", "403", "409", "429"} <= set(post["responses"])
     body = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    assert {"sensor_id", "metric", "value", "threshold", "message"} <= set(schema["components"]["schemas"][body]["properties"])
+    assert {"sensor_id", "metric", "value", "threshold", "message"} <= set(
+        schema["components"]["schemas"][body]["properties"]
+    )

@@ -47,7 +47,10 @@ def run_together(n: int, work) -> list[str]:
 def test_twenty_concurrent_raises_for_one_new_sensor_make_one_hazard(enterprise, sensor_key):
     client = ApiClient.objects.get(enterprise_key__premises=enterprise)
     results = run_together(
-        20, lambda i: alert_receive(api_client=client, sensor_id="BRG-07", metric="temperature", value=85 + i, threshold=80)
+        20,
+        lambda i: alert_receive(
+            api_client=client, sensor_id="BRG-07", metric="temperature", value=85 + i, threshold=80
+        ),
     )
     assert sorted(results) == ["raise"] + ["update"] * 19, results
     assert Sensor.objects.count() == 1
@@ -62,7 +65,10 @@ def test_raises_racing_clears_leave_a_consistent_sensor(enterprise, sensor_key):
     client = ApiClient.objects.get(enterprise_key__premises=enterprise)
     alert_receive(api_client=client, sensor_id="BRG-07", metric="temperature", value=85, threshold=80)
     results = run_together(
-        12, lambda i: alert_receive(api_client=client, sensor_id="BRG-07", metric="temperature", value=90 if i % 2 else 70, threshold=80)
+        12,
+        lambda i: alert_receive(
+            api_client=client, sensor_id="BRG-07", metric="temperature", value=90 if i % 2 else 70, threshold=80
+        ),
     )
     assert not [r for r in results if r.startswith("error")], results
     sensor = Sensor.objects.get()
@@ -92,7 +98,8 @@ def test_several_sensors_on_one_merged_hazard_going_normal_at_once_close_it_exac
     for merged in hazards[1:]:
         hazard_triage(hazard_id=merged.pk, actor=dispatcher, decision="duplicate", duplicate_of=hazards[0].pk)
     results = run_together(
-        4, lambda i: alert_receive(api_client=client, sensor_id=f"BRG-0{i}", metric="temperature", value=60, threshold=80)
+        4,
+        lambda i: alert_receive(api_client=client, sensor_id=f"BRG-0{i}", metric="temperature", value=60, threshold=80),
     )
     assert sorted(results) == ["clear", "release", "release", "release"], results
     assert Hazard.objects.get(pk=hazards[0].pk).status == Status.CLOSED

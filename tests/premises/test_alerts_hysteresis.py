@@ -83,7 +83,9 @@ def test_a_rule_sets_its_own_margin_and_zero_turns_the_band_off(sensor_api, cate
 
 
 def test_a_below_rule_mirrors_the_band(sensor_api, categories):
-    AlertRule.objects.create(metric="oxygen_percent", category=categories["hazardous-chemicals"], direction=AlertDirection.BELOW)
+    AlertRule.objects.create(
+        metric="oxygen_percent", category=categories["hazardous-chemicals"], direction=AlertDirection.BELOW
+    )
     o2 = {"sensor_id": "O2-1", "metric": "oxygen_percent", "threshold": 20}
     assert alert(sensor_api, value=18, **o2).status_code == 201
     assert alert(sensor_api, value=20.5, **o2).json()["kind"] == "hold"  # clears at 20 + 5 % = 21
@@ -102,8 +104,12 @@ def test_the_district_default_margin_comes_from_the_setting(sensor_api):
         alert(sensor_api, value=80.1)
         assert alert(sensor_api, value=79.9).json()["kind"] == "clear"
     with override_settings(ALERTS_CLEAR_MARGIN_PERCENT=80), pytest.raises(ImproperlyConfigured):
-        alert_receive(api_client=ApiClient.objects.get(), sensor_id="BRG-07", metric="temperature", value=85, threshold=80)
-        alert_receive(api_client=ApiClient.objects.get(), sensor_id="BRG-07", metric="temperature", value=79, threshold=80)
+        alert_receive(
+            api_client=ApiClient.objects.get(), sensor_id="BRG-07", metric="temperature", value=85, threshold=80
+        )
+        alert_receive(
+            api_client=ApiClient.objects.get(), sensor_id="BRG-07", metric="temperature", value=79, threshold=80
+        )
 
 
 @pytest.mark.parametrize("margin", [-1, 50.5, 100])
@@ -126,8 +132,16 @@ def test_margins_0_to_50_or_empty_are_accepted(categories, margin):
 def test_the_admin_edits_the_margin(client, categories):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin_user)
-    form = {"metric": "temperature", "category": categories["other"].pk, "direction": "above", "severity": "medium",
-            "high_over_percent": "10", "critical_over_percent": "25", "active": "on", "clear_margin_percent": "60"}
+    form = {
+        "metric": "temperature",
+        "category": categories["other"].pk,
+        "direction": "above",
+        "severity": "medium",
+        "high_over_percent": "10",
+        "critical_over_percent": "25",
+        "active": "on",
+        "clear_margin_percent": "60",
+    }
     response = client.post("/admin/premises/alertrule/add/", form)
     assert response.status_code == 200 and not AlertRule.objects.exists()  # the form shows the error
     assert "clear_margin_percent" in response.context["adminform"].form.errors
@@ -143,8 +157,14 @@ def test_the_admin_edits_the_margin(client, categories):
 def resident_report(grid, categories):
     resident = UserFactory()
     return hazard_report(
-        reporter=resident, category_slug="other", description="门口地面有积水 puddle at the gate",
-        latitude=INSIDE[0], longitude=INSIDE[1], photos=[], photos_required=False, severity="low",
+        reporter=resident,
+        category_slug="other",
+        description="门口地面有积水 puddle at the gate",
+        latitude=INSIDE[0],
+        longitude=INSIDE[1],
+        photos=[],
+        photos_required=False,
+        severity="low",
     ).hazard
 
 
@@ -223,8 +243,13 @@ def test_the_service_follows_a_chain_of_merges(sensor_key, enterprise, dispatche
     merge(first.hazard.pk, resident_report, dispatcher)
     # The resident's report itself merged into a later one: follow the chain to its end.
     later = hazard_report(
-        reporter=UserFactory(), category_slug="other", description="同一处冒烟 the same smoke", latitude=INSIDE[0],
-        longitude=INSIDE[1], photos=[], photos_required=False,
+        reporter=UserFactory(),
+        category_slug="other",
+        description="同一处冒烟 the same smoke",
+        latitude=INSIDE[0],
+        longitude=INSIDE[1],
+        photos=[],
+        photos_required=False,
     ).hazard
     Hazard.objects.filter(pk=resident_report.pk).update(status=Status.DUPLICATE, duplicate_of=later)
     outcome = alert_receive(api_client=client, sensor_id="BRG-07", metric="temperature", value=88, threshold=80)
@@ -249,7 +274,9 @@ def test_a_survivor_this_sensor_raised_is_closed_by_its_clear(sensor_api, dispat
     assert Hazard.objects.get(pk=a).source == Source.SENSOR
 
 
-def test_the_sensors_page_shows_the_hazard_a_sensor_was_merged_into(client, sensor_api, officer, dispatcher, resident_report):
+def test_the_sensors_page_shows_the_hazard_a_sensor_was_merged_into(
+    client, sensor_api, officer, dispatcher, resident_report
+):
     own = alert(sensor_api, value=85).json()["hazard"]["id"]
     merge(own, resident_report, dispatcher)
     client.force_login(officer)

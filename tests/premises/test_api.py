@@ -86,9 +86,17 @@ def test_filters(make_premises, boss, grid, other_grid):
 
 
 def test_dispatchers_create_and_patch(boss, worker, officer, grid, other_grid):
-    body = {"code": "WH-001", "name": "老王面馆", "type": "restaurant", "address": "文化路1号",
-            "latitude": INSIDE[0], "longitude": INSIDE[1], "responsible_name": "王建国",
-            "responsible_phone": "13912345678", "responsible_user": officer.pk}
+    body = {
+        "code": "WH-001",
+        "name": "老王面馆",
+        "type": "restaurant",
+        "address": "文化路1号",
+        "latitude": INSIDE[0],
+        "longitude": INSIDE[1],
+        "responsible_name": "王建国",
+        "responsible_phone": "13912345678",
+        "responsible_user": officer.pk,
+    }
     assert client_for(worker).post("/api/v1/premises/", body, format="json").status_code == 403
     assert client_for(officer).post("/api/v1/premises/", body, format="json").status_code == 403
     created = client_for(boss).post("/api/v1/premises/", body, format="json")
@@ -98,8 +106,12 @@ def test_dispatchers_create_and_patch(boss, worker, officer, grid, other_grid):
 
     again = client_for(boss).post("/api/v1/premises/", body, format="json")
     assert again.status_code == 400 and "code" in again.json()["errors"]
-    outside = client_for(boss).post("/api/v1/premises/", {**body, "code": "X", "latitude": 10, "longitude": 10}, format="json",
-                                    HTTP_ACCEPT_LANGUAGE="en")
+    outside = client_for(boss).post(
+        "/api/v1/premises/",
+        {**body, "code": "X", "latitude": 10, "longitude": 10},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert outside.status_code == 400 and "latitude" in outside.json()["errors"]
     assert "longitude" in outside.json()["detail"]
     phone = client_for(boss).post("/api/v1/premises/", {**body, "code": "Y", "responsible_phone": "123"}, format="json")

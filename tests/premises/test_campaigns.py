@@ -50,8 +50,13 @@ def _campaign(office, area, **selection):
 
 def _counters(campaign_id):
     c = Campaign.objects.get(pk=campaign_id)
-    return {"total": c.premises_total, "assigned": c.premises_assigned, "started": c.premises_started,
-            "done": c.premises_done, "findings": c.findings}
+    return {
+        "total": c.premises_total,
+        "assigned": c.premises_assigned,
+        "started": c.premises_started,
+        "done": c.premises_done,
+        "findings": c.findings,
+    }
 
 
 @pytest.fixture
@@ -72,7 +77,9 @@ def street(campaign_checklists, area):
 
 def test_selection_by_grid_street_and_type(office, area, street):
     by_grid = _campaign(office, area, grid_ids=[area["west"].pk])
-    assert set(by_grid.entries.values_list("premises_id", flat=True)) == {street[k].pk for k in ("r1", "r2", "r3", "shop")}
+    assert set(by_grid.entries.values_list("premises_id", flat=True)) == {
+        street[k].pk for k in ("r1", "r2", "r3", "shop")
+    }
     by_street_type = _campaign(office, area, streets=["芦墟路"], type_slugs=["restaurant"])
     assert set(by_street_type.entries.values_list("premises_id", flat=True)) == {street["r3"].pk, street["east"].pk}
     all_three = _campaign(office, area, grid_ids=[area["west"].pk], streets=["汾湖大道"], type_slugs=["restaurant"])
@@ -107,7 +114,9 @@ def test_a_type_without_an_active_checklist_is_named(office, area, street):
 
 def test_period_and_name_are_checked(office, area, street):
     with pytest.raises(InvalidInput) as caught:
-        services.campaign_create(actor=office, name="x", grid_ids=[area["west"].pk], starts_on="2026-06-10", ends_on="2026-06-01")
+        services.campaign_create(
+            actor=office, name="x", grid_ids=[area["west"].pk], starts_on="2026-06-10", ends_on="2026-06-01"
+        )
     assert caught.value.field == "ends_on"
     with pytest.raises(InvalidInput) as caught:
         services.campaign_create(actor=office, name="  ", grid_ids=[area["west"].pk])
@@ -126,11 +135,14 @@ def test_only_dispatchers_create_and_assign(area, street):
 def test_a_grid_worker_is_assigned_only_within_their_grids(office, area, street):
     campaign = _campaign(office, area)
     west_ids = [street[k].pk for k in ("r1", "r2", "r3", "shop")]
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=west_ids)
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=west_ids
+    )
     assert _counters(campaign.pk)["assigned"] == 4
     with pytest.raises(InvalidInput) as caught:
-        services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk,
-                                 premises_ids=[street["east"].pk])
+        services.campaign_assign(
+            campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=[street["east"].pk]
+        )
     assert caught.value.field == "premises"
     assert CampaignPremises.objects.get(campaign=campaign, premises=street["east"]).inspector_id is None
 
@@ -138,8 +150,12 @@ def test_a_grid_worker_is_assigned_only_within_their_grids(office, area, street)
 def test_approved_volunteers_inspect_anywhere_others_are_refused(office, area, street):
     campaign = _campaign(office, area)
     volunteer = approved_volunteer(area["east"].community)
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk,
-                             premises_ids=[street["east"].pk, street["r1"].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk,
+        actor=office,
+        inspector_id=volunteer.pk,
+        premises_ids=[street["east"].pk, street["r1"].pk],
+    )
     assert _counters(campaign.pk)["assigned"] == 2
 
     from volunteers.models import Volunteer, VolunteerStatus
@@ -149,13 +165,19 @@ def test_approved_volunteers_inspect_anywhere_others_are_refused(office, area, s
     resident = UserFactory(roles=[RESIDENT])
     for who, field in ((pending, "inspector"), (resident, "inspector")):
         with pytest.raises(InvalidInput) as caught:
-            services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=who.pk, premises_ids=[street["r2"].pk])
+            services.campaign_assign(
+                campaign_id=campaign.pk, actor=office, inspector_id=who.pk, premises_ids=[street["r2"].pk]
+            )
         assert caught.value.field == field
     with pytest.raises(InvalidInput) as caught:
-        services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk, premises_ids=[123456])
+        services.campaign_assign(
+            campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk, premises_ids=[123456]
+        )
     assert caught.value.field == "premises"
     with pytest.raises(PermissionDenied):
-        services.campaign_assign(campaign_id=campaign.pk, actor=volunteer, inspector_id=volunteer.pk, premises_ids=[street["r2"].pk])
+        services.campaign_assign(
+            campaign_id=campaign.pk, actor=volunteer, inspector_id=volunteer.pk, premises_ids=[street["r2"].pk]
+        )
     assert _counters(campaign.pk)["assigned"] == 2
 
 
@@ -169,7 +191,9 @@ def test_reassigning_pending_premises_keeps_the_count_started_ones_are_a_conflic
     services.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
     with pytest.raises(Conflict):
         services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk, premises_ids=ids)
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk, premises_ids=[street["r2"].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk, premises_ids=[street["r2"].pk]
+    )
     assert CampaignPremises.objects.get(campaign=campaign, premises=street["r2"]).inspector_id == volunteer.pk
     assert _counters(campaign.pk)["assigned"] == 2
     assigned = LiveEvent.objects.filter(type="campaign.assigned").order_by("id").last()
@@ -182,8 +206,12 @@ def test_reassigning_pending_premises_keeps_the_count_started_ones_are_a_conflic
 @pytest.fixture
 def running(office, area, street):
     campaign = _campaign(office, area, grid_ids=[area["west"].pk], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk,
-                             premises_ids=[street["r1"].pk, street["r2"].pk, street["r3"].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk,
+        actor=office,
+        inspector_id=area["worker_w"].pk,
+        premises_ids=[street["r1"].pk, street["r2"].pk, street["r3"].pk],
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     entries = {e.premises_id: e for e in campaign.entries.all()}
     return {"campaign": campaign, "entry": entries[street["r1"].pk], "entries": entries, "inspector": area["worker_w"]}
@@ -199,11 +227,21 @@ def _tick_all(inspection, inspector, *, failures=None):
     for index, item in enumerate(_items(inspection)):
         if index in failures:
             note, photo = failures[index]
-            services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk,
-                                            outcome=Outcome.FAIL, note=note, photo=photo)
+            services.inspection_record_item(
+                inspection_id=inspection.pk,
+                actor=inspector,
+                item_id=item.pk,
+                outcome=Outcome.FAIL,
+                note=note,
+                photo=photo,
+            )
         else:
-            services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk,
-                                            outcome=Outcome.PASS if index % 3 else Outcome.NA)
+            services.inspection_record_item(
+                inspection_id=inspection.pk,
+                actor=inspector,
+                item_id=item.pk,
+                outcome=Outcome.PASS if index % 3 else Outcome.NA,
+            )
 
 
 def test_progress_counts_as_inspectors_work(running, django_capture_on_commit_callbacks):
@@ -248,7 +286,9 @@ def test_failed_items_become_hazards_with_photos_linked_to_premises_and_campaign
         result = InspectionResult.objects.get(hazard=hazard)
         assert result.item_id == item.pk and result.inspection.entry.campaign_id == campaign.pk
     assert len(stored_files(campaign_media)) == before_hazard_files + 2 * 3  # three renditions per hazard photo
-    assert not InspectionResult.objects.filter(inspection=inspection, outcome=Outcome.PASS, hazard__isnull=False).exists()
+    assert not InspectionResult.objects.filter(
+        inspection=inspection, outcome=Outcome.PASS, hazard__isnull=False
+    ).exists()
     assert InspectionResult.objects.filter(inspection=inspection, submitted=False).count() == 0
     assert _counters(campaign.pk)["findings"] == 2
     assert CampaignPremises.objects.get(pk=entry.pk).findings == 2
@@ -258,25 +298,41 @@ def test_a_failed_item_needs_its_photo_unless_the_item_says_otherwise(running):
     inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     items = _items(inspection)
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"], item_id=items[0].pk,
-                                        outcome=Outcome.FAIL, note="没有照片")
+        services.inspection_record_item(
+            inspection_id=inspection.pk,
+            actor=running["inspector"],
+            item_id=items[0].pk,
+            outcome=Outcome.FAIL,
+            note="没有照片",
+        )
     assert caught.value.field == "photo"
     assert not InspectionResult.objects.filter(inspection=inspection).exists()
     complaints = items[-1]
     assert not complaints.photo_required
-    result = services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"],
-                                             item_id=complaints.pk, outcome=Outcome.FAIL, note="邻居投诉油烟")
+    result = services.inspection_record_item(
+        inspection_id=inspection.pk,
+        actor=running["inspector"],
+        item_id=complaints.pk,
+        outcome=Outcome.FAIL,
+        note="邻居投诉油烟",
+    )
     assert result.outcome == Outcome.FAIL and not result.photo
 
 
 def test_changing_a_failed_item_to_pass_drops_its_photo(running, campaign_media):
     inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     item = _items(inspection)[0]
-    result = services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk,
-                                             outcome=Outcome.FAIL, photo=fail_photo())
+    result = services.inspection_record_item(
+        inspection_id=inspection.pk,
+        actor=running["inspector"],
+        item_id=item.pk,
+        outcome=Outcome.FAIL,
+        photo=fail_photo(),
+    )
     assert result.photo and len(stored_files(campaign_media)) == 2  # large and thumb are kept
-    result = services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk,
-                                             outcome=Outcome.PASS)
+    result = services.inspection_record_item(
+        inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk, outcome=Outcome.PASS
+    )
     assert not result.photo and stored_files(campaign_media) == []
     assert InspectionResult.objects.filter(inspection=inspection).count() == 1
 
@@ -284,8 +340,13 @@ def test_changing_a_failed_item_to_pass_drops_its_photo(running, campaign_media)
 def test_submit_needs_every_item_and_writes_nothing_otherwise(running):
     inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     item = _items(inspection)[0]
-    services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk,
-                                    outcome=Outcome.FAIL, photo=fail_photo())
+    services.inspection_record_item(
+        inspection_id=inspection.pk,
+        actor=running["inspector"],
+        item_id=item.pk,
+        outcome=Outcome.FAIL,
+        photo=fail_photo(),
+    )
     with pytest.raises(InvalidInput) as caught:
         services.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"])
     assert caught.value.field == "results" and "燃气报警器" in str(caught.value.message)
@@ -316,8 +377,9 @@ def test_double_submit_is_idempotent_and_nothing_changes_afterwards(running):
     assert Hazard.objects.count() == 1 and _counters(running["campaign"].pk)["done"] == 1
     assert _counters(running["campaign"].pk)["findings"] == 1
     with pytest.raises(Conflict):
-        services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=_items(inspection)[0].pk,
-                                        outcome=Outcome.PASS)
+        services.inspection_record_item(
+            inspection_id=inspection.pk, actor=inspector, item_id=_items(inspection)[0].pk, outcome=Outcome.PASS
+        )
 
 
 def test_only_the_assigned_inspector_works_the_checklist(running, office, area):
@@ -329,21 +391,29 @@ def test_only_the_assigned_inspector_works_the_checklist(running, office, area):
     inspection = services.inspection_start(entry_id=entry.pk, actor=running["inspector"])
     item = _items(inspection)[0]
     with pytest.raises(NotFound):
-        services.inspection_record_item(inspection_id=inspection.pk, actor=area["worker_e"], item_id=item.pk, outcome="pass")
+        services.inspection_record_item(
+            inspection_id=inspection.pk, actor=area["worker_e"], item_id=item.pk, outcome="pass"
+        )
     with pytest.raises(NotFound):
         services.inspection_submit(inspection_id=inspection.pk, actor=area["worker_e"])
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk, outcome="maybe")
+        services.inspection_record_item(
+            inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk, outcome="maybe"
+        )
     assert caught.value.field == "outcome"
     other = ChecklistItem.objects.exclude(checklist=inspection.checklist).first()
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_record_item(inspection_id=inspection.pk, actor=running["inspector"], item_id=other.pk, outcome="pass")
+        services.inspection_record_item(
+            inspection_id=inspection.pk, actor=running["inspector"], item_id=other.pk, outcome="pass"
+        )
     assert caught.value.field == "item"
 
 
 def test_draft_and_closed_campaigns_refuse_inspections(office, area, street):
     campaign = _campaign(office, area, grid_ids=[area["west"].pk], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=[street["r1"].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=[street["r1"].pk]
+    )
     entry = CampaignPremises.objects.get(campaign=campaign, premises=street["r1"])
     with pytest.raises(Conflict):
         services.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
@@ -351,12 +421,15 @@ def test_draft_and_closed_campaigns_refuse_inspections(office, area, street):
     inspection = services.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
     services.campaign_close(campaign_id=campaign.pk, actor=office)
     with pytest.raises(Conflict):
-        services.inspection_record_item(inspection_id=inspection.pk, actor=area["worker_w"],
-                                        item_id=_items(inspection)[0].pk, outcome="pass")
+        services.inspection_record_item(
+            inspection_id=inspection.pk, actor=area["worker_w"], item_id=_items(inspection)[0].pk, outcome="pass"
+        )
     with pytest.raises(Conflict):
         services.campaign_close(campaign_id=campaign.pk, actor=office)
     with pytest.raises(Conflict):
-        services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=[street["r2"].pk])
+        services.campaign_assign(
+            campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=[street["r2"].pk]
+        )
 
 
 # --- constraints -----------------------------------------------------------------------------------------
@@ -367,7 +440,9 @@ def test_database_constraints_back_the_invariants(running, office):
     entry = running["entry"]
     inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
     item = _items(inspection)[-1]
-    result = services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="fail")
+    result = services.inspection_record_item(
+        inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="fail"
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         InspectionResult.objects.filter(pk=result.pk).update(submitted=True)  # failed, submitted, no hazard
     with pytest.raises(IntegrityError), transaction.atomic():

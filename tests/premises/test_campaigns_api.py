@@ -26,14 +26,24 @@ def test_a_campaign_from_creation_to_findings(campaign_office, campaign_area, ca
     west, worker = campaign_area["west"], campaign_area["worker_w"]
     shops = [make_premises(west, offset=i * 0.001) for i in range(2)]
     office = client_for(campaign_office)
-    created = office.post("/api/v1/campaigns/", {"name": "夏季检查", "grids": [west.pk], "types": ["restaurant"],
-                                                  "starts_on": "2026-06-01", "ends_on": "2026-06-30"}, format="json")
+    created = office.post(
+        "/api/v1/campaigns/",
+        {
+            "name": "夏季检查",
+            "grids": [west.pk],
+            "types": ["restaurant"],
+            "starts_on": "2026-06-01",
+            "ends_on": "2026-06-30",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.content
     campaign = created.json()
     assert campaign["status"] == "draft" and campaign["progress"]["total"] == 2
     cid = campaign["id"]
-    assigned = office.post(f"/api/v1/campaigns/{cid}/assign/", {"inspector": worker.pk, "premises": [p.pk for p in shops]},
-                           format="json")
+    assigned = office.post(
+        f"/api/v1/campaigns/{cid}/assign/", {"inspector": worker.pk, "premises": [p.pk for p in shops]}, format="json"
+    )
     assert assigned.status_code == 200, assigned.content
     assert {row["inspector"]["id"] for row in assigned.json()} == {worker.pk}
     assert office.post(f"/api/v1/campaigns/{cid}/activate/", {}, format="json").json()["status"] == "active"
@@ -49,20 +59,31 @@ def test_a_campaign_from_creation_to_findings(campaign_office, campaign_area, ca
     iid, lines = inspection["id"], inspection["lines"]
     assert lines[0]["item"]["text"].startswith("液化气钢瓶") and lines[0]["result"] is None
 
-    refused = phone.post(f"/api/v1/inspections/{iid}/results/", {"item": lines[0]["item"]["id"], "outcome": "fail",
-                                                                 "note": "钢瓶紧挨灶台"}, format="multipart")
+    refused = phone.post(
+        f"/api/v1/inspections/{iid}/results/",
+        {"item": lines[0]["item"]["id"], "outcome": "fail", "note": "钢瓶紧挨灶台"},
+        format="multipart",
+    )
     assert refused.status_code == 400 and "photo" in refused.json()["errors"]
-    failed = phone.post(f"/api/v1/inspections/{iid}/results/", {
-        "item": lines[0]["item"]["id"], "outcome": "fail", "note": "钢瓶紧挨灶台",
-        "photo": upload("gas.jpg", jpeg_bytes(size=(400, 300))),
-    }, format="multipart")
+    failed = phone.post(
+        f"/api/v1/inspections/{iid}/results/",
+        {
+            "item": lines[0]["item"]["id"],
+            "outcome": "fail",
+            "note": "钢瓶紧挨灶台",
+            "photo": upload("gas.jpg", jpeg_bytes(size=(400, 300))),
+        },
+        format="multipart",
+    )
     assert failed.status_code == 200, failed.content
     result = failed.json()["lines"][0]["result"]
     assert result["outcome"] == "fail" and result["thumb"].startswith("/media/inspections/")
     early = phone.post(f"/api/v1/inspections/{iid}/submit/", {}, format="json")
     assert early.status_code == 400 and "results" in early.json()["errors"]
     for line in lines[1:]:
-        ok = phone.post(f"/api/v1/inspections/{iid}/results/", {"item": line["item"]["id"], "outcome": "pass"}, format="json")
+        ok = phone.post(
+            f"/api/v1/inspections/{iid}/results/", {"item": line["item"]["id"], "outcome": "pass"}, format="json"
+        )
         assert ok.status_code == 200, ok.content
     submitted = phone.post(f"/api/v1/inspections/{iid}/submit/", {}, format="json")
     assert submitted.status_code == 200, submitted.content
@@ -74,7 +95,9 @@ def test_a_campaign_from_creation_to_findings(campaign_office, campaign_area, ca
     assert hazard.source == Source.INSPECTION and hazard.photos.count() == 1
     replay = phone.post(f"/api/v1/inspections/{iid}/submit/", {}, format="json").json()
     assert replay["replayed"] and [h["tracking_code"] for h in replay["hazards"]] == [code]
-    late = phone.post(f"/api/v1/inspections/{iid}/results/", {"item": lines[1]["item"]["id"], "outcome": "na"}, format="json")
+    late = phone.post(
+        f"/api/v1/inspections/{iid}/results/", {"item": lines[1]["item"]["id"], "outcome": "na"}, format="json"
+    )
     assert late.status_code == 409
 
     detail = office.get(f"/api/v1/campaigns/{cid}/").json()
@@ -120,14 +143,20 @@ def _build(office, area, n: int, inspector):
     west = area["west"]
     premises = [make_premises(west, street=f"第{n}街", offset=(i % 9) * 0.0009) for i in range(n)]
     campaign = services.campaign_create(actor=office, name=f"c{n}", streets=[f"第{n}街"], type_slugs=["restaurant"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[p.pk for p in premises])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=office, inspector_id=inspector.pk, premises_ids=[p.pk for p in premises]
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     for entry in list(campaign.entries.order_by("pk"))[:2]:
         inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
         items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
         for item in items:
-            services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk,
-                                            outcome="fail" if item == items[-1] else "pass")
+            services.inspection_record_item(
+                inspection_id=inspection.pk,
+                actor=inspector,
+                item_id=item.pk,
+                outcome="fail" if item == items[-1] else "pass",
+            )
         services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     return campaign
 

@@ -57,9 +57,14 @@ def _ready(inspector, entry, *, fail_first: bool):
     items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order"))
     for index, item in enumerate(items):
         failing = fail_first and index == 0
-        services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk,
-                                        outcome="fail" if failing else "pass", note="钢瓶" if failing else "",
-                                        photo=fail_photo() if failing else None)
+        services.inspection_record_item(
+            inspection_id=inspection.pk,
+            actor=inspector,
+            item_id=item.pk,
+            outcome="fail" if failing else "pass",
+            note="钢瓶" if failing else "",
+            photo=fail_photo() if failing else None,
+        )
     return inspection
 
 
@@ -67,7 +72,9 @@ def test_a_double_submit_makes_its_hazards_once(campaign_office, campaign_area, 
     inspector = campaign_area["worker_w"]
     premises = make_premises(campaign_area["west"])
     campaign = services.campaign_create(actor=campaign_office, name="x", grid_ids=[campaign_area["west"].pk])
-    services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=inspector.pk, premises_ids=[premises.pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=campaign_office, inspector_id=inspector.pk, premises_ids=[premises.pk]
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
     inspection = _ready(inspector, campaign.entries.get(), fail_first=True)
     outcomes = _race([lambda: services.inspection_submit(inspection_id=inspection.pk, actor=inspector)] * 3)
@@ -85,19 +92,40 @@ def test_side_by_side_submits_and_assignments_keep_exact_counters(campaign_offic
     premises = [make_premises(west, offset=i * 0.0008) for i in range(6)]
     campaign = services.campaign_create(actor=campaign_office, name="x", grid_ids=[west.pk])
     for volunteer, place in zip(volunteers, premises[:3], strict=True):
-        services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=volunteer.pk, premises_ids=[place.pk])
+        services.campaign_assign(
+            campaign_id=campaign.pk, actor=campaign_office, inspector_id=volunteer.pk, premises_ids=[place.pk]
+        )
     services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
     entries = {e.premises_id: e for e in campaign.entries.all()}
-    inspections = [_ready(v, entries[p.pk], fail_first=i != 1) for i, (v, p) in enumerate(zip(volunteers, premises[:3], strict=True))]
-    calls = [lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
-             for v, i in zip(volunteers, inspections, strict=True)]
-    calls.append(lambda: services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office,
-                                                  inspector_id=campaign_area["worker_w"].pk, premises_ids=[p.pk for p in premises[3:]]))
+    inspections = [
+        _ready(v, entries[p.pk], fail_first=i != 1)
+        for i, (v, p) in enumerate(zip(volunteers, premises[:3], strict=True))
+    ]
+    calls = [
+        lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
+        for v, i in zip(volunteers, inspections, strict=True)
+    ]
+    calls.append(
+        lambda: services.campaign_assign(
+            campaign_id=campaign.pk,
+            actor=campaign_office,
+            inspector_id=campaign_area["worker_w"].pk,
+            premises_ids=[p.pk for p in premises[3:]],
+        )
+    )
     outcomes = _race(calls)
     failed = [o for o in outcomes if isinstance(o, str | Exception)]
     assert not failed, failed
-    counters = Campaign.objects.values("premises_total", "premises_assigned", "premises_started", "premises_done", "findings").get(pk=campaign.pk)
-    assert counters == {"premises_total": 6, "premises_assigned": 6, "premises_started": 0, "premises_done": 3, "findings": 2}
+    counters = Campaign.objects.values(
+        "premises_total", "premises_assigned", "premises_started", "premises_done", "findings"
+    ).get(pk=campaign.pk)
+    assert counters == {
+        "premises_total": 6,
+        "premises_assigned": 6,
+        "premises_started": 0,
+        "premises_done": 3,
+        "findings": 2,
+    }
     assert Hazard.objects.count() == 2
 
 
@@ -111,16 +139,27 @@ def _take_back_round(office, area, volunteers, street: str) -> None:
     services.campaign_activate(campaign_id=cid, actor=office)
     entries = {e.premises_id: e for e in campaign.entries.all()}
     inspections = [_ready(v, entries[p.pk], fail_first=False) for v, p in zip(volunteers, premises[:3], strict=True)]
-    calls = [lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
-             for v, i in zip(volunteers, inspections, strict=True)]
+    calls = [
+        lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
+        for v, i in zip(volunteers, inspections, strict=True)
+    ]
     # One take-back per started premises (each all or nothing on its own), and the free ones assigned.
-    calls += [lambda p=p: services.campaign_unassign(campaign_id=cid, actor=office, premises_ids=[p.pk], discard_started=True)
-              for p in premises[:3]]
+    calls += [
+        lambda p=p: services.campaign_unassign(campaign_id=cid, actor=office, premises_ids=[p.pk], discard_started=True)
+        for p in premises[:3]
+    ]
     free = [p.pk for p in premises[3:]]
-    calls.append(lambda: services.campaign_assign(campaign_id=cid, actor=office, inspector_id=area["worker_w"].pk,
-                                                  premises_ids=free))
+    calls.append(
+        lambda: services.campaign_assign(
+            campaign_id=cid, actor=office, inspector_id=area["worker_w"].pk, premises_ids=free
+        )
+    )
     outcomes = _race(calls)
-    broken = [o for o in outcomes if isinstance(o, str) or (isinstance(o, Exception) and not isinstance(o, Conflict | NotFound))]
+    broken = [
+        o
+        for o in outcomes
+        if isinstance(o, str) or (isinstance(o, Exception) and not isinstance(o, Conflict | NotFound))
+    ]
     assert not broken, broken
     for submitted, taken in zip(outcomes[:3], outcomes[3:6], strict=True):
         # Exactly one of the two won: a submit first makes the take-back a 409 "submitted"; a
@@ -164,13 +203,23 @@ def test_taking_back_and_assigning_the_same_premises_side_by_side_keep_exact_cou
     campaign = services.campaign_create(actor=campaign_office, name="x", grid_ids=[west.pk])
     ids = [p.pk for p in premises]
     for _round in range(4):
-        services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=worker.pk, premises_ids=ids)
-        outcomes = _race([
-            lambda: services.campaign_unassign(campaign_id=campaign.pk, actor=campaign_office, premises_ids=ids),
-            lambda: services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=volunteer.pk,
-                                             premises_ids=list(reversed(ids))),
-            lambda: services.campaign_unassign(campaign_id=campaign.pk, actor=campaign_office, premises_ids=ids[::2]),
-        ])
+        services.campaign_assign(
+            campaign_id=campaign.pk, actor=campaign_office, inspector_id=worker.pk, premises_ids=ids
+        )
+        outcomes = _race(
+            [
+                lambda: services.campaign_unassign(campaign_id=campaign.pk, actor=campaign_office, premises_ids=ids),
+                lambda: services.campaign_assign(
+                    campaign_id=campaign.pk,
+                    actor=campaign_office,
+                    inspector_id=volunteer.pk,
+                    premises_ids=list(reversed(ids)),
+                ),
+                lambda: services.campaign_unassign(
+                    campaign_id=campaign.pk, actor=campaign_office, premises_ids=ids[::2]
+                ),
+            ]
+        )
         assert all(isinstance(o, list) for o in outcomes), outcomes
         counters = Campaign.objects.values("premises_assigned", "premises_started").get(pk=campaign.pk)
         assigned = CampaignPremises.objects.filter(campaign=campaign, inspector__isnull=False).count()

@@ -29,13 +29,16 @@ def _login(client, user):
 def _running(office, area, n=2):
     premises = [make_premises(area["west"], street=f"第{n}街", offset=i * 0.0009) for i in range(n)]
     campaign = services.campaign_create(actor=office, name="入夏检查", streets=[f"第{n}街"])
-    services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk,
-                             premises_ids=[p.pk for p in premises])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=[p.pk for p in premises]
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     return campaign
 
 
-def test_an_inspector_works_through_a_checklist_without_javascript(client, campaign_office, campaign_area, campaign_checklists):
+def test_an_inspector_works_through_a_checklist_without_javascript(
+    client, campaign_office, campaign_area, campaign_checklists
+):
     campaign = _running(campaign_office, campaign_area)
     _login(client, campaign_area["worker_w"])
     page = client.get("/inspections/")
@@ -50,8 +53,15 @@ def test_an_inspector_works_through_a_checklist_without_javascript(client, campa
     url = f"/inspections/{inspection.pk}/"
     missing = client.post(url, {"item": items[0].pk, "outcome": "fail", "note": "钢瓶倒放"})
     assert missing.status_code == 400 and 'class="error ck-error" role="alert">' in missing.content.decode()
-    saved = client.post(url, {"item": items[0].pk, "outcome": "fail", "note": "钢瓶倒放",
-                              "photo": upload("g.jpg", jpeg_bytes(size=(300, 200)))})
+    saved = client.post(
+        url,
+        {
+            "item": items[0].pk,
+            "outcome": "fail",
+            "note": "钢瓶倒放",
+            "photo": upload("g.jpg", jpeg_bytes(size=(300, 200))),
+        },
+    )
     assert saved.status_code == 302
     early = client.post(url, {"action": "submit"})
     assert early.status_code == 400 and 'id="submit-error"' in early.content.decode()
@@ -67,7 +77,9 @@ def test_an_inspector_works_through_a_checklist_without_javascript(client, campa
 
 def test_other_people_cannot_open_an_inspection(client, campaign_office, campaign_area, campaign_checklists):
     campaign = _running(campaign_office, campaign_area)
-    inspection = services.inspection_start(entry_id=campaign.entries.order_by("pk").first().pk, actor=campaign_area["worker_w"])
+    inspection = services.inspection_start(
+        entry_id=campaign.entries.order_by("pk").first().pk, actor=campaign_area["worker_w"]
+    )
     _login(client, campaign_area["worker_e"])
     assert client.get(f"/inspections/{inspection.pk}/").status_code == 404
     assert client.get("/office/campaigns/").status_code == 403
@@ -84,9 +96,13 @@ def test_the_office_creates_assigns_and_follows_a_campaign(client, campaign_offi
     assert created.status_code == 302
     campaign = Campaign.objects.get(name="大道检查")
     url = f"/office/campaigns/{campaign.pk}/"
-    outside = client.post(url, {"action": "assign", "inspector": campaign_area["worker_e"].pk, "premises": [shops[0].pk]})
+    outside = client.post(
+        url, {"action": "assign", "inspector": campaign_area["worker_e"].pk, "premises": [shops[0].pk]}
+    )
     assert outside.status_code == 400 and "premises" in outside.content.decode()
-    assigned = client.post(url, {"action": "assign", "inspector": campaign_area["worker_w"].pk, "premises": [s.pk for s in shops]})
+    assigned = client.post(
+        url, {"action": "assign", "inspector": campaign_area["worker_w"].pk, "premises": [s.pk for s in shops]}
+    )
     assert assigned.status_code == 302
     assert client.post(url, {"action": "activate"}).status_code == 302
     page = client.get(url).content.decode()
@@ -104,16 +120,28 @@ def _queries(client, url) -> int:
 def test_pages_run_a_constant_number_of_queries(client, campaign_office, campaign_area, campaign_checklists):
     small = _running(campaign_office, campaign_area, 2)
     office = _login(client, campaign_office)
-    counts = [_queries(office, "/office/campaigns/"), _queries(office, f"/office/campaigns/{small.pk}/"), _queries(office, "/office/dashboard/")]
+    counts = [
+        _queries(office, "/office/campaigns/"),
+        _queries(office, f"/office/campaigns/{small.pk}/"),
+        _queries(office, "/office/dashboard/"),
+    ]
     large = _running(campaign_office, campaign_area, 8)
     for entry in list(large.entries.order_by("pk"))[:3]:
         inspection = services.inspection_start(entry_id=entry.pk, actor=campaign_area["worker_w"])
         items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
         for item in items:
-            services.inspection_record_item(inspection_id=inspection.pk, actor=campaign_area["worker_w"], item_id=item.pk,
-                                            outcome="fail" if item == items[-1] else "pass")
+            services.inspection_record_item(
+                inspection_id=inspection.pk,
+                actor=campaign_area["worker_w"],
+                item_id=item.pk,
+                outcome="fail" if item == items[-1] else "pass",
+            )
         services.inspection_submit(inspection_id=inspection.pk, actor=campaign_area["worker_w"])
-    after = [_queries(office, "/office/campaigns/"), _queries(office, f"/office/campaigns/{large.pk}/"), _queries(office, "/office/dashboard/")]
+    after = [
+        _queries(office, "/office/campaigns/"),
+        _queries(office, f"/office/campaigns/{large.pk}/"),
+        _queries(office, "/office/dashboard/"),
+    ]
     assert after == counts
     dashboard = office.get("/office/dashboard/").content.decode()
     assert f'data-campaign-id="{large.pk}"' in dashboard and 'id="finding-list"' in dashboard

@@ -32,8 +32,13 @@ def media(campaign_media):
 
 def _counters(campaign_id):
     c = Campaign.objects.get(pk=campaign_id)
-    return {"total": c.premises_total, "assigned": c.premises_assigned, "started": c.premises_started,
-            "done": c.premises_done, "findings": c.findings}
+    return {
+        "total": c.premises_total,
+        "assigned": c.premises_assigned,
+        "started": c.premises_started,
+        "done": c.premises_done,
+        "findings": c.findings,
+    }
 
 
 @pytest.fixture
@@ -42,25 +47,39 @@ def running(campaign_office, campaign_area, campaign_checklists):
     west, worker = campaign_area["west"], campaign_area["worker_w"]
     places = [make_premises(west, offset=i * 0.0008) for i in range(4)]
     campaign = services.campaign_create(actor=campaign_office, name="夏季燃气安全检查", grid_ids=[west.pk])
-    services.campaign_assign(campaign_id=campaign.pk, actor=campaign_office, inspector_id=worker.pk,
-                             premises_ids=[p.pk for p in places[:3]])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=campaign_office, inspector_id=worker.pk, premises_ids=[p.pk for p in places[:3]]
+    )
     services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
     entries = {e.premises_id: e for e in campaign.entries.all()}
-    return {"campaign": campaign, "places": places, "entries": [entries[p.pk] for p in places], "inspector": worker,
-            "office": campaign_office, "west": west}
+    return {
+        "campaign": campaign,
+        "places": places,
+        "entries": [entries[p.pk] for p in places],
+        "inspector": worker,
+        "office": campaign_office,
+        "west": west,
+    }
 
 
 def _unassign(running, places, **kwargs):
-    return services.campaign_unassign(campaign_id=running["campaign"].pk, actor=running["office"],
-                                      premises_ids=[p.pk for p in places], **kwargs)
+    return services.campaign_unassign(
+        campaign_id=running["campaign"].pk, actor=running["office"], premises_ids=[p.pk for p in places], **kwargs
+    )
 
 
 def _start_with_a_failure(running, entry):
     inspector = running["inspector"]
     inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
     item = ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order").first()
-    services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome=Outcome.FAIL,
-                                    note="钢瓶放在灶台旁", photo=fail_photo())
+    services.inspection_record_item(
+        inspection_id=inspection.pk,
+        actor=inspector,
+        item_id=item.pk,
+        outcome=Outcome.FAIL,
+        note="钢瓶放在灶台旁",
+        photo=fail_photo(),
+    )
     return inspection
 
 
@@ -68,7 +87,9 @@ def _submit_all_passed(running, entry):
     inspector = running["inspector"]
     inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
     for item in ChecklistItem.objects.filter(checklist=inspection.checklist, active=True):
-        services.inspection_record_item(inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome=Outcome.PASS)
+        services.inspection_record_item(
+            inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome=Outcome.PASS
+        )
     services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     return inspection
 
@@ -105,8 +126,9 @@ def test_taking_back_pending_premises_frees_them_for_someone_else(running, campa
 
     assert [e.premises_id for e in my_assignments(user=inspector)] == [places[2].pk]
     volunteer = approved_volunteer(running["west"].community)
-    services.campaign_assign(campaign_id=campaign.pk, actor=running["office"], inspector_id=volunteer.pk,
-                             premises_ids=[places[0].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=running["office"], inspector_id=volunteer.pk, premises_ids=[places[0].pk]
+    )
     assert _counters(campaign.pk)["assigned"] == 2
 
     # Premises nobody has (unassigned, or never assigned) are left alone: no count, no event.
@@ -115,9 +137,15 @@ def test_taking_back_pending_premises_frees_them_for_someone_else(running, campa
     assert _counters(campaign.pk)["assigned"] == 2 and LiveEvent.objects.count() == before
 
 
-def test_started_premises_are_a_conflict_unless_the_draft_is_discarded(running, campaign_media,
-                                                                        django_capture_on_commit_callbacks):
-    places, entries, inspector, campaign = running["places"], running["entries"], running["inspector"], running["campaign"]
+def test_started_premises_are_a_conflict_unless_the_draft_is_discarded(
+    running, campaign_media, django_capture_on_commit_callbacks
+):
+    places, entries, inspector, campaign = (
+        running["places"],
+        running["entries"],
+        running["inspector"],
+        running["campaign"],
+    )
     inspection = _start_with_a_failure(running, entries[0])
     photos = stored_files(campaign_media)
     assert photos and _counters(campaign.pk)["started"] == 1
@@ -145,8 +173,9 @@ def test_started_premises_are_a_conflict_unless_the_draft_is_discarded(running, 
     with pytest.raises(NotFound):
         services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     volunteer = approved_volunteer(running["west"].community)
-    services.campaign_assign(campaign_id=campaign.pk, actor=running["office"], inspector_id=volunteer.pk,
-                             premises_ids=[places[0].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=running["office"], inspector_id=volunteer.pk, premises_ids=[places[0].pk]
+    )
     fresh = services.inspection_start(entry_id=entry.pk, actor=volunteer)
     assert fresh.pk != inspection.pk and not fresh.results.exists()
     assert _counters(campaign.pk) == {"total": 4, "assigned": 2, "started": 1, "done": 0, "findings": 0}
@@ -198,15 +227,21 @@ def test_the_api_takes_premises_back_and_names_fields(running, campaign_area):
     url = f"/api/v1/campaigns/{campaign.pk}/unassign/"
     ok = office.post(url, {"premises": [places[1].pk], "reason": "离职"}, format="json")
     assert ok.status_code == 200, ok.content
-    assert [(row["premises"]["id"], row["inspector"], row["status"]) for row in ok.json()] == [(places[1].pk, None, "pending")]
+    assert [(row["premises"]["id"], row["inspector"], row["status"]) for row in ok.json()] == [
+        (places[1].pk, None, "pending")
+    ]
     assert (ok.json()[0]["taken_back_reason"], ok.json()[0]["taken_back_by"]["id"]) == ("离职", running["office"].pk)
     assert ok.json()[0]["taken_back_at"]
     # The office sees why in the campaign's premises; an inspector given it later does not (the
     # reason may be about the person it was taken from).
     listed = {row["id"]: row for row in office.get(f"/api/v1/campaigns/{campaign.pk}/premises/").json()["results"]}
     assert listed[entries[1].pk]["taken_back_reason"] == "离职"
-    services.campaign_assign(campaign_id=campaign.pk, actor=running["office"], inspector_id=running["inspector"].pk,
-                             premises_ids=[places[1].pk])
+    services.campaign_assign(
+        campaign_id=campaign.pk,
+        actor=running["office"],
+        inspector_id=running["inspector"].pk,
+        premises_ids=[places[1].pk],
+    )
     mine = client_for(running["inspector"]).get(f"/api/v1/campaigns/{campaign.pk}/premises/").json()["results"]
     row = next(r for r in mine if r["id"] == entries[1].pk)
     assert (row["taken_back_at"], row["taken_back_by"], row["taken_back_reason"]) == (None, None, "")
@@ -214,9 +249,14 @@ def test_the_api_takes_premises_back_and_names_fields(running, campaign_area):
     assert office.get(f"/api/v1/campaigns/{campaign.pk}/").json()["progress"]["assigned"] == 2
 
     stranger = make_premises(campaign_area["east"])
-    for body, field in (({"premises": [stranger.pk]}, "premises"), ({"premises": []}, "premises"), ({}, "premises"),
-                        ({"premises": ["x"]}, "premises"), ({"premises": [places[0].pk], "reason": "x" * 501}, "reason"),
-                        ({"premises": [places[0].pk], "discard_started": "maybe"}, "discard_started")):
+    for body, field in (
+        ({"premises": [stranger.pk]}, "premises"),
+        ({"premises": []}, "premises"),
+        ({}, "premises"),
+        ({"premises": ["x"]}, "premises"),
+        ({"premises": [places[0].pk], "reason": "x" * 501}, "reason"),
+        ({"premises": [places[0].pk], "discard_started": "maybe"}, "discard_started"),
+    ):
         refused = office.post(url, body, format="json")
         assert refused.status_code == 400 and field in refused.json()["errors"], (body, refused.content)
 
@@ -231,7 +271,10 @@ def test_the_api_takes_premises_back_and_names_fields(running, campaign_area):
     done = office.post(url, {"premises": [places[2].pk]}, format="json")
     assert done.status_code == 409 and done.json()["code"] == "submitted"
     assert client_for(running["inspector"]).post(url, {"premises": [places[2].pk]}, format="json").status_code == 403
-    assert office.post("/api/v1/campaigns/999999/unassign/", {"premises": [places[2].pk]}, format="json").status_code == 404
+    assert (
+        office.post("/api/v1/campaigns/999999/unassign/", {"premises": [places[2].pk]}, format="json").status_code
+        == 404
+    )
     assert _counters(campaign.pk) == {"total": 4, "assigned": 1, "started": 0, "done": 1, "findings": 0}
 
 
@@ -263,10 +306,12 @@ def test_the_office_page_takes_premises_back_without_javascript(client, running)
     assert taken.status_code == 302
     assert CampaignPremises.objects.get(pk=entries[1].pk).inspector_id is None
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    row = page[page.index(f'data-entry-id="{entries[1].pk}"'):]
+    row = page[page.index(f'data-entry-id="{entries[1].pk}"') :]
     assert "Taken back" in row[: row.index("</tr>")] and "病假" in row[: row.index("</tr>")]
     refused = client.post(url, {"action": "unassign", "premises": [places[0].pk]}, HTTP_ACCEPT_LANGUAGE="en")
-    assert refused.status_code == 400 and places[0].name in refused.content.decode()  # the page answers 400 to every refusal
+    assert (
+        refused.status_code == 400 and places[0].name in refused.content.decode()
+    )  # the page answers 400 to every refusal
     discarded = client.post(url, {"action": "unassign", "discard": [places[0].pk]})
     assert discarded.status_code == 302
     assert _counters(campaign.pk) == {"total": 4, "assigned": 1, "started": 0, "done": 0, "findings": 0}

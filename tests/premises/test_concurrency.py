@@ -19,8 +19,12 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def test_concurrent_links_of_one_hazard_make_one_link_and_one_event(make_premises, make_hazard):
     premises = make_premises()
     hazard = make_hazard()
-    results = race(6, lambda i: premises_link_hazard(
-        premises_id=premises.pk, hazard_id=hazard.pk, origin=["inspection", "sensor"][i % 2]))
+    results = race(
+        6,
+        lambda i: premises_link_hazard(
+            premises_id=premises.pk, hazard_id=hazard.pk, origin=["inspection", "sensor"][i % 2]
+        ),
+    )
     assert all(isinstance(r, PremisesHazard) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert PremisesHazard.objects.filter(hazard=hazard).count() == 1
@@ -29,8 +33,16 @@ def test_concurrent_links_of_one_hazard_make_one_link_and_one_event(make_premise
 
 def test_concurrent_creates_of_one_code_register_it_once(boss, grid):
     def create(i):
-        return premises_create(actor=boss, code="WH-RACE", name=f"店{i}", type="restaurant", address="文化路1号",
-                               latitude=INSIDE[0], longitude=INSIDE[1], responsible_name="王")
+        return premises_create(
+            actor=boss,
+            code="WH-RACE",
+            name=f"店{i}",
+            type="restaurant",
+            address="文化路1号",
+            latitude=INSIDE[0],
+            longitude=INSIDE[1],
+            responsible_name="王",
+        )
 
     results = race(5, create)
     created = [r for r in results if isinstance(r, Premises)]
@@ -42,7 +54,8 @@ def test_concurrent_creates_of_one_code_register_it_once(boss, grid):
 
 def test_concurrent_imports_of_one_file_upsert_without_duplicates(boss, grid):
     text = "code,name,type,address,latitude,longitude,responsible_name\n" + "\n".join(
-        f"WH-{n:03d},店{n},restaurant,文化路{n}号,{INSIDE[0]},{INSIDE[1]},王" for n in range(20))
+        f"WH-{n:03d},店{n},restaurant,文化路{n}号,{INSIDE[0]},{INSIDE[1]},王" for n in range(20)
+    )
     results = race(3, lambda i: premises_import(data=text, actor=boss))
     assert sum(r.committed for r in results) >= 1, results
     assert Premises.objects.count() == 20

@@ -11,6 +11,6 @@ def test_every_premises_event_type_is_documented():
     published = set(re.findall(r'publish\([^,]+, "(premises\.[a-z_]+)"', source))
     assert published == {"premises.hazard_linked"}
     docs = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-    section = docs[docs.index("### premises.*"):]
+    section = docs[docs.index("### premises.*") :]
     missing = [t for t in sorted(published) if f"`{t}`" not in section]
     assert not missing, f"document these in docs/events.md: {missing}"

@@ -16,13 +16,24 @@ HEADER_EN = "code,name,type,address,street,latitude,longitude,contact_name,conta
 HEADER_ZH = "登记编码,名称,类型,地址,街道,纬度,经度,联系人,联系电话,责任人,责任人手机,责任人账号,在营,备注"
 
 
-def line(code, name="老王面馆", type_="restaurant", lat=INSIDE[0], lng=INSIDE[1], phone="13912345678", user="", active="yes"):
+def line(
+    code, name="老王面馆", type_="restaurant", lat=INSIDE[0], lng=INSIDE[1], phone="13912345678", user="", active="yes"
+):
     return f"{code},{name},{type_},文化路1号,文化路,{lat},{lng},王老板,0512-63251234,王建国,{phone},{user},{active},"
 
 
 def good_file(header=HEADER_EN, user=""):
-    return "\n".join([header, line("WH-001", user=user), line("WH-002", name="川味小吃", lat=INSIDE_OTHER[0], lng=INSIDE_OTHER[1]),
-                      line("WH-003", name="汾湖五金", type_="商铺")]) + "\n"
+    return (
+        "\n".join(
+            [
+                header,
+                line("WH-001", user=user),
+                line("WH-002", name="川味小吃", lat=INSIDE_OTHER[0], lng=INSIDE_OTHER[1]),
+                line("WH-003", name="汾湖五金", type_="商铺"),
+            ]
+        )
+        + "\n"
+    )
 
 
 def test_a_good_file_imports_every_row(boss, grid, other_grid, officer):
@@ -37,14 +48,19 @@ def test_a_good_file_imports_every_row(boss, grid, other_grid, officer):
 
 @translation.override("en")  # the assertions read the English sentences
 def test_bad_lines_write_nothing_and_each_is_reported(boss, grid):
-    text = "\n".join([
-        HEADER_EN,
-        line("WH-001"),
-        line("WH-002", phone="12345"),                        # line 3: bad mobile
-        line("WH-003", lat=31.9, lng=121.9),                  # line 4: outside every grid
-        line("WH-001"),                                       # line 5: code twice in the file
-        line("WH-005", type_="casino", user="nobody", active="maybe"),  # line 6: three problems
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                HEADER_EN,
+                line("WH-001"),
+                line("WH-002", phone="12345"),  # line 3: bad mobile
+                line("WH-003", lat=31.9, lng=121.9),  # line 4: outside every grid
+                line("WH-001"),  # line 5: code twice in the file
+                line("WH-005", type_="casino", user="nobody", active="maybe"),  # line 6: three problems
+            ]
+        )
+        + "\n"
+    )
     report = premises_import(data=text, actor=boss)
     assert not report.committed and report.created == 0
     assert not Premises.objects.exists()
@@ -75,25 +91,33 @@ def test_utf8_with_bom(boss, grid, other_grid):
 
 def test_upsert_by_code_updates_and_leaves_missing_columns(boss, grid, other_grid, officer):
     premises_import(data=good_file(user=officer.username), actor=boss)
-    again = "\n".join([
-        "code,name,type,address,latitude,longitude,responsible_name",
-        f"WH-001,老王面馆（新店名）,restaurant,文化路1号,{INSIDE_OTHER[0]},{INSIDE_OTHER[1]},王建国",
-        f"WH-009,新开的店,shop,文化路9号,{INSIDE[0]},{INSIDE[1]},李四",
-    ])
+    again = "\n".join(
+        [
+            "code,name,type,address,latitude,longitude,responsible_name",
+            f"WH-001,老王面馆（新店名）,restaurant,文化路1号,{INSIDE_OTHER[0]},{INSIDE_OTHER[1]},王建国",
+            f"WH-009,新开的店,shop,文化路9号,{INSIDE[0]},{INSIDE[1]},李四",
+        ]
+    )
     report = premises_import(data=again, actor=boss)
     assert report.committed, report.errors
     assert (report.created, report.updated) == (1, 1)
     first = Premises.objects.get(code="WH-001")
     assert first.name == "老王面馆（新店名）" and first.grid_id == other_grid.pk
     # Columns the file did not have are left as they were.
-    assert first.responsible_user_id == officer.pk and first.street == "文化路" and first.responsible_phone == "13912345678"
+    assert (
+        first.responsible_user_id == officer.pk
+        and first.street == "文化路"
+        and first.responsible_phone == "13912345678"
+    )
     assert Premises.objects.count() == 4
 
 
 def test_file_level_problems(boss, grid, other_grid, worker):
     with translation.override("en"):
         assert premises_import(data="", actor=boss).errors[0].messages == ["The file is empty."]
-        assert premises_import(data=HEADER_EN + "\n", actor=boss).errors[0].messages == ["The file has a header but no rows."]
+        assert premises_import(data=HEADER_EN + "\n", actor=boss).errors[0].messages == [
+            "The file has a header but no rows."
+        ]
     missing = premises_import(data="code,name\nA,b\n", actor=boss)
     assert not missing.committed and "latitude" in missing.errors[0].messages[0]
     refused = premises_import(data=good_file(), actor=worker)

@@ -77,7 +77,9 @@ def test_detail_page_shows_history_with_links(client, make_premises, make_hazard
 
 
 @pytest.mark.parametrize("size", [1, 25])
-def test_detail_page_runs_constant_queries(client, make_premises, make_hazard, boss, size, django_assert_max_num_queries):
+def test_detail_page_runs_constant_queries(
+    client, make_premises, make_hazard, boss, size, django_assert_max_num_queries
+):
     premises = make_premises()
     for _ in range(size):
         premises_link_hazard(premises_id=premises.pk, hazard_id=make_hazard().pk, origin="report")
@@ -117,9 +119,20 @@ def test_admin_add_computes_the_grid(client, boss, grid):
     boss.save()
     client.force_login(boss)
     form = {
-        "code": "ADM-1", "name": "后台登记", "type": "1", "address": "文化路1号", "street": "", "latitude": "30.905",
-        "longitude": "120.805", "contact_name": "", "contact_phone": "", "responsible_name": "王", "responsible_phone": "",
-        "responsible_user": "", "active": "on", "notes": "",
+        "code": "ADM-1",
+        "name": "后台登记",
+        "type": "1",
+        "address": "文化路1号",
+        "street": "",
+        "latitude": "30.905",
+        "longitude": "120.805",
+        "contact_name": "",
+        "contact_phone": "",
+        "responsible_name": "王",
+        "responsible_phone": "",
+        "responsible_user": "",
+        "active": "on",
+        "notes": "",
     }
     from hazards.premises.models import PremisesType
 

@@ -62,15 +62,28 @@ def test_a_duplicate_code_is_refused(make_premises):
 def test_only_dispatchers_write(grid, worker, officer):
     for actor in (worker, officer):
         with pytest.raises(PermissionDenied):
-            premises_create(actor=actor, code="X1", name="n", type="shop", address="a", latitude=INSIDE[0],
-                            longitude=INSIDE[1], responsible_name="r")
+            premises_create(
+                actor=actor,
+                code="X1",
+                name="n",
+                type="shop",
+                address="a",
+                latitude=INSIDE[0],
+                longitude=INSIDE[1],
+                responsible_name="r",
+            )
     assert not Premises.objects.exists()
 
 
 def test_update_moves_grid_with_the_point_and_keeps_the_rest(make_premises, boss, other_grid, officer):
     premises = make_premises()
-    updated = premises_update(actor=boss, premises_id=premises.pk, longitude=INSIDE_OTHER[1],
-                              responsible_user=officer.pk, responsible_phone="139 1234 0000")
+    updated = premises_update(
+        actor=boss,
+        premises_id=premises.pk,
+        longitude=INSIDE_OTHER[1],
+        responsible_user=officer.pk,
+        responsible_phone="139 1234 0000",
+    )
     assert updated.grid_id == other_grid.pk
     assert updated.latitude == INSIDE[0] and updated.name == premises.name
     assert updated.responsible_user_id == officer.pk and updated.responsible_phone == "13912340000"
@@ -93,8 +106,7 @@ def test_link_is_idempotent_and_publishes_once(make_premises, make_hazard, offic
     events = LiveEvent.objects.filter(type="premises.hazard_linked")
     assert events.count() == before + 1
     event = events.latest("id")
-    assert set(event.topics) == {
-        "dispatch", f"grid:{premises.grid_id}", f"user:{officer.pk}"}
+    assert set(event.topics) == {"dispatch", f"grid:{premises.grid_id}", f"user:{officer.pk}"}
     assert event.data["premises_id"] == premises.pk
     assert event.data["hazard"]["tracking_code"] == hazard.tracking_code
     assert event.data["origin"] == "inspection"

@@ -29,7 +29,9 @@ def redeem(client, coupon_id, key="key-1"):
 
 def test_points_shape_and_pagination(resident):
     for i in range(5):
-        services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id=str(i))
+        services.points_award(
+            user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id=str(i)
+        )
     body = client_for(resident).get("/api/v1/points/?page_size=2").json()
     assert body["balance"] == 50 and body["show_on_leaderboard"] is False
     assert body["earned_today"] == 50 and body["daily_cap"] == 200
@@ -60,20 +62,31 @@ def test_points_constant_queries(resident, django_assert_max_num_queries, n):
 
 def test_points_patch_toggles_leaderboard(resident):
     client = client_for(resident)
-    assert client.patch("/api/v1/points/", {"show_on_leaderboard": True}, format="json").json()["show_on_leaderboard"] is True
+    assert (
+        client.patch("/api/v1/points/", {"show_on_leaderboard": True}, format="json").json()["show_on_leaderboard"]
+        is True
+    )
     bad = client.patch("/api/v1/points/", {"show_on_leaderboard": "maybe"}, format="json")
     assert bad.status_code == 400 and "show_on_leaderboard" in bad.json()["errors"]
 
 
 def test_adjust_by_dispatcher(resident, dispatcher):
     client = client_for(dispatcher)
-    created = client.post("/api/v1/points/adjust/", {"user": resident.pk, "amount": 30, "reason": "Helped at the drill"},
-                          format="json", HTTP_IDEMPOTENCY_KEY="adj-1")
+    created = client.post(
+        "/api/v1/points/adjust/",
+        {"user": resident.pk, "amount": 30, "reason": "Helped at the drill"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="adj-1",
+    )
     assert created.status_code == 201
     body = created.json()
     assert body["balance"] == 30 and body["user"] == resident.pk and body["entry"]["reason"] == "Helped at the drill"
-    replay = client.post("/api/v1/points/adjust/", {"user": resident.pk, "amount": 30, "reason": "Helped at the drill"},
-                         format="json", HTTP_IDEMPOTENCY_KEY="adj-1")
+    replay = client.post(
+        "/api/v1/points/adjust/",
+        {"user": resident.pk, "amount": 30, "reason": "Helped at the drill"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="adj-1",
+    )
     assert replay.status_code == 200 and replay.json()["entry"]["id"] == body["entry"]["id"]
     assert balance_of(resident) == 30
 
@@ -98,10 +111,19 @@ def test_adjust_refusals(resident, dispatcher, payload, status, field):
 
 
 def test_adjust_permissions(resident, dispatcher):
-    assert client_for(resident).post("/api/v1/points/adjust/", {"user": resident.pk, "amount": 5, "reason": "x"}, format="json").status_code == 403
-    own = client_for(dispatcher).post("/api/v1/points/adjust/", {"user": dispatcher.pk, "amount": 5, "reason": "x"}, format="json")
+    assert (
+        client_for(resident)
+        .post("/api/v1/points/adjust/", {"user": resident.pk, "amount": 5, "reason": "x"}, format="json")
+        .status_code
+        == 403
+    )
+    own = client_for(dispatcher).post(
+        "/api/v1/points/adjust/", {"user": dispatcher.pk, "amount": 5, "reason": "x"}, format="json"
+    )
     assert own.status_code == 403 and own.json()["detail"]
-    missing = client_for(dispatcher).post("/api/v1/points/adjust/", {"user": 999_999, "amount": 5, "reason": "x"}, format="json")
+    missing = client_for(dispatcher).post(
+        "/api/v1/points/adjust/", {"user": 999_999, "amount": 5, "reason": "x"}, format="json"
+    )
     assert missing.status_code == 404 and "user" in missing.json()["errors"]
 
 
@@ -112,7 +134,18 @@ def test_coupon_list_contract(api, coupon):
     body = api.get("/api/v1/coupons/").json()
     assert body["count"] == 1
     item = body["results"][0]
-    for field in ("id", "title", "merchant", "kind", "cost", "stock_total", "stock_remaining", "per_user_limit", "valid_from", "valid_until"):
+    for field in (
+        "id",
+        "title",
+        "merchant",
+        "kind",
+        "cost",
+        "stock_total",
+        "stock_remaining",
+        "per_user_limit",
+        "valid_from",
+        "valid_until",
+    ):
         assert field in item, field
     assert item["merchant"] == {"id": coupon.merchant_id, "name": coupon.merchant.name, "address": ""}
     assert item["kind"] == "discount" and item["cost"] == 100 and item["stock_remaining"] == 10
@@ -162,7 +195,10 @@ def test_redeem_201_then_replay_200(resident, coupon):
     body = created.json()
     assert {"id", "code", "status", "expires_at", "coupon"} <= set(body)
     assert body["status"] == "issued" and len(body["code"]) >= 12 and body["coupon"]["id"] == coupon.pk
-    assert body["coupon"]["merchant"]["name"] == coupon.merchant.name and body["qr"] == f"/api/v1/redemptions/{body['id']}/qr/"
+    assert (
+        body["coupon"]["merchant"]["name"] == coupon.merchant.name
+        and body["qr"] == f"/api/v1/redemptions/{body['id']}/qr/"
+    )
     replay = redeem(client, coupon.pk)
     assert replay.status_code == 200 and replay.json() == body
     assert balance_of(resident) == 200
@@ -220,7 +256,9 @@ def test_redeem_messages_in_english_and_chinese(resident, merchant):
     fund(resident, 10)
     client = client_for(resident)
     zh = redeem(client, coupon.pk, key="a").json()["detail"]
-    en = client.post(f"/api/v1/coupons/{coupon.pk}/redeem/", HTTP_IDEMPOTENCY_KEY="b", HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    en = client.post(
+        f"/api/v1/coupons/{coupon.pk}/redeem/", HTTP_IDEMPOTENCY_KEY="b", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["detail"]
     assert en.startswith("Not enough points") and "积分不足" in zh
 
 
@@ -231,7 +269,9 @@ def test_redemptions_are_mine_only_and_filterable(resident, volunteer_user, merc
     coupon = make_coupon(merchant, per_user_limit=3, cost=10)
     fund(resident, 100)
     fund(volunteer_user, 100)
-    mine = [services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=k).redemption for k in "ab"]
+    mine = [
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=k).redemption for k in "ab"
+    ]
     services.redemption_create(user_id=volunteer_user.pk, coupon_id=coupon.pk, idempotency_key="x")
     services.redemption_cancel(redemption_id=mine[0].pk, actor_id=resident.pk)
     client = client_for(resident)
@@ -313,8 +353,13 @@ def test_use_200_then_409_already_used(issued, staff_user):
 def test_use_other_merchant_404_and_non_staff_403(issued, resident):
     other_staff = UserFactory(roles=[MERCHANT_STAFF])
     make_merchant(staff=[other_staff])
-    assert client_for(other_staff).post("/api/v1/redemptions/use/", {"code": issued.code}, format="json").status_code == 404
-    assert client_for(resident).post("/api/v1/redemptions/use/", {"code": issued.code}, format="json").status_code == 403
+    assert (
+        client_for(other_staff).post("/api/v1/redemptions/use/", {"code": issued.code}, format="json").status_code
+        == 404
+    )
+    assert (
+        client_for(resident).post("/api/v1/redemptions/use/", {"code": issued.code}, format="json").status_code == 403
+    )
     missing = client_for(other_staff).post("/api/v1/redemptions/use/", {}, format="json")
     assert missing.status_code == 400 and "code" in missing.json()["errors"]
     assert Redemption.objects.get(pk=issued.pk).status == "issued"
@@ -324,7 +369,10 @@ def test_use_is_throttled_with_retry_after(issued, staff_user, monkeypatch):
     monkeypatch.setattr(CodeLookupThrottle, "THROTTLE_RATES", {"code_lookup": "3/min"})
     cache.delete(f"throttle_code_lookup_{staff_user.pk}")
     client = client_for(staff_user)
-    statuses = [client.post("/api/v1/redemptions/use/", {"code": f"WRONG{i}CODE2345"}, format="json").status_code for i in range(3)]
+    statuses = [
+        client.post("/api/v1/redemptions/use/", {"code": f"WRONG{i}CODE2345"}, format="json").status_code
+        for i in range(3)
+    ]
     assert statuses == [404, 404, 404]
     blocked = client.post("/api/v1/redemptions/use/", {"code": issued.code}, format="json")
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0 and blocked.json()["detail"]
@@ -341,8 +389,12 @@ def test_leaderboard_names_only_by_opt_in(api, dispatcher):
     carol = UserFactory(roles=[RESIDENT], display_name="Carol")
     for i in range(3):
         services.points_award(user_id=alice.pk, rule_code="report_verified", source_type="h", source_id=f"a{i}")
-    services.points_award(user_id=bob.pk, rule_code="task_verified", source_type="t", source_id="b", severity="critical")
-    services.points_adjust(user_id=carol.pk, amount=1000, reason="gift", actor_id=dispatcher.pk)  # adjustments do not rank
+    services.points_award(
+        user_id=bob.pk, rule_code="task_verified", source_type="t", source_id="b", severity="critical"
+    )
+    services.points_adjust(
+        user_id=carol.pk, amount=1000, reason="gift", actor_id=dispatcher.pk
+    )  # adjustments do not rank
     services.points_account_set_leaderboard(user_id=alice.pk, show=True)
     body = api.get("/api/v1/leaderboard/").json()
     assert body["period"] == "month"
@@ -379,11 +431,21 @@ def test_leaderboard_constant_queries(settings, django_assert_max_num_queries, n
 def test_schema_documents_the_contracts(api):
     schema = api.get("/api/v1/schema/?format=json").json()
     paths = schema["paths"]
-    for path in ("/api/v1/points/", "/api/v1/points/adjust/", "/api/v1/coupons/", "/api/v1/coupons/{id}/redeem/",
-                 "/api/v1/redemptions/", "/api/v1/redemptions/use/", "/api/v1/redemptions/{id}/cancel/", "/api/v1/leaderboard/"):
+    for path in (
+        "/api/v1/points/",
+        "/api/v1/points/adjust/",
+        "/api/v1/coupons/",
+        "/api/v1/coupons/{id}/redeem/",
+        "/api/v1/redemptions/",
+        "/api/v1/redemptions/use/",
+        "/api/v1/redemptions/{id}/cancel/",
+        "/api/v1/leaderboard/",
+    ):
         assert path in paths, path
     redeem_op = paths["/api/v1/coupons/{id}/redeem/"]["post"]
-    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" and p["required"] for p in redeem_op["parameters"])
+    assert any(
+        p["name"] == "Idempotency-Key" and p["in"] == "header" and p["required"] for p in redeem_op["parameters"]
+    )
     assert {"200", "201", "400", "409", "422"} <= set(redeem_op["responses"])
     assert {"200", "404", "409", "429"} <= set(paths["/api/v1/redemptions/use/"]["post"]["responses"])
 
@@ -392,5 +454,7 @@ def test_ledger_stays_consistent_through_the_api(resident, staff_user, coupon):
     fund(resident, 500)
     client = client_for(resident)
     ids = [redeem(client, coupon.pk, key=f"k{i}").json().get("id") for i in range(2)]
-    client_for(staff_user).post("/api/v1/redemptions/use/", {"code": Redemption.objects.get(pk=ids[0]).code}, format="json")
+    client_for(staff_user).post(
+        "/api/v1/redemptions/use/", {"code": Redemption.objects.get(pk=ids[0]).code}, format="json"
+    )
     assert_ledger_consistent()

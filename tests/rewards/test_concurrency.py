@@ -71,8 +71,11 @@ def test_200_concurrent_redemptions_for_a_stock_of_50(merchant):
 
     def attempt(user, n):
         def call():
-            response = clients[user.pk].post(f"/api/v1/coupons/{coupon.pk}/redeem/", HTTP_IDEMPOTENCY_KEY=f"{user.pk}-{n}")
+            response = clients[user.pk].post(
+                f"/api/v1/coupons/{coupon.pk}/redeem/", HTTP_IDEMPOTENCY_KEY=f"{user.pk}-{n}"
+            )
             return response.status_code
+
         return call
 
     statuses = race([attempt(user, n) for n in range(2) for user in users])
@@ -105,7 +108,11 @@ def _redeem_status(user_id, coupon_id, key):
     from govern.errors import DomainError
 
     try:
-        return "created" if services.redemption_create(user_id=user_id, coupon_id=coupon_id, idempotency_key=key).created else "replay"
+        return (
+            "created"
+            if services.redemption_create(user_id=user_id, coupon_id=coupon_id, idempotency_key=key).created
+            else "replay"
+        )
     except DomainError as exc:
         return exc.code
 
@@ -146,7 +153,9 @@ def test_concurrent_identical_awards_pay_once(has_account):
         services.points_account_set_leaderboard(user_id=user.pk, show=False)
 
     def call():
-        award = services.points_award(user_id=user.pk, rule_code="task_verified", source_type="hazards.task", source_id="77", severity="high")
+        award = services.points_award(
+            user_id=user.pk, rule_code="task_verified", source_type="hazards.task", source_id="77", severity="high"
+        )
         return award.pk
 
     award_ids = race([call for _ in range(12)])
@@ -160,7 +169,11 @@ def test_concurrent_awards_respect_the_daily_cap(settings):
     user = UserFactory(roles=[RESIDENT])
 
     def award(i):
-        return lambda: services.points_award(user_id=user.pk, rule_code="task_verified", source_type="t", source_id=str(i)).points_paid
+        return lambda: (
+            services.points_award(
+                user_id=user.pk, rule_code="task_verified", source_type="t", source_id=str(i)
+            ).points_paid
+        )
 
     paid = race([award(i) for i in range(10)])
     assert sum(paid) == 50 and balance_of(user) == 50
@@ -173,7 +186,9 @@ def test_cancel_expire_and_use_race_for_one_code(resident, staff_user, merchant,
     fund(resident, 500)
     outcomes = []
     for round_ in range(5):
-        r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"r{round_}").redemption
+        r = services.redemption_create(
+            user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"r{round_}"
+        ).redemption
         # Overdue for the expiry job, but still "issued": use, cancel and expiry all compete.
         Redemption.objects.filter(pk=r.pk).update(expires_at=timezone.now() + timedelta(milliseconds=300))
         later = timezone.now() + timedelta(days=1)
@@ -236,7 +251,9 @@ def test_the_last_unit_sold_by_another_buyer_meanwhile_is_a_409_and_records_noth
 
     coupon = make_coupon(merchant, cost=10, stock_total=3)
     fund(resident, 100)
-    sold = _while_between_read_and_update(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0))
+    sold = _while_between_read_and_update(
+        monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0)
+    )
     with pytest.raises(Conflict) as info:
         services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
     assert sold and info.value.code == "out_of_stock"

@@ -38,7 +38,9 @@ def test_wallet_shows_balance_history_and_codes_with_qr(client, resident, coupon
     assert f'data-redemption-id="{issued.pk}"' in html and 'data-status="issued"' in html
     assert "积分明细" in html and "test funding" in html
     assert 'data-last-event-id="' in html and 'data-last-event-id="0"' not in html
-    assert 'src="/static/js/rewards/wallet.js"' in html and "<script>" not in html.replace('<script id="rewards-labels" type="application/json">', "")
+    assert 'src="/static/js/rewards/wallet.js"' in html and "<script>" not in html.replace(
+        '<script id="rewards-labels" type="application/json">', ""
+    )
     services.redemption_use(code=issued.code, staff_user_id=staff_user.pk)
     html = client.get("/wallet/").content.decode()
     assert 'data-status="used"' in html and "data:image/svg+xml" not in html
@@ -195,7 +197,10 @@ def test_admin_adjust_action(client, admin_user, resident):
     logged_in(client, admin_user)
     form = client.post("/admin/rewards/pointsaccount/", {"action": "adjust_points", "_selected_action": [account.pk]})
     assert form.status_code == 200 and b'name="reason"' in form.content
-    done = client.post("/admin/rewards/pointsaccount/", {"action": "adjust_points", "_selected_action": [account.pk], "apply": "1", "amount": "15", "reason": "drill"})
+    done = client.post(
+        "/admin/rewards/pointsaccount/",
+        {"action": "adjust_points", "_selected_action": [account.pk], "apply": "1", "amount": "15", "reason": "drill"},
+    )
     assert done.status_code == 302 and balance_of(resident) == 25
     assert PointsEntry.objects.filter(kind="adjust", actor=admin_user, reason="drill").exists()
 
@@ -203,7 +208,10 @@ def test_admin_adjust_action(client, admin_user, resident):
 def test_admin_reverse_and_cancel_actions(client, admin_user, resident, coupon):
     award = services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
     logged_in(client, admin_user)
-    client.post("/admin/rewards/pointsentry/", {"action": "reverse_entries", "_selected_action": [award.entry.pk], "apply": "1", "reason": "prank"})
+    client.post(
+        "/admin/rewards/pointsentry/",
+        {"action": "reverse_entries", "_selected_action": [award.entry.pk], "apply": "1", "reason": "prank"},
+    )
     assert balance_of(resident) == 0
     fund(resident, 100)
     r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
@@ -216,10 +224,19 @@ def test_admin_coupon_create_and_stock_change(client, admin_user, merchant, resi
     logged_in(client, admin_user)
     now = timezone.localtime()
     data = {
-        "merchant": merchant.pk, "title": "Admin coupon", "description": "", "kind": "goods", "cost": "30",
-        "stock_total": "5", "per_user_limit": "1", "valid_from_0": now.strftime("%Y-%m-%d"), "valid_from_1": "00:00:00",
-        "valid_until_0": (now + timedelta(days=10)).strftime("%Y-%m-%d"), "valid_until_1": "00:00:00",
-        "code_valid_for": "7 00:00:00", "active": "on",
+        "merchant": merchant.pk,
+        "title": "Admin coupon",
+        "description": "",
+        "kind": "goods",
+        "cost": "30",
+        "stock_total": "5",
+        "per_user_limit": "1",
+        "valid_from_0": now.strftime("%Y-%m-%d"),
+        "valid_from_1": "00:00:00",
+        "valid_until_0": (now + timedelta(days=10)).strftime("%Y-%m-%d"),
+        "valid_until_1": "00:00:00",
+        "code_valid_for": "7 00:00:00",
+        "active": "on",
     }
     response = client.post("/admin/rewards/coupon/add/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -241,9 +258,15 @@ def test_admin_earning_rule_validates_factors(client, admin_user):
 
     logged_in(client, admin_user)
     rule = EarningRule.objects.get(code="task_verified")
-    bad = client.post(f"/admin/rewards/earningrule/{rule.pk}/change/", {"code": rule.code, "name": rule.name, "points": 25, "severity_factors": '{"high": -1}', "active": "on"})
+    bad = client.post(
+        f"/admin/rewards/earningrule/{rule.pk}/change/",
+        {"code": rule.code, "name": rule.name, "points": 25, "severity_factors": '{"high": -1}', "active": "on"},
+    )
     assert bad.status_code == 200
-    ok = client.post(f"/admin/rewards/earningrule/{rule.pk}/change/", {"code": rule.code, "name": rule.name, "points": 25, "severity_factors": '{"high": 2.5}', "active": "on"})
+    ok = client.post(
+        f"/admin/rewards/earningrule/{rule.pk}/change/",
+        {"code": rule.code, "name": rule.name, "points": 25, "severity_factors": '{"high": 2.5}', "active": "on"},
+    )
     assert ok.status_code == 302
     rule.refresh_from_db()
     assert rule.points == 25 and rule.severity_factors == {"high": 2.5}
@@ -255,7 +278,10 @@ def test_admin_merchant_staff_get_the_role(client, admin_user):
 
     newcomer = UserFactory(roles=[RESIDENT])
     logged_in(client, admin_user)
-    response = client.post("/admin/rewards/merchant/add/", {"name": "新店", "address": "", "phone": "", "staff": [newcomer.pk], "active": "on"})
+    response = client.post(
+        "/admin/rewards/merchant/add/",
+        {"name": "新店", "address": "", "phone": "", "staff": [newcomer.pk], "active": "on"},
+    )
     assert response.status_code == 302
     assert list(Merchant.objects.get(name="新店").staff.all()) == [newcomer]
     newcomer.refresh_from_db()

@@ -57,16 +57,29 @@ def test_seeded_rules_exist_with_severity_factors():
 
 def test_award_pays_once_and_publishes_points_changed(resident, dispatcher):
     award = services.points_award(
-        user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="7", actor_id=dispatcher.pk
+        user_id=resident.pk,
+        rule_code="report_verified",
+        source_type="hazards.hazard",
+        source_id="7",
+        actor_id=dispatcher.pk,
     )
     assert award.points_paid == 10 and award.points_due == 10 and not award.capped
     entry = award.entry
     assert (entry.amount, entry.kind, entry.balance_after, entry.source_type, entry.source_id) == (
-        10, EntryKind.EARN, 10, "hazards.hazard", "7")
+        10,
+        EntryKind.EARN,
+        10,
+        "hazards.hazard",
+        "7",
+    )
     assert entry.idempotency_key == f"award:report_verified:hazards.hazard:7:{resident.pk}"
     assert entry.actor_id == dispatcher.pk and entry.reason == award.rule.name
     again = services.points_award(
-        user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id=7, actor_id=dispatcher.pk
+        user_id=resident.pk,
+        rule_code="report_verified",
+        source_type="hazards.hazard",
+        source_id=7,
+        actor_id=dispatcher.pk,
     )
     assert again.pk == award.pk
     assert balance_of(resident) == 10
@@ -80,46 +93,74 @@ def test_award_pays_once_and_publishes_points_changed(resident, dispatcher):
 def test_same_source_under_another_rule_or_user_pays_separately(resident, volunteer_user):
     services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="1")
     services.points_award(user_id=resident.pk, rule_code="task_verified", source_type="hazards.hazard", source_id="1")
-    services.points_award(user_id=volunteer_user.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="1")
+    services.points_award(
+        user_id=volunteer_user.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="1"
+    )
     assert balance_of(resident) == 30 and balance_of(volunteer_user) == 10
     assert PointsAward.objects.count() == 3
 
 
-@pytest.mark.parametrize(("severity", "points"), [("low", 20), ("medium", 30), ("high", 40), ("critical", 60), (None, 20)])
+@pytest.mark.parametrize(
+    ("severity", "points"), [("low", 20), ("medium", 30), ("high", 40), ("critical", 60), (None, 20)]
+)
 def test_task_award_times_severity_factor(volunteer_user, severity, points):
     award = services.points_award(
-        user_id=volunteer_user.pk, rule_code="task_verified", source_type="hazards.task", source_id="3", severity=severity
+        user_id=volunteer_user.pk,
+        rule_code="task_verified",
+        source_type="hazards.task",
+        source_id="3",
+        severity=severity,
     )
     assert award.points_paid == points and balance_of(volunteer_user) == points
 
 
 def test_unknown_severity_is_refused_with_the_field(volunteer_user):
     with pytest.raises(InvalidInput) as info:
-        services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="hazards.task", source_id="3", severity="apocalyptic")
+        services.points_award(
+            user_id=volunteer_user.pk,
+            rule_code="task_verified",
+            source_type="hazards.task",
+            source_id="3",
+            severity="apocalyptic",
+        )
     assert info.value.field == "severity"
     assert not PointsEntry.objects.exists()
 
 
 def test_no_points_for_verifying_your_own_report(resident):
-    assert services.points_award(
-        user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="9", actor_id=resident.pk
-    ) is None
+    assert (
+        services.points_award(
+            user_id=resident.pk,
+            rule_code="report_verified",
+            source_type="hazards.hazard",
+            source_id="9",
+            actor_id=resident.pk,
+        )
+        is None
+    )
     assert not PointsEntry.objects.exists() and not PointsAward.objects.exists()
     assert balance_of(resident) == 0
 
 
 def test_inactive_rule_pays_nothing_and_unknown_rule_is_not_found(resident):
     EarningRule.objects.filter(code="report_verified").update(active=False)
-    assert services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="x", source_id="1") is None
+    assert (
+        services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="x", source_id="1") is None
+    )
     with pytest.raises(NotFound):
         services.points_award(user_id=resident.pk, rule_code="no_such_rule", source_type="x", source_id="1")
     assert not PointsEntry.objects.exists()
 
 
-@pytest.mark.parametrize(("source_type", "source_id", "field"), [("", "1", "source_type"), ("x", "", "source_id"), ("x" * 41, "1", "source_type")])
+@pytest.mark.parametrize(
+    ("source_type", "source_id", "field"),
+    [("", "1", "source_type"), ("x", "", "source_id"), ("x" * 41, "1", "source_type")],
+)
 def test_award_needs_a_source_reference(resident, source_type, source_id, field):
     with pytest.raises(InvalidInput) as info:
-        services.points_award(user_id=resident.pk, rule_code="report_verified", source_type=source_type, source_id=source_id)
+        services.points_award(
+            user_id=resident.pk, rule_code="report_verified", source_type=source_type, source_id=source_id
+        )
     assert info.value.field == field
 
 
@@ -132,7 +173,9 @@ def test_daily_cap_pays_partially_then_records_zero(settings, volunteer_user):
     settings.POINTS_DAILY_CAP = 50
     fund(volunteer_user, 1000)  # adjustments are not earnings: they do not use up the cap
     paid = [
-        services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="hazards.task", source_id=str(i)).points_paid
+        services.points_award(
+            user_id=volunteer_user.pk, rule_code="task_verified", source_type="hazards.task", source_id=str(i)
+        ).points_paid
         for i in range(4)
     ]
     assert paid == [20, 20, 10, 0]
@@ -140,7 +183,9 @@ def test_daily_cap_pays_partially_then_records_zero(settings, volunteer_user):
     assert capped.capped and capped.entry is None and capped.points_due == 20
     # A retry of a capped award (even on a later day) never pays: the outcome is recorded.
     settings.POINTS_DAILY_CAP = 0
-    again = services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="hazards.task", source_id="3")
+    again = services.points_award(
+        user_id=volunteer_user.pk, rule_code="task_verified", source_type="hazards.task", source_id="3"
+    )
     assert again.pk == capped.pk and again.points_paid == 0
     assert balance_of(volunteer_user) == 1050
     assert_ledger_consistent()
@@ -149,7 +194,9 @@ def test_daily_cap_pays_partially_then_records_zero(settings, volunteer_user):
 def test_daily_cap_zero_means_no_cap(settings, volunteer_user):
     settings.POINTS_DAILY_CAP = 0
     for i in range(30):
-        services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id=str(i), severity="critical")
+        services.points_award(
+            user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id=str(i), severity="critical"
+        )
     assert balance_of(volunteer_user) == 30 * 60
 
 
@@ -157,16 +204,43 @@ def test_cap_counts_only_today(settings, volunteer_user, monkeypatch):
     settings.POINTS_DAILY_CAP = 20
     yesterday = timezone.now() - timedelta(days=1)
     monkeypatch.setattr(timezone, "now", lambda: yesterday)
-    assert services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id="old").points_paid == 20
+    assert (
+        services.points_award(
+            user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id="old"
+        ).points_paid
+        == 20
+    )
     monkeypatch.undo()
-    assert services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id="new").points_paid == 20
-    assert services.points_award(user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id="newer").points_paid == 0
+    assert (
+        services.points_award(
+            user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id="new"
+        ).points_paid
+        == 20
+    )
+    assert (
+        services.points_award(
+            user_id=volunteer_user.pk, rule_code="task_verified", source_type="t", source_id="newer"
+        ).points_paid
+        == 0
+    )
     assert balance_of(volunteer_user) == 40
 
 
 def test_award_task_retries_are_harmless(resident, dispatcher):
-    first = tasks.award_points.delay(user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="5", actor_id=dispatcher.pk).get()
-    second = tasks.award_points.delay(user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="5", actor_id=dispatcher.pk).get()
+    first = tasks.award_points.delay(
+        user_id=resident.pk,
+        rule_code="report_verified",
+        source_type="hazards.hazard",
+        source_id="5",
+        actor_id=dispatcher.pk,
+    ).get()
+    second = tasks.award_points.delay(
+        user_id=resident.pk,
+        rule_code="report_verified",
+        source_type="hazards.hazard",
+        source_id="5",
+        actor_id=dispatcher.pk,
+    ).get()
     assert first == second and balance_of(resident) == 10
     assert tasks.award_points.delay(user_id=resident.pk, rule_code="nope", source_type="x", source_id="1").get() is None
 
@@ -175,7 +249,9 @@ def test_award_task_retries_are_harmless(resident, dispatcher):
 
 
 def test_dispatcher_adjusts_with_reason(resident, dispatcher):
-    result = services.points_adjust(user_id=resident.pk, amount=50, reason="  Fire drill\nhelper ", actor_id=dispatcher.pk)
+    result = services.points_adjust(
+        user_id=resident.pk, amount=50, reason="  Fire drill\nhelper ", actor_id=dispatcher.pk
+    )
     assert result.created and result.entry.reason == "Fire drill helper" and result.entry.kind == EntryKind.ADJUST
     down = services.points_adjust(user_id=resident.pk, amount=-20, reason="Typo fix", actor_id=dispatcher.pk)
     assert down.entry.balance_after == 30 and balance_of(resident) == 30
@@ -203,11 +279,17 @@ def test_adjust_refusals(resident, dispatcher, volunteer_user):
 
 
 def test_adjust_idempotency_key(resident, dispatcher):
-    first = services.points_adjust(user_id=resident.pk, amount=40, reason="x", actor_id=dispatcher.pk, idempotency_key="k-1")
-    again = services.points_adjust(user_id=resident.pk, amount=40, reason="x", actor_id=dispatcher.pk, idempotency_key="k-1")
+    first = services.points_adjust(
+        user_id=resident.pk, amount=40, reason="x", actor_id=dispatcher.pk, idempotency_key="k-1"
+    )
+    again = services.points_adjust(
+        user_id=resident.pk, amount=40, reason="x", actor_id=dispatcher.pk, idempotency_key="k-1"
+    )
     assert first.created and not again.created and again.entry.pk == first.entry.pk
     with pytest.raises(Unprocessable):
-        services.points_adjust(user_id=resident.pk, amount=41, reason="x", actor_id=dispatcher.pk, idempotency_key="k-1")
+        services.points_adjust(
+            user_id=resident.pk, amount=41, reason="x", actor_id=dispatcher.pk, idempotency_key="k-1"
+        )
     assert balance_of(resident) == 40
 
 
@@ -216,9 +298,13 @@ def test_bulk_adjust_is_all_or_nothing(dispatcher):
     fund(users[0], 100)
     fund(users[1], 100)
     with pytest.raises(Unprocessable):
-        services.points_adjust_bulk(user_ids=[u.pk for u in users], amount=-50, reason="drill no-show", actor_id=dispatcher.pk)
+        services.points_adjust_bulk(
+            user_ids=[u.pk for u in users], amount=-50, reason="drill no-show", actor_id=dispatcher.pk
+        )
     assert [balance_of(u) for u in users] == [100, 100, 0]
-    entries = services.points_adjust_bulk(user_ids=[u.pk for u in users], amount=25, reason="drill", actor_id=dispatcher.pk)
+    entries = services.points_adjust_bulk(
+        user_ids=[u.pk for u in users], amount=25, reason="drill", actor_id=dispatcher.pk
+    )
     assert len(entries) == 3 and [balance_of(u) for u in users] == [125, 125, 25]
     with pytest.raises(PermissionDenied):
         services.points_adjust_bulk(user_ids=[users[0].pk, dispatcher.pk], amount=5, reason="x", actor_id=dispatcher.pk)
@@ -226,7 +312,9 @@ def test_bulk_adjust_is_all_or_nothing(dispatcher):
 
 
 def test_reverse_once(resident, dispatcher):
-    award = services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="1")
+    award = services.points_award(
+        user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id="1"
+    )
     reversal = services.points_reverse(entry_id=award.entry.pk, reason="report was a prank", actor_id=dispatcher.pk)
     assert reversal.amount == -10 and reversal.reverses_id == award.entry.pk and reversal.kind == EntryKind.REVERSAL
     assert balance_of(resident) == 0
@@ -277,9 +365,18 @@ def test_constraints_back_the_invariants(resident, coupon):
     with pytest.raises(IntegrityError), transaction.atomic():
         PointsAccount.objects.filter(pk=account.pk).update(balance=-1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        PointsEntry.objects.create(account=account, amount=0, kind="earn", reason="x", balance_after=10, idempotency_key="zero")
+        PointsEntry.objects.create(
+            account=account, amount=0, kind="earn", reason="x", balance_after=10, idempotency_key="zero"
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        PointsEntry.objects.create(account=account, amount=1, kind="earn", reason="x", balance_after=11, idempotency_key=PointsEntry.objects.get().idempotency_key)
+        PointsEntry.objects.create(
+            account=account,
+            amount=1,
+            kind="earn",
+            reason="x",
+            balance_after=11,
+            idempotency_key=PointsEntry.objects.get().idempotency_key,
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=coupon.stock_total + 1)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -293,11 +390,24 @@ def test_constraints_back_the_invariants(resident, coupon):
 
 def test_coupon_create_validates(merchant):
     now = timezone.now()
-    base = {"merchant_id": merchant.pk, "title": "t", "cost": 10, "stock_total": 1, "valid_from": now, "valid_until": now + timedelta(days=1)}
+    base = {
+        "merchant_id": merchant.pk,
+        "title": "t",
+        "cost": 10,
+        "stock_total": 1,
+        "valid_from": now,
+        "valid_until": now + timedelta(days=1),
+    }
     assert services.coupon_create(**base).stock_remaining == 1
-    for change, field in [({"cost": 0}, "cost"), ({"title": " "}, "title"), ({"valid_until": now}, "valid_until"),
-                          ({"stock_total": -1}, "stock_total"), ({"kind": "cash"}, "kind"), ({"per_user_limit": 0}, "per_user_limit"),
-                          ({"code_valid_for": timedelta(0)}, "code_valid_for")]:
+    for change, field in [
+        ({"cost": 0}, "cost"),
+        ({"title": " "}, "title"),
+        ({"valid_until": now}, "valid_until"),
+        ({"stock_total": -1}, "stock_total"),
+        ({"kind": "cash"}, "kind"),
+        ({"per_user_limit": 0}, "per_user_limit"),
+        ({"code_valid_for": timedelta(0)}, "code_valid_for"),
+    ]:
         with pytest.raises(InvalidInput) as info:
             services.coupon_create(**{**base, **change})
         assert info.value.field == field
@@ -351,7 +461,11 @@ def test_redeem_debits_decrements_and_issues_a_code(resident, coupon):
     debit = PointsEntry.objects.get(kind=EntryKind.REDEEM)
     assert (debit.amount, debit.source_type, debit.source_id) == (-100, "rewards.redemption", str(r.pk))
     [updated] = events("redemption.updated")
-    assert updated.data["status"] == "issued" and updated.data["code"] == r.code and updated.topics == [f"user:{resident.pk}"]
+    assert (
+        updated.data["status"] == "issued"
+        and updated.data["code"] == r.code
+        and updated.topics == [f"user:{resident.pk}"]
+    )
     assert events("points.changed")[-1].data["balance"] == 150
     assert_ledger_consistent()
 
@@ -359,7 +473,10 @@ def test_redeem_debits_decrements_and_issues_a_code(resident, coupon):
 def test_codes_are_unique_and_random(resident, merchant):
     coupon = make_coupon(merchant, cost=1, stock_total=50, per_user_limit=50)
     fund(resident, 50)
-    codes = {services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}").redemption.code for i in range(50)}
+    codes = {
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}").redemption.code
+        for i in range(50)
+    }
     assert len(codes) == 50
 
 
@@ -410,8 +527,18 @@ def test_refusals_record_nothing(resident, merchant):
     assert "100" in str(error.message) and "99" in str(error.message)
     fund(resident, 1000)
     _refused(resident, make_coupon(merchant, stock_total=0), Conflict, "out_of_stock")
-    _refused(resident, make_coupon(merchant, valid_from=now + timedelta(hours=1), valid_until=now + timedelta(days=1)), Unprocessable, "outside_window")
-    _refused(resident, make_coupon(merchant, valid_from=now - timedelta(days=2), valid_until=now - timedelta(days=1)), Unprocessable, "outside_window")
+    _refused(
+        resident,
+        make_coupon(merchant, valid_from=now + timedelta(hours=1), valid_until=now + timedelta(days=1)),
+        Unprocessable,
+        "outside_window",
+    )
+    _refused(
+        resident,
+        make_coupon(merchant, valid_from=now - timedelta(days=2), valid_until=now - timedelta(days=1)),
+        Unprocessable,
+        "outside_window",
+    )
     _refused(resident, make_coupon(merchant, active=False), Unprocessable, "inactive")
     closed = make_merchant()
     closed_coupon = make_coupon(closed)
@@ -562,7 +689,11 @@ def test_normalise_code():
 def test_cancel_refunds_once(issued, resident, coupon):
     assert balance_of(resident) == 0
     cancelled = services.redemption_cancel(redemption_id=issued.pk, actor_id=resident.pk)
-    assert cancelled.status == RedemptionStatus.CANCELLED and cancelled.ended_at and cancelled.cancelled_by_id == resident.pk
+    assert (
+        cancelled.status == RedemptionStatus.CANCELLED
+        and cancelled.ended_at
+        and cancelled.cancelled_by_id == resident.pk
+    )
     assert balance_of(resident) == 100 and Coupon.objects.get(pk=coupon.pk).stock_remaining == 10
     refund = PointsEntry.objects.get(kind=EntryKind.REFUND)
     assert refund.amount == 100 and refund.idempotency_key == f"redemption:{issued.pk}:refund"
@@ -590,7 +721,10 @@ def test_dispatcher_may_cancel(issued, dispatcher, resident):
 def test_expiry_refunds_overdue_codes_once(resident, staff_user, merchant):
     coupon = make_coupon(merchant, cost=10, per_user_limit=5, code_valid_for=timedelta(hours=1))
     fund(resident, 30)
-    a, b, c = (services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=k).redemption for k in "abc")
+    a, b, c = (
+        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=k).redemption
+        for k in "abc"
+    )
     services.redemption_use(code=b.code, staff_user_id=staff_user.pk)
     assert services.redemptions_expire_due() == 0  # nothing is overdue yet
     later = timezone.now() + timedelta(hours=2)

@@ -12,7 +12,7 @@ PAYLOAD = b"<script>alert('govern-payload-7f3a')</script>"
 
 
 def _animated_gif() -> bytes:
-    frames = [scene((64, 48), seed) .convert("P") for seed in range(3)]
+    frames = [scene((64, 48), seed).convert("P") for seed in range(3)]
     buffer = io.BytesIO()
     frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
     return buffer.getvalue()
@@ -26,11 +26,26 @@ def _png16() -> bytes:
 PHOTOS: dict[str, tuple[str, bytes, str, str]] = {
     "truncated JPEG": ("t.jpg", jpeg_bytes(size=(320, 240))[:1500], "image/jpeg", "reject"),
     "decompression-bomb PNG": ("bomb.png", png_bomb(), "image/png", "reject"),
-    "HTML renamed .jpg": ("page.jpg", b"<!doctype html><html><body><script>alert(1)</script></body></html>", "image/jpeg", "reject"),
+    "HTML renamed .jpg": (
+        "page.jpg",
+        b"<!doctype html><html><body><script>alert(1)</script></body></html>",
+        "image/jpeg",
+        "reject",
+    ),
     # Only the re-encoded pixels are stored, so the trailing bytes never reach MEDIA_ROOT (checked).
     "JPEG with payload appended": ("p.jpg", jpeg_bytes(size=(320, 240)) + PAYLOAD, "image/jpeg", "accept"),
-    "SVG with script": ("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "image/svg+xml", "reject"),
-    "SVG renamed .png": ("x.png", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image/png", "reject"),
+    "SVG with script": (
+        "x.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "image/svg+xml",
+        "reject",
+    ),
+    "SVG renamed .png": (
+        "x.png",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        "image/png",
+        "reject",
+    ),
     "zero bytes": ("z.jpg", b"", "image/jpeg", "reject"),
     "animated GIF": ("a.gif", _animated_gif(), "image/gif", "reject"),
     "CMYK JPEG": ("c.jpg", encode(scene((160, 120)).convert("CMYK"), "JPEG"), "image/jpeg", "accept"),

@@ -51,8 +51,11 @@ def low_rates(settings, monkeypatch):
 
 def report(grid) -> dict:
     return {
-        "category": "gas-safety", "description": "throttle", "latitude": str(grid.min_latitude + 0.003),
-        "longitude": str(grid.min_longitude + 0.003), "photos": [upload("t.jpg", jpeg_bytes(size=(80, 60)))],
+        "category": "gas-safety",
+        "description": "throttle",
+        "latitude": str(grid.min_latitude + 0.003),
+        "longitude": str(grid.min_longitude + 0.003),
+        "photos": [upload("t.jpg", jpeg_bytes(size=(80, 60)))],
     }
 
 
@@ -63,11 +66,16 @@ def assert_throttled(response):
 
 def test_anonymous_reports_are_throttled(world, low_rates):
     client = APIClient()
-    statuses = [client.post("/api/v1/hazards/", report(world["grid"]), format="multipart").status_code for _ in range(2)]
+    statuses = [
+        client.post("/api/v1/hazards/", report(world["grid"]), format="multipart").status_code for _ in range(2)
+    ]
     assert statuses == [201, 201]
     assert_throttled(client.post("/api/v1/hazards/", report(world["grid"]), format="multipart"))
     # A logged-in reporter is not counted against the anonymous allowance.
-    assert client_for(world["dispatcher"]).post("/api/v1/hazards/", report(world["grid"]), format="multipart").status_code == 201
+    assert (
+        client_for(world["dispatcher"]).post("/api/v1/hazards/", report(world["grid"]), format="multipart").status_code
+        == 201
+    )
     record("4 abuse: throttles", tried=1, passed=1)
 
 
@@ -100,10 +108,16 @@ def test_open311_posts_are_throttled_per_api_key_not_per_address(world, low_rate
     grid = world["grid"]
 
     def post(key, fmt="json"):
-        return Client().post(f"/open311/v2/requests.{fmt}", {
-            "api_key": key, "service_code": "fire-passage", "description": "throttle",
-            "lat": str(grid.min_latitude + 0.003), "long": str(grid.min_longitude + 0.003),
-        })
+        return Client().post(
+            f"/open311/v2/requests.{fmt}",
+            {
+                "api_key": key,
+                "service_code": "fire-passage",
+                "description": "throttle",
+                "lat": str(grid.min_latitude + 0.003),
+                "long": str(grid.min_longitude + 0.003),
+            },
+        )
 
     assert [post(first).status_code for _ in range(2)] == [201, 201]
     throttled = post(first)
@@ -163,8 +177,12 @@ def test_session_authenticated_api_writes_need_the_csrf_token(world):
     # With the token the same session write goes through to the view.
     client.get("/accounts/login/")
     token = client.cookies["csrftoken"].value
-    response = client.post("/api/v1/notices/", {"text": "演练", "level": "info", "topics": ["dispatch"]},
-                           format="json", HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/v1/notices/",
+        {"text": "演练", "level": "info", "topics": ["dispatch"]},
+        format="json",
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert response.status_code == 201, response.content[:200]
 
 
@@ -192,13 +210,23 @@ print(json.dumps({"hsts": r.get("Strict-Transport-Security"), "status": r.status
 
 def test_production_settings_send_hsts_and_redirect_to_https(tmp_path):
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "govern.settings", "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "govern.example.org", "GOVERN_VAR_DIR": str(tmp_path),
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "govern.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "govern.example.org",
+        "GOVERN_VAR_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    out = subprocess.run([sys.executable, "-c", PRODUCTION_PROBE], env=env, capture_output=True, text=True, timeout=120,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    out = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 200

@@ -67,15 +67,21 @@ MATRIX: dict[str, tuple] = {
     "GET docs/": (None, everyone(200)),
     # volunteers
     "GET volunteers/": (None, dispatcher_only()),
-    "POST volunteers/": (lambda w: {"real_name": "新人", "phone": "15811112222", "community": w.grid1_grid.community_id},
-                         row(201, anonymous=400, volunteer=409)),
+    "POST volunteers/": (
+        lambda w: {"real_name": "新人", "phone": "15811112222", "community": w.grid1_grid.community_id},
+        row(201, anonymous=400, volunteer=409),
+    ),
     "GET volunteers/me/": (None, logged_in(404, volunteer=200)),
     "PATCH volunteers/me/": (lambda w: {"bio": "x"}, logged_in(404, volunteer=200)),
-    "POST volunteers/me/duty/": (lambda w: {"on_duty": True, "latitude": 30.905, "longitude": 120.805},
-                                 logged_in(404, volunteer=200)),
+    "POST volunteers/me/duty/": (
+        lambda w: {"on_duty": True, "latitude": 30.905, "longitude": 120.805},
+        logged_in(404, volunteer=200),
+    ),
     "GET volunteers/me/service-records/": (None, logged_in(404, volunteer=200)),
-    "POST volunteers/me/service-records/": (lambda w: {"minutes": 30, "served_on": "2020-01-01", "note": "x"},
-                                            logged_in(404, volunteer=400)),
+    "POST volunteers/me/service-records/": (
+        lambda w: {"minutes": 30, "served_on": "2020-01-01", "note": "x"},
+        logged_in(404, volunteer=400),
+    ),
     "GET volunteers/skills/": (None, everyone(200)),
     "GET volunteers/teams/": (None, everyone(200)),
     "GET volunteers/teams/<int:pk>/": (None, everyone(200)),
@@ -123,7 +129,10 @@ MATRIX: dict[str, tuple] = {
     "POST tasks/<int:pk>/accept/": (lambda w: {}, logged_in(404, dispatcher=403)),
     "POST tasks/<int:pk>/decline/": (lambda w: {"reason": "不在附近"}, logged_in(404, dispatcher=403)),
     "POST tasks/<int:pk>/start/": (lambda w: {}, logged_in(404, dispatcher=403)),
-    "POST tasks/<int:pk>/complete/": (lambda w: {"note": "已处理", "photos": [_after_photo()]}, logged_in(404, dispatcher=403)),
+    "POST tasks/<int:pk>/complete/": (
+        lambda w: {"note": "已处理", "photos": [_after_photo()]},
+        logged_in(404, dispatcher=403),
+    ),
     "POST tasks/<int:pk>/verify/": (lambda w: {"approved": True}, logged_in(404, dispatcher=409)),
     "POST tasks/<int:pk>/cancel/": (lambda w: {"reason": "重复派单"}, logged_in(404, dispatcher=200)),
     # premises: dispatchers see and edit the register; grid workers read their grids' premises (phones
@@ -134,28 +143,46 @@ MATRIX: dict[str, tuple] = {
     "PATCH premises/<int:pk>/": (lambda w: {"notes": "matrix"}, logged_in(403, dispatcher=200)),
     # sensor alerts: authenticated by an enterprise key, never by a user's login or token, so
     # every role without a key gets 401 (the key holders are in test_sensor_alerts_need_an_enterprise_key)
-    "POST alerts/": (lambda w: {"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80}, key_only()),
+    "POST alerts/": (
+        lambda w: {"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80},
+        key_only(),
+    ),
     # campaigns: an active campaign over two restaurants in grid1's grid, both assigned to vol1 (an approved
     # volunteer), one of them started with every item passed; only dispatchers manage campaigns.
     "GET campaigns/": (None, logged_in(200)),
-    "POST campaigns/": (lambda w: {"name": "矩阵检查", "grids": _campaign_world(w).campaign.selection["grids"], "types": ["restaurant"]},
-                        dispatcher_only(201)),
+    "POST campaigns/": (
+        lambda w: {
+            "name": "矩阵检查",
+            "grids": _campaign_world(w).campaign.selection["grids"],
+            "types": ["restaurant"],
+        },
+        dispatcher_only(201),
+    ),
     "GET campaigns/<int:pk>/": (None, logged_in(404, dispatcher=200, volunteer=200)),
     "POST campaigns/<int:pk>/activate/": (lambda w: {}, dispatcher_only(409)),
     "POST campaigns/<int:pk>/close/": (lambda w: {}, dispatcher_only(200)),
-    "POST campaigns/<int:pk>/assign/": (lambda w: {"inspector": w.users[V].pk, "premises": [_campaign_world(w).pending.premises_id]},
-                                        dispatcher_only(200)),
+    "POST campaigns/<int:pk>/assign/": (
+        lambda w: {"inspector": w.users[V].pk, "premises": [_campaign_world(w).pending.premises_id]},
+        dispatcher_only(200),
+    ),
     # Taking back the not-yet-started premises from vol1: dispatchers only.
-    "POST campaigns/<int:pk>/unassign/": (lambda w: {"premises": [_campaign_world(w).pending.premises_id], "reason": "矩阵"},
-                                          dispatcher_only(200)),
+    "POST campaigns/<int:pk>/unassign/": (
+        lambda w: {"premises": [_campaign_world(w).pending.premises_id], "reason": "矩阵"},
+        dispatcher_only(200),
+    ),
     "GET campaigns/<int:pk>/premises/": (None, logged_in(404, dispatcher=200, volunteer=200)),
     "GET campaigns/<int:pk>/findings/": (None, logged_in(404, dispatcher=200, volunteer=200)),
     "GET inspections/mine/": (None, logged_in(200)),
     # Only the assigned inspector starts, records and submits; a dispatcher sees it but may not fill it in.
-    "POST inspections/": (lambda w: {"entry": _campaign_world(w).pending.pk}, logged_in(404, volunteer=201, dispatcher=403)),
+    "POST inspections/": (
+        lambda w: {"entry": _campaign_world(w).pending.pk},
+        logged_in(404, volunteer=201, dispatcher=403),
+    ),
     "GET inspections/<int:pk>/": (None, logged_in(404, dispatcher=200, volunteer=200)),
-    "POST inspections/<int:pk>/results/": (lambda w: {"item": _campaign_world(w).item.pk, "outcome": "pass"},
-                                           logged_in(404, volunteer=200, dispatcher=403)),
+    "POST inspections/<int:pk>/results/": (
+        lambda w: {"item": _campaign_world(w).item.pk, "outcome": "pass"},
+        logged_in(404, volunteer=200, dispatcher=403),
+    ),
     "POST inspections/<int:pk>/submit/": (lambda w: {}, logged_in(404, volunteer=200, dispatcher=403)),
 }
 
@@ -227,9 +254,14 @@ def _premises_in(grid) -> int:
 
 def _premises_body(world: World) -> dict:
     return {
-        "code": "MATRIX-1", "name": "矩阵饭店", "type": "restaurant", "address": "文化路999号",
-        "latitude": world.grid1_grid.min_latitude + 0.005, "longitude": world.grid1_grid.min_longitude + 0.005,
-        "responsible_name": "矩阵", "responsible_phone": "13912340000",
+        "code": "MATRIX-1",
+        "name": "矩阵饭店",
+        "type": "restaurant",
+        "address": "文化路999号",
+        "latitude": world.grid1_grid.min_latitude + 0.005,
+        "longitude": world.grid1_grid.min_longitude + 0.005,
+        "responsible_name": "矩阵",
+        "responsible_phone": "13912340000",
     }
 
 
@@ -243,8 +275,10 @@ def hazard_form(world: World) -> dict:
     from tests.hazards.images import jpeg_bytes, upload
 
     return {
-        "category": "gas-safety", "description": "matrix report",
-        "latitude": str(world.grid1_grid.min_latitude + 0.002), "longitude": str(world.grid1_grid.min_longitude + 0.002),
+        "category": "gas-safety",
+        "description": "matrix report",
+        "latitude": str(world.grid1_grid.min_latitude + 0.002),
+        "longitude": str(world.grid1_grid.min_longitude + 0.002),
         "photos": [upload("r.jpg", jpeg_bytes(size=(80, 60)))],
     }
 
@@ -374,11 +408,15 @@ def test_premises_are_seen_by_their_grid_and_responsible_person_only(world, demo
     assert client_for(demo["safety1"]).get(url).status_code == 404
     seen = client_for(demo["grid1"]).get(url)
     assert seen.status_code == 200 and restaurant.responsible_phone.encode() not in seen.content
-    assert seen.json()["responsible_phone"] == f"{restaurant.responsible_phone[:3]}****{restaurant.responsible_phone[-4:]}"
+    assert (
+        seen.json()["responsible_phone"] == f"{restaurant.responsible_phone[:3]}****{restaurant.responsible_phone[-4:]}"
+    )
     own = client_for(demo["safety1"]).get(f"/api/v1/premises/{plant.pk}/").json()
     assert own["responsible_phone"] == plant.responsible_phone
     listed = client_for(demo["safety1"]).get("/api/v1/premises/").json()
     assert [p["id"] for p in listed["results"]] == [plant.pk]
+
+
 def test_sensor_alerts_need_an_enterprise_key(world, demo):
     """The key-holder column of "POST alerts/": the demo enterprise's key files the alert; the
     Open311 demo key is a key but not an enterprise's (403); a bad key 401; a user's token with

@@ -61,8 +61,12 @@ def demo(db, grid):
 def form(demo, **overrides) -> dict:
     grid = demo["grid1"].grids.get()
     data = {
-        "category": "gas-safety", "description": "液化气罐", "latitude": str(grid.min_latitude + 0.004),
-        "longitude": str(grid.min_longitude + 0.004), "address": "老街", "contact_phone": "13812345678",
+        "category": "gas-safety",
+        "description": "液化气罐",
+        "latitude": str(grid.min_latitude + 0.004),
+        "longitude": str(grid.min_longitude + 0.004),
+        "address": "老街",
+        "contact_phone": "13812345678",
     }
     data.update(overrides)
     data.setdefault("photos", [SimpleUploadedFile("ok.jpg", jpeg_bytes(size=(160, 120)), "image/jpeg")])
@@ -97,7 +101,9 @@ def test_photo_corpus(name, demo, media_root):
     upload = SimpleUploadedFile(filename, data, content_type)
     response = client_for(demo["resident1"]).post("/api/v1/hazards/", form(demo, photos=[upload]), format="multipart")
     record("3 bad input: photos", tried=1, passed=0)
-    outcome = check_refusal_or_acceptance(response, field="photos", before=before, files_before=files_before, media_root=media_root)
+    outcome = check_refusal_or_acceptance(
+        response, field="photos", before=before, files_before=files_before, media_root=media_root
+    )
     assert outcome == ("accepted" if expected == "accept" else "refused"), (name, response.content[:300])
     if outcome == "accepted":
         files = stored(media_root)
@@ -121,7 +127,12 @@ def test_oversized_photo_is_refused_before_decoding(demo, media_root, settings):
     assert big.size > 50_000
     response = client_for(demo["resident1"]).post("/api/v1/hazards/", form(demo, photos=[big]), format="multipart")
     record("3 bad input: photos", tried=1, passed=0)
-    assert check_refusal_or_acceptance(response, field="photos", before=before, files_before=files_before, media_root=media_root) == "refused"
+    assert (
+        check_refusal_or_acceptance(
+            response, field="photos", before=before, files_before=files_before, media_root=media_root
+        )
+        == "refused"
+    )
     record("3 bad input: photos", tried=0, passed=1)
 
 
@@ -136,7 +147,9 @@ def test_hazard_text_fields(field, value, demo, media_root):
     before, files_before = counts(), stored(media_root)
     response = client_for(demo["resident1"]).post("/api/v1/hazards/", form(demo, **{field: value}), format="multipart")
     record("3 bad input: hazard fields", tried=1, passed=0)
-    outcome = check_refusal_or_acceptance(response, field=field, before=before, files_before=files_before, media_root=media_root)
+    outcome = check_refusal_or_acceptance(
+        response, field=field, before=before, files_before=files_before, media_root=media_root
+    )
     if outcome == "accepted":
         hazard = Hazard.objects.get(pk=response.json()["id"])
         kept = getattr(hazard, field)
@@ -154,7 +167,12 @@ def test_hazard_coordinates(name, demo, media_root):
     response = client_for(demo["resident1"]).post("/api/v1/hazards/", form(demo, **{field: value}), format="multipart")
     record("3 bad input: hazard fields", tried=1, passed=0)
     field = "location" if name == "outside every grid" else field  # a valid number, but no grid there
-    assert check_refusal_or_acceptance(response, field=field, before=before, files_before=files_before, media_root=media_root) == "refused"
+    assert (
+        check_refusal_or_acceptance(
+            response, field=field, before=before, files_before=files_before, media_root=media_root
+        )
+        == "refused"
+    )
     record("3 bad input: hazard fields", tried=0, passed=1)
 
 
@@ -177,7 +195,12 @@ def test_hazard_json_wrong_types(name, payload, demo, media_root):
     response = client_for(demo["resident1"]).post("/api/v1/hazards/", body, format="json")
     record("3 bad input: hazard fields", tried=1, passed=0)
     field = "location" if name == "latitude bool" else next(iter(payload))
-    assert check_refusal_or_acceptance(response, field=field, before=before, files_before=files_before, media_root=media_root) == "refused"
+    assert (
+        check_refusal_or_acceptance(
+            response, field=field, before=before, files_before=files_before, media_root=media_root
+        )
+        == "refused"
+    )
     record("3 bad input: hazard fields", tried=0, passed=1)
 
 
@@ -207,7 +230,9 @@ def test_volunteer_apply(name, demo, media_root):
     response = client_for(applicant).post("/api/v1/volunteers/", body, format="json")
     record("3 bad input: volunteer apply", tried=1, passed=0)
     field = next(iter(APPLY_CASES[name]))
-    outcome = check_refusal_or_acceptance(response, field=field, before=before, files_before=files_before, media_root=media_root)
+    outcome = check_refusal_or_acceptance(
+        response, field=field, before=before, files_before=files_before, media_root=media_root
+    )
     if outcome == "accepted":
         # Odd but printable Unicode (bidi overrides) is kept exactly as sent: pages escape it, and a
         # name is the person's own. NUL and control characters never get this far (refused above).
@@ -253,7 +278,9 @@ def test_coupon_redeem_idempotency_key(name, key, demo, media_root):
     headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     before = counts()
     try:
-        response = client_for(demo["resident1"]).post(f"/api/v1/coupons/{coupon.pk}/redeem/", {}, format="json", **headers)
+        response = client_for(demo["resident1"]).post(
+            f"/api/v1/coupons/{coupon.pk}/redeem/", {}, format="json", **headers
+        )
     except ValueError:  # the test client itself refuses some header bytes; a real server never sees them
         pytest.skip("header not sendable")
     record("3 bad input: redeem/use", tried=1, passed=0)

@@ -22,8 +22,12 @@ from tests.security.summary import record
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
-DEAD_REDIS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                          "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"], "capacity": 10, "expiry": 5}}}
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"], "capacity": 10, "expiry": 5},
+    }
+}
 MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
@@ -45,8 +49,13 @@ def _report_while_redis_is_down(grid, n: int) -> tuple[int, list[int]]:
 
         assert isinstance(get_channel_layer(), RedisChannelLayer)
         for i in range(n):
-            form = {"category": "gas-safety", "description": f"redis down {i}", "latitude": "30.903",
-                    "longitude": "120.803", "photos": [upload(f"d{i}.jpg", jpeg_bytes(size=(80, 60), seed=i))]}
+            form = {
+                "category": "gas-safety",
+                "description": f"redis down {i}",
+                "latitude": "30.903",
+                "longitude": "120.803",
+                "photos": [upload(f"d{i}.jpg", jpeg_bytes(size=(80, 60), seed=i))],
+            }
             statuses.append(APIClient().post("/api/v1/hazards/", form, format="multipart").status_code)
     fresh_channel_layer()
     return before, statuses

@@ -46,8 +46,11 @@ class PrivateRedis:
         self.proc: Proc | None = None
 
     def start(self) -> PrivateRedis:
-        self.proc = Proc(f"redis:{self.port}", [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                                                "--save", "", "--appendonly", "no"], dict(os.environ))
+        self.proc = Proc(
+            f"redis:{self.port}",
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            dict(os.environ),
+        )
         _wait_for_port(self.port, self.proc)
         return self
 
@@ -80,20 +83,32 @@ def _world():
     worker.save(update_fields=["password"])
     office = UserFactory(username="office", roles=[DISPATCHER])
     grid = make_grid(west=120.80, south=30.90, workers=[worker])
-    hazard = hazard_report(reporter=None, category_slug="fire-passage", description="通道堵塞", latitude=30.906,
-                           longitude=120.806, photos=[upload("a.jpg", jpeg_bytes(size=(120, 90)))]).hazard
+    hazard = hazard_report(
+        reporter=None,
+        category_slug="fire-passage",
+        description="通道堵塞",
+        latitude=30.906,
+        longitude=120.806,
+        photos=[upload("a.jpg", jpeg_bytes(size=(120, 90)))],
+    ).hazard
     hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
     task = dispatch.task_dispatch(hazard_id=hazard.pk, actor=office, assignee_id=worker.pk).tasks[0]
     dispatch.task_accept(task_id=task.pk, actor=worker)
     dispatch.task_start(task_id=task.pk, actor=worker)
-    dispatch.task_complete(task_id=task.pk, actor=worker, note="清理完毕",
-                           photos=[upload("b.jpg", jpeg_bytes(size=(120, 90), seed=3))])
+    dispatch.task_complete(
+        task_id=task.pk, actor=worker, note="清理完毕", photos=[upload("b.jpg", jpeg_bytes(size=(120, 90), seed=3))]
+    )
     return grid, worker, office, task
 
 
 def _report(base: str, n: int) -> requests.Response:
     files = {"photos": (f"r{n}.jpg", jpeg_bytes(size=(160, 120), seed=40 + n), "image/jpeg")}
-    data = {"category": "gas-safety", "description": f"停电期间上报 {n}", "latitude": "30.9031", "longitude": "120.8031"}
+    data = {
+        "category": "gas-safety",
+        "description": f"停电期间上报 {n}",
+        "latitude": "30.9031",
+        "longitude": "120.8031",
+    }
     return requests.post(f"{base}/api/v1/hazards/", data=data, files=files, timeout=30)
 
 
@@ -114,9 +129,27 @@ def test_redis_down_loses_nothing_and_refuses_nobody(tmp_path):
     redis_port, web_port = _free_port(), _free_port()
     redis = PrivateRedis(redis_port).start()
     env = _env(redis_port, tmp_path)
-    web = Proc(f"uvicorn:{web_port}", [sys.executable, "-m", "uvicorn", "govern.asgi:application", "--host", "127.0.0.1",
-                                        "--port", str(web_port), "--ws", "websockets", "--lifespan", "off",
-                                        "--log-level", "warning", "--no-access-log"], env)
+    web = Proc(
+        f"uvicorn:{web_port}",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "govern.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(web_port),
+            "--ws",
+            "websockets",
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env,
+    )
     worker_proc = None
     base = f"http://127.0.0.1:{web_port}"
     try:
@@ -129,19 +162,34 @@ def test_redis_down_loses_nothing_and_refuses_nobody(tmp_path):
         started = time.monotonic()
         outage = {
             "anonymous report": _report(base, 1).status_code,
-            "login (good password)": requests.post(f"{base}/api/v1/auth/token/", timeout=30,
-                                                   json={"username": "fixer", "password": "fixer-password-1"}).status_code,
-            "login (bad password)": requests.post(f"{base}/api/v1/auth/token/", timeout=30,
-                                                  json={"username": "fixer", "password": "nope"}).status_code,
-            "verify task": requests.post(f"{base}/api/v1/tasks/{task.pk}/verify/", json={"approved": True}, timeout=30,
-                                         headers={"Authorization": f"Token {office_token}"}).status_code,
-            "hazard list": requests.get(f"{base}/api/v1/hazards/", timeout=30,
-                                        headers={"Authorization": f"Token {office_token}"}).status_code,
+            "login (good password)": requests.post(
+                f"{base}/api/v1/auth/token/", timeout=30, json={"username": "fixer", "password": "fixer-password-1"}
+            ).status_code,
+            "login (bad password)": requests.post(
+                f"{base}/api/v1/auth/token/", timeout=30, json={"username": "fixer", "password": "nope"}
+            ).status_code,
+            "verify task": requests.post(
+                f"{base}/api/v1/tasks/{task.pk}/verify/",
+                json={"approved": True},
+                timeout=30,
+                headers={"Authorization": f"Token {office_token}"},
+            ).status_code,
+            "hazard list": requests.get(
+                f"{base}/api/v1/hazards/", timeout=30, headers={"Authorization": f"Token {office_token}"}
+            ).status_code,
         }
         outage_s = time.monotonic() - started
-        assert outage == {"anonymous report": 201, "login (good password)": 200, "login (bad password)": 400,
-                          "verify task": 200, "hazard list": 200}, outage
-        assert Task.objects.get(pk=task.pk).verified_at is not None and Hazard.objects.get(pk=task.hazard_id).status == Status.VERIFIED
+        assert outage == {
+            "anonymous report": 201,
+            "login (good password)": 200,
+            "login (bad password)": 400,
+            "verify task": 200,
+            "hazard list": 200,
+        }, outage
+        assert (
+            Task.objects.get(pk=task.pk).verified_at is not None
+            and Hazard.objects.get(pk=task.hazard_id).status == Status.VERIFIED
+        )
         owed = list(PendingTask.objects.values_list("task_name", flat=True))
         assert owed == ["rewards.tasks.award_points"], owed  # the points wait; they are not lost
         assert not PointsAward.objects.filter(user=worker).exists()
@@ -152,12 +200,34 @@ def test_redis_down_loses_nothing_and_refuses_nobody(tmp_path):
         # worker pays the points, exactly once even if the outbox is sent twice.
         redis = PrivateRedis(redis_port).start()
         for _ in range(2):
-            sent = subprocess.run([sys.executable, "manage.py", "send_pending_tasks", "--grace", "0"], cwd=ROOT,
-                                  env=env, capture_output=True, text=True, timeout=60)
+            sent = subprocess.run(
+                [sys.executable, "manage.py", "send_pending_tasks", "--grace", "0"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert sent.returncode == 0, sent.stderr
         assert not PendingTask.objects.exists()
-        worker_proc = Proc("celery worker", [sys.executable, "-m", "celery", "-A", "govern", "worker", "--pool=solo",
-                                             "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"], env)
+        worker_proc = Proc(
+            "celery worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "govern",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            env,
+        )
         deadline = time.monotonic() + 60
         while not PointsAward.objects.filter(user=worker).exists() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -177,5 +247,7 @@ def test_redis_down_loses_nothing_and_refuses_nobody(tmp_path):
         if redis.proc.popen.poll() is None:
             redis.kill()
     record("5 faults: real Redis killed → 2xx, outbox, replay", tried=len(outage) + 3, passed=len(outage) + 3)
-    print(f"\n  Redis down: {len(outage)} requests answered in {outage_s:.1f} s; {len(missed)} events replayed; "
-          "points paid once after recovery")
+    print(
+        f"\n  Redis down: {len(outage)} requests answered in {outage_s:.1f} s; {len(missed)} events replayed; "
+        "points paid once after recovery"
+    )

@@ -76,9 +76,14 @@ def fuzz(schema, headers: dict, ids: dict[str, list], only_path: str | None = No
             for values in known_values(operation.path, ids)
         ]
         for mode, strategy in strategies:
+
             @settings(
-                max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
+                max_examples=EXAMPLES,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate],
             )
             @given(case=strategy)
             def run(case):
@@ -130,10 +135,14 @@ def test_schema_holds_for_every_generated_request(role, demo):
     # One issued code so that the redemption views have something real to answer about.
     resident = demo["resident1"]
     points_adjust(user_id=resident.pk, amount=5000, reason="fuzz funding", actor_id=None)
-    redemption_create(user_id=resident.pk, coupon_id=Coupon.objects.order_by("cost").first().pk, idempotency_key="fuzz-1")
+    redemption_create(
+        user_id=resident.pk, coupon_id=Coupon.objects.order_by("cost").first().pk, idempotency_key="fuzz-1"
+    )
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
-    headers = {} if role == "anonymous" else {"Authorization": f"Token {Token.objects.get_or_create(user=demo[role])[0].key}"}
+    headers = (
+        {} if role == "anonymous" else {"Authorization": f"Token {Token.objects.get_or_create(user=demo[role])[0].key}"}
+    )
     tried, passed, failures = fuzz(schema, headers, real_ids())
     record(f"1 schemathesis ({role})", tried=tried, passed=passed)
     print(f"schemathesis as {role}: {tried} cases, {passed} passed, {len(failures)} failing operations")

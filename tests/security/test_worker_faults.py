@@ -90,9 +90,24 @@ class Broker:
         env["FAULT_STALL"] = stalls
         proc = Proc(
             name,
-            [sys.executable, "-m", "celery", "-A", "tests.security.fault_worker", "worker", f"--pool={pool}",
-             "--concurrency=1", "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
-             "-Q", self.queue, "-n", f"{name}-{self.queue}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.security.fault_worker",
+                "worker",
+                f"--pool={pool}",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{name}-{self.queue}@%h",
+            ],
             env,
         )
         self.procs.append(proc)
@@ -154,8 +169,13 @@ def killed(pid: int) -> None:
 def _enqueue_awards(broker: Broker, n: int = AWARDS) -> dict[str, int]:
     users = [UserFactory() for _ in range(n)]
     return {
-        broker.send("rewards.tasks.award_points", user_id=user.pk, rule_code="report_verified",
-                    source_type="faults.report", source_id=str(i)): user.pk
+        broker.send(
+            "rewards.tasks.award_points",
+            user_id=user.pk,
+            rule_code="report_verified",
+            source_type="faults.report",
+            source_id=str(i),
+        ): user.pk
         for i, user in enumerate(users)
     }
 
@@ -168,8 +188,11 @@ def _assert_each_award_paid_once(task_user: dict[str, int]) -> None:
     assert entries == Counter(users), "one ledger entry per award"
     balances = dict(PointsAccount.objects.filter(user_id__in=users).values_list("user_id", "balance"))
     assert balances == dict.fromkeys(users, 10), "report_verified pays 10 points, once"
-    sums = dict(PointsEntry.objects.filter(account__user_id__in=users).values_list("account__user_id")
-                .annotate(total=Sum("amount")))
+    sums = dict(
+        PointsEntry.objects.filter(account__user_id__in=users)
+        .values_list("account__user_id")
+        .annotate(total=Sum("amount"))
+    )
     assert sums == balances, "balances equal their ledgers"
 
 
@@ -190,26 +213,44 @@ def _past_due_tasks(n: int) -> list[int]:
     ids = []
     for i in range(n):
         user = UserFactory(roles=[RESIDENT, VOLUNTEER])
-        volunteer = volunteers.volunteer_apply(user=user, real_name="志愿者", phone=f"1570000{i:04d}",
-                                               community_id=grid.community_id, skills=[], availability=[])
+        volunteer = volunteers.volunteer_apply(
+            user=user,
+            real_name="志愿者",
+            phone=f"1570000{i:04d}",
+            community_id=grid.community_id,
+            skills=[],
+            availability=[],
+        )
         volunteers.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)
         volunteers.volunteer_duty_set(user=user, on_duty=True, latitude=30.9051, longitude=120.8051)
-        hazard = hazard_report(reporter=None, category_slug="electrical-wiring", description=f"故障测试 {i}",
-                               latitude=30.905, longitude=120.805,
-                               photos=[upload(f"f{i}.jpg", jpeg_bytes(size=(80, 60), seed=700 + i))]).hazard
+        hazard = hazard_report(
+            reporter=None,
+            category_slug="electrical-wiring",
+            description=f"故障测试 {i}",
+            latitude=30.905,
+            longitude=120.805,
+            photos=[upload(f"f{i}.jpg", jpeg_bytes(size=(80, 60), seed=700 + i))],
+        ).hazard
         hazard_triage(hazard_id=hazard.pk, actor=boss, decision="accept")
         task = task_dispatch(hazard_id=hazard.pk, actor=boss, assignee_id=user.pk).tasks[0]
         task_accept(task_id=task.pk, actor=user)
         ids.append(task.pk)
     back = dt.timedelta(days=2)  # the whole timeline, so the constraints between its times still hold
-    Task.objects.filter(pk__in=ids).update(offered_at=F("offered_at") - back, accept_deadline=F("accept_deadline") - back,
-                                           accepted_at=F("accepted_at") - back, due_at=F("due_at") - back)
+    Task.objects.filter(pk__in=ids).update(
+        offered_at=F("offered_at") - back,
+        accept_deadline=F("accept_deadline") - back,
+        accepted_at=F("accepted_at") - back,
+        due_at=F("due_at") - back,
+    )
     return ids
 
 
 def _overdue_events(task_ids: list[int]) -> Counter:
-    return Counter(e["id"] for e in LiveEvent.objects.filter(type="task.overdue").values_list("data", flat=True)
-                   if e["id"] in task_ids)
+    return Counter(
+        e["id"]
+        for e in LiveEvent.objects.filter(type="task.overdue").values_list("data", flat=True)
+        if e["id"] in task_ids
+    )
 
 
 def _assert_each_task_flagged_once(task_ids: list[int]) -> None:
@@ -222,9 +263,7 @@ def _assert_each_task_flagged_once(task_ids: list[int]) -> None:
 def _settled(broker: Broker, procs: list[Proc], task_ids: list[str], done):
     def check():
         return (
-            broker.pending() == 0
-            and all(any(log_count(p, t, "succeeded") for p in procs) for t in task_ids)
-            and done()
+            broker.pending() == 0 and all(any(log_count(p, t, "succeeded") for p in procs) for t in task_ids) and done()
         )
 
     return check
@@ -246,11 +285,13 @@ def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens
     tasks = _past_due_tasks(OVERDUE)
     escalation = broker.send("hazards.tasks.escalate_tasks")
     after_commit, in_transaction, mid_escalation = (tmp_path / f"stall-{x}.json" for x in "abc")
-    stalls = ";".join([
-        f"rewards.services:points_award:{STALL_AT}:{after_commit}",
-        f"rewards.services:_post_entry:{STALL_AT}:{in_transaction}",
-        f"hazards.dispatch.services:task_flag_overdue:{FLAG_STALL_AT}:{mid_escalation}",
-    ])
+    stalls = ";".join(
+        [
+            f"rewards.services:points_award:{STALL_AT}:{after_commit}",
+            f"rewards.services:_post_entry:{STALL_AT}:{in_transaction}",
+            f"hazards.dispatch.services:task_flag_overdue:{FLAG_STALL_AT}:{mid_escalation}",
+        ]
+    )
     # Production's visibility timeout: only REJECT_ON_WORKER_LOST can bring the messages back in time.
     t0 = time.monotonic()
     worker = broker.worker("prefork", pool="prefork", visibility_timeout=3600, stalls=stalls)
@@ -279,8 +320,11 @@ def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens
     killed(stalled["pid"])
     rerun.append(escalation)
 
-    until("the requeued tasks to run again and the rest",
-          _settled(broker, [worker], rerun, lambda: _overdue_events(tasks).total() >= OVERDUE), [worker])
+    until(
+        "the requeued tasks to run again and the rest",
+        _settled(broker, [worker], rerun, lambda: _overdue_events(tasks).total() >= OVERDUE),
+        [worker],
+    )
     print(f"\nprefork worker, pool child killed 3 times: all done in {time.monotonic() - t0:.1f} s")
 
     assert worker.popen.poll() is None, "the worker itself survived"
@@ -299,8 +343,9 @@ def test_a_killed_worker_has_its_task_run_by_another_worker_and_every_effect_hap
     task_user = _enqueue_awards(broker)
     marker = tmp_path / "stall.json"
     t0 = time.monotonic()
-    first = broker.worker("first", pool="solo", visibility_timeout=2,
-                          stalls=f"rewards.services:points_award:{STALL_AT}:{marker}")
+    first = broker.worker(
+        "first", pool="solo", visibility_timeout=2, stalls=f"rewards.services:points_award:{STALL_AT}:{marker}"
+    )
     stalled = broker.stalled(marker)
     task_id = stalled["task_id"]
     assert stalled["pid"] == first.popen.pid
@@ -313,10 +358,16 @@ def test_a_killed_worker_has_its_task_run_by_another_worker_and_every_effect_hap
     assert PointsAward.objects.filter(user_id__in=task_user.values()).count() == STALL_AT
 
     second = broker.worker("second", pool="solo", visibility_timeout=2)
-    until("the second worker to run the abandoned task and the rest",
-          _settled(broker, [second], [task_id],
-                   lambda: PointsAward.objects.filter(user_id__in=task_user.values()).count() >= AWARDS),
-          [first, second])
+    until(
+        "the second worker to run the abandoned task and the rest",
+        _settled(
+            broker,
+            [second],
+            [task_id],
+            lambda: PointsAward.objects.filter(user_id__in=task_user.values()).count() >= AWARDS,
+        ),
+        [first, second],
+    )
     print(f"\nsolo worker killed, a second one took over: all done in {time.monotonic() - t0:.1f} s")
 
     assert log_count(first, task_id, "received") == 1 and log_count(first, task_id, "succeeded") == 0

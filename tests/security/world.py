@@ -40,14 +40,23 @@ def build(demo: dict[str, User]) -> World:
     grid1_grid = demo["grid1"].grids.get()
     owner = UserFactory(roles=[RESIDENT], phone="13612349876", display_name="报告人")
     hazard = hazard_report(
-        reporter=owner, category_slug="gas-safety", description="matrix: 液化气罐紧挨灶台",
-        latitude=grid1_grid.min_latitude + 0.003, longitude=grid1_grid.min_longitude + 0.003,
-        contact_phone="13612349876", photos=[upload("m.jpg", jpeg_bytes(size=(120, 90)))],
+        reporter=owner,
+        category_slug="gas-safety",
+        description="matrix: 液化气罐紧挨灶台",
+        latitude=grid1_grid.min_latitude + 0.003,
+        longitude=grid1_grid.min_longitude + 0.003,
+        contact_phone="13612349876",
+        photos=[upload("m.jpg", jpeg_bytes(size=(120, 90)))],
     ).hazard
     applicant = UserFactory(roles=[RESIDENT])
     application = volunteer_apply(
-        user=applicant, real_name="申请人", phone="15800001234", community_id=grid1_grid.community_id,
-        skills=[], team_id=None, availability=[],
+        user=applicant,
+        real_name="申请人",
+        phone="15800001234",
+        community_id=grid1_grid.community_id,
+        skills=[],
+        team_id=None,
+        availability=[],
     )
     own_record = service_record_submit(
         user=demo["vol1"], minutes=60, served_on=timezone.localdate() - dt.timedelta(days=1), note="巡查消防通道"
@@ -60,8 +69,11 @@ def build(demo: dict[str, User]) -> World:
     points_adjust(user_id=owner.pk, amount=coupon.cost * 3, reason="matrix funding", actor_id=None)
     redemption = redemption_create(user_id=owner.pk, coupon_id=coupon.pk, idempotency_key="matrix-1").redemption
     task_hazard = hazard_report(
-        reporter=owner, category_slug="electrical-wiring", description="matrix: 楼道私拉电线",
-        latitude=grid1_grid.min_latitude + 0.004, longitude=grid1_grid.min_longitude + 0.004,
+        reporter=owner,
+        category_slug="electrical-wiring",
+        description="matrix: 楼道私拉电线",
+        latitude=grid1_grid.min_latitude + 0.004,
+        longitude=grid1_grid.min_longitude + 0.004,
         photos=[upload("t.jpg", jpeg_bytes(size=(120, 90)))],
     ).hazard
     hazard_triage(hazard_id=task_hazard.pk, actor=demo["dispatcher"], decision="accept")

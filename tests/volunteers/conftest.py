@@ -21,8 +21,14 @@ HOME = (30.905, 120.805)
 
 @pytest.fixture
 def skills(db):
-    rows = [("first-aid", "急救", "First aid"), ("electrician", "电工", "Electrician"), ("gas-safety", "燃气安全", "Gas safety")]
-    return {slug: Skill.objects.get_or_create(slug=slug, defaults={"name": zh, "name_en": en})[0] for slug, zh, en in rows}
+    rows = [
+        ("first-aid", "急救", "First aid"),
+        ("electrician", "电工", "Electrician"),
+        ("gas-safety", "燃气安全", "Gas safety"),
+    ]
+    return {
+        slug: Skill.objects.get_or_create(slug=slug, defaults={"name": zh, "name_en": en})[0] for slug, zh, en in rows
+    }
 
 
 @pytest.fixture
@@ -54,13 +60,28 @@ def next_phone() -> str:
 def make_volunteer(db, community, boss):
     """make_volunteer(status="approved", position=(lat, lng), skills={"gas-safety": date|None}, team=..., user=...)."""
 
-    def make(*, status="approved", position=None, skills=None, team=None, user=None, leader=False,
-             real_name="志愿者", community_obj=None, availability=()):
+    def make(
+        *,
+        status="approved",
+        position=None,
+        skills=None,
+        team=None,
+        user=None,
+        leader=False,
+        real_name="志愿者",
+        community_obj=None,
+        availability=(),
+    ):
         user = user or UserFactory(roles=[RESIDENT])
         claims = [services.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
         volunteer = services.volunteer_apply(
-            user=user, real_name=real_name, phone=next_phone(), community_id=(community_obj or community).pk,
-            skills=claims, team_id=team.pk if team else None, availability=list(availability),
+            user=user,
+            real_name=real_name,
+            phone=next_phone(),
+            community_id=(community_obj or community).pk,
+            skills=claims,
+            team_id=team.pk if team else None,
+            availability=list(availability),
         )
         if status in ("approved", "suspended"):
             services.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)

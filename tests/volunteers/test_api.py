@@ -49,8 +49,9 @@ def test_resident_applies_and_sees_own_full_profile(community, team, skills):
 
 def test_visitor_applies_creating_an_account(api, community, skills):
     cache.clear()
-    response = api.post("/api/v1/volunteers/", apply_body(community, username="walkin", password="S3cure-pass-xyz"),
-                        format="json")
+    response = api.post(
+        "/api/v1/volunteers/", apply_body(community, username="walkin", password="S3cure-pass-xyz"), format="json"
+    )
     assert response.status_code == 201, response.json()
     assert Volunteer.objects.get(user__username="walkin").status == "pending"
     token = api.post("/api/v1/auth/token/", {"username": "walkin", "password": "S3cure-pass-xyz"}, format="json")
@@ -62,8 +63,12 @@ def test_visitor_applies_creating_an_account(api, community, skills):
 def test_anonymous_applications_are_throttled(api, community, skills, settings):
     cache.clear()
     settings.VOLUNTEER_APPLY_RATE = "2/hour"
-    codes = [api.post("/api/v1/volunteers/", apply_body(community, username=f"w{i}", password="S3cure-pass-xyz"),
-                      format="json").status_code for i in range(3)]
+    codes = [
+        api.post(
+            "/api/v1/volunteers/", apply_body(community, username=f"w{i}", password="S3cure-pass-xyz"), format="json"
+        ).status_code
+        for i in range(3)
+    ]
     assert codes == [201, 201, 429]
     cache.clear()
 
@@ -154,8 +159,9 @@ def test_list_bad_filters_are_400_naming_the_field(boss, params, field):
 @pytest.mark.parametrize("size", [3, 15])
 def test_list_runs_constant_queries(make_volunteer, team, skills, boss, size, django_assert_max_num_queries):
     for i in range(size):
-        make_volunteer(team=team, skills={"gas-safety": None, "first-aid": days(100)},
-                       position=(HOME[0] + i * 0.0001, HOME[1]))
+        make_volunteer(
+            team=team, skills={"gas-safety": None, "first-aid": days(100)}, position=(HOME[0] + i * 0.0001, HOME[1])
+        )
     api = client_for(boss)
     with django_assert_max_num_queries(7):
         response = api.get("/api/v1/volunteers/", {"page_size": 100, "skill": "gas-safety"})
@@ -205,32 +211,47 @@ def test_me_get_patch_and_404_without_profile(make_volunteer, skills):
     assert client_for(UserFactory()).get("/api/v1/volunteers/me/").status_code == 404
     volunteer = make_volunteer()
     api = client_for(volunteer.user)
-    response = api.patch("/api/v1/volunteers/me/", {"real_name": "陈一改", "skills": [{"skill": "electrician"}],
-                                                    "availability": []}, format="json")
+    response = api.patch(
+        "/api/v1/volunteers/me/",
+        {"real_name": "陈一改", "skills": [{"skill": "electrician"}], "availability": []},
+        format="json",
+    )
     assert response.status_code == 200, response.json()
-    assert response.json()["real_name"] == "陈一改" and [s["slug"] for s in response.json()["skills"]] == ["electrician"]
+    assert response.json()["real_name"] == "陈一改" and [s["slug"] for s in response.json()["skills"]] == [
+        "electrician"
+    ]
     bad = api.patch("/api/v1/volunteers/me/", {"phone": "999"}, format="json")
     assert bad.status_code == 400 and "phone" in bad.json()["errors"]
 
 
 def test_duty_endpoint(make_volunteer):
     pending = make_volunteer(status="pending")
-    refused = client_for(pending.user).post("/api/v1/volunteers/me/duty/",
-                                            {"on_duty": True, "latitude": HOME[0], "longitude": HOME[1]}, format="json")
+    refused = client_for(pending.user).post(
+        "/api/v1/volunteers/me/duty/", {"on_duty": True, "latitude": HOME[0], "longitude": HOME[1]}, format="json"
+    )
     assert refused.status_code == 409 and refused.json()["code"] == "not_approved"
 
     volunteer = make_volunteer()
     api = client_for(volunteer.user)
-    for body, field in [({"on_duty": True}, "latitude"), ({"on_duty": True, "latitude": HOME[0]}, "longitude"),
-                        ({"on_duty": True, "latitude": "north", "longitude": 1}, "latitude"),
-                        ({"on_duty": True, "latitude": 30, "longitude": 200}, "longitude"), ({}, "on_duty")]:
+    for body, field in [
+        ({"on_duty": True}, "latitude"),
+        ({"on_duty": True, "latitude": HOME[0]}, "longitude"),
+        ({"on_duty": True, "latitude": "north", "longitude": 1}, "latitude"),
+        ({"on_duty": True, "latitude": 30, "longitude": 200}, "longitude"),
+        ({}, "on_duty"),
+    ]:
         response = api.post("/api/v1/volunteers/me/duty/", body, format="json")
         assert response.status_code == 400 and field in response.json()["errors"], (body, response.json())
-    ok = api.post("/api/v1/volunteers/me/duty/", {"on_duty": True, "latitude": HOME[0], "longitude": HOME[1]}, format="json")
+    ok = api.post(
+        "/api/v1/volunteers/me/duty/", {"on_duty": True, "latitude": HOME[0], "longitude": HOME[1]}, format="json"
+    )
     assert ok.status_code == 200 and ok.json()["on_duty"] is True and "latitude" not in ok.json()
     off = api.post("/api/v1/volunteers/me/duty/", {"on_duty": False}, format="json")
     assert off.status_code == 200 and off.json()["on_duty"] is False
-    assert client_for(UserFactory()).post("/api/v1/volunteers/me/duty/", {"on_duty": False}, format="json").status_code == 404
+    assert (
+        client_for(UserFactory()).post("/api/v1/volunteers/me/duty/", {"on_duty": False}, format="json").status_code
+        == 404
+    )
 
 
 # --- decisions -----------------------------------------------------------------------------------
@@ -259,7 +280,9 @@ def test_decisions_over_the_api(make_volunteer, boss):
 
 def test_reject_over_the_api(make_volunteer, boss):
     applicant = make_volunteer(status="pending")
-    response = client_for(boss).post(f"/api/v1/volunteers/{applicant.pk}/reject/", {"reason": "请先参加培训"}, format="json")
+    response = client_for(boss).post(
+        f"/api/v1/volunteers/{applicant.pk}/reject/", {"reason": "请先参加培训"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["status"] == "rejected"
     mine = client_for(applicant.user).get("/api/v1/volunteers/me/").json()
     assert mine["status"] == "rejected" and mine["status_reason"] == "请先参加培训"
@@ -297,8 +320,11 @@ def test_manual_service_records_over_the_api(make_volunteer, team, boss):
     leader = make_volunteer(team=team, leader=True)
     member = make_volunteer(team=team)
     api = client_for(member.user)
-    created = api.post("/api/v1/volunteers/me/service-records/",
-                       {"minutes": 60, "served_on": str(days(-2)), "note": "助老陪诊"}, format="json")
+    created = api.post(
+        "/api/v1/volunteers/me/service-records/",
+        {"minutes": 60, "served_on": str(days(-2)), "note": "助老陪诊"},
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     record_id = created.json()["id"]
     assert api.get("/api/v1/volunteers/me/service-records/").json()["count"] == 1
@@ -312,8 +338,12 @@ def test_manual_service_records_over_the_api(make_volunteer, team, boss):
     approved = client_for(leader.user).post(f"/api/v1/volunteers/service-records/{record_id}/approve/")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert Volunteer.objects.get(pk=member.pk).service_minutes == 60
-    assert client_for(boss).post(f"/api/v1/volunteers/service-records/{record_id}/reject/",
-                                 {"reason": "x"}, format="json").status_code == 409
+    assert (
+        client_for(boss)
+        .post(f"/api/v1/volunteers/service-records/{record_id}/reject/", {"reason": "x"}, format="json")
+        .status_code
+        == 409
+    )
     assert client_for(boss).get("/api/v1/volunteers/service-records/", {"status": "weird"}).status_code == 400
     all_records = client_for(boss).get("/api/v1/volunteers/service-records/", {"status": "all"}).json()
     assert all_records["count"] == 1
@@ -332,8 +362,13 @@ def test_review_queue_constant_queries(make_volunteer, team, boss, size, django_
 
 def test_schema_documents_the_volunteer_endpoints(api):
     schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
-    for path in ["/api/v1/volunteers/", "/api/v1/volunteers/me/", "/api/v1/volunteers/me/duty/",
-                 "/api/v1/volunteers/{id}/approve/", "/api/v1/volunteers/{id}/reject/"]:
+    for path in [
+        "/api/v1/volunteers/",
+        "/api/v1/volunteers/me/",
+        "/api/v1/volunteers/me/duty/",
+        "/api/v1/volunteers/{id}/approve/",
+        "/api/v1/volunteers/{id}/reject/",
+    ]:
         assert path in schema["paths"], path
     list_params = {p["name"] for p in schema["paths"]["/api/v1/volunteers/"]["get"]["parameters"]}
     assert {"status", "community", "team", "skill", "on_duty", "near", "radius_m"} <= list_params

@@ -53,8 +53,12 @@ def setup(db):
 def test_concurrent_service_record_create_credits_once(setup):
     volunteer, _community = setup
     services.volunteer_approve(volunteer_id=volunteer.pk, actor=UserFactory(roles=[DISPATCHER]))
-    results = race(6, lambda i: services.service_record_create(
-        volunteer_user_id=volunteer.user_id, minutes=25, source_ref="task:777", note=f"attempt {i}"))
+    results = race(
+        6,
+        lambda i: services.service_record_create(
+            volunteer_user_id=volunteer.user_id, minutes=25, source_ref="task:777", note=f"attempt {i}"
+        ),
+    )
     assert all(isinstance(r, ServiceRecord) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert ServiceRecord.objects.filter(source_ref="task:777").count() == 1
@@ -75,8 +79,12 @@ def test_double_submitted_application_keeps_one_profile(db):
         Group.objects.get_or_create(name=role)
     community = CommunityFactory()
     user = UserFactory(roles=[RESIDENT])
-    results = race(3, lambda i: services.volunteer_apply(
-        user=user, real_name="重复", phone=f"1390000{i:04d}", community_id=community.pk))
+    results = race(
+        3,
+        lambda i: services.volunteer_apply(
+            user=user, real_name="重复", phone=f"1390000{i:04d}", community_id=community.pk
+        ),
+    )
     created = [r for r in results if isinstance(r, Volunteer)]
     assert len(created) == 1 and all(isinstance(r, DomainError) for r in results if r not in created), results
     assert Volunteer.objects.filter(user=user).count() == 1

@@ -25,7 +25,8 @@ def test_seed_demo_is_idempotent_and_dispatchable():
     call_command("seed_demo", stdout=io.StringIO())
     assert counts() == first
     assert {"first-aid", "electrician", "gas-safety", "fire-safety", "traffic", "elderly-care"} <= set(
-        Skill.objects.values_list("slug", flat=True))
+        Skill.objects.values_list("slug", flat=True)
+    )
     assert Team.objects.filter(name="黎里蓝盾志愿队", community__code="lili").exists()
     vols = Volunteer.objects.filter(user__username__in=[f"vol{i}" for i in range(1, 6)])
     assert vols.count() == 5 and all(v.status == "approved" and v.position_fresh() for v in vols)
@@ -33,7 +34,9 @@ def test_seed_demo_is_idempotent_and_dispatchable():
     assert all(min_lat <= v.latitude <= max_lat and min_lng <= v.longitude <= max_lng for v in vols)
     assert Volunteer.objects.get(user__username="vol1").is_team_leader
     assert set(Volunteer.objects.filter(status="pending").values_list("user__username", flat=True)) == {
-        "applicant1", "applicant2"}
+        "applicant1",
+        "applicant2",
+    }
     # Dispatch finds a gas-safety and an electrician volunteer near grid1's grid.
     gas = selectors.volunteer_candidates(latitude=30.905, longitude=120.805, radius_m=3000, skill_slug="gas-safety")
     power = selectors.volunteer_candidates(latitude=30.905, longitude=120.805, radius_m=3000, skill_slug="electrician")

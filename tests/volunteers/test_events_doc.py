@@ -11,6 +11,6 @@ def test_every_volunteer_event_type_is_documented():
     published = set(re.findall(r'"(volunteer\.[a-z_]+)"', source))
     assert len(published) >= 7
     docs = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-    section = docs[docs.index("## volunteer.*"):]
+    section = docs[docs.index("## volunteer.*") :]
     missing = [t for t in sorted(published) if f"`{t}`" not in section]
     assert not missing, f"document these in docs/events.md: {missing}"

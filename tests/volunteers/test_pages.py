@@ -19,8 +19,17 @@ pytestmark = pytest.mark.django_db
 
 
 def form_data(community, **extra):
-    return {"real_name": "陈一", "phone": next_phone(), "community": community.pk, "skills": ["gas-safety"],
-            "until_gas-safety": str(days(100)), "weekdays": ["1", "3"], "start": "18:00", "end": "21:00", **extra}
+    return {
+        "real_name": "陈一",
+        "phone": next_phone(),
+        "community": community.pk,
+        "skills": ["gas-safety"],
+        "until_gas-safety": str(days(100)),
+        "weekdays": ["1", "3"],
+        "start": "18:00",
+        "end": "21:00",
+        **extra,
+    }
 
 
 def test_apply_page_for_visitors_has_account_fields(client, community, team, skills):
@@ -31,8 +40,9 @@ def test_apply_page_for_visitors_has_account_fields(client, community, team, ski
 
 
 def test_visitor_applies_and_is_logged_in(client, community, team, skills):
-    data = form_data(community, username="walkin", password1="S3cure-pass-xyz", password2="S3cure-pass-xyz",
-                     team=team.pk)
+    data = form_data(
+        community, username="walkin", password1="S3cure-pass-xyz", password2="S3cure-pass-xyz", team=team.pk
+    )
     response = client.post("/volunteers/apply/", data)
     assert response.status_code == 302 and response["Location"] == "/volunteers/me/"
     volunteer = Volunteer.objects.get(user__username="walkin")
@@ -57,7 +67,10 @@ def test_visitor_applies_and_is_logged_in(client, community, team, skills):
 )
 def test_visitor_apply_errors_keep_nothing(client, community, skills, change, field_text):
     UserFactory(username="taken")
-    data = {**form_data(community, username="newbie", password1="S3cure-pass-xyz", password2="S3cure-pass-xyz"), **change}
+    data = {
+        **form_data(community, username="newbie", password1="S3cure-pass-xyz", password2="S3cure-pass-xyz"),
+        **change,
+    }
     response = client.post("/volunteers/apply/", data)
     assert response.status_code == 200
     assert response.context["form"].errors, response.context["form"].errors
@@ -126,8 +139,10 @@ def test_manual_minutes_through_the_page_and_leader_review_fallback(client, make
     assert f'data-record-id="{record.pk}"' in team_page
     row = client.get(f"/volunteers/service-records/{record.pk}/row/")
     assert row.status_code == 200 and "巡查" in row.content.decode()
-    response = client.post(f"/volunteers/service-records/{record.pk}/review/",
-                           {"decision": "approve", "next": f"/volunteers/teams/{team.pk}/"})
+    response = client.post(
+        f"/volunteers/service-records/{record.pk}/review/",
+        {"decision": "approve", "next": f"/volunteers/teams/{team.pk}/"},
+    )
     assert response["Location"] == f"/volunteers/teams/{team.pk}/"
     assert ServiceRecord.objects.get().status == "approved"
     assert Volunteer.objects.get(pk=member.pk).service_minutes == 45
@@ -143,10 +158,18 @@ def test_approvals_page_is_for_dispatchers(client, make_volunteer):
 
 
 @pytest.mark.parametrize("size", [2, 12])
-def test_approvals_page_lists_queue_in_constant_queries(client, make_volunteer, team, skills, boss, size,
-                                                        django_assert_max_num_queries):
-    applicants = [make_volunteer(status="pending", team=team, skills={"first-aid": None},
-                                 availability=[services.Slot(1, dt.time(9), dt.time(12))]) for _ in range(size)]
+def test_approvals_page_lists_queue_in_constant_queries(
+    client, make_volunteer, team, skills, boss, size, django_assert_max_num_queries
+):
+    applicants = [
+        make_volunteer(
+            status="pending",
+            team=team,
+            skills={"first-aid": None},
+            availability=[services.Slot(1, dt.time(9), dt.time(12))],
+        )
+        for _ in range(size)
+    ]
     member = make_volunteer(team=team)
     services.service_record_submit(user=member.user, minutes=30, served_on=days(0), note="巡查")
     client.force_login(boss)
@@ -161,7 +184,9 @@ def test_approvals_page_lists_queue_in_constant_queries(client, make_volunteer, 
 def test_decide_fallback(client, make_volunteer, boss):
     applicant = make_volunteer(status="pending")
     client.force_login(boss)
-    response = client.post(f"/volunteers/approvals/{applicant.pk}/decide/", {"decision": "reject", "reason": ""}, follow=True)
+    response = client.post(
+        f"/volunteers/approvals/{applicant.pk}/decide/", {"decision": "reject", "reason": ""}, follow=True
+    )
     assert Volunteer.objects.get(pk=applicant.pk).status == "pending"
     assert "原因 不能为空" in response.content.decode()
     client.post(f"/volunteers/approvals/{applicant.pk}/decide/", {"decision": "approve"})
@@ -228,7 +253,9 @@ def test_dispatcher_suspends_and_reinstates_from_the_team_page(client, make_volu
     no_reason = client.post(f"/volunteers/{member.pk}/standing/", {"decision": "suspend", "next": page}, follow=True)
     assert Volunteer.objects.get(pk=member.pk).status == "approved"  # a suspension needs a reason
     assert no_reason.redirect_chain[-1][0] == page
-    response = client.post(f"/volunteers/{member.pk}/standing/", {"decision": "suspend", "reason": "投诉核实中", "next": page})
+    response = client.post(
+        f"/volunteers/{member.pk}/standing/", {"decision": "suspend", "reason": "投诉核实中", "next": page}
+    )
     assert response.status_code == 302 and response["Location"] == page
     suspended = Volunteer.objects.get(pk=member.pk)
     assert suspended.status == "suspended" and not suspended.on_duty

@@ -43,7 +43,9 @@ def test_a_valid_roster_imports_every_row_through_the_services(team, skills, bos
     assert leader.user.check_password("S3cure-pass-xyz")
     assert VOLUNTEER in set(leader.user.groups.values_list("name", flat=True))
     assert {link.skill.slug: link.certified_until for link in leader.skill_links.select_related("skill")} == {
-        "gas-safety": days(200), "first-aid": None}
+        "gas-safety": days(200),
+        "first-aid": None,
+    }
     assert leader.availability.count() == 6
     assert [c.to_status for c in leader.status_changes.all()] == ["pending", "approved"]
     pending = Volunteer.objects.get(user__username="li02")
@@ -53,16 +55,17 @@ def test_a_valid_roster_imports_every_row_through_the_services(team, skills, bos
 def test_a_bad_row_imports_nothing_and_the_report_names_every_bad_row(team, skills, boss, make_volunteer):
     taken = make_volunteer()
     bad = (
-        HEADER + good_rows(team)
-        + "li03,李三,12345,lili,,,,,,\n"                                   # line 4: phone
-        + "li04,李四,13711110004,nowhere,,,,,,\n"                          # line 5: community
+        HEADER
+        + good_rows(team)
+        + "li03,李三,12345,lili,,,,,,\n"  # line 4: phone
+        + "li04,李四,13711110004,nowhere,,,,,,\n"  # line 5: community
         + "li05,李五,13711110005,lili,,knitting; gas-safety:2020-01-01,,,,\n"  # line 6: skills
-        + "li01,李一,13711110006,lili,,,,,,\n"                             # line 7: duplicate username
-        + f"li07,李七,{taken.phone},lili,,,9 10:00-11:00,,,\n"            # line 8: phone taken, bad weekday
-        + "li08,李八,13711110008,lili,,,,retired,maybe,\n"                 # line 9: status, leader
-        + "li09,,13711110009,lili,,,1 12:00-10:00,,,\n"                    # line 10: name, range
-        + "li10,李十,13711110010,lili,,,,pending,yes,\n"                   # line 11: leader without team
-        + "li11,李十一,13711110011,lili,,,,,,123\n"                         # line 12: weak password
+        + "li01,李一,13711110006,lili,,,,,,\n"  # line 7: duplicate username
+        + f"li07,李七,{taken.phone},lili,,,9 10:00-11:00,,,\n"  # line 8: phone taken, bad weekday
+        + "li08,李八,13711110008,lili,,,,retired,maybe,\n"  # line 9: status, leader
+        + "li09,,13711110009,lili,,,1 12:00-10:00,,,\n"  # line 10: name, range
+        + "li10,李十,13711110010,lili,,,,pending,yes,\n"  # line 11: leader without team
+        + "li11,李十一,13711110011,lili,,,,,,123\n"  # line 12: weak password
     )
     before = (User.objects.count(), Volunteer.objects.count())
     report = roster.roster_import(data=bad.encode(), actor=boss)
@@ -90,14 +93,18 @@ def test_partial_import_keeps_the_good_rows(team, skills, boss):
 
 
 def test_gb18030_file_with_chinese_headers(community, skills, boss):
-    text = "用户名,姓名,手机号,社区,技能,可服务时间\nzh01,张三,13722220001,黎里社区,急救,\n".replace("急救", "first-aid")
+    text = "用户名,姓名,手机号,社区,技能,可服务时间\nzh01,张三,13722220001,黎里社区,急救,\n".replace(
+        "急救", "first-aid"
+    )
     report = roster.roster_import(data=text.encode("gb18030"), actor=boss)
     assert report.ok and report.imported == 1
     assert Volunteer.objects.get(user__username="zh01").real_name == "张三"
 
 
 def test_file_level_problems(boss, community):
-    assert "real_name" in roster.roster_import(data=b"username,phone\nx,13700000000\n", actor=boss).errors[0].messages[0]
+    assert (
+        "real_name" in roster.roster_import(data=b"username,phone\nx,13700000000\n", actor=boss).errors[0].messages[0]
+    )
     assert roster.roster_import(data=b"", actor=boss).errors
     resident = UserFactory(roles=[RESIDENT])
     assert not roster.roster_import(data=(HEADER + "a,b,13700000000,lili,,,,,,\n").encode(), actor=resident).committed
@@ -151,14 +158,18 @@ def test_admin_list_bulk_approve_and_export(client, staff_dispatcher, make_volun
     with django_assert_max_num_queries(20):
         changelist = client.get("/admin/volunteers/volunteer/", {"status__exact": "pending", "q": ""})
     assert changelist.status_code == 200 and changelist.content.decode().count('name="_selected_action"') == 3
-    response = client.post("/admin/volunteers/volunteer/", {
-        "action": "approve_selected", "_selected_action": [v.pk for v in applicants] + [approved.pk]})
+    response = client.post(
+        "/admin/volunteers/volunteer/",
+        {"action": "approve_selected", "_selected_action": [v.pk for v in applicants] + [approved.pk]},
+    )
     assert response.status_code == 302
     assert set(Volunteer.objects.values_list("status", flat=True)) == {"approved"}
     assert all(Volunteer.objects.get(pk=v.pk).status_changes.last().actor == staff_dispatcher for v in applicants)
     export = client.get("/admin/volunteers/volunteer/export/", {"status__exact": "approved"})
     assert export["Content-Type"].startswith("text/csv") and export.content.decode().count("\n") == 5
-    selected = client.post("/admin/volunteers/volunteer/", {"action": "export_selected", "_selected_action": [approved.pk]})
+    selected = client.post(
+        "/admin/volunteers/volunteer/", {"action": "export_selected", "_selected_action": [approved.pk]}
+    )
     assert selected.content.decode().count("\n") == 2
 
 
@@ -174,15 +185,29 @@ def test_admin_change_form_goes_through_the_services(client, staff_dispatcher, m
     client.force_login(staff_dispatcher)
     url = f"/admin/volunteers/volunteer/{volunteer.pk}/change/"
     assert client.get(url).status_code == 200
-    base = {"real_name": "改名", "phone": volunteer.phone, "community": team.community_id, "team": team.pk,
-            "is_team_leader": "on", "max_active_tasks": 3,
-            "skill_links-TOTAL_FORMS": 0, "skill_links-INITIAL_FORMS": 0,
-            "availability-TOTAL_FORMS": 0, "availability-INITIAL_FORMS": 0,
-            "status_changes-TOTAL_FORMS": 0, "status_changes-INITIAL_FORMS": 0}
+    base = {
+        "real_name": "改名",
+        "phone": volunteer.phone,
+        "community": team.community_id,
+        "team": team.pk,
+        "is_team_leader": "on",
+        "max_active_tasks": 3,
+        "skill_links-TOTAL_FORMS": 0,
+        "skill_links-INITIAL_FORMS": 0,
+        "availability-TOTAL_FORMS": 0,
+        "availability-INITIAL_FORMS": 0,
+        "status_changes-TOTAL_FORMS": 0,
+        "status_changes-INITIAL_FORMS": 0,
+    }
     response = client.post(url, base)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     volunteer.refresh_from_db()
-    assert (volunteer.real_name, volunteer.team, volunteer.is_team_leader, volunteer.max_active_tasks) == ("改名", team, True, 3)
+    assert (volunteer.real_name, volunteer.team, volunteer.is_team_leader, volunteer.max_active_tasks) == (
+        "改名",
+        team,
+        True,
+        3,
+    )
     wrong = client.post(url, {**base, "community": other_community.pk})
     assert wrong.status_code == 200 and "team" in wrong.context["adminform"].form.errors
 

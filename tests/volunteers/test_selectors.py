@@ -61,8 +61,9 @@ def test_only_approved_on_duty_with_fresh_positions(make_volunteer, settings):
     make_volunteer(status="pending")
     make_volunteer(status="suspended", position=offset(east_m=50))  # suspension took them off duty
     stale = make_volunteer()
-    services.volunteer_duty_set(user=stale.user, on_duty=True, latitude=LAT, longitude=LNG,
-                                now=timezone.now() - dt.timedelta(minutes=16))
+    services.volunteer_duty_set(
+        user=stale.user, on_duty=True, latitude=LAT, longitude=LNG, now=timezone.now() - dt.timedelta(minutes=16)
+    )
     assert [v.pk for v in candidates()] == [on_duty.pk]
     # Seen from 20 minutes later, the fresh one is stale too; from 10 minutes earlier... the stale one was fresh.
     assert candidates(now=timezone.now() + dt.timedelta(minutes=20)) == []
@@ -79,8 +80,9 @@ def test_skill_and_certificate_expiry(make_volunteer, skills):
     # On the day after `gas`'s certificate ends, only the lifelong holder is left.
     later = timezone.now() + dt.timedelta(days=11)
     for volunteer in (gas, lifelong):
-        services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=volunteer.latitude,
-                                    longitude=volunteer.longitude, now=later)
+        services.volunteer_duty_set(
+            user=volunteer.user, on_duty=True, latitude=volunteer.latitude, longitude=volunteer.longitude, now=later
+        )
     assert [v.pk for v in candidates(skill_slug="gas-safety", now=later)] == [lifelong.pk]
     assert candidates(skill_slug="no-such-skill") == []
     assert len(candidates()) == 4

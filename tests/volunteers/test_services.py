@@ -38,7 +38,11 @@ def test_apply_creates_pending_profile_with_skills_availability_history_and_even
     user = UserFactory(roles=[RESIDENT])
     mark = last_event_id()
     volunteer = services.volunteer_apply(
-        user=user, real_name=" 陈一 ", phone="13912345678", community_id=community.pk, team_id=team.pk,
+        user=user,
+        real_name=" 陈一 ",
+        phone="13912345678",
+        community_id=community.pk,
+        team_id=team.pk,
         skills=[services.SkillClaim("gas-safety", days(30), "GS-1"), services.SkillClaim("first-aid")],
         availability=[services.Slot(6, dt.time(9), dt.time(12)), services.Slot(1, dt.time(18), dt.time(21))],
     )
@@ -67,8 +71,10 @@ def test_apply_creates_pending_profile_with_skills_availability_history_and_even
         ({"skills": [services.SkillClaim("gas-safety", days(-1))]}, "skills"),
         ({"availability": [services.Slot(8, dt.time(9), dt.time(10))]}, "availability"),
         ({"availability": [services.Slot(1, dt.time(10), dt.time(9))]}, "availability"),
-        ({"availability": [services.Slot(1, dt.time(9), dt.time(12)), services.Slot(1, dt.time(11), dt.time(13))]},
-         "availability"),
+        (
+            {"availability": [services.Slot(1, dt.time(9), dt.time(12)), services.Slot(1, dt.time(11), dt.time(13))]},
+            "availability",
+        ),
     ],
 )
 def test_apply_rejects_bad_input_naming_the_field_and_writes_nothing(community, skills, kwargs, field):
@@ -83,8 +89,9 @@ def test_apply_rejects_bad_input_naming_the_field_and_writes_nothing(community, 
 def test_apply_team_of_another_community_is_refused(community, other_community):
     foreign = services.team_create(community_id=other_community.pk, name="芦墟蓝盾志愿队")
     with pytest.raises(InvalidInput) as err:
-        services.volunteer_apply(user=UserFactory(), real_name="陈一", phone="13912345678",
-                                 community_id=community.pk, team_id=foreign.pk)
+        services.volunteer_apply(
+            user=UserFactory(), real_name="陈一", phone="13912345678", community_id=community.pk, team_id=foreign.pk
+        )
     assert err.value.field == "team" and "芦墟蓝盾志愿队" in str(err.value.message)
 
 
@@ -100,10 +107,14 @@ def test_one_profile_per_user_and_per_mobile(make_volunteer, community):
 
 def test_rejected_applicant_may_apply_again(make_volunteer, community):
     volunteer = make_volunteer(status="rejected")
-    again = services.volunteer_apply(user=volunteer.user, real_name="陈一", phone=volunteer.phone, community_id=community.pk)
+    again = services.volunteer_apply(
+        user=volunteer.user, real_name="陈一", phone=volunteer.phone, community_id=community.pk
+    )
     assert again.pk == volunteer.pk and again.status == "pending" and again.status_reason == ""
     assert list(again.status_changes.values_list("from_status", "to_status")) == [
-        ("", "pending"), ("pending", "rejected"), ("rejected", "pending")
+        ("", "pending"),
+        ("pending", "rejected"),
+        ("rejected", "pending"),
     ]
 
 
@@ -116,22 +127,29 @@ def test_apply_anonymous_requires_login(community):
 
 def test_apply_with_account_creates_a_resident_and_the_application_atomically(community):
     volunteer = services.volunteer_apply_with_account(
-        username="newvol", password="S3cure-pass-xyz", real_name="新志愿者", phone="13712345678", community_id=community.pk
+        username="newvol",
+        password="S3cure-pass-xyz",
+        real_name="新志愿者",
+        phone="13712345678",
+        community_id=community.pk,
     )
     assert volunteer.user.username == "newvol" and volunteer.user.check_password("S3cure-pass-xyz")
     assert roles_of(volunteer.user) == {RESIDENT}
     # A bad application leaves no account behind; a weak password names the field.
     with pytest.raises(InvalidInput) as err:
-        services.volunteer_apply_with_account(username="ghost", password="S3cure-pass-xyz", real_name="",
-                                              phone="13712345679", community_id=community.pk)
+        services.volunteer_apply_with_account(
+            username="ghost", password="S3cure-pass-xyz", real_name="", phone="13712345679", community_id=community.pk
+        )
     assert err.value.field == "real_name" and not User.objects.filter(username="ghost").exists()
     with pytest.raises(InvalidInput) as err:
-        services.volunteer_apply_with_account(username="ghost", password="123", real_name="x",
-                                              phone="13712345679", community_id=community.pk)
+        services.volunteer_apply_with_account(
+            username="ghost", password="123", real_name="x", phone="13712345679", community_id=community.pk
+        )
     assert err.value.field == "password"
     with pytest.raises(InvalidInput) as err:
-        services.volunteer_apply_with_account(username="NEWVOL", password="S3cure-pass-xyz", real_name="x",
-                                              phone="13712345679", community_id=community.pk)
+        services.volunteer_apply_with_account(
+            username="NEWVOL", password="S3cure-pass-xyz", real_name="x", phone="13712345679", community_id=community.pk
+        )
     assert err.value.field == "username"
 
 
@@ -184,10 +202,18 @@ def test_suspend_takes_volunteer_off_duty_out_of_role_and_leadership_then_reinst
 @pytest.mark.parametrize(
     ("start", "action"),
     [
-        ("approved", "approve"), ("rejected", "approve"), ("suspended", "approve"),
-        ("approved", "reject"), ("suspended", "reject"), ("rejected", "reject"),
-        ("pending", "suspend"), ("rejected", "suspend"), ("suspended", "suspend"),
-        ("pending", "reinstate"), ("approved", "reinstate"), ("rejected", "reinstate"),
+        ("approved", "approve"),
+        ("rejected", "approve"),
+        ("suspended", "approve"),
+        ("approved", "reject"),
+        ("suspended", "reject"),
+        ("rejected", "reject"),
+        ("pending", "suspend"),
+        ("rejected", "suspend"),
+        ("suspended", "suspend"),
+        ("pending", "reinstate"),
+        ("approved", "reinstate"),
+        ("rejected", "reinstate"),
     ],
 )
 def test_illegal_transitions_are_409_with_a_sentence(make_volunteer, boss, start, action):
@@ -244,8 +270,14 @@ def test_duty_needs_a_profile_and_a_valid_position(make_volunteer):
     with pytest.raises(NotFound):
         services.volunteer_duty_set(user=UserFactory(), on_duty=True, latitude=1, longitude=1)
     volunteer = make_volunteer()
-    for lat, lng, field in [(None, 120.8, "latitude"), (30.9, None, "longitude"), (91, 120.8, "latitude"),
-                            (30.9, 181, "longitude"), (float("nan"), 120.8, "latitude"), ("30.9", 120.8, "latitude")]:
+    for lat, lng, field in [
+        (None, 120.8, "latitude"),
+        (30.9, None, "longitude"),
+        (91, 120.8, "latitude"),
+        (30.9, 181, "longitude"),
+        (float("nan"), 120.8, "latitude"),
+        ("30.9", 120.8, "latitude"),
+    ]:
         with pytest.raises(InvalidInput) as err:
             services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=lat, longitude=lng)
         assert err.value.field == field
@@ -282,28 +314,32 @@ def test_position_updates_publish_when_moved_or_old_enough(make_volunteer, setti
     services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8, now=t0)
     mark = last_event_id()
     # 5 m away, 10 s later: stored but not published.
-    services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.90004, longitude=120.8,
-                                now=t0 + dt.timedelta(seconds=10))
+    services.volunteer_duty_set(
+        user=volunteer.user, on_duty=True, latitude=30.90004, longitude=120.8, now=t0 + dt.timedelta(seconds=10)
+    )
     assert events(after=mark) == []
     assert Volunteer.objects.get(pk=volunteer.pk).latitude == 30.90004
     # 100 m away: published to dispatchers only.
-    services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8,
-                                now=t0 + dt.timedelta(seconds=20))
+    services.volunteer_duty_set(
+        user=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8, now=t0 + dt.timedelta(seconds=20)
+    )
     (moved,) = events(after=mark)
     assert moved.type == "volunteer.position_changed" and moved.topics == [DISPATCH_TOPIC]
     assert moved.data["latitude"] == 30.901
     # Same place, two minutes later: published (keeps the map's freshness honest).
     mark = last_event_id()
-    services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8,
-                                now=t0 + dt.timedelta(seconds=140))
+    services.volunteer_duty_set(
+        user=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8, now=t0 + dt.timedelta(seconds=140)
+    )
     assert [e.type for e in events(after=mark)] == ["volunteer.position_changed"]
 
 
 def test_positions_go_stale_after_the_configured_age(make_volunteer, settings):
     settings.VOLUNTEER_POSITION_MAX_AGE = dt.timedelta(minutes=5)
     volunteer = make_volunteer()
-    services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8,
-                                now=timezone.now() - dt.timedelta(minutes=6))
+    services.volunteer_duty_set(
+        user=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8, now=timezone.now() - dt.timedelta(minutes=6)
+    )
     volunteer.refresh_from_db()
     assert volunteer.on_duty and not volunteer.position_fresh()
 
@@ -314,9 +350,14 @@ def test_positions_go_stale_after_the_configured_age(make_volunteer, settings):
 def test_owner_updates_profile_moving_team_drops_leadership(make_volunteer, team, community, boss, skills):
     volunteer = make_volunteer(team=team, leader=True)
     other_team = services.team_create(community_id=community.pk, name="第二队")
-    services.volunteer_update(volunteer=volunteer, actor=volunteer.user, team_id=other_team.pk, real_name="陈一一",
-                              skills=[services.SkillClaim("first-aid")],
-                              availability=[services.Slot(7, dt.time(8), dt.time(17))])
+    services.volunteer_update(
+        volunteer=volunteer,
+        actor=volunteer.user,
+        team_id=other_team.pk,
+        real_name="陈一一",
+        skills=[services.SkillClaim("first-aid")],
+        availability=[services.Slot(7, dt.time(8), dt.time(17))],
+    )
     volunteer.refresh_from_db()
     assert volunteer.team == other_team and not volunteer.is_team_leader and volunteer.real_name == "陈一一"
     assert list(volunteer.skills.values_list("slug", flat=True)) == ["first-aid"]
@@ -357,10 +398,16 @@ def test_team_leader_rules(make_volunteer, team, boss):
 def test_service_record_create_is_idempotent_per_source_ref(make_volunteer, team, boss):
     volunteer = make_volunteer(team=team)
     mark = last_event_id()
-    first = services.service_record_create(volunteer_user_id=volunteer.user_id, minutes=35, source_ref="task:1",
-                                           note="cleared fire passage", approved_by_id=boss.pk)
-    again = services.service_record_create(volunteer_user_id=volunteer.user_id, minutes=35, source_ref="task:1",
-                                           note="retry", approved_by_id=boss.pk)
+    first = services.service_record_create(
+        volunteer_user_id=volunteer.user_id,
+        minutes=35,
+        source_ref="task:1",
+        note="cleared fire passage",
+        approved_by_id=boss.pk,
+    )
+    again = services.service_record_create(
+        volunteer_user_id=volunteer.user_id, minutes=35, source_ref="task:1", note="retry", approved_by_id=boss.pk
+    )
     assert first.pk == again.pk and ServiceRecord.objects.count() == 1
     assert first.status == "approved" and first.team == team and first.reviewed_by == boss
     assert Volunteer.objects.get(pk=volunteer.pk).service_minutes == 35
@@ -373,7 +420,9 @@ def test_service_record_create_is_idempotent_per_source_ref(make_volunteer, team
         services.service_record_create(volunteer_user_id=UserFactory().pk, minutes=10, source_ref="task:2", note="")
     for minutes in (0, -5, 1441, 2.5, True):
         with pytest.raises(InvalidInput) as err:
-            services.service_record_create(volunteer_user_id=volunteer.user_id, minutes=minutes, source_ref="task:3", note="")
+            services.service_record_create(
+                volunteer_user_id=volunteer.user_id, minutes=minutes, source_ref="task:3", note=""
+            )
         assert err.value.field == "minutes"
     assert Volunteer.objects.get(pk=volunteer.pk).service_minutes == 35
 
@@ -436,10 +485,16 @@ def test_manual_submission_rules(make_volunteer, settings):
         services.service_record_submit(user=pending.user, minutes=30, served_on=days(0), note="x")
     volunteer = make_volunteer()
     settings.VOLUNTEER_MANUAL_RECORD_MAX_MINUTES = 600
-    for kwargs, field in [({"minutes": 601}, "minutes"), ({"served_on": days(1)}, "served_on"),
-                          ({"served_on": days(-61)}, "served_on"), ({"note": " "}, "note")]:
+    for kwargs, field in [
+        ({"minutes": 601}, "minutes"),
+        ({"served_on": days(1)}, "served_on"),
+        ({"served_on": days(-61)}, "served_on"),
+        ({"note": " "}, "note"),
+    ]:
         with pytest.raises(InvalidInput) as err:
-            services.service_record_submit(**{"user": volunteer.user, "minutes": 30, "served_on": days(0), "note": "x", **kwargs})
+            services.service_record_submit(
+                **{"user": volunteer.user, "minutes": 30, "served_on": days(0), "note": "x", **kwargs}
+            )
         assert err.value.field == field
     assert not ServiceRecord.objects.exists()
 

@@ -22,7 +22,14 @@ from govern.demo import (
     seed_geography,
 )
 
-APP_ORDER = ("volunteers", "rewards", "hazards", "hazards.premises", "hazards.premises.alerts", "hazards.premises.campaigns")
+APP_ORDER = (
+    "volunteers",
+    "rewards",
+    "hazards",
+    "hazards.premises",
+    "hazards.premises.alerts",
+    "hazards.premises.campaigns",
+)
 
 
 def _app_demo(app: str):
@@ -72,7 +79,9 @@ class Command(BaseCommand):
                 module = _app_demo(app)
                 if module is not None and hasattr(module, "seed_scale"):
                     module.seed_scale(ctx, scale, ProgressBar)
-        self.stdout.write(self.style.SUCCESS(f"Demo district ready: {len(ctx.communities)} communities, {len(ctx.grids)} grids."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo district ready: {len(ctx.communities)} communities, {len(ctx.grids)} grids.")
+        )
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         self.stdout.write("  admin          superuser")
         for username, (roles, _phone, display_name) in DEMO_ACCOUNTS.items():

@@ -16,7 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("text")
-        parser.add_argument("--topic", action="append", dest="topics", default=[], help="user:<id>, grid:<id>, dispatch or hazard:<code>; repeatable")
+        parser.add_argument(
+            "--topic",
+            action="append",
+            dest="topics",
+            default=[],
+            help="user:<id>, grid:<id>, dispatch or hazard:<code>; repeatable",
+        )
         parser.add_argument("--level", default="info", choices=NOTICE_LEVELS)
 
     def handle(self, *args, text, topics, level, **options):

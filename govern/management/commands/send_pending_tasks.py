@@ -13,8 +13,12 @@ class Command(BaseCommand):
     help = "Send the Celery tasks still waiting in the task outbox."
 
     def add_arguments(self, parser):
-        parser.add_argument("--grace", type=float, default=GRACE.total_seconds(),
-                            help="skip rows younger than this many seconds (their own commit may still send them)")
+        parser.add_argument(
+            "--grace",
+            type=float,
+            default=GRACE.total_seconds(),
+            help="skip rows younger than this many seconds (their own commit may still send them)",
+        )
 
     def handle(self, *args, grace: float, **options):
         self.stdout.write(f"sent {send_pending_tasks(grace=timedelta(seconds=grace))}")

@@ -64,7 +64,11 @@ def queue_of(status: str, tasks: list[Task]) -> str:
 
 def board(*, limit: int = BOARD_LIMIT) -> Board:
     counts = dict(
-        Hazard.objects.filter(status__in=ACTIVE).values("status").annotate(n=Count("id")).order_by().values_list("status", "n")
+        Hazard.objects.filter(status__in=ACTIVE)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("status", "n")
     )
     held = Task.objects.filter(status__in=BOARD_TASK_STATUSES, hazard__status__in=ACTIVE).aggregate(
         # untriaged hazards cannot hold tasks (dispatch needs triage), so two numbers settle the counts
@@ -87,8 +91,19 @@ def board(*, limit: int = BOARD_LIMIT) -> Board:
     for task in (
         Task.objects.filter(hazard_id__in=list(tasks_of), status__in=BOARD_TASK_STATUSES)
         .select_related("assignee")
-        .only("id", "hazard_id", "status", "overdue", "offered_at", "accept_deadline", "due_at", "assignee_kind",
-              "assignee__id", "assignee__username", "assignee__display_name")
+        .only(
+            "id",
+            "hazard_id",
+            "status",
+            "overdue",
+            "offered_at",
+            "accept_deadline",
+            "due_at",
+            "assignee_kind",
+            "assignee__id",
+            "assignee__username",
+            "assignee__display_name",
+        )
         .order_by("offered_at", "id")
     ):
         tasks_of[task.hazard_id].append(task)
@@ -97,7 +112,9 @@ def board(*, limit: int = BOARD_LIMIT) -> Board:
         hazard.live_tasks = tasks_of[hazard.pk]
         queues[queue_of(hazard.status, hazard.live_tasks)].append(hazard)
     unassigned = sum(counts.get(s, 0) for s in UNASSIGNED) - held["offered_unassigned"]
-    grids = list(Grid.objects.select_related("community").only("id", "name", "boundary", "community__name").order_by("id"))
+    grids = list(
+        Grid.objects.select_related("community").only("id", "name", "boundary", "community__name").order_by("id")
+    )
     return Board(
         untriaged=queues["untriaged"],
         unassigned=queues["unassigned"],

@@ -229,7 +229,8 @@ def kpis(*, period: Period) -> Kpis:
 
     moved = (
         HazardEvent.objects.filter(
-            created_at__gte=start, created_at__lt=end,
+            created_at__gte=start,
+            created_at__lt=end,
             to_status__in=[Status.TRIAGED, Status.RECTIFIED, Status.VERIFIED],
         )
         .values("hazard__grid_id", "hazard__community_id", "to_status")
@@ -252,9 +253,11 @@ def kpis(*, period: Period) -> Kpis:
         for figures in each(row["hazard__grid_id"], row["hazard__community_id"]):
             figures.rectify_seconds.append(seconds)
 
-    accepted = Task.objects.filter(accepted_at__gte=start, accepted_at__lt=end).values_list(
-        "hazard__grid_id", "hazard__community_id", "offered_at", "accepted_at"
-    ).order_by()
+    accepted = (
+        Task.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
+        .values_list("hazard__grid_id", "hazard__community_id", "offered_at", "accepted_at")
+        .order_by()
+    )
     for grid_id, community_id, offered_at, accepted_at in accepted:
         seconds = max(0.0, (accepted_at - offered_at).total_seconds())
         for figures in each(grid_id, community_id):
@@ -281,7 +284,9 @@ def kpis(*, period: Period) -> Kpis:
     )
     for row in service:
         # A volunteer belongs to exactly one community, so community counts add up to the district's.
-        targets = [district] + ([by_community[row["volunteer__community_id"]]] if row["volunteer__community_id"] in by_community else [])
+        targets = [district] + (
+            [by_community[row["volunteer__community_id"]]] if row["volunteer__community_id"] in by_community else []
+        )
         for figures in targets:
             figures.service_minutes += row["minutes"] or 0
             figures.active_volunteers += row["people"]
@@ -301,7 +306,13 @@ def kpis(*, period: Period) -> Kpis:
         district=ScopeRow("district", None, _("District"), "", district),
         communities=[ScopeRow("community", pk, c.name, c.name, by_community[pk]) for pk, c in communities.items()],
         grids=[
-            ScopeRow("grid", pk, g.name, communities[g.community_id].name if g.community_id in communities else "", by_grid[pk])
+            ScopeRow(
+                "grid",
+                pk,
+                g.name,
+                communities[g.community_id].name if g.community_id in communities else "",
+                by_grid[pk],
+            )
             for pk, g in grids.items()
         ],
     )
@@ -373,12 +384,21 @@ def trend(*, period: Period, width: int = 760, height: int = 260) -> Trend:
             h = plot_h * n / max_total
             base -= h
             total += n
-            bars.append(TrendBar(round(x, 1), round(base, 1), round(bar_w, 1), round(h, 1), colours[category.pk],
-                                 f"{week:%m-%d} · {category.localized_name()} · {n}"))
+            bars.append(
+                TrendBar(
+                    round(x, 1),
+                    round(base, 1),
+                    round(bar_w, 1),
+                    round(h, 1),
+                    colours[category.pk],
+                    f"{week:%m-%d} · {category.localized_name()} · {n}",
+                )
+            )
         labels.append({"label": f"{week:%m-%d}", "x": round(x + bar_w / 2, 1), "total": total})
     ticks = sorted({0, max_total // 2, max_total})
     gridlines = [{"y": round(top + plot_h - plot_h * t / max_total, 1), "label": t} for t in ticks]
     legend = [
-        {"name": c.localized_name(), "colour": colours[c.pk], "total": sum(counts[w].get(c.pk, 0) for w in weeks)} for c in used
+        {"name": c.localized_name(), "colour": colours[c.pk], "total": sum(counts[w].get(c.pk, 0) for w in weeks)}
+        for c in used
     ]
     return Trend(width, height, labels, bars, legend, max_total, gridlines)

@@ -16,7 +16,17 @@ from hazards.premises.models import Premises
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
-    list_display = ("metric", "premises", "category", "direction", "severity", "high_over_percent", "critical_over_percent", "clear_margin_percent", "active")
+    list_display = (
+        "metric",
+        "premises",
+        "category",
+        "direction",
+        "severity",
+        "high_over_percent",
+        "critical_over_percent",
+        "clear_margin_percent",
+        "active",
+    )
     list_filter = ("active", "direction", "metric")
     search_fields = ("metric", "premises__name", "premises__code")
     list_select_related = ("premises", "category")
@@ -25,12 +35,30 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Sensor)
 class SensorAdmin(admin.ModelAdmin):
-    list_display = ("sensor_id", "label", "premises", "metric", "unit", "last_value", "last_seen_at", "open_hazard", "alert_count")
+    list_display = (
+        "sensor_id",
+        "label",
+        "premises",
+        "metric",
+        "unit",
+        "last_value",
+        "last_seen_at",
+        "open_hazard",
+        "alert_count",
+    )
     list_filter = ("metric", "auto_registered")
     search_fields = ("sensor_id", "label", "premises__name", "premises__code")
     list_select_related = ("premises", "open_hazard")
     raw_id_fields = ("premises",)
-    readonly_fields = ("open_hazard", "last_value", "last_threshold", "last_severity", "last_seen_at", "alert_count", "auto_registered")
+    readonly_fields = (
+        "open_hazard",
+        "last_value",
+        "last_threshold",
+        "last_severity",
+        "last_seen_at",
+        "alert_count",
+        "auto_registered",
+    )
 
 
 @admin.register(AlertEvent)
@@ -49,8 +77,12 @@ class AlertEventAdmin(admin.ModelAdmin):
 
 
 class EnterpriseKeyForm(forms.ModelForm):
-    name = forms.CharField(label=gettext_lazy("key name"), max_length=100, required=False,
-                           help_text=gettext_lazy("Defaults to the enterprise's name; the key itself is shown once."))
+    name = forms.CharField(
+        label=gettext_lazy("key name"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Defaults to the enterprise's name; the key itself is shown once."),
+    )
 
     class Meta:
         model = EnterpriseKey
@@ -84,9 +116,13 @@ class EnterpriseKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            key, raw = enterprise_key_issue(premises_id=form.cleaned_data["premises"].pk, name=form.cleaned_data.get("name", ""))
+            key, raw = enterprise_key_issue(
+                premises_id=form.cleaned_data["premises"].pk, name=form.cleaned_data.get("name", "")
+            )
         except DomainError as exc:
             messages.error(request, str(exc.message))
             return
         obj.pk = key.pk
-        messages.warning(request, _("Sensor key for %(name)s (shown once): %(key)s") % {"name": key.premises.name, "key": raw})
+        messages.warning(
+            request, _("Sensor key for %(name)s (shown once): %(key)s") % {"name": key.premises.name, "key": raw}
+        )

@@ -18,12 +18,24 @@ from hazards.premises.alerts.services import alert_receive
 
 
 class AlertInSerializer(serializers.Serializer):
-    sensor_id = serializers.CharField(max_length=64, help_text="The enterprise's own id of the sensor (letters, digits, _ . : / -).")
-    metric = serializers.CharField(max_length=40, help_text="What it measures, e.g. temperature, vibration, gas_ppm (lower case).")
+    sensor_id = serializers.CharField(
+        max_length=64, help_text="The enterprise's own id of the sensor (letters, digits, _ . : / -)."
+    )
+    metric = serializers.CharField(
+        max_length=40, help_text="What it measures, e.g. temperature, vibration, gas_ppm (lower case)."
+    )
     value = serializers.FloatField(help_text="The reading (finite; |value| ≤ 1e9).")
-    threshold = serializers.FloatField(help_text="The alarm threshold; beyond it is abnormal. An open hazard clears once the value is back inside it by the rule's clear margin (default 5 % of |threshold|).")
-    message = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="Optional text for the duty room.")
-    clear = serializers.BooleanField(required=False, default=False, help_text="true: the condition is over (clear the open hazard at once, whatever the value and the clear margin).")
+    threshold = serializers.FloatField(
+        help_text="The alarm threshold; beyond it is abnormal. An open hazard clears once the value is back inside it by the rule's clear margin (default 5 % of |threshold|)."
+    )
+    message = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, help_text="Optional text for the duty room."
+    )
+    clear = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: the condition is over (clear the open hazard at once, whatever the value and the clear margin).",
+    )
 
 
 class AlertHazardSerializer(serializers.Serializer):
@@ -35,19 +47,27 @@ class AlertHazardSerializer(serializers.Serializer):
 
 class AlertOutSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The alert's id (its history row).")
-    kind = serializers.ChoiceField(choices=AlertKind.choices, help_text=(
-        "raise (a new hazard), update (the open hazard, or the one it was merged into), hold (inside the threshold but not "
-        "yet by the clear margin: the hazard stays open), clear (hazard closed), release (back to normal while the hazard "
-        "stays open: a resident's report it was merged into, or one another sensor still reads abnormal on; no longer "
-        "followed) or normal."
-    ))
+    kind = serializers.ChoiceField(
+        choices=AlertKind.choices,
+        help_text=(
+            "raise (a new hazard), update (the open hazard, or the one it was merged into), hold (inside the threshold but not "
+            "yet by the clear margin: the hazard stays open), clear (hazard closed), release (back to normal while the hazard "
+            "stays open: a resident's report it was merged into, or one another sensor still reads abnormal on; no longer "
+            "followed) or normal."
+        ),
+    )
     sensor_id = serializers.CharField()
     metric = serializers.CharField()
-    severity = serializers.ChoiceField(choices=Severity.choices, allow_null=True, help_text="What the rules made of this reading; null when normal.")
-    hazard = AlertHazardSerializer(allow_null=True, help_text=(
-        "The hazard the sensor's alerts act on: its own, or the surviving hazard a dispatcher merged it into (the one just "
-        "closed, for a clear; the one let go, for a release); null for a normal reading with nothing open."
-    ))
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, allow_null=True, help_text="What the rules made of this reading; null when normal."
+    )
+    hazard = AlertHazardSerializer(
+        allow_null=True,
+        help_text=(
+            "The hazard the sensor's alerts act on: its own, or the surviving hazard a dispatcher merged it into (the one just "
+            "closed, for a clear; the one let go, for a release); null for a normal reading with nothing open."
+        ),
+    )
 
 
 def _clear_flag(raw) -> bool:
@@ -89,7 +109,11 @@ class AlertReceiveView(APIView):
             201: AlertOutSerializer,
             200: AlertOutSerializer,
             **error_responses(
-                400, 401, 403, 409, 429,
+                400,
+                401,
+                403,
+                409,
+                429,
                 e401="No key, or an unknown or revoked key",
                 e403="The key is not an enterprise sensor key",
                 e409="The enterprise cannot take more sensors, or its registered position lies outside the district",
@@ -98,7 +122,13 @@ class AlertReceiveView(APIView):
         examples=[
             OpenApiExample(
                 "Bearing overheating",
-                value={"sensor_id": "BRG-07", "metric": "temperature", "value": 92.5, "threshold": 80, "message": "2号轧机轴承温度高"},
+                value={
+                    "sensor_id": "BRG-07",
+                    "metric": "temperature",
+                    "value": 92.5,
+                    "threshold": 80,
+                    "message": "2号轧机轴承温度高",
+                },
                 request_only=True,
             )
         ],
@@ -107,7 +137,9 @@ class AlertReceiveView(APIView):
     def post(self, request):
         data = request.data
         if not isinstance(data, dict):
-            raise InvalidInput(_("Send one JSON object: sensor_id, metric, value, threshold, message."), field="non_field_errors")
+            raise InvalidInput(
+                _("Send one JSON object: sensor_id, metric, value, threshold, message."), field="non_field_errors"
+            )
         outcome = alert_receive(
             api_client=request.auth,
             sensor_id=data.get("sensor_id"),
@@ -125,7 +157,12 @@ class AlertReceiveView(APIView):
             "metric": outcome.sensor.metric,
             "severity": outcome.event.severity or None,
             "hazard": (
-                {"id": hazard.pk, "tracking_code": hazard.tracking_code, "status": hazard.status, "severity": hazard.severity}
+                {
+                    "id": hazard.pk,
+                    "tracking_code": hazard.tracking_code,
+                    "status": hazard.status,
+                    "severity": hazard.severity,
+                }
                 if hazard is not None
                 else None
             ),

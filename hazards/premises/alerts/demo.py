@@ -27,10 +27,26 @@ SAFETY_OFFICER = ("safety1", "13500000001", "安全员 钱工")
 # the demo's category list belongs to hazards.demo.)
 # metric, category slug, direction, severity just beyond, high from %, critical from %, note
 RULES = [
-    ("temperature", "other", AlertDirection.ABOVE, Severity.MEDIUM, 10, 25, "轴承/仓库温度 bearing or warehouse temperature"),
+    (
+        "temperature",
+        "other",
+        AlertDirection.ABOVE,
+        Severity.MEDIUM,
+        10,
+        25,
+        "轴承/仓库温度 bearing or warehouse temperature",
+    ),
     ("vibration", "other", AlertDirection.ABOVE, Severity.MEDIUM, 20, 50, "设备振动 machine vibration"),
     ("gas_ppm", "gas-safety", AlertDirection.ABOVE, Severity.HIGH, 0, 50, "可燃气体浓度 combustible gas"),
-    ("oxygen_percent", "hazardous-chemicals", AlertDirection.BELOW, Severity.HIGH, 5, 10, "受限空间含氧量 oxygen in confined spaces"),
+    (
+        "oxygen_percent",
+        "hazardous-chemicals",
+        AlertDirection.BELOW,
+        Severity.HIGH,
+        5,
+        10,
+        "受限空间含氧量 oxygen in confined spaces",
+    ),
 ]
 
 
@@ -40,7 +56,9 @@ def _enterprise(ctx) -> Premises | None:
         return found
     officer = User.objects.filter(username=SAFETY_OFFICER[0]).first()
     if officer is None:
-        officer = User.objects.create_user(SAFETY_OFFICER[0], password=DEMO_PASSWORD, phone=SAFETY_OFFICER[1], display_name=SAFETY_OFFICER[2])
+        officer = User.objects.create_user(
+            SAFETY_OFFICER[0], password=DEMO_PASSWORD, phone=SAFETY_OFFICER[1], display_name=SAFETY_OFFICER[2]
+        )
         resident = Group.objects.filter(name=RESIDENT).first()
         if resident is not None:
             officer.groups.add(resident)
@@ -66,8 +84,13 @@ def seed_rules() -> None:
         if category_row is None or AlertRule.objects.filter(premises__isnull=True, metric=metric).exists():
             continue
         AlertRule.objects.create(
-            metric=metric, category=category_row, direction=direction, severity=severity,
-            high_over_percent=high, critical_over_percent=critical, note=note,
+            metric=metric,
+            category=category_row,
+            direction=direction,
+            severity=severity,
+            high_over_percent=high,
+            critical_over_percent=critical,
+            note=note,
         )
 
 
@@ -78,7 +101,9 @@ def seed(ctx) -> None:
         return
     client = api_client_for_key(DEMO_SENSOR_KEY)
     if client is None:
-        enterprise_key_issue(premises_id=enterprise.pk, name="Demo sensor gateway (示例传感器网关)", raw_key=DEMO_SENSOR_KEY)
+        enterprise_key_issue(
+            premises_id=enterprise.pk, name="Demo sensor gateway (示例传感器网关)", raw_key=DEMO_SENSOR_KEY
+        )
     elif not EnterpriseKey.objects.filter(api_client=client).exists():
         EnterpriseKey.objects.create(api_client=client, premises=enterprise)
     ctx.log(f"Sensor alerts: demo key {DEMO_SENSOR_KEY} for {enterprise.name} ({enterprise.code}).")

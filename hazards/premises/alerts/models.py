@@ -87,10 +87,16 @@ class AlertRule(models.Model):
     category = models.ForeignKey(
         "hazards.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("hazard category")
     )
-    direction = models.CharField(_("direction"), max_length=8, choices=AlertDirection.choices, default=AlertDirection.ABOVE)
-    severity = models.CharField(_("severity just beyond the threshold"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=AlertDirection.choices, default=AlertDirection.ABOVE
+    )
+    severity = models.CharField(
+        _("severity just beyond the threshold"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM
+    )
     high_over_percent = models.FloatField(_("high from (% beyond the threshold)"), null=True, blank=True, default=10)
-    critical_over_percent = models.FloatField(_("critical from (% beyond the threshold)"), null=True, blank=True, default=25)
+    critical_over_percent = models.FloatField(
+        _("critical from (% beyond the threshold)"), null=True, blank=True, default=25
+    )
     clear_margin_percent = models.FloatField(
         _("clear margin (percent of the threshold)"),
         null=True,
@@ -111,7 +117,9 @@ class AlertRule(models.Model):
         ordering = ["metric", "premises_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["premises", "metric"], name="alertrule_one_per_premises_metric"),
-            models.UniqueConstraint(fields=["metric"], condition=Q(premises__isnull=True), name="alertrule_one_default_per_metric"),
+            models.UniqueConstraint(
+                fields=["metric"], condition=Q(premises__isnull=True), name="alertrule_one_default_per_metric"
+            ),
             models.CheckConstraint(condition=~Q(metric=""), name="alertrule_metric_not_blank"),
             models.CheckConstraint(condition=Q(severity__in=Severity.values), name="alertrule_severity_valid"),
             models.CheckConstraint(condition=Q(direction__in=AlertDirection.values), name="alertrule_direction_valid"),
@@ -154,7 +162,9 @@ class Sensor(models.Model):
     would refuse it) or a resident's report.
     """
 
-    premises = models.ForeignKey(Premises, on_delete=models.PROTECT, related_name="sensors", verbose_name=_("enterprise"))
+    premises = models.ForeignKey(
+        Premises, on_delete=models.PROTECT, related_name="sensors", verbose_name=_("enterprise")
+    )
     sensor_id = models.CharField(_("sensor id"), max_length=SENSOR_ID_MAX)
     metric = models.CharField(_("metric"), max_length=METRIC_MAX)
     unit = models.CharField(_("unit"), max_length=16, blank=True)
@@ -210,9 +220,16 @@ class AlertEvent(models.Model):
     message = models.CharField(_("message"), max_length=500, blank=True)
     kind = models.CharField(_("kind"), max_length=8, choices=AlertKind.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
-    rule = models.ForeignKey(AlertRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("rule"))
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("rule")
+    )
     hazard = models.ForeignKey(
-        "hazards.Hazard", on_delete=models.SET_NULL, null=True, blank=True, related_name="sensor_alerts", verbose_name=_("hazard")
+        "hazards.Hazard",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sensor_alerts",
+        verbose_name=_("hazard"),
     )
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
@@ -223,7 +240,9 @@ class AlertEvent(models.Model):
         indexes = [models.Index(fields=["sensor", "-received_at"], name="alertevent_sensor_recent")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alertevent_kind_valid"),
-            models.CheckConstraint(condition=Q(severity="") | Q(severity__in=Severity.values), name="alertevent_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(severity="") | Q(severity__in=Severity.values), name="alertevent_severity_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -82,7 +82,11 @@ def enterprise_key_issue(*, premises_id: int, name: str = "", raw_key: str | Non
     if premises is None:
         raise InvalidInput(_("No premises with this id."), field="premises")
     if premises.type.slug != ENTERPRISE_TYPE:
-        raise InvalidInput(_("Sensor keys are for enterprises; this premises is a %(type)s.") % {"type": premises.type.name_en.lower()}, field="premises")
+        raise InvalidInput(
+            _("Sensor keys are for enterprises; this premises is a %(type)s.")
+            % {"type": premises.type.name_en.lower()},
+            field="premises",
+        )
     base = (name or f"{premises.name} sensors").strip()[:100]
     label = f"{base} #{secrets.token_hex(3)}" if ApiClient.objects.filter(name=base).exists() else base
     client, raw = api_client_issue(name=label, raw_key=raw_key)
@@ -93,7 +97,11 @@ def enterprise_for_client(api_client: ApiClient | None) -> Premises | None:
     """The enterprise an active key speaks for, or None (no key, a revoked one, or a non-enterprise client)."""
     if api_client is None or not api_client.active:
         return None
-    link = EnterpriseKey.objects.select_related("premises__type", "premises__responsible_user").filter(api_client=api_client).first()
+    link = (
+        EnterpriseKey.objects.select_related("premises__type", "premises__responsible_user")
+        .filter(api_client=api_client)
+        .first()
+    )
     if link is None or not link.premises.active or link.premises.type.slug != ENTERPRISE_TYPE:
         return None
     return link.premises
@@ -124,7 +132,10 @@ def clean_alert(*, sensor_id, metric, value, threshold, message) -> tuple[str, s
         raise InvalidInput(_("sensor_id is required."), field="sensor_id")
     if not SENSOR_ID_RE.match(sensor_id):
         raise InvalidInput(
-            _("sensor_id must be 1-%(max)d characters: letters, digits and _ . : / - (starting with a letter or digit).") % {"max": SENSOR_ID_MAX},
+            _(
+                "sensor_id must be 1-%(max)d characters: letters, digits and _ . : / - (starting with a letter or digit)."
+            )
+            % {"max": SENSOR_ID_MAX},
             field="sensor_id",
         )
     metric = str(metric if metric is not None else "").strip().lower()
@@ -132,14 +143,18 @@ def clean_alert(*, sensor_id, metric, value, threshold, message) -> tuple[str, s
         raise InvalidInput(_("metric is required."), field="metric")
     if not METRIC_RE.match(metric):
         raise InvalidInput(
-            _("metric must be a name like temperature or gas_ppm: up to 40 lower-case letters, digits and _ . - starting with a letter."),
+            _(
+                "metric must be a name like temperature or gas_ppm: up to 40 lower-case letters, digits and _ . - starting with a letter."
+            ),
             field="metric",
         )
     value = _clean_number(value, "value")
     threshold = _clean_number(threshold, "threshold")
     message = str(message or "").strip()
     if len(message) > MESSAGE_MAX:
-        raise InvalidInput(_("message is too long: at most %(max)d characters.") % {"max": MESSAGE_MAX}, field="message")
+        raise InvalidInput(
+            _("message is too long: at most %(max)d characters.") % {"max": MESSAGE_MAX}, field="message"
+        )
     return sensor_id, metric, value, threshold, message
 
 
@@ -148,9 +163,9 @@ def clean_alert(*, sensor_id, metric, value, threshold, message) -> tuple[str, s
 
 def rule_for(*, premises_id: int, metric: str) -> AlertRule | None:
     """The enterprise's own active rule for the metric, else the district-wide one, else None."""
-    rules = AlertRule.objects.filter(metric=metric, active=True, premises_id__in=[premises_id]) | AlertRule.objects.filter(
-        metric=metric, active=True, premises__isnull=True
-    )
+    rules = AlertRule.objects.filter(
+        metric=metric, active=True, premises_id__in=[premises_id]
+    ) | AlertRule.objects.filter(metric=metric, active=True, premises__isnull=True)
     found = sorted(rules.select_related("category"), key=lambda r: r.premises_id is None)
     return found[0] if found else None
 
@@ -180,7 +195,9 @@ def excess_percent(*, value: float, threshold: float) -> float:
 
 
 def severity_for(*, rule: AlertRule | None, value: float, threshold: float) -> str:
-    base, high, critical = (rule.severity, rule.high_over_percent, rule.critical_over_percent) if rule else DEFAULT_BANDS
+    base, high, critical = (
+        (rule.severity, rule.high_over_percent, rule.critical_over_percent) if rule else DEFAULT_BANDS
+    )
     excess = excess_percent(value=value, threshold=threshold)
     severity = base
     if high is not None and excess >= high:
@@ -197,7 +214,10 @@ def _category_for(rule: AlertRule | None) -> Category:
     if category is None:
         category = Category.objects.filter(active=True).order_by("id").first()
     if category is None:
-        raise Conflict(_("No active hazard category exists to file sensor alerts under; ask the district to add one."), code="no_category")
+        raise Conflict(
+            _("No active hazard category exists to file sensor alerts under; ask the district to add one."),
+            code="no_category",
+        )
     return category
 
 
@@ -219,17 +239,24 @@ def _sensor_locked(*, premises: Premises, sensor_id: str, metric: str, now) -> S
     if sensor is None:
         if Sensor.objects.filter(premises=premises).count() >= conf.max_sensors_per_premises():
             raise Conflict(
-                _("This enterprise already has %(max)d sensors; ask the district to register more.") % {"max": conf.max_sensors_per_premises()},
+                _("This enterprise already has %(max)d sensors; ask the district to register more.")
+                % {"max": conf.max_sensors_per_premises()},
                 code="too_many_sensors",
             )
         sensor, _created = Sensor.objects.get_or_create(
-            premises=premises, sensor_id=sensor_id, defaults={"metric": metric, "auto_registered": True, "created_at": now}
+            premises=premises,
+            sensor_id=sensor_id,
+            defaults={"metric": metric, "auto_registered": True, "created_at": now},
         )
     # Lock the sensor row alone, then read its hazard in a new statement: a join in the locking
     # query would, after waiting for the lock, pair the sensor's newest row with the hazard as it
     # was before the wait (PostgreSQL re-checks only the locked row) — a stale open hazard.
     locked = Sensor.objects.select_for_update().get(pk=sensor.pk)
-    locked.open_hazard = Hazard.objects.select_related("category").filter(pk=locked.open_hazard_id).first() if locked.open_hazard_id else None
+    locked.open_hazard = (
+        Hazard.objects.select_related("category").filter(pk=locked.open_hazard_id).first()
+        if locked.open_hazard_id
+        else None
+    )
     return locked
 
 
@@ -274,7 +301,9 @@ def _other_followers(*, hazard: Hazard, sensor: Sensor) -> bool:
     """
     members, frontier = {hazard.pk}, [hazard.pk]
     for _depth in range(5):  # merges chain rarely more than once or twice
-        merged = set(Hazard.objects.filter(duplicate_of_id__in=frontier, status=Status.DUPLICATE).values_list("pk", flat=True))
+        merged = set(
+            Hazard.objects.filter(duplicate_of_id__in=frontier, status=Status.DUPLICATE).values_list("pk", flat=True)
+        )
         frontier = list(merged - members)
         if not frontier:
             break
@@ -282,9 +311,13 @@ def _other_followers(*, hazard: Hazard, sensor: Sensor) -> bool:
     return Sensor.objects.filter(open_hazard_id__in=members).exclude(pk=sensor.pk).exists()
 
 
-def _description(*, sensor: Sensor, premises: Premises, value: float, threshold: float, direction: str, message: str) -> str:
+def _description(
+    *, sensor: Sensor, premises: Premises, value: float, threshold: float, direction: str, message: str
+) -> str:
     unit = sensor.unit
-    text = _("Sensor alert at %(premises)s: %(sensor)s reads %(metric)s %(value)g%(unit)s, %(beyond)s the threshold %(threshold)g%(unit)s.") % {
+    text = _(
+        "Sensor alert at %(premises)s: %(sensor)s reads %(metric)s %(value)g%(unit)s, %(beyond)s the threshold %(threshold)g%(unit)s."
+    ) % {
         "premises": premises.name,
         "sensor": sensor.label or sensor.sensor_id,
         "metric": sensor.metric,
@@ -312,7 +345,12 @@ def alert_payload(*, event: AlertEvent, sensor: Sensor, premises: Premises, haza
         "severity": event.severity or None,
         "message": event.message,
         "hazard": (
-            {"id": hazard.pk, "tracking_code": hazard.tracking_code, "status": hazard.status, "severity": hazard.severity}
+            {
+                "id": hazard.pk,
+                "tracking_code": hazard.tracking_code,
+                "status": hazard.status,
+                "severity": hazard.severity,
+            }
             if hazard is not None
             else None
         ),
@@ -361,8 +399,15 @@ def alert_receive(
             if hazard is None:
                 kind, created = AlertKind.RAISE, True
                 hazard = pointer = _raise_hazard(
-                    api_client=api_client, premises=premises, sensor=sensor, rule=rule, severity=severity,
-                    value=value, threshold=threshold, direction=direction, message=message,
+                    api_client=api_client,
+                    premises=premises,
+                    sensor=sensor,
+                    rule=rule,
+                    severity=severity,
+                    value=value,
+                    threshold=threshold,
+                    direction=direction,
+                    message=message,
                 )
             else:
                 kind = AlertKind.UPDATE
@@ -370,18 +415,31 @@ def alert_receive(
                     from hazards.services import hazard_raise_severity
 
                     hazard, worsened = hazard_raise_severity(
-                        hazard_id=hazard.pk, severity=severity, actor=None,
-                        note=_("Sensor %(sensor)s now reads %(value)g (threshold %(threshold)g): severity raised to %(severity)s.")
-                        % {"sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold, "severity": severity},
+                        hazard_id=hazard.pk,
+                        severity=severity,
+                        actor=None,
+                        note=_(
+                            "Sensor %(sensor)s now reads %(value)g (threshold %(threshold)g): severity raised to %(severity)s."
+                        )
+                        % {
+                            "sensor": sensor.label or sensor.sensor_id,
+                            "value": value,
+                            "threshold": threshold,
+                            "severity": severity,
+                        },
                     )
         elif hazard is None:
             kind = AlertKind.NORMAL
-        elif not clear and not is_cleared(value=value, threshold=threshold, direction=direction, margin_percent=clear_margin_for(rule)):
+        elif not clear and not is_cleared(
+            value=value, threshold=threshold, direction=direction, margin_percent=clear_margin_for(rule)
+        ):
             kind = AlertKind.HOLD  # inside the threshold but not by the margin: history only
         elif sensor_raised and not _other_followers(hazard=hazard, sensor=sensor):
             # The last sensor on a sensor-raised condition is back to normal: it is over.
             kind, pointer = AlertKind.CLEAR, None
-            hazard = _clear_hazard(hazard=hazard, sensor=sensor, value=value, threshold=threshold, message=message, now=now)
+            hazard = _clear_hazard(
+                hazard=hazard, sensor=sensor, value=value, threshold=threshold, message=message, now=now
+            )
         else:
             # A resident's report, or another sensor still abnormal on it: the hazard stays open
             # and this sensor stops following it.
@@ -391,10 +449,27 @@ def alert_receive(
         sensor.last_value, sensor.last_threshold, sensor.last_seen_at = value, threshold, now
         sensor.last_severity = severity
         sensor.alert_count += 1
-        sensor.save(update_fields=["open_hazard", "last_value", "last_threshold", "last_severity", "last_seen_at", "alert_count"])
+        sensor.save(
+            update_fields=[
+                "open_hazard",
+                "last_value",
+                "last_threshold",
+                "last_severity",
+                "last_seen_at",
+                "alert_count",
+            ]
+        )
         event = AlertEvent.objects.create(
-            sensor=sensor, api_client=api_client, value=value, threshold=threshold, message=message, kind=kind,
-            severity=severity, rule=rule, hazard=hazard, received_at=now,
+            sensor=sensor,
+            api_client=api_client,
+            value=value,
+            threshold=threshold,
+            message=message,
+            kind=kind,
+            severity=severity,
+            rule=rule,
+            hazard=hazard,
+            received_at=now,
         )
         # The safety officer hears of every alert about a condition (raise, update, clear); the duty
         # room and the grid only of a new hazard, a worse one, or its end. A normal reading with
@@ -407,7 +482,9 @@ def alert_receive(
     return AlertOutcome(event=event, sensor=sensor, hazard=hazard, created=created)
 
 
-def _raise_hazard(*, api_client, premises: Premises, sensor: Sensor, rule, severity, value, threshold, direction, message) -> Hazard:
+def _raise_hazard(
+    *, api_client, premises: Premises, sensor: Sensor, rule, severity, value, threshold, direction, message
+) -> Hazard:
     from hazards.services import hazard_report
 
     category = _category_for(rule)
@@ -415,7 +492,9 @@ def _raise_hazard(*, api_client, premises: Premises, sensor: Sensor, rule, sever
         outcome = hazard_report(
             reporter=None,
             category_slug=category.slug,
-            description=_description(sensor=sensor, premises=premises, value=value, threshold=threshold, direction=direction, message=message),
+            description=_description(
+                sensor=sensor, premises=premises, value=value, threshold=threshold, direction=direction, message=message
+            ),
             latitude=premises.latitude,
             longitude=premises.longitude,
             address=premises.address[:200],
@@ -429,7 +508,10 @@ def _raise_hazard(*, api_client, premises: Premises, sensor: Sensor, rule, sever
     except InvalidInput as exc:
         # The enterprise cannot fix the district's register: say so instead of blaming a field it did not send.
         raise Conflict(
-            _("This enterprise's registered position cannot take a hazard (%(why)s); ask the district to correct the register.") % {"why": exc.message},
+            _(
+                "This enterprise's registered position cannot take a hazard (%(why)s); ask the district to correct the register."
+            )
+            % {"why": exc.message},
             code="premises_position",
         ) from exc
     hazard = outcome.hazard
@@ -442,11 +524,15 @@ def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, 
     from hazards.services import hazard_transition, lock_hazard
 
     note = _("Cleared automatically: sensor %(sensor)s reads %(value)g again (threshold %(threshold)g).") % {
-        "sensor": sensor.label or sensor.sensor_id, "value": value, "threshold": threshold,
+        "sensor": sensor.label or sensor.sensor_id,
+        "value": value,
+        "threshold": threshold,
     }
     if message:
         note = f"{note} {message}"
     note = note[:500]
     locked = lock_hazard(hazard.pk)
     tasks_withdraw_for_hazard(hazard=locked, reason=note, now=now)
-    return hazard_transition(hazard_id=locked.pk, actor=None, to_status=Status.CLOSED, note=note, cleared_by_source=True)
+    return hazard_transition(
+        hazard_id=locked.pk, actor=None, to_status=Status.CLOSED, note=note, cleared_by_source=True
+    )

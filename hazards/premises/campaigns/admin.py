@@ -35,7 +35,16 @@ class EntryInline(admin.TabularInline):
     model = CampaignPremises
     extra = 0
     can_delete = False
-    fields = ("premises", "inspector", "status", "findings", "assigned_at", "done_at", "taken_back_at", "taken_back_reason")
+    fields = (
+        "premises",
+        "inspector",
+        "status",
+        "findings",
+        "assigned_at",
+        "done_at",
+        "taken_back_at",
+        "taken_back_reason",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -44,13 +53,31 @@ class EntryInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "status", "starts_on", "ends_on", "premises_total", "premises_assigned", "premises_done",
-                    "findings", "created_by")
+    list_display = (
+        "name",
+        "status",
+        "starts_on",
+        "ends_on",
+        "premises_total",
+        "premises_assigned",
+        "premises_done",
+        "findings",
+        "created_by",
+    )
     list_filter = ("status",)
     search_fields = ("name",)
     list_select_related = ("created_by",)
-    readonly_fields = ("status", "selection", "created_by", "premises_total", "premises_assigned", "premises_started",
-                       "premises_done", "findings", "created_at")
+    readonly_fields = (
+        "status",
+        "selection",
+        "created_by",
+        "premises_total",
+        "premises_assigned",
+        "premises_started",
+        "premises_done",
+        "findings",
+        "created_at",
+    )
     inlines = [EntryInline]
     actions = ["activate_selected", "close_selected"]
 

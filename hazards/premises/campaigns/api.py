@@ -38,7 +38,7 @@ def _errors(*codes: int) -> dict:
         *codes,
         e404="No such campaign or inspection (or not visible to you)",
         e409="Not possible in the current state (a draft or closed campaign, a submitted inspection, premises "
-             "someone else inspects, premises already submitted)",
+        "someone else inspects, premises already submitted)",
     )
 
 
@@ -71,8 +71,19 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "description", "starts_on", "ends_on", "status", "selection", "created_by", "progress",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "starts_on",
+            "ends_on",
+            "status",
+            "selection",
+            "created_by",
+            "progress",
+            "created_at",
+            "updated_at",
+        ]
 
     @extend_schema_field(UserRefSerializer)
     def get_created_by(self, campaign) -> dict:
@@ -85,32 +96,68 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class CampaignCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=services.NAME_MAX)
-    description = serializers.CharField(max_length=services.DESCRIPTION_MAX, required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=services.DESCRIPTION_MAX, required=False, allow_blank=True, default=""
+    )
     starts_on = serializers.DateField(required=False, allow_null=True, help_text="default: today")
     ends_on = serializers.DateField(required=False, allow_null=True, help_text="default: 30 days after starts_on")
-    grids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), required=False, default=list,
-                                  max_length=services.SELECTION_MAX, help_text="grid ids (any of them)")
-    streets = serializers.ListField(child=serializers.CharField(max_length=80), required=False, default=list,
-                                    max_length=services.SELECTION_MAX, help_text="street names, exactly as registered")
-    types = serializers.ListField(child=serializers.SlugField(max_length=40), required=False, default=list,
-                                  max_length=services.SELECTION_MAX, help_text="premises type slugs (restaurant, shop…)")
+    grids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX),
+        required=False,
+        default=list,
+        max_length=services.SELECTION_MAX,
+        help_text="grid ids (any of them)",
+    )
+    streets = serializers.ListField(
+        child=serializers.CharField(max_length=80),
+        required=False,
+        default=list,
+        max_length=services.SELECTION_MAX,
+        help_text="street names, exactly as registered",
+    )
+    types = serializers.ListField(
+        child=serializers.SlugField(max_length=40),
+        required=False,
+        default=list,
+        max_length=services.SELECTION_MAX,
+        help_text="premises type slugs (restaurant, shop…)",
+    )
 
 
 class AssignSerializer(serializers.Serializer):
-    inspector = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="user id: a grid worker (premises in their grids) or an approved volunteer")
-    premises = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), min_length=1,
-                                     max_length=services.SELECTION_MAX, help_text="premises ids in this campaign")
+    inspector = serializers.IntegerField(
+        min_value=1,
+        max_value=services.PK_MAX,
+        help_text="user id: a grid worker (premises in their grids) or an approved volunteer",
+    )
+    premises = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX),
+        min_length=1,
+        max_length=services.SELECTION_MAX,
+        help_text="premises ids in this campaign",
+    )
 
 
 class UnassignSerializer(serializers.Serializer):
-    premises = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX), min_length=1,
-                                     max_length=services.SELECTION_MAX, help_text="premises ids in this campaign")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="",
-                                   help_text="why (ill, left…): sent to the former inspector and logged")
+    premises = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX),
+        min_length=1,
+        max_length=services.SELECTION_MAX,
+        help_text="premises ids in this campaign",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=services.NOTE_MAX,
+        default="",
+        help_text="why (ill, left…): sent to the former inspector and logged",
+    )
     discard_started = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text="also take back premises whose inspection was started (not submitted), deleting the unfinished "
-                  "checklist; without it such premises are a 409 (code in_progress)")
+        "checklist; without it such premises are a 409 (code in_progress)",
+    )
 
 
 class PremisesRefSerializer(serializers.Serializer):
@@ -135,13 +182,29 @@ class EntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CampaignPremises
-        fields = ["id", "campaign", "premises", "inspector", "status", "findings", "assigned_at", "done_at", "inspection",
-                  "taken_back_at", "taken_back_by", "taken_back_reason"]
+        fields = [
+            "id",
+            "campaign",
+            "premises",
+            "inspector",
+            "status",
+            "findings",
+            "assigned_at",
+            "done_at",
+            "inspection",
+            "taken_back_at",
+            "taken_back_by",
+            "taken_back_reason",
+        ]
         extra_kwargs = {
-            "taken_back_at": {"help_text": "When the office last took it back from an inspector (null: never). "
-                              "Dispatchers only: null for an inspector, whose entry may have been someone else's."},
-            "taken_back_reason": {"help_text": "The reason the office gave then (may be empty; may concern the former "
-                                  "inspector). Dispatchers only: empty for an inspector."},
+            "taken_back_at": {
+                "help_text": "When the office last took it back from an inspector (null: never). "
+                "Dispatchers only: null for an inspector, whose entry may have been someone else's."
+            },
+            "taken_back_reason": {
+                "help_text": "The reason the office gave then (may be empty; may concern the former "
+                "inspector). Dispatchers only: empty for an inspector."
+            },
         }
 
     def to_representation(self, entry):
@@ -225,7 +288,17 @@ class InspectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Inspection
-        fields = ["id", "entry", "campaign", "premises", "inspector", "checklist", "started_at", "submitted_at", "lines"]
+        fields = [
+            "id",
+            "entry",
+            "campaign",
+            "premises",
+            "inspector",
+            "checklist",
+            "started_at",
+            "submitted_at",
+            "lines",
+        ]
 
     @extend_schema_field(UserRefSerializer)
     def get_inspector(self, inspection) -> dict:
@@ -237,15 +310,21 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 
 class StartSerializer(serializers.Serializer):
-    entry = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="the campaign premises id (from /inspections/mine/)")
+    entry = serializers.IntegerField(
+        min_value=1, max_value=services.PK_MAX, help_text="the campaign premises id (from /inspections/mine/)"
+    )
 
 
 class RecordSerializer(serializers.Serializer):
     item = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="checklist item id")
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
-    photo = serializers.FileField(required=False, allow_empty_file=True, use_url=False,
-                                  help_text="for a failure: one photo (JPEG, PNG, WebP, HEIC/HEIF)")
+    photo = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        use_url=False,
+        help_text="for a failure: one photo (JPEG, PNG, WebP, HEIC/HEIF)",
+    )
 
 
 class SubmittedSerializer(serializers.Serializer):
@@ -294,17 +373,20 @@ class CampaignListCreateView(generics.ListAPIView):
             return Campaign.objects.none()
         return selectors.campaign_list(user=self.request.user)
 
-    @extend_schema(summary="List campaigns", description="Dispatchers see every campaign; inspectors the campaigns "
-                   "with premises assigned to them. Constant queries.",
-                   responses={200: CampaignSerializer(many=True), **_errors(401)})
+    @extend_schema(
+        summary="List campaigns",
+        description="Dispatchers see every campaign; inspectors the campaigns "
+        "with premises assigned to them. Constant queries.",
+        responses={200: CampaignSerializer(many=True), **_errors(401)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Create a campaign",
         description="Dispatchers. Selects the active premises by grid, street and type (any value within a dimension, "
-                    "every given dimension); at least one dimension. Every selected type needs an active checklist. "
-                    "The campaign starts as a draft: assign premises, then activate it.",
+        "every given dimension); at least one dimension. Every selected type needs an active checklist. "
+        "The campaign starts as a draft: assign premises, then activate it.",
         request=CampaignCreateSerializer,
         responses={201: CampaignSerializer, **_errors(400, 401, 403)},
     )
@@ -313,9 +395,14 @@ class CampaignListCreateView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         campaign = services.campaign_create(
-            actor=request.user, name=values["name"], description=values["description"],
-            starts_on=values.get("starts_on"), ends_on=values.get("ends_on"), grid_ids=values["grids"],
-            streets=values["streets"], type_slugs=values["types"],
+            actor=request.user,
+            name=values["name"],
+            description=values["description"],
+            starts_on=values.get("starts_on"),
+            ends_on=values.get("ends_on"),
+            grid_ids=values["grids"],
+            streets=values["streets"],
+            type_slugs=values["types"],
         )
         return _campaign_response(request, campaign.pk, status.HTTP_201_CREATED)
 
@@ -331,8 +418,11 @@ class CampaignDetailView(APIView):
 class CampaignActivateView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Start a draft campaign", request=None,
-                   responses={200: CampaignSerializer, **_errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Start a draft campaign",
+        request=None,
+        responses={200: CampaignSerializer, **_errors(401, 403, 404, 409)},
+    )
     def post(self, request, pk: int):
         services.campaign_activate(campaign_id=pk, actor=request.user)
         return _campaign_response(request, pk)
@@ -341,8 +431,12 @@ class CampaignActivateView(APIView):
 class CampaignCloseView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Close a campaign", description="Nothing more can be started, recorded or submitted.",
-                   request=None, responses={200: CampaignSerializer, **_errors(401, 403, 404, 409)})
+    @extend_schema(
+        summary="Close a campaign",
+        description="Nothing more can be started, recorded or submitted.",
+        request=None,
+        responses={200: CampaignSerializer, **_errors(401, 403, 404, 409)},
+    )
     def post(self, request, pk: int):
         services.campaign_close(campaign_id=pk, actor=request.user)
         return _campaign_response(request, pk)
@@ -360,8 +454,8 @@ class CampaignAssignView(APIView):
     @extend_schema(
         summary="Assign premises to an inspector",
         description="Dispatchers. A grid worker only inspects premises in their own grids; an approved volunteer any. "
-                    "Pending premises may be reassigned; premises already started by someone else are a 409. The "
-                    "inspector gets `campaign.assigned` live.",
+        "Pending premises may be reassigned; premises already started by someone else are a 409. The "
+        "inspector gets `campaign.assigned` live.",
         request=AssignSerializer,
         responses={200: EntrySerializer(many=True), **_errors(400, 401, 403, 404, 409)},
     )
@@ -369,7 +463,9 @@ class CampaignAssignView(APIView):
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entries = services.campaign_assign(
-            campaign_id=pk, actor=request.user, inspector_id=data.validated_data["inspector"],
+            campaign_id=pk,
+            actor=request.user,
+            inspector_id=data.validated_data["inspector"],
             premises_ids=data.validated_data["premises"],
         )
         return _entries_response(request, entries)
@@ -381,11 +477,11 @@ class CampaignUnassignView(APIView):
     @extend_schema(
         summary="Take premises back from their inspector",
         description="Dispatchers. The premises become unassigned (pending, no inspector), to be assigned again. All or "
-                    "nothing: premises not in the campaign are a 400 (`premises`); premises already submitted a 409 "
-                    "(code `submitted`); premises whose inspection was started a 409 (code `in_progress`) unless "
-                    "`discard_started` is true, which deletes the unfinished checklist. Premises without an "
-                    "inspector are left as they are. The former inspector gets `campaign.unassigned` live, the office "
-                    "`campaign.progress`. Answers every named premises' entry.",
+        "nothing: premises not in the campaign are a 400 (`premises`); premises already submitted a 409 "
+        "(code `submitted`); premises whose inspection was started a 409 (code `in_progress`) unless "
+        "`discard_started` is true, which deletes the unfinished checklist. Premises without an "
+        "inspector are left as they are. The former inspector gets `campaign.unassigned` live, the office "
+        "`campaign.progress`. Answers every named premises' entry.",
         request=UnassignSerializer,
         responses={200: EntrySerializer(many=True), **_errors(400, 401, 403, 404, 409)},
     )
@@ -394,7 +490,10 @@ class CampaignUnassignView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         entries = services.campaign_unassign(
-            campaign_id=pk, actor=request.user, premises_ids=values["premises"], reason=values["reason"],
+            campaign_id=pk,
+            actor=request.user,
+            premises_ids=values["premises"],
+            reason=values["reason"],
             discard_started=values["discard_started"],
         )
         return _entries_response(request, entries)
@@ -409,9 +508,11 @@ class CampaignPremisesView(generics.ListAPIView):
             return CampaignPremises.objects.none()
         return selectors.campaign_entries(user=self.request.user, campaign_id=self.kwargs["pk"])
 
-    @extend_schema(summary="The premises of a campaign", description="With inspector, status and findings; "
-                   "inspectors see their own. Constant queries.",
-                   responses={200: EntrySerializer(many=True), **_errors(401, 404)})
+    @extend_schema(
+        summary="The premises of a campaign",
+        description="With inspector, status and findings; inspectors see their own. Constant queries.",
+        responses={200: EntrySerializer(many=True), **_errors(401, 404)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -425,8 +526,11 @@ class CampaignFindingsView(generics.ListAPIView):
             return InspectionResult.objects.none()
         return selectors.campaign_findings(user=self.request.user, campaign_id=self.kwargs["pk"])
 
-    @extend_schema(summary="The hazards a campaign raised", description="One per failed item, with its premises, "
-                   "item and photo. Constant queries.", responses={200: FindingSerializer(many=True), **_errors(401, 404)})
+    @extend_schema(
+        summary="The hazards a campaign raised",
+        description="One per failed item, with its premises, item and photo. Constant queries.",
+        responses={200: FindingSerializer(many=True), **_errors(401, 404)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -440,9 +544,12 @@ class MyInspectionsView(generics.ListAPIView):
             return CampaignPremises.objects.none()
         return selectors.my_assignments(user=self.request.user)
 
-    @extend_schema(summary="My premises to inspect", description="Premises assigned to me in active campaigns: in "
-                   "progress first, then pending, then done. Constant queries.",
-                   responses={200: EntrySerializer(many=True), **_errors(401)})
+    @extend_schema(
+        summary="My premises to inspect",
+        description="Premises assigned to me in active campaigns: in "
+        "progress first, then pending, then done. Constant queries.",
+        responses={200: EntrySerializer(many=True), **_errors(401)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -453,7 +560,7 @@ class InspectionStartView(APIView):
     @extend_schema(
         summary="Start (or resume) an inspection",
         description="The assigned inspector of an active campaign's premises. 201 with the checklist; again: 200 with "
-                    "the same inspection.",
+        "the same inspection.",
         request=StartSerializer,
         responses={200: InspectionSerializer, 201: InspectionSerializer, **_errors(400, 401, 403, 404, 409)},
     )
@@ -469,7 +576,9 @@ class InspectionStartView(APIView):
 class InspectionDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="One inspection: its checklist and results", responses={200: InspectionSerializer, **_errors(401, 404)})
+    @extend_schema(
+        summary="One inspection: its checklist and results", responses={200: InspectionSerializer, **_errors(401, 404)}
+    )
     def get(self, request, pk: int):
         return _inspection_response(request, pk)
 
@@ -481,8 +590,8 @@ class InspectionRecordView(APIView):
     @extend_schema(
         summary="Record one checklist item",
         description="`outcome` pass, fail or na (again to change it). A failure takes a `note` and a `photo` "
-                    "(required when the item says photo_required); the photo is validated and re-encoded before "
-                    "anything is stored. Returns the whole inspection.",
+        "(required when the item says photo_required); the photo is validated and re-encoded before "
+        "anything is stored. Returns the whole inspection.",
         request={"multipart/form-data": RecordSerializer, "application/json": RecordSerializer},
         responses={200: InspectionSerializer, **_errors(400, 401, 403, 404, 409)},
     )
@@ -497,8 +606,12 @@ class InspectionRecordView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         services.inspection_record_item(
-            inspection_id=pk, actor=request.user, item_id=values["item"], outcome=values["outcome"],
-            note=values["note"], photo=files[0] if files else None,
+            inspection_id=pk,
+            actor=request.user,
+            item_id=values["item"],
+            outcome=values["outcome"],
+            note=values["note"],
+            photo=files[0] if files else None,
         )
         return _inspection_response(request, pk)
 
@@ -509,8 +622,8 @@ class InspectionSubmitView(APIView):
     @extend_schema(
         summary="Submit an inspection",
         description="Every item needs an outcome. Each failed item becomes a hazard (source inspection, its photo, the "
-                    "premises' position) linked to the premises and the campaign; the campaign's progress moves and "
-                    "`campaign.progress` goes out live. Submitting again answers the same hazards with replayed=true.",
+        "premises' position) linked to the premises and the campaign; the campaign's progress moves and "
+        "`campaign.progress` goes out live. Submitting again answers the same hazards with replayed=true.",
         request=None,
         responses={200: SubmittedSerializer, **_errors(400, 401, 403, 404, 409)},
     )

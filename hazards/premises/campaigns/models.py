@@ -64,7 +64,9 @@ class Checklist(models.Model):
 class ChecklistItem(models.Model):
     """One thing to check; a failure raises a hazard of `category` with `severity`."""
 
-    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist"))
+    checklist = models.ForeignKey(
+        Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist")
+    )
     text = models.CharField(_("text (Chinese)"), max_length=200)
     text_en = models.CharField(_("text (English)"), max_length=200)
     category = models.ForeignKey(
@@ -111,7 +113,10 @@ class Campaign(models.Model):
     # How the premises were chosen ({"grids": [ids], "streets": [...], "types": [slugs]}), for the record.
     selection = models.JSONField(_("selection"), default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns_created", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="campaigns_created",
+        verbose_name=_("created by"),
     )
     # Progress, kept by the services with F() next to each change.
     premises_total = models.PositiveIntegerField(_("premises"), default=0)
@@ -175,7 +180,12 @@ class CampaignPremises(models.Model):
     # why: kept through a later assignment, so the office can see what happened to it.
     taken_back_at = models.DateTimeField(_("taken back at"), null=True, blank=True)
     taken_back_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("taken back by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken back by"),
     )
     taken_back_reason = models.CharField(_("reason for taking it back"), max_length=500, blank=True)
 
@@ -214,7 +224,9 @@ class Inspection(models.Model):
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("inspector")
     )
-    checklist = models.ForeignKey(Checklist, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("checklist"))
+    checklist = models.ForeignKey(
+        Checklist, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("checklist")
+    )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
@@ -242,8 +254,12 @@ class Outcome(models.TextChoices):
 class InspectionResult(models.Model):
     """The outcome of one checklist item in one inspection; a failure's hazard once submitted."""
 
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="results", verbose_name=_("inspection"))
-    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="results", verbose_name=_("checklist item"))
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.CASCADE, related_name="results", verbose_name=_("inspection")
+    )
+    item = models.ForeignKey(
+        ChecklistItem, on_delete=models.PROTECT, related_name="results", verbose_name=_("checklist item")
+    )
     outcome = models.CharField(_("outcome"), max_length=4, choices=Outcome.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     # The processed photo (hazards.photos pipeline: re-encoded, metadata stripped); its large and

@@ -51,7 +51,11 @@ def campaign_entries(*, user, campaign_id):
 
 def finding_queryset():
     return InspectionResult.objects.filter(hazard__isnull=False).select_related(
-        "item", "hazard", "hazard__category", "inspection__entry__premises", "inspection__inspector",
+        "item",
+        "hazard",
+        "hazard__category",
+        "inspection__entry__premises",
+        "inspection__inspector",
         "inspection__entry__campaign",
     )
 
@@ -70,8 +74,12 @@ def my_assignments(*, user, include_done: bool = True):
     query = entry_queryset().filter(inspector=user, campaign__status=CampaignStatus.ACTIVE)
     if not include_done:
         query = query.exclude(status="done")
-    rank = Case(When(status="in_progress", then=Value(0)), When(status="pending", then=Value(1)), default=Value(2),
-                output_field=IntegerField())
+    rank = Case(
+        When(status="in_progress", then=Value(0)),
+        When(status="pending", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
     return query.annotate(rank=rank).order_by("rank", "premises__street", "premises__name", "id")
 
 
@@ -80,7 +88,11 @@ def inspection_get(*, user, inspection_id) -> Inspection:
     query = Inspection.objects.select_related(
         "entry", "entry__campaign", "entry__premises", "entry__premises__type", "checklist", "inspector"
     ).prefetch_related(
-        Prefetch("checklist__items", queryset=ChecklistItem.objects.filter(active=True).select_related("category").order_by("order", "id"), to_attr="active_items"),
+        Prefetch(
+            "checklist__items",
+            queryset=ChecklistItem.objects.filter(active=True).select_related("category").order_by("order", "id"),
+            to_attr="active_items",
+        ),
         Prefetch("results", queryset=InspectionResult.objects.select_related("hazard", "hazard__category")),
     )
     if not is_dispatcher(user):

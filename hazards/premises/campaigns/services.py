@@ -149,8 +149,10 @@ def progress_payload(campaign: Campaign, entry: CampaignPremises | None = None, 
         "findings": campaign.findings,
         "percent": campaign.done_percent,
         "entry": None,
-        "hazards": [{"id": h.pk, "tracking_code": h.tracking_code, "category": h.category.slug, "severity": h.severity}
-                    for h in hazards],
+        "hazards": [
+            {"id": h.pk, "tracking_code": h.tracking_code, "category": h.category.slug, "severity": h.severity}
+            for h in hazards
+        ],
     }
     if entry is not None:
         data["entry"] = {
@@ -237,9 +239,12 @@ def campaign_create(
     type_ids = {type_id for _pk, type_id in selected}
     missing = sorted(type_ids - set(active_checklist_ids(type_ids)))
     if missing:
-        names = ", ".join(t.localized_name() for t in PremisesType.objects.filter(pk__in=missing).order_by("sort_order", "pk"))
+        names = ", ".join(
+            t.localized_name() for t in PremisesType.objects.filter(pk__in=missing).order_by("sort_order", "pk")
+        )
         raise InvalidInput(
-            _("These premises types have no active checklist yet: %(types)s. Add one in the admin first.") % {"types": names},
+            _("These premises types have no active checklist yet: %(types)s. Add one in the admin first.")
+            % {"types": names},
             field="types",
             code="no_checklist",
         )
@@ -270,7 +275,10 @@ def campaign_activate(*, campaign_id: int, actor) -> Campaign:
     _require_dispatcher(actor)
     campaign = _lock_campaign(campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
-        raise Conflict(_("Only a draft campaign can be started; this one is %(status)s.") % {"status": campaign.get_status_display()})
+        raise Conflict(
+            _("Only a draft campaign can be started; this one is %(status)s.")
+            % {"status": campaign.get_status_display()}
+        )
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status", "updated_at"])
     _publish_progress(campaign)
@@ -318,7 +326,9 @@ def _campaign_to_change(*, campaign_id: int, actor) -> Campaign:
 def _lock_campaign_premises(*, campaign: Campaign, premises_ids: Sequence[int]) -> list[CampaignPremises]:
     """The campaign's entries for these premises, row-locked in id order; a 400 naming any
     premises that is not in the campaign."""
-    wanted = list(CampaignPremises.objects.filter(campaign=campaign, premises_id__in=premises_ids).values_list("pk", flat=True))
+    wanted = list(
+        CampaignPremises.objects.filter(campaign=campaign, premises_id__in=premises_ids).values_list("pk", flat=True)
+    )
     entries = _lock_entries(wanted)
     found = {e.premises_id for e in entries}
     strangers = [str(p) for p in premises_ids if p not in found]
@@ -351,7 +361,9 @@ def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequ
     refused = [e.premises for e in entries if not may_inspect(inspector, e.premises, grid_ids)]
     if refused:
         if VOLUNTEER in roles and GRID_WORKER not in roles:
-            raise InvalidInput(_("This volunteer is not approved (yet): only approved volunteers inspect."), field="inspector")
+            raise InvalidInput(
+                _("This volunteer is not approved (yet): only approved volunteers inspect."), field="inspector"
+            )
         raise InvalidInput(
             _("A grid worker inspects only premises in their own grids; outside them: %(names)s.")
             % {"names": ", ".join(p.name for p in refused[:5])},
@@ -379,7 +391,12 @@ def campaign_assign(*, campaign_id: int, actor, inspector_id, premises_ids: Sequ
     CampaignPremises.objects.bulk_update(changed, ["inspector", "assigned_at"])
     campaign = _campaign_counters(campaign.pk, premises_assigned=newly)
     if changed:
-        data = {"campaign": campaign.pk, "name": campaign.name, "entries": [e.pk for e in changed], "inspector": inspector.pk}
+        data = {
+            "campaign": campaign.pk,
+            "name": campaign.name,
+            "entries": [e.pk for e in changed],
+            "inspector": inspector.pk,
+        }
         publish([user_topic(inspector.pk), *(user_topic(u) for u in previous)], "campaign.assigned", data)
         _publish_progress(campaign)
     return entries
@@ -416,7 +433,9 @@ def campaign_unassign(
     started = [e for e in entries if e.status == VisitStatus.IN_PROGRESS]
     if started and not discard_started:
         raise Conflict(
-            _("The inspection has started at: %(names)s. Confirm discarding the unfinished checklist to take them back.")
+            _(
+                "The inspection has started at: %(names)s. Confirm discarding the unfinished checklist to take them back."
+            )
             % {"names": ", ".join(e.premises.name for e in started[:5])},
             code="in_progress",
         )
@@ -424,7 +443,8 @@ def campaign_unassign(
     if started:
         # Lock order: the campaign premises (above) → their inspections (by primary key) → the campaign.
         drafts = list(
-            Inspection.objects.select_for_update().filter(entry_id__in=[e.pk for e in started], submitted_at__isnull=True)
+            Inspection.objects.select_for_update()
+            .filter(entry_id__in=[e.pk for e in started], submitted_at__isnull=True)
             .order_by("pk")
         )
         for photo, thumb in InspectionResult.objects.filter(inspection__in=drafts).values_list("photo", "photo_thumb"):
@@ -441,13 +461,26 @@ def campaign_unassign(
     )
     campaign = _campaign_counters(campaign.pk, premises_assigned=-len(changed), premises_started=-len(started))
     if changed:
-        data = {"campaign": campaign.pk, "name": campaign.name, "entries": [e.pk for e in changed],
-                "premises": [e.premises_id for e in changed], "inspectors": former,
-                "discarded": [e.pk for e in started], "reason": reason}
+        data = {
+            "campaign": campaign.pk,
+            "name": campaign.name,
+            "entries": [e.pk for e in changed],
+            "premises": [e.premises_id for e in changed],
+            "inspectors": former,
+            "discarded": [e.pk for e in started],
+            "reason": reason,
+        }
         topics = [DISPATCH_TOPIC, *(user_topic(u) for u in former)]
         publish_many([(topics, "campaign.unassigned", data), (topics, "campaign.progress", progress_payload(campaign))])
-        logger.info("campaign %s: %s took back entries %s from %s (discarded %s): %s", campaign.pk, actor.pk,
-                    data["entries"], former, data["discarded"], reason)
+        logger.info(
+            "campaign %s: %s took back entries %s from %s (discarded %s): %s",
+            campaign.pk,
+            actor.pk,
+            data["entries"],
+            former,
+            data["discarded"],
+            reason,
+        )
     if files:
         transaction.on_commit(lambda: delete_files(files))  # once no row names them
     return entries
@@ -560,8 +593,10 @@ def _finding_description(result: InspectionResult, premises: Premises, campaign:
     parts = [_("Inspection finding: %(item)s") % {"item": result.item.localized_text()}]
     if result.note:
         parts.append(result.note)
-    parts.append(_("Premises: %(name)s (%(code)s). Campaign: %(campaign)s.")
-                 % {"name": premises.name, "code": premises.code, "campaign": campaign.name})
+    parts.append(
+        _("Premises: %(name)s (%(code)s). Campaign: %(campaign)s.")
+        % {"name": premises.name, "code": premises.code, "campaign": campaign.name}
+    )
     return "\n".join(parts)[:DESCRIPTION_MAX]
 
 
@@ -599,7 +634,9 @@ def _submit(*, inspection_id: int, actor, stored: list[str]) -> SubmitOutcome:
     campaign = Campaign.objects.get(pk=entry.campaign_id)
     _require_active(campaign)
 
-    items = list(ChecklistItem.objects.filter(checklist_id=inspection.checklist_id, active=True).select_related("category"))
+    items = list(
+        ChecklistItem.objects.filter(checklist_id=inspection.checklist_id, active=True).select_related("category")
+    )
     results = {r.item_id: r for r in InspectionResult.objects.filter(inspection=inspection)}
     missing = [item for item in items if item.pk not in results]
     if missing:
@@ -623,7 +660,8 @@ def _submit(*, inspection_id: int, actor, stored: list[str]) -> SubmitOutcome:
             continue
         if item.photo_required and not result.photo:
             raise InvalidInput(
-                _("Take a photo of what failed: %(item)s.") % {"item": item.localized_text()}, field="photo",
+                _("Take a photo of what failed: %(item)s.") % {"item": item.localized_text()},
+                field="photo",
                 code="photo_required",
             )
         photos = [default_storage.open(result.photo.name, "rb")] if result.photo else []

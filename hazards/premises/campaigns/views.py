@@ -35,11 +35,15 @@ from hazards.premises.models import PremisesType
 def my_inspections(request):
     position = current_event_id()
     entries = list(selectors.my_assignments(user=request.user))
-    return render(request, "premises/my_inspections.html", {
-        "last_event_id": position,
-        "open_entries": [e for e in entries if e.status != "done"],
-        "done_entries": [e for e in entries if e.status == "done"],
-    })
+    return render(
+        request,
+        "premises/my_inspections.html",
+        {
+            "last_event_id": position,
+            "open_entries": [e for e in entries if e.status != "done"],
+            "done_entries": [e for e in entries if e.status == "done"],
+        },
+    )
 
 
 @require_POST
@@ -69,7 +73,8 @@ def _inspection_context(request, inspection, position: int, error_item=None, err
         "outcomes": Outcome.choices,
         "error_item": error_item,
         "error_message": error_message,
-        "editable": inspection.submitted_at is None and inspection.entry.campaign.status == CampaignStatus.ACTIVE
+        "editable": inspection.submitted_at is None
+        and inspection.entry.campaign.status == CampaignStatus.ACTIVE
         and inspection.inspector_id == request.user.pk,
     }
 
@@ -92,8 +97,12 @@ def inspection_page(request, pk: int):
                 return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + "#findings")
             item_id = request.POST.get("item")
             services.inspection_record_item(
-                inspection_id=pk, actor=request.user, item_id=item_id, outcome=request.POST.get("outcome", ""),
-                note=request.POST.get("note", ""), photo=request.FILES.get("photo"),
+                inspection_id=pk,
+                actor=request.user,
+                item_id=item_id,
+                outcome=request.POST.get("outcome", ""),
+                note=request.POST.get("note", ""),
+                photo=request.FILES.get("photo"),
             )
             return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + f"#item-{item_id}")
         except DomainError as exc:
@@ -120,22 +129,31 @@ def campaign_list(request):
     if request.method == "POST":
         try:
             campaign = services.campaign_create(
-                actor=request.user, name=request.POST.get("name", ""), description=request.POST.get("description", ""),
-                starts_on=request.POST.get("starts_on") or None, ends_on=request.POST.get("ends_on") or None,
-                grid_ids=request.POST.getlist("grids"), streets=_split(request.POST.get("streets", "")),
+                actor=request.user,
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+                starts_on=request.POST.get("starts_on") or None,
+                ends_on=request.POST.get("ends_on") or None,
+                grid_ids=request.POST.getlist("grids"),
+                streets=_split(request.POST.get("streets", "")),
                 type_slugs=request.POST.getlist("types"),
             )
             return redirect("campaigns:office-campaign", pk=campaign.pk)
         except DomainError as exc:
             error = {"field": exc.field, "message": str(exc.message)}
-    return render(request, "premises/office_campaigns.html", {
-        "last_event_id": position,
-        "campaigns": list(selectors.campaign_list(user=request.user)[:100]),
-        "grids": list(Grid.objects.select_related("community").order_by("community_id", "id")),
-        "types": list(PremisesType.objects.order_by("sort_order", "id")),
-        "error": error,
-        "form": request.POST if error else {},
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "premises/office_campaigns.html",
+        {
+            "last_event_id": position,
+            "campaigns": list(selectors.campaign_list(user=request.user)[:100]),
+            "grids": list(Grid.objects.select_related("community").order_by("community_id", "id")),
+            "types": list(PremisesType.objects.order_by("sort_order", "id")),
+            "error": error,
+            "form": request.POST if error else {},
+        },
+        status=400 if error else 200,
+    )
 
 
 def _inspectors():
@@ -169,13 +187,18 @@ def campaign_detail(request, pk: int):
                 # (started: its unfinished checklist is discarded, the button says so).
                 discard = request.POST.getlist("discard")
                 entries = services.campaign_unassign(
-                    campaign_id=pk, actor=request.user, premises_ids=request.POST.getlist("premises") + discard,
-                    reason=request.POST.get("reason", ""), discard_started=bool(discard),
+                    campaign_id=pk,
+                    actor=request.user,
+                    premises_ids=request.POST.getlist("premises") + discard,
+                    reason=request.POST.get("reason", ""),
+                    discard_started=bool(discard),
                 )
                 messages.success(request, _("%(count)d premises taken back.") % {"count": len(entries)})
             else:
                 entries = services.campaign_assign(
-                    campaign_id=pk, actor=request.user, inspector_id=request.POST.get("inspector"),
+                    campaign_id=pk,
+                    actor=request.user,
+                    inspector_id=request.POST.get("inspector"),
                     premises_ids=request.POST.getlist("premises"),
                 )
                 messages.success(request, _("%(count)d premises assigned.") % {"count": len(entries)})
@@ -192,11 +215,16 @@ def campaign_detail(request, pk: int):
         from django.http import Http404
 
         raise Http404(_("No campaign with this id.")) from None
-    return render(request, "premises/office_campaign.html", {
-        "last_event_id": position,
-        "campaign": campaign,
-        "entries": list(selectors.campaign_entries(user=request.user, campaign_id=pk)),
-        "findings": list(selectors.campaign_findings(user=request.user, campaign_id=pk)[:200]),
-        "inspectors": _inspectors(),
-        "error": error,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "premises/office_campaign.html",
+        {
+            "last_event_id": position,
+            "campaign": campaign,
+            "entries": list(selectors.campaign_entries(user=request.user, campaign_id=pk)),
+            "findings": list(selectors.campaign_findings(user=request.user, campaign_id=pk)[:200]),
+            "inspectors": _inspectors(),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--partial", action="store_true", help="import the valid rows even if some rows are bad")
-        parser.add_argument("--as", dest="actor", default="admin", help="dispatcher recorded as the approver (default admin)")
+        parser.add_argument(
+            "--as", dest="actor", default="admin", help="dispatcher recorded as the approver (default admin)"
+        )
 
     def handle(self, *args, path: str, partial: bool, actor: str, **options):
         user = User.objects.filter(username=actor).first()

@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--as", dest="actor", default="admin", help="dispatcher recorded as the importer (default admin)")
+        parser.add_argument(
+            "--as", dest="actor", default="admin", help="dispatcher recorded as the importer (default admin)"
+        )
 
     def handle(self, *args, path: str, actor: str, **options):
         user = User.objects.filter(username=actor).first()
