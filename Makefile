@@ -47,6 +47,7 @@ browser-deps:
 # The whole suite in whatever mode the environment selects (embedded unless DATABASE_URL/REDIS_URL).
 test: $(VENV)/.installed-dev browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
