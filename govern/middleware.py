@@ -2,9 +2,11 @@
 
 from django.conf import settings
 
+from govern.maps import tile_origins
+
 # Pages load only our own scripts and styles (vendored, no CDN); map tiles and photos may come
-# from the configured tile server and data/blob URLs (photo previews before upload).
-_TILE_ORIGIN = "/".join(settings.MAP_TILE_URL.split("/")[:3]) if "://" in settings.MAP_TILE_URL else ""
+# from the configured tile servers and data/blob URLs (photo previews before upload).
+_TILE_ORIGIN = " ".join(tile_origins())
 CSP = "; ".join(
     [
         "default-src 'self'",

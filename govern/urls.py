@@ -9,7 +9,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, live_api, live_views, views
+from govern import api, home, live_api, live_views, views
 
 api_v1 = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
@@ -28,7 +28,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
@@ -58,3 +58,4 @@ if os.environ.get("GOVERN_BENCH_ENDPOINTS") == "1":
     urlpatterns.append(path("bench/authenticated-post/", authenticated_post))
 
 handler404 = "govern.api_errors.page_not_found"
+handler500 = "govern.error_pages.server_error"

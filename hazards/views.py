@@ -106,10 +106,24 @@ def report(request):
     return render(request, "hazards/report.html", _report_context(form), status=400)
 
 
+def _lookup_refused(request, code: str):
+    """The lookup form again, saying inline that the code matches no report (404)."""
+    context = {
+        "code": code,
+        "error": _("No report has the tracking code %(code)s. Check it and try again.") % {"code": code},
+    }
+    return render(request, "hazards/track_lookup.html", context, status=404)
+
+
 def track_lookup(request):
     code = request.GET.get("code", "").strip()
     if code:
-        return redirect(f"/track/{selectors.normalise_tracking_code(code)}/")
+        normalised = selectors.normalise_tracking_code(code)
+        try:
+            selectors.hazard_track(tracking_code=normalised)
+        except NotFound:
+            return _lookup_refused(request, code[:32])
+        return redirect(f"/track/{normalised}/")
     return render(request, "hazards/track_lookup.html")
 
 
@@ -136,7 +150,9 @@ def track(request, code: str):
     try:
         hazard = selectors.hazard_track(tracking_code=code)
     except NotFound:
-        raise Http404(_("No hazard has this tracking code.")) from None
+        if request.GET.get("fragment"):
+            raise Http404(_("No hazard has this tracking code.")) from None
+        return _lookup_refused(request, code[:32])
     if hazard.tracking_code != code:
         return redirect(f"/track/{hazard.tracking_code}/")
     context = _track_context(request, hazard)

@@ -2,11 +2,16 @@
 
 Usage: python scripts/po_fill.py [--force] locale/zh_Hans/LC_MESSAGES/django.po locale/translations/*.json
 Keeps the file in gettext's format so `makemessages` and `compilemessages` round-trip it.
+
+A message with a context (pgettext("role", "Volunteer"), {% translate "Open" context "task tab" %})
+is keyed "<context>\u0004<msgid>", gettext's own way of joining the two.
 """
 
 import json
 import re
 import sys
+
+CONTEXT_SEPARATOR = "\u0004"
 
 
 def unquote(block: str) -> str:
@@ -28,6 +33,9 @@ def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
         if m and "msgid_plural" not in entry:
             msgid = unquote(m.group(1))
             msgstr = unquote(m.group(2))
+            context = re.search(r'^msgctxt ((?:".*"\n?)+)msgid ', entry + "\n", re.M)
+            if context:
+                msgid = unquote(context.group(1)) + CONTEXT_SEPARATOR + msgid
             if msgid and msgid in mapping and (force or not msgstr):
                 start = entry.index("msgstr ")
                 entry = entry[:start] + "msgstr " + quote(mapping[msgid])

@@ -25,7 +25,7 @@ def log_in(page, base_url: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_selector("header .who")
+    page.wait_for_selector("header .who", state="attached")  # inside the (closed) top-bar menu
 
 
 def in_thread(fn):
