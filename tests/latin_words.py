@@ -5,8 +5,8 @@ codes, usernames such as vol1), units (m, km, MB), formats and brand names (JPEG
 Anything else — "Failed to fetch", "grid_worker", "critical", "temperature", an untranslated
 sentence — is a leak. `leaks(text)` returns the Latin words of a text that are none of these.
 `page_texts(html)` gives what a person sees or hears of a server-rendered page: its text (not
-scripts, styles or <template>s, which only scripts read), the attributes a browser shows or reads
-aloud, and the data-msg-*/data-label-* sentences the page's scripts show.
+scripts, styles or <template>s, which only scripts read, nor <code>), the attributes a browser
+shows or reads aloud, and the data-msg-*/data-label-* sentences the page's scripts show.
 """
 
 from __future__ import annotations
@@ -64,24 +64,28 @@ ALLOWED = {
     "LEL",
     "C",
 }
-WORD = re.compile(r"[A-Za-z][A-Za-z_']*[A-Za-z0-9_]*|[A-Za-z]")
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_'\-]*")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
-PLACEHOLDER_CODE = re.compile(r"\b[A-Z0-9]{4}(-[A-Z0-9]{4})+\b")  # coupon code format shown as a hint
+# Placeholders a page script fills in: "%(distance)s", "{open}".
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 
 
-def _is_code(word: str) -> bool:
-    """Tracking and coupon codes, usernames and sensor ids: letters with digits, or all capitals."""
-    return any(c.isdigit() for c in word) or (len(word) >= 4 and word.isupper())
+def _is_code(token: str) -> bool:
+    """Tracking and coupon codes, usernames and sensor ids: letters with digits (QPX7VFZS36, vol1,
+    BRG-07, ABCD-EFGH), or all capitals of four letters or more."""
+    return any(c.isdigit() for c in token) or (len(token) >= 4 and token.replace("-", "").isupper())
 
 
 def leaks(text: str) -> list[str]:
-    text = EMAIL.sub(" ", text)
-    text = PLACEHOLDER_CODE.sub(" ", text)
-    return [w for w in WORD.findall(text) if w not in ALLOWED and not _is_code(w)]
+    text = PLACEHOLDER.sub(" ", EMAIL.sub(" ", text))
+    words = [t.strip("-'") for t in TOKEN.findall(text)]
+    return [w for w in words if any(c.isalpha() for c in w) and w not in ALLOWED and not _is_code(w)]
 
 
 SHOWN_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label", "aria-description", "label")
-SKIPPED_ELEMENTS = {"script", "style", "template"}
+# Not read as prose: scripts, styles, <template>s (only scripts read them), and code (field names,
+# key prefixes, event types, raw metric names: machine words shown as such).
+SKIPPED_ELEMENTS = {"script", "style", "template", "code", "kbd", "samp"}
 
 
 class _Texts(HTMLParser):

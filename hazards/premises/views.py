@@ -117,7 +117,9 @@ def premises_import_page(request):
         report = imports.premises_import(data=form.cleaned_data["file"].read(), actor=request.user)
         level = messages.SUCCESS if report.committed else messages.ERROR
         messages.add_message(request, level, report.summary())
-    return render(request, "premises/import.html", {"form": form, "report": report, "columns": imports.COLUMNS})
+    columns = [(c, imports.CHINESE_HEADER[c], c in imports.REQUIRED) for c in imports.COLUMNS]
+    context = {"form": form, "report": report, "columns": columns, "types": selectors.premises_types()}
+    return render(request, "premises/import.html", context)
 
 
 @login_required
