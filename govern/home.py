@@ -30,9 +30,9 @@ def _volunteer_context(user) -> dict:
 
 
 def home(request):
-    position = current_event_id()  # before reading: anything committed meanwhile is replayed
     nav = Navigation(request.user)
-    context = {"nav": nav, "last_event_id": position}
+    context = {"nav": nav}
     if VOLUNTEER in nav.roles:
+        context["last_event_id"] = current_event_id()  # before reading: anything later is replayed
         context.update(_volunteer_context(request.user))
     return render(request, "govern/home.html", context)

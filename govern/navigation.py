@@ -192,8 +192,8 @@ class Navigation:
     @cached_property
     def responsible_types(self) -> set[str]:
         """Types of the premises this person answers for (an enterprise's safety officer)."""
-        if not getattr(self.user, "is_authenticated", False):
-            return set()
+        if not getattr(self.user, "is_authenticated", False) or DISPATCHER in self.roles:
+            return set()  # a dispatcher's own section already leads to every premises
         from hazards.premises.models import Premises
 
         return set(Premises.objects.filter(responsible_user=self.user).values_list("type__slug", flat=True).distinct())

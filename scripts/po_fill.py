@@ -3,6 +3,7 @@
 Usage: python scripts/po_fill.py [--force] locale/zh_Hans/LC_MESSAGES/django.po locale/translations/*.json
 Keeps the file in gettext's format so `makemessages` and `compilemessages` round-trip it.
 
+A plural message (ngettext) is keyed by its singular msgid; Chinese has one form (msgstr[0]).
 A message with a context (pgettext("role", "Volunteer"), {% translate "Open" context "task tab" %})
 is keyed "<context>\u0004<msgid>", gettext's own way of joining the two.
 """
@@ -29,6 +30,19 @@ def fill(po_path: str, mapping: dict[str, str], force: bool = False) -> int:
     filled = 0
     out = []
     for entry in entries:
+        plural = re.search(
+            r'^msgid ((?:".*"\n?)+)msgid_plural (?:".*"\n?)+msgstr\[0\] ((?:".*"\n?)+)', entry + "\n", re.M
+        )
+        if plural and "msgstr[1]" not in entry:  # one plural form (Chinese): msgstr[0] from the singular's key
+            msgid = unquote(plural.group(1))
+            if msgid in mapping and (force or not unquote(plural.group(2))):
+                start = entry.index("msgstr[0] ")
+                entry = entry[:start] + "msgstr[0] " + quote(mapping[msgid])
+                entry = re.sub(r"^#, fuzzy\n", "", entry, flags=re.M)
+                entry = re.sub(r"^#, fuzzy, ", "#, ", entry, flags=re.M)
+                filled += 1
+            out.append(entry)
+            continue
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', entry + "\n", re.M)
         if m and "msgid_plural" not in entry:
             msgid = unquote(m.group(1))

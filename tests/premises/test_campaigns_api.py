@@ -59,6 +59,10 @@ def test_a_campaign_from_creation_to_findings(campaign_office, campaign_area, ca
     iid, lines = inspection["id"], inspection["lines"]
     assert lines[0]["item"]["text"].startswith("液化气钢瓶") and lines[0]["result"] is None
 
+    not_an_object = phone.post(
+        f"/api/v1/inspections/{iid}/results/", "-1.6e-55", content_type="application/json"
+    )  # schemathesis sent a bare number: a 400 naming the field, not a 500
+    assert not_an_object.status_code == 400 and "item" in not_an_object.json()["errors"]
     refused = phone.post(
         f"/api/v1/inspections/{iid}/results/",
         {"item": lines[0]["item"]["id"], "outcome": "fail", "note": "钢瓶紧挨灶台"},

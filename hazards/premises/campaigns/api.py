@@ -602,6 +602,8 @@ class InspectionRecordView(APIView):
             raise InvalidInput(too_many_files_sentence(), field="photo", code="too_many_photos")
         if len(files) > 1:
             raise InvalidInput(_("One photo per item."), field="photo")
+        if not hasattr(request.data, "items"):  # a JSON body that is not an object (a bare number, a list)
+            raise InvalidInput(_("Send the item and its outcome as an object."), field="item")
         data = RecordSerializer(data={k: v for k, v in request.data.items() if k != "photo"})
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -189,6 +189,7 @@
     if (bounds) map.fitBounds(bounds, { padding: [8, 8] });
     else map.setView([30.92, 120.83], 13);
     map.governOutlines = outlines;
+    element.governMap = map;  // for the page's other scripts and the browser tests
     return map;
   }
 
