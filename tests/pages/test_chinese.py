@@ -18,7 +18,8 @@ def test_the_leak_finder_tells_codes_and_units_from_english():
     assert leaks("角色：grid_worker · 等级 critical · temperature") == ["grid_worker", "critical", "temperature"]
 
 
-def test_every_page_of_every_demo_account_reads_chinese(client, media_root):
+def test_every_page_of_every_demo_account_reads_chinese(client, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
     world = seed_world()
     problems = []
     for who in ACCOUNTS:

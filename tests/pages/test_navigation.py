@@ -6,8 +6,8 @@ import pytest
 
 from govern.navigation import GRID_QUEUE_PATH, Navigation
 from govern.roles import DISPATCHER, GRID_WORKER, MERCHANT_STAFF, RESIDENT, VOLUNTEER
-from hazards.premises.models import Premises, PremisesType
 from tests.factories import UserFactory, make_grid
+from tests.premises.alerts_fixtures import make_premises
 
 pytestmark = pytest.mark.django_db
 
@@ -41,17 +41,7 @@ def test_the_grid_queue_is_for_grid_workers_only():
 def test_a_safety_officer_is_whoever_answers_for_a_premises(grid_with_types):
     officer = UserFactory(roles=[RESIDENT])
     assert "/sensors/" not in _urls(officer)
-    Premises.objects.create(
-        code="ENT-NAV",
-        name="测试工厂",
-        type=PremisesType.objects.get(slug="enterprise"),
-        address="工业园 1 号",
-        latitude=30.905,
-        longitude=120.805,
-        grid=grid_with_types,
-        responsible_name="安全员",
-        responsible_user=officer,
-    )
+    make_premises(grid=grid_with_types, code="ENT-NAV", responsible_user=officer)
     sections = Navigation(officer).sections
     assert [s.key for s in sections] == ["safety", "resident"]
     assert [e.key for e in sections[0].entries] == ["sensors", "my-premises"]
