@@ -116,6 +116,18 @@ def _the_report_map_without_tiles_shows_the_grids_the_pin_and_a_hint(asgi_live_s
     assert page.locator("#report-map path.leaflet-interactive").count() == 12  # the demo's twelve grids
     expect(page.locator("#report-map .hz-grid-label").first).to_be_visible()
     expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1, timeout=15_000)  # the pin
+    # Zoomed to the pin but not past its grid: some grid's name is on screen next to the pin.
+    page.wait_for_timeout(500)
+    names_in_view = page.evaluate(
+        """() => {
+          const box = document.getElementById('report-map').getBoundingClientRect();
+          return [...document.querySelectorAll('#report-map .hz-grid-label')].filter((el) => {
+            const r = el.getBoundingClientRect();
+            return r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom;
+          }).length;
+        }"""
+    )
+    assert names_in_view >= 1
     assert page.locator("#report-map .leaflet-marker-icon").get_attribute("alt") == "隐患位置（可拖动调整）"
     attribution = page.locator("#report-map .leaflet-control-attribution").inner_text()
     assert "Leaflet" not in attribution and "OpenStreetMap" in attribution

@@ -11,7 +11,8 @@
 
    Exposes window.HazardBasemap = {create(element, options), readJSON(id), gcj02}; options:
    onTileError(), offlineHint (the sentence shown in the map without tiles), grids (default: the
-   page's #service-area), gridStyle(grid), label(grid), permanentLabels. The map's
+   page's #service-area), gridStyle(grid), label(grid, shortName) for the label shown on the
+   map, permanentLabels. The map's
    `governOutlines` lists {polygon, label, grid} for pages that restyle them live. */
 (function () {
   "use strict";
@@ -126,10 +127,19 @@
     return new Note().addTo(map);
   }
 
+  /* "黎里社区第1网格" in "黎里社区" → "第1网格": grids are narrow, a label on the map must be short. */
+  function shortName(grid) {
+    var name = grid.name || "";
+    var rest = grid.community && name.indexOf(grid.community) === 0 ? name.slice(grid.community.length).trim() : "";
+    return rest || name;
+  }
+
+  /* On hover: the full name; always shown (no tiles, or a page that asks): the short one. */
   function labelOutlines(outlines, permanent) {
     outlines.forEach(function (item) {
       item.polygon.unbindTooltip();
-      item.polygon.bindTooltip(item.label, permanent ? { permanent: true, direction: "center", className: "hz-grid-label" } : {});
+      if (permanent) item.polygon.bindTooltip(item.short, { permanent: true, direction: "center", className: "hz-grid-label" });
+      else item.polygon.bindTooltip(item.label);
     });
   }
 
@@ -138,7 +148,8 @@
     if (!element || typeof window.L === "undefined") return null;
     var L = window.L;
     var cfg = config(element);
-    var mapOptions = { zoomControl: false, attributionControl: true, tap: true };
+    // Half zoom steps: the district fills the map instead of a quarter of it.
+    var mapOptions = { zoomControl: false, attributionControl: true, tap: true, zoomSnap: 0.5 };
     if (cfg.crs === "gcj02") mapOptions.crs = gcjCrs(L);
     var map = L.map(element, mapOptions);
     map.attributionControl.setPrefix(false);  // no "Leaflet" link and flag in front of the attribution
@@ -181,7 +192,8 @@
       var ring = grid.boundary.coordinates[0].map(function (p) { return [p[1], p[0]]; });
       var style = options.gridStyle ? options.gridStyle(grid) : { color: "#0b5cad", weight: 2, fillOpacity: 0.06 };
       var polygon = L.polygon(ring, style).addTo(map);
-      var item = { polygon: polygon, label: options.label ? options.label(grid) : grid.community + " · " + grid.name, grid: grid };
+      var full = grid.community + " · " + grid.name;
+      var item = { polygon: polygon, grid: grid, label: full, short: options.label ? options.label(grid, shortName(grid)) : shortName(grid) };
       outlines.push(item);
       labelOutlines([item], offline || options.permanentLabels);
       bounds = bounds ? bounds.extend(polygon.getBounds()) : polygon.getBounds();
@@ -193,5 +205,5 @@
     return map;
   }
 
-  window.HazardBasemap = { create: create, readJSON: readJSON, gcj02: gcj02 };
+  window.HazardBasemap = { create: create, readJSON: readJSON, gcj02: gcj02, shortName: shortName };
 })();

@@ -105,9 +105,14 @@ import { HttpError, send, text } from "../govern/http.js";
       } else {
         marker.setLatLng([lat, lng]);
       }
-      if (!fromMap) map.setView([lat, lng], Math.max(map.getZoom(), 17));
+      if (!fromMap) map.setView([lat, lng], Math.max(map.getZoom(), pinZoom()));
     }
   }
+
+  /* Close to the pin with a background to read; without one, far enough out that the grid
+     outlines around the pin (the only landmarks left) stay in view. */
+  function offline() { return document.getElementById("report-map").classList.contains("hz-map-offline"); }
+  function pinZoom() { return offline() ? 14.5 : 17; }
 
   function locate() {
     if (!("geolocation" in navigator)) {
@@ -141,7 +146,10 @@ import { HttpError, send, text } from "../govern/http.js";
     mapElement.dataset.tileAttribution = msg.tileAttribution || "";
     map = window.HazardBasemap.create(mapElement, {
       offlineHint: msg.msgTiles,
-      onTileError: function () { if (!statusLine.textContent || statusLine.textContent === msg.msgLocating) statusLine.textContent = msg.msgTiles; }
+      onTileError: function () {
+        if (!statusLine.textContent || statusLine.textContent === msg.msgLocating) statusLine.textContent = msg.msgTiles;
+        if (marker && map.getZoom() > pinZoom()) map.setView(marker.getLatLng(), pinZoom());
+      }
     });
     if (map) {
       map.on("click", function (event) {

@@ -13,7 +13,8 @@ function styleFor(level) {
 }
 
 function labelFor(grid) {
-  return `${grid.name} · ${Math.round(grid.score)}`;
+  const name = window.HazardBasemap ? window.HazardBasemap.shortName(grid) : grid.name;
+  return `${name} · ${Math.round(grid.score)}`;
 }
 
 function drawMap() {
@@ -25,13 +26,13 @@ function drawMap() {
   const map = window.HazardBasemap.create(element, {
     grids,
     gridStyle: (grid) => styleFor(grid.level),
-    label: labelFor,
+    label: (grid) => labelFor(grid),
     permanentLabels: true,
     offlineHint: note ? note.dataset.msgTiles : "",
   });
   if (!map) { element.hidden = true; return null; }
   const svg = document.getElementById("heat-svg");
-  if (svg) svg.hidden = true;
+  if (svg) svg.setAttribute("hidden", "");  // an SVG element has no .hidden property
   const byId = new Map();
   for (const item of map.governOutlines || []) byId.set(item.grid.id, item);
   return byId;
@@ -50,12 +51,12 @@ if (section) {
       const outline = outlines && outlines.get(g.id);
       if (outline) {
         outline.polygon.setStyle(styleFor(g.level));
-        outline.polygon.setTooltipContent(labelFor(g));
+        outline.polygon.setTooltipContent(labelFor({ ...outline.grid, ...g }));
       }
       const shape = section.querySelector(`g[data-grid-id='${g.id}']`);
       if (shape) {
         shape.querySelector("polygon").setAttribute("class", `risk-${g.level}`);
-        shape.querySelector("text").textContent = `${g.name} ${Math.round(g.score)}`;
+        shape.querySelector("text").textContent = Math.round(g.score);
       }
       const row = section.querySelector(`tr[data-grid-id='${g.id}']`);
       if (row) {
