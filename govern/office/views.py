@@ -23,9 +23,9 @@ from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportF
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.roles import is_dispatcher
-from hazards.filters import HazardFilter
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
 from hazards.premises.campaigns.selectors import dashboard_campaigns
+from hazards.reports.filters import HazardFilter
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from govern.api import RefSerializer, error_responses
 from govern.errors import PermissionDenied
-from hazards.api import CategoryRefSerializer
+from hazards.core.serializers import CategoryRefSerializer
 from hazards.models import Severity, Status
 from hazards.premises import selectors, services
 from hazards.premises.filters import PremisesFilter

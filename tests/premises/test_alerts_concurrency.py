@@ -86,7 +86,7 @@ def test_several_sensors_on_one_merged_hazard_going_normal_at_once_close_it_exac
     checks for other followers under the surviving hazard's lock, so three let go and the last
     one closes it, whatever the order."""
     from govern.roles import DISPATCHER
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
     from tests.factories import UserFactory
 
     client = ApiClient.objects.get(enterprise_key__premises=enterprise)

@@ -13,7 +13,8 @@ from hazards.models import Hazard, HazardEvent, Source, Status
 from hazards.premises.alerts.models import AlertDirection, AlertEvent, AlertKind, AlertRule, Sensor
 from hazards.premises.alerts.services import alert_receive, is_cleared
 from hazards.premises.models import PremisesHazard
-from hazards.services import hazard_report, hazard_triage
+from hazards.reports.services import hazard_report
+from hazards.triage.services import hazard_triage
 from tests.factories import UserFactory
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 from tests.premises.alerts_fixtures import INSIDE, alert

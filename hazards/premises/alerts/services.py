@@ -50,7 +50,10 @@ from govern.api_keys import api_client_issue
 from govern.errors import Conflict, InvalidInput, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
 from govern.models import ApiClient
-from hazards import lifecycle
+from hazards.core import lifecycle
+from hazards.core.lifecycle import hazard_raise_severity, hazard_transition
+from hazards.core.locks import lock_hazard
+from hazards.dispatch.services import tasks_withdraw_for_hazard
 from hazards.models import SEVERITY_RANK, Category, Hazard, Severity, Source, Status
 from hazards.premises.alerts import conf
 from hazards.premises.alerts.models import (
@@ -64,6 +67,7 @@ from hazards.premises.alerts.models import (
 )
 from hazards.premises.models import HazardOrigin, Premises
 from hazards.premises.services import premises_link_hazard
+from hazards.reports.services import hazard_report
 
 ENTERPRISE_TYPE = "enterprise"
 SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,63}$")  # SENSOR_ID_MAX characters
@@ -269,8 +273,6 @@ def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
     raise says so), never a resident's report. None when there is nothing open to follow. Called
     under the sensor's lock; locks the hazard next (sensor → hazard, the fixed order).
     """
-    from hazards.services import lock_hazard
-
     pointer = sensor.open_hazard
     if pointer is None:
         return None, False
@@ -412,8 +414,6 @@ def alert_receive(
             else:
                 kind = AlertKind.UPDATE
                 if SEVERITY_RANK[severity] > SEVERITY_RANK[hazard.severity]:
-                    from hazards.services import hazard_raise_severity
-
                     hazard, worsened = hazard_raise_severity(
                         hazard_id=hazard.pk,
                         severity=severity,
@@ -485,8 +485,6 @@ def alert_receive(
 def _raise_hazard(
     *, api_client, premises: Premises, sensor: Sensor, rule, severity, value, threshold, direction, message
 ) -> Hazard:
-    from hazards.services import hazard_report
-
     category = _category_for(rule)
     try:
         outcome = hazard_report(
@@ -520,9 +518,6 @@ def _raise_hazard(
 
 
 def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, now) -> Hazard:
-    from hazards.dispatch.services import tasks_withdraw_for_hazard
-    from hazards.services import hazard_transition, lock_hazard
-
     note = _("Cleared automatically: sensor %(sensor)s reads %(value)g again (threshold %(threshold)g).") % {
         "sensor": sensor.label or sensor.sensor_id,
         "value": value,
@@ -532,7 +527,7 @@ def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, 
         note = f"{note} {message}"
     note = note[:500]
     locked = lock_hazard(hazard.pk)
-    tasks_withdraw_for_hazard(hazard=locked, reason=note, now=now)
+    tasks_withdraw_for_hazard(hazard_id=locked.pk, reason=note, now=now)
     return hazard_transition(
         hazard_id=locked.pk, actor=None, to_status=Status.CLOSED, note=note, cleared_by_source=True
     )

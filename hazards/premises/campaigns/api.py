@@ -23,10 +23,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern.api import RefSerializer, error_responses
+from govern.api import RefSerializer, UserRefSerializer, error_responses
 from govern.errors import InvalidInput
 from govern.roles import is_dispatcher
-from hazards.api import MEDIA_URL_FIELD, UserRefSerializer, media_url
+from hazards.core.serializers import MEDIA_URL_FIELD, media_url
 from hazards.models import Severity
 from hazards.photos import too_many_files_sentence
 from hazards.premises.campaigns import selectors, services

@@ -1,4 +1,4 @@
-"""Pages of the hazards app: report form, tracking page, my reports, the public map. Thin."""
+"""Pages of hazard reports: report form, tracking page, my reports, the public map. Thin."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from django.views.decorators.http import require_http_methods
 from govern.errors import DomainError, NotFound
 from govern.live import current_event_id
 from govern.selectors import grid_list
-from hazards import conf, selectors, services
-from hazards.forms import ReportForm
-from hazards.lifecycle import status_label
+from hazards import conf
+from hazards.core.lifecycle import status_label
 from hazards.models import Source, Status
 from hazards.photos import too_many_files_sentence
-from hazards.throttles import anon_report_wait
+from hazards.reports import selectors, services
+from hazards.reports.forms import ReportForm
+from hazards.reports.throttles import anon_report_wait
+from hazards.reports.tracking import normalise_tracking_code
 
 # The happy path a report walks, for the progress bar of the tracking page.
 PROGRESS = [
@@ -109,7 +111,7 @@ def report(request):
 def track_lookup(request):
     code = request.GET.get("code", "").strip()
     if code:
-        return redirect(f"/track/{selectors.normalise_tracking_code(code)}/")
+        return redirect(f"/track/{normalise_tracking_code(code)}/")
     return render(request, "hazards/track_lookup.html")
 
 
