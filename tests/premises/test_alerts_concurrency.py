@@ -11,9 +11,8 @@ from django.db import connection
 
 from govern.models import ApiClient
 from hazards.models import Hazard, Status
-from hazards.premises.alerts.models import AlertEvent, Sensor
 from hazards.premises.alerts.services import alert_receive
-from hazards.premises.models import PremisesHazard
+from hazards.premises.models import AlertEvent, PremisesHazard, Sensor
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hazards.models import Hazard, Source
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import ChecklistItem
+from hazards.premises.models import ChecklistItem
 from tests.conftest import client_for
 from tests.hazards.images import jpeg_bytes, upload
 from tests.premises.campaign_helpers import approved_volunteer, make_premises

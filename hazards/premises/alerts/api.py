@@ -13,8 +13,8 @@ from govern.api import error_responses
 from govern.errors import InvalidInput
 from hazards.models import Severity, Status
 from hazards.premises.alerts.auth import EnterpriseKeyAuthentication, IsEnterpriseKey, SensorAlertThrottle
-from hazards.premises.alerts.models import AlertKind
 from hazards.premises.alerts.services import alert_receive
+from hazards.premises.models import AlertKind
 
 
 class AlertInSerializer(serializers.Serializer):

@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from govern.roles import is_dispatcher
-from hazards.premises.alerts.models import AlertEvent, Sensor
-from hazards.premises.models import Premises
+from hazards.premises.models import AlertEvent, Premises, Sensor
 
 
 def enterprises_for_user(*, user) -> QuerySet[Premises]:

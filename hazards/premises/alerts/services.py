@@ -56,7 +56,8 @@ from hazards.core.locks import lock_hazard
 from hazards.dispatch.services import tasks_withdraw_for_hazard
 from hazards.models import SEVERITY_RANK, Category, Hazard, Severity, Source, Status
 from hazards.premises.alerts import conf
-from hazards.premises.alerts.models import (
+from hazards.premises.models import HazardOrigin, Premises
+from hazards.premises.models.alerts import (
     SENSOR_ID_MAX,
     AlertDirection,
     AlertEvent,
@@ -65,7 +66,6 @@ from hazards.premises.alerts.models import (
     EnterpriseKey,
     Sensor,
 )
-from hazards.premises.models import HazardOrigin, Premises
 from hazards.premises.services import premises_link_hazard
 from hazards.reports.services import hazard_report
 

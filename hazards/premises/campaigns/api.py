@@ -30,7 +30,7 @@ from hazards.core.serializers import MEDIA_URL_FIELD, media_url
 from hazards.models import Severity
 from hazards.photos import too_many_files_sentence
 from hazards.premises.campaigns import selectors, services
-from hazards.premises.campaigns.models import Campaign, CampaignPremises, Inspection, InspectionResult, Outcome
+from hazards.premises.models import Campaign, CampaignPremises, Inspection, InspectionResult, Outcome
 
 
 def _errors(*codes: int) -> dict:

@@ -35,18 +35,20 @@ from govern.models import Grid, User
 from govern.roles import GRID_WORKER, VOLUNTEER, is_dispatcher, user_roles
 from hazards.models import Hazard, HazardPhoto, Source
 from hazards.photos import PhotoWriter, check_uploads, delete_files, render
-from hazards.premises.campaigns.models import (
+from hazards.premises.models import (
     Campaign,
     CampaignPremises,
     CampaignStatus,
     Checklist,
     ChecklistItem,
+    HazardOrigin,
     Inspection,
     InspectionResult,
     Outcome,
+    Premises,
+    PremisesType,
     VisitStatus,
 )
-from hazards.premises.models import HazardOrigin, Premises, PremisesType
 from hazards.premises.services import premises_link_hazard
 from hazards.reports.services import hazard_report
 

@@ -25,8 +25,7 @@ from govern.models import Grid, User
 from govern.office.views import dispatcher_required as dispatcher_page
 from govern.roles import GRID_WORKER, VOLUNTEER
 from hazards.premises.campaigns import selectors, services
-from hazards.premises.campaigns.models import CampaignStatus, Outcome
-from hazards.premises.models import PremisesType
+from hazards.premises.models import CampaignStatus, Outcome, PremisesType
 
 # --- the inspector's phone pages ----------------------------------------------------------------------
 
