@@ -3,44 +3,25 @@ the CSV exports, keys and partners. Thin: selectors compute, templates draw, JS 
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Q
 from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
 from govern.office import exports, heatmap
 from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import kpis as kpi_selectors
-from govern.roles import is_dispatcher
+from govern.pages import dispatcher_required, page_errors
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
 from hazards.premises.campaigns.selectors import dashboard_campaigns
 from hazards.reports.filters import HazardFilter
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
-
-
-def dispatcher_required(view):
-    """Anonymous → the login page; signed in without the dispatcher role → 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_dispatcher(request.user):
-            raise DjangoPermissionDenied(_("Only dispatchers can see the back office."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _hazard_point(hazard: Hazard, new_since) -> dict:
@@ -120,13 +101,11 @@ def board(request):
 @dispatcher_required
 def dashboard(request):
     last_event_id = current_event_id()
-    try:
+    with page_errors() as failed:
         period = kpi_selectors.parse_period(request.GET)
-    except InvalidInput as exc:
+    if failed:
         period = kpi_selectors.parse_period({})
-        error = {"field": exc.field, "message": str(exc.message)}
-    else:
-        error = None
+    error = failed.as_dict()
     risks = heatmap.grid_risk()
     figures = kpi_selectors.kpis(period=period)
     rows = [figures.district]
