@@ -17,49 +17,46 @@ from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportF
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.pages import dispatcher_required, page_errors
+from hazards.core.events import hazard_fields, task_fields
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
 from hazards.premises.campaigns.selectors import dashboard_campaigns
 from hazards.reports.filters import HazardFilter
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
 
+# The fields of `hazard.*` and `task.*` event payloads the board's cards use (hazards.core.events
+# computes each the same way for the page and the events), plus what only the page has.
+BOARD_HAZARD = (
+    "id",
+    "tracking_code",
+    "status",
+    "severity",
+    "category",
+    "icon",
+    "latitude",
+    "longitude",
+    "address",
+    "created_at",
+)
+BOARD_TASK = ("id", "status", "overdue", "assignee", "assignee_kind", "offered_at", "accept_deadline", "due_at")
+
 
 def _hazard_point(hazard: Hazard, new_since) -> dict:
     photos = getattr(hazard, "first_photos", None) or []
     return {
-        "id": hazard.pk,
-        "tracking_code": hazard.tracking_code,
-        "status": hazard.status,
-        "severity": hazard.severity,
-        "category": hazard.category.slug,
+        **hazard_fields(hazard, BOARD_HAZARD),
         "category_name": hazard.category.localized_name(),
-        "icon": hazard.category.icon,
         "grid_name": hazard.grid.name,
         "community_name": hazard.community.name,
-        "latitude": hazard.latitude,
-        "longitude": hazard.longitude,
-        "address": hazard.address,
         "description": hazard.description[:200],
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
-        "created_at": hazard.created_at.isoformat(),
         "new": hazard.created_at >= new_since,
         "tasks": [_task_point(t) for t in getattr(hazard, "live_tasks", [])],
     }
 
 
 def _task_point(task) -> dict:
-    """The fields of a `task.*` event payload the board uses, plus the assignee's name."""
-    return {
-        "id": task.pk,
-        "status": task.status,
-        "overdue": task.overdue,
-        "assignee": task.assignee_id,
-        "assignee_name": task.assignee.display_name or task.assignee.username,
-        "assignee_kind": task.assignee_kind,
-        "offered_at": task.offered_at.isoformat(),
-        "accept_deadline": task.accept_deadline.isoformat(),
-        "due_at": task.due_at.isoformat(),
-    }
+    return {**task_fields(task, BOARD_TASK), "assignee_name": task.assignee.display_name or task.assignee.username}
 
 
 @require_GET

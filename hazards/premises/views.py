@@ -24,7 +24,7 @@ from govern.selectors import grid_list
 from hazards.models import Status
 from hazards.premises import imports, selectors
 from hazards.premises.filters import PremisesFilter
-from hazards.premises.services import can_manage
+from hazards.premises.policy import can_manage
 
 PAGE_SIZE = 50
 STATUS_LABELS = {value: str(label) for value, label in Status.choices}

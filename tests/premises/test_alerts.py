@@ -8,7 +8,8 @@ from govern.live import DISPATCH_TOPIC, grid_topic, user_topic
 from govern.models import LiveEvent
 from govern.office.heatmap import grid_risk
 from hazards.models import Hazard, HazardEvent, Source, Status
-from hazards.premises.alerts.services import alert_receive, severity_for
+from hazards.premises.alerts.rules import severity_for
+from hazards.premises.alerts.services import alert_receive
 from hazards.premises.models import AlertDirection, AlertEvent, AlertKind, AlertRule, PremisesHazard, Sensor
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 from tests.premises.alerts_fixtures import alert

@@ -14,7 +14,8 @@ from govern.demo import DEMO_PASSWORD
 from govern.models import User
 from govern.roles import RESIDENT
 from hazards.models import Category, Severity
-from hazards.premises.alerts.services import ENTERPRISE_TYPE, enterprise_key_issue
+from hazards.premises.alerts.selectors import ENTERPRISE_TYPE
+from hazards.premises.alerts.services import enterprise_key_issue
 from hazards.premises.models import AlertDirection, AlertRule, EnterpriseKey, Premises, PremisesType
 
 DEMO_SENSOR_KEY = "govern-demo-sensor"
