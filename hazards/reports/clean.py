@@ -25,7 +25,12 @@ class ReportFields:
     longitude: float
     address: str
     contact_phone: str
-    severity: str | None
+    severity: str | None  # as stated by the client (never lowers the category's default)
+
+    def columns(self) -> dict:
+        """The Hazard columns these fields fill as they are."""
+        names = ("category", "description", "latitude", "longitude", "address", "contact_phone")
+        return {name: getattr(self, name) for name in names}
 
 
 def clean_report_fields(
@@ -67,12 +72,4 @@ def clean_report_fields(
     contact_phone = (contact_phone or "").strip()
     if contact_phone and not CONTACT_PHONE_RE.match(contact_phone):
         raise InvalidInput(_("Enter a phone number of 6 to 20 digits, or leave it empty."), field="contact_phone")
-    return ReportFields(
-        category=category,
-        description=description,
-        latitude=latitude,
-        longitude=longitude,
-        address=address,
-        contact_phone=contact_phone,
-        severity=clean_severity(severity),
-    )
+    return ReportFields(category, description, latitude, longitude, address, contact_phone, clean_severity(severity))
