@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from govern.pages import dispatcher_required, flash_errors, page_errors
 from govern.roles import GRID_WORKER, VOLUNTEER
 from hazards.premises.campaigns import selectors, services
 from hazards.premises.models import CampaignStatus, Outcome, PremisesType
+from volunteers.models import VolunteerStatus
 
 # --- the inspector's phone pages ----------------------------------------------------------------------
 
@@ -147,10 +149,6 @@ def campaign_list(request):
 
 def _inspectors():
     """Grid workers and approved volunteers, for the assignment form (one query)."""
-    from django.db.models import Q
-
-    from volunteers.models import VolunteerStatus
-
     return list(
         User.objects.filter(is_active=True)
         .filter(Q(groups__name=GRID_WORKER) | Q(groups__name=VOLUNTEER, volunteer__status=VolunteerStatus.APPROVED))
