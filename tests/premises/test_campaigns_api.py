@@ -65,6 +65,8 @@ def test_a_campaign_from_creation_to_findings(campaign_office, campaign_area, ca
         format="multipart",
     )
     assert refused.status_code == 400 and "photo" in refused.json()["errors"]
+    not_an_object = phone.post(f"/api/v1/inspections/{iid}/results/", 1.5, format="json")  # found by schemathesis
+    assert not_an_object.status_code == 400 and "non_field_errors" in not_an_object.json()["errors"]
     failed = phone.post(
         f"/api/v1/inspections/{iid}/results/",
         {

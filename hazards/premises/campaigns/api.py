@@ -302,7 +302,10 @@ class InspectionRecordView(APIView):
             raise InvalidInput(too_many_files_sentence(), field="photo", code="too_many_photos")
         if len(files) > 1:
             raise InvalidInput(_("One photo per item."), field="photo")
-        data = RecordSerializer(data={k: v for k, v in request.data.items() if k != "photo"})
+        payload = request.data
+        if hasattr(payload, "items"):  # a form or a JSON object; anything else the serializer refuses (400)
+            payload = {k: v for k, v in payload.items() if k != "photo"}
+        data = RecordSerializer(data=payload)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         services.inspection_record_item(
