@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hazards.models import Hazard, Source
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import ChecklistItem
+from hazards.premises.models import ChecklistItem
 from tests.conftest import client_for
 from tests.hazards.images import jpeg_bytes, upload
 from tests.premises.campaign_helpers import approved_volunteer, make_premises
@@ -65,6 +65,8 @@ def test_a_campaign_from_creation_to_findings(campaign_office, campaign_area, ca
         format="multipart",
     )
     assert refused.status_code == 400 and "photo" in refused.json()["errors"]
+    not_an_object = phone.post(f"/api/v1/inspections/{iid}/results/", 1.5, format="json")  # found by schemathesis
+    assert not_an_object.status_code == 400 and "non_field_errors" in not_an_object.json()["errors"]
     failed = phone.post(
         f"/api/v1/inspections/{iid}/results/",
         {
