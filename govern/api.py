@@ -57,6 +57,12 @@ class RefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+# A user named by id and display name (shared by every app's API).
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
 class CommunityRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()

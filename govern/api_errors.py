@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
+from django.views.defaults import page_not_found as html_page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -85,20 +87,11 @@ def exception_handler(exc, context):
 
 
 def page_not_found(request, exception=None):
-    """handler404: an unmatched URL under /api/ answers JSON like every other API error, not HTML.
+    """An unmatched URL under /api/ answers JSON like every other API error, not HTML; anything
+    else gets Django's 404 page. (govern.urls.page_not_found, the handler404, calls it.)
 
     (Schemathesis sent /api/v1/hazards/-1/triage/: `<int:pk>` refuses the sign, so no view ran.)
-    Under /open311 (outside /open311/v2/, whose own catch-all answers) it is the GeoReport error
-    list, so a client with a wrong base URL reads why in the format it parses.
     """
-    from django.http import JsonResponse
-    from django.utils.translation import gettext
-    from django.views.defaults import page_not_found as html_page_not_found
-
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
-    if request.path == "/open311" or request.path.startswith("/open311/"):
-        from govern.open311.views import unknown_base
-
-        return unknown_base(request)
     return html_page_not_found(request, exception)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from govern.geo import parse_point
+from govern.geo import parse_bbox, parse_point
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -55,3 +55,79 @@ class PointField(forms.CharField):
 @extend_schema_field(OpenApiTypes.STR)
 class PointFilter(django_filters.Filter):
     field_class = PointField
+
+
+class CommaChoiceField(forms.Field):
+    """`a,b,c` → ["a", "b", "c"], each one of the choices."""
+
+    def __init__(self, *, values, **kwargs):
+        self.valid = [str(v) for v in values]
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return []
+        items = [item.strip() for item in str(value).split(",") if item.strip()]
+        bad = [item for item in items if item not in self.valid]
+        if bad:
+            # Values go in `params`, never into the message: django-filter %-formats the message
+            # again, so a "%" in the query string was a 500 (found by schemathesis).
+            raise forms.ValidationError(
+                _("Unknown value %(bad)s; choose from: %(valid)s."),
+                params={"bad": ", ".join(bad), "valid": ", ".join(self.valid)},
+            )
+        return items
+
+
+class CommaSlugField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return []
+        return [item.strip() for item in str(value).split(",") if item.strip()][:50]
+
+
+class CommaIntField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return []
+        try:
+            return [int(item) for item in str(value).split(",") if item.strip()][:200]
+        except ValueError:
+            raise forms.ValidationError(_("Give one id or a comma-separated list of ids (numbers)."))
+
+
+class BBoxField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return parse_bbox(value)
+        except ValueError as exc:
+            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)})
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ListFilter(django_filters.Filter):
+    """A filter whose field yields a list; an empty list filters nothing."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class CommaChoiceFilter(ListFilter):
+    field_class = CommaChoiceField
+
+
+class CommaSlugFilter(ListFilter):
+    field_class = CommaSlugField
+
+
+class CommaIntFilter(ListFilter):
+    field_class = CommaIntField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class BBoxFilter(django_filters.Filter):
+    field_class = BBoxField

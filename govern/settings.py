@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "govern.middleware.ContentSecurityPolicyMiddleware",
+    # A domain error a page lets out is a 4xx page, never a 500 (govern.pages).
+    "govern.pages.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "govern.urls"

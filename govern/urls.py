@@ -9,7 +9,8 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, home, live_api, live_views, views
+from govern import api, api_errors, home, live_api, live_views, views
+from govern.open311.views import unknown_base
 
 api_v1 = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
@@ -57,5 +58,15 @@ if os.environ.get("GOVERN_BENCH_ENDPOINTS") == "1":
     urlpatterns.append(path("bench/bare-upload/", bare_upload))
     urlpatterns.append(path("bench/authenticated-post/", authenticated_post))
 
-handler404 = "govern.api_errors.page_not_found"
+
+def page_not_found(request, exception=None):
+    """handler404. Under /open311 (outside /open311/v2/, whose own catch-all answers) it is the
+    GeoReport error list, so a client with a wrong base URL reads why in the format it parses;
+    elsewhere JSON under /api/ and Django's page otherwise (govern.api_errors.page_not_found)."""
+    if request.path == "/open311" or request.path.startswith("/open311/"):
+        return unknown_base(request)
+    return api_errors.page_not_found(request, exception)
+
+
+handler404 = page_not_found
 handler500 = "govern.error_pages.server_error"

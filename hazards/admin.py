@@ -9,9 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
-from hazards import services
 from hazards.models import Category, Hazard, HazardEvent, HazardPhoto, Task, TriageRule, TriageSuggestion
 from hazards.photos import delete_files, delete_originals
+from hazards.triage.services import hazard_triage
 
 
 @admin.register(Category)
@@ -184,7 +184,7 @@ class HazardAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda hazard: services.hazard_triage(hazard_id=hazard.pk, actor=request.user, decision="accept"),
+            lambda hazard: hazard_triage(hazard_id=hazard.pk, actor=request.user, decision="accept"),
             _("%(count)d hazards accepted."),
         )
 
@@ -240,7 +240,7 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Run escalation now (expire late offers, flag overdue tasks)"))
     def run_escalation(self, request, queryset):
-        from hazards.dispatch.services import tasks_escalate
+        from hazards.dispatch.escalation import tasks_escalate
 
         outcome = tasks_escalate()
         self.message_user(

@@ -16,8 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from hazards.core.lifecycle import hazard_transition
 from hazards.models import Category, Hazard, Severity, Source, Status, TriageRule
-from hazards.services import hazard_report, hazard_transition, hazard_triage, new_tracking_code
+from hazards.reports.services import hazard_report
+from hazards.reports.tracking import new_tracking_code
+from hazards.triage.services import hazard_triage
 
 # slug, Chinese, English, default severity, accept within (min), rectify within (min), icon, skill slugs to link if present
 CATEGORIES = [

@@ -441,10 +441,10 @@ BUSY_TASK_STATUSES = (TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PRO
 ENDED_TASK_STATUSES = (TaskStatus.DECLINED, TaskStatus.EXPIRED, TaskStatus.CANCELLED)
 
 # A done task stays live until it is verified (a refusal returns it to in_progress).
-_LIVE = Q(status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
+LIVE_TASK_Q = Q(status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
     status=TaskStatus.DONE, verified_at__isnull=True
 )
-_ENGAGED = Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
+ENGAGED_TASK_Q = Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
     status=TaskStatus.DONE, verified_at__isnull=True
 )
 
@@ -460,7 +460,7 @@ class Task(models.Model):
     offered → accepted → in_progress → done, exits declined / expired (accept deadline passed) /
     cancelled (another person accepted the same broadcast offer, or a dispatcher withdrew it).
     A done task is verified (verified_at set; the hazard becomes verified) or refused (back to
-    in_progress with the reason). Only hazards.dispatch.services writes these rows.
+    in_progress with the reason). Only hazards.dispatch writes these rows.
     """
 
     hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("hazard"))
@@ -523,8 +523,10 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=Q(completed_at__isnull=False) | ~Q(status=TaskStatus.DONE), name="task_done_has_completed_at"
             ),
-            models.UniqueConstraint(fields=["hazard", "assignee"], condition=_LIVE, name="task_one_live_per_person"),
-            models.UniqueConstraint(fields=["hazard"], condition=_ENGAGED, name="task_one_engaged_per_hazard"),
+            models.UniqueConstraint(
+                fields=["hazard", "assignee"], condition=LIVE_TASK_Q, name="task_one_live_per_person"
+            ),
+            models.UniqueConstraint(fields=["hazard"], condition=ENGAGED_TASK_Q, name="task_one_engaged_per_hazard"),
         ]
 
     def __str__(self) -> str:

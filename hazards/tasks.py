@@ -9,7 +9,7 @@ from django.db import OperationalError
 @shared_task(name="hazards.tasks.escalate_tasks", autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
 def escalate_tasks() -> dict:
     """Beat job (every minute): expire late offers and re-offer, flag past-due tasks overdue."""
-    from hazards.dispatch.services import tasks_escalate
+    from hazards.dispatch.escalation import tasks_escalate
 
     return vars(tasks_escalate())
 
@@ -25,7 +25,7 @@ def escalate_tasks() -> dict:
 )
 def process_hazard_photos(*, hazard_id: int) -> dict:
     """After a report commits: re-encode its photos and publish `hazard.photos_ready`."""
-    from hazards.services import hazard_photos_process
+    from hazards.reports.photos import hazard_photos_process
 
     return hazard_photos_process(hazard_id=hazard_id)
 
@@ -39,7 +39,7 @@ def process_hazard_photos(*, hazard_id: int) -> dict:
 )
 def process_task_photos(*, task_id: int) -> dict:
     """After a task completion commits: re-encode its after-photos and publish `task.updated`."""
-    from hazards.dispatch.services import task_photos_process
+    from hazards.dispatch.photos import task_photos_process
 
     return task_photos_process(task_id=task_id)
 
@@ -47,7 +47,7 @@ def process_task_photos(*, task_id: int) -> dict:
 @shared_task(name="hazards.tasks.sweep_photos", autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
 def sweep_photos() -> dict:
     """Beat job (every 5 minutes): re-enqueue photos still pending after 5 minutes."""
-    from hazards.services import photos_sweep
+    from hazards.reports.sweeps import photos_sweep
 
     return photos_sweep()
 
@@ -57,6 +57,6 @@ def sweep_photos() -> dict:
 )
 def sweep_quarantine() -> int:
     """Beat job (hourly): delete quarantined uploads no photo row names, once older than the grace."""
-    from hazards.services import quarantine_sweep_orphans
+    from hazards.reports.sweeps import quarantine_sweep_orphans
 
     return quarantine_sweep_orphans()

@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from hazards import task_views, views
+from hazards.dispatch import views as dispatch_views
+from hazards.reports import views as reports_views
 
 urlpatterns: list = [
-    path("report/", views.report, name="hazard-report"),
-    path("track/", views.track_lookup, name="hazard-track-lookup"),
-    path("track/<str:code>/", views.track, name="hazard-track"),
-    path("my/reports/", views.my_reports, name="hazard-my-reports"),
-    path("hazards/map/", views.public_map, name="hazard-map"),
-    path("tasks/", task_views.task_list_page, name="hazard-tasks"),
+    path("report/", reports_views.report, name="hazard-report"),
+    path("track/", reports_views.track_lookup, name="hazard-track-lookup"),
+    path("track/<str:code>/", reports_views.track, name="hazard-track"),
+    path("my/reports/", reports_views.my_reports, name="hazard-my-reports"),
+    path("hazards/map/", reports_views.public_map, name="hazard-map"),
+    path("tasks/", dispatch_views.task_list_page, name="hazard-tasks"),
 ]

@@ -3,7 +3,7 @@
 Other apps enqueue `award_points` through the task outbox, so a broker outage never loses it
 (e.g. when a dispatcher verifies a task):
 
-    enqueue_on_commit(award_points, user_id=..., rule_code="task_verified",
+    enqueue_on_commit("rewards.tasks.award_points", user_id=..., rule_code="task_verified",
                       source_type="hazards.task", source_id=str(task.pk), actor_id=..., severity="high")
 """
 

@@ -1,5 +1,5 @@
 """Pages of the rewards app: wallet, shop, merchant check, leaderboard. Thin: selectors to read,
-services to write, domain errors shown as messages."""
+services to write, domain errors shown as messages (govern.pages)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import Throttled
 
-from govern.errors import DomainError
 from govern.live import current_event_id
+from govern.pages import flash_errors, page_errors
 from rewards import conf, selectors, services
 from rewards.api import CodeLookupThrottle
 from rewards.models import EntryKind, RedemptionStatus
@@ -103,11 +103,8 @@ def wallet_leaderboard(request):
 @login_required
 @require_POST
 def wallet_cancel(request, pk: int):
-    try:
+    with flash_errors(request):
         services.redemption_cancel(redemption_id=pk, actor_id=request.user.pk)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
         messages.success(request, _("Code cancelled: the points are back in your wallet."))
     return redirect("rewards-wallet")
 
@@ -134,17 +131,15 @@ def shop(request):
 @require_POST
 def shop_redeem(request, pk: int):
     """The no-JS path of the shop's redeem button (the JS path calls the API)."""
-    try:
+    with flash_errors(request):
         result = services.redemption_create(
             user_id=request.user.pk, coupon_id=pk, idempotency_key=request.POST.get("idempotency_key")
         )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("rewards-shop")
-    messages.success(
-        request, _("Redeemed! Show this code at the shop: %(code)s") % {"code": result.redemption.display_code}
-    )
-    return redirect(f"/wallet/?new={result.redemption.pk}#redemption-{result.redemption.pk}")
+        messages.success(
+            request, _("Redeemed! Show this code at the shop: %(code)s") % {"code": result.redemption.display_code}
+        )
+        return redirect(f"/wallet/?new={result.redemption.pk}#redemption-{result.redemption.pk}")
+    return redirect("rewards-shop")
 
 
 def _merchant_page(request, merchants, *, result=None, error=None, status=200):
@@ -177,11 +172,10 @@ def merchant(request):
         if wait is not None:
             response["Retry-After"] = str(int(wait) + 1)
         return response
-    try:
+    with page_errors() as failed:
         redemption = services.redemption_use(code=request.POST.get("code", ""), staff_user_id=request.user.pk)
-    except DomainError as exc:
-        return _merchant_page(request, merchants, error=str(exc.message), status=exc.status_code)
-    return _merchant_page(request, merchants, result=redemption)
+        return _merchant_page(request, merchants, result=redemption)
+    return _merchant_page(request, merchants, error=failed.message, status=failed.status_code)
 
 
 class _ThrottleScope:

@@ -18,8 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govern.errors import DomainError, NotFound
 from govern.live import current_event_id
+from govern.pages import flash_errors, page_errors
 from govern.roles import is_dispatcher
 from volunteers import conf, selectors, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
@@ -42,11 +42,6 @@ def _safe_next(request, fallback: str) -> str:
     ):
         return target
     return fallback
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = FIELD_MAP.get(exc.field, exc.field)
-    form.add_error(field if field in form.fields else None, str(exc.message))
 
 
 def home(request):
@@ -78,7 +73,7 @@ def apply(request):
             "skills": form.claims(),
             "availability": form.slots(),
         }
-        try:
+        with page_errors(form=form, fields=FIELD_MAP):
             if with_account:
                 volunteer = services.volunteer_apply_with_account(
                     username=data["username"], password=data["password1"], **profile
@@ -86,9 +81,6 @@ def apply(request):
                 login(request, volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
             else:
                 services.volunteer_apply(user=request.user, **profile)
-        except DomainError as exc:
-            _form_error(form, exc)
-        else:
             messages.success(request, _("Thank you! Your application is waiting for approval."))
             return redirect("volunteers:me")
     teams = list(form.fields["team"].queryset)
@@ -137,11 +129,8 @@ def _page_texts() -> dict:
 def service_record_submit(request):
     form = ServiceRecordForm(request.POST)
     if form.is_valid():
-        try:
+        with flash_errors(request):
             services.service_record_submit(user=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, str(exc.message))
-        else:
             messages.success(request, _("Logged. A team leader or dispatcher will review your minutes."))
     else:
         for field, errors in form.errors.items():
@@ -187,7 +176,7 @@ def decide(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
         return redirect("volunteers:approvals")
-    try:
+    with flash_errors(request):
         if form.cleaned_data["decision"] == "approve":
             volunteer = services.volunteer_approve(
                 volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
@@ -198,8 +187,6 @@ def decide(request, pk: int):
                 volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
             )
             messages.success(request, _("%(name)s is rejected.") % {"name": volunteer.real_name})
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
     return redirect("volunteers:approvals")
 
 
@@ -213,7 +200,7 @@ def change_standing(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose suspend or reinstate."))
         return redirect(back)
-    try:
+    with flash_errors(request):
         if form.cleaned_data["decision"] == "suspend":
             volunteer = services.volunteer_suspend(
                 volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
@@ -224,18 +211,13 @@ def change_standing(request, pk: int):
                 volunteer_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
             )
             messages.success(request, _("%(name)s is reinstated.") % {"name": volunteer.real_name})
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
     return redirect(back)
 
 
 @login_required
 def record_row(request, pk: int):
     """One pending service record row for a reviewer (inserted live on approvals and team pages)."""
-    try:
-        records = selectors.service_records_for_review(viewer=request.user)
-    except DomainError:
-        raise Http404 from None
+    records = selectors.service_records_for_review(viewer=request.user)  # not a reviewer: 403 (govern.pages)
     record = records.filter(pk=pk).first()
     if record is None:
         raise Http404
@@ -247,7 +229,7 @@ def record_row(request, pk: int):
 def review_record(request, pk: int):
     decision = request.POST.get("decision")
     reason = request.POST.get("reason", "")
-    try:
+    with flash_errors(request):
         if decision == "approve":
             services.service_record_approve(record_id=pk, actor=request.user, reason=reason)
             messages.success(request, _("Minutes approved."))
@@ -256,8 +238,6 @@ def review_record(request, pk: int):
             messages.success(request, _("Minutes rejected."))
         else:
             messages.error(request, _("Choose approve or reject."))
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
     return redirect(_safe_next(request, reverse("volunteers:me")))
 
 
@@ -267,10 +247,7 @@ def teams(request):
 
 def team(request, pk: int):
     last_event_id = current_event_id()  # before reading: replay covers whatever happens after
-    try:
-        team = selectors.team_get(pk)
-    except NotFound:
-        raise Http404 from None
+    team = selectors.team_get(pk)  # NotFound: 404 (govern.pages)
     page = None
     if selectors.may_see_team_members(request.user, team):
         page = Paginator(selectors.team_members(team), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -1,12 +1,12 @@
 """Filters of the exports that the apps do not already define (hazards.csv uses
-hazards.filters.HazardFilter; tasks.csv extends the task API's filter with a date range)."""
+hazards.reports.filters.HazardFilter; tasks.csv extends the task API's filter with a date range)."""
 
 from __future__ import annotations
 
 import django_filters
 
-from hazards.dispatch_api import TaskFilter
-from hazards.filters import CommaChoiceFilter, CommaIntFilter
+from govern.api_filters import CommaChoiceFilter, CommaIntFilter
+from hazards.dispatch.filters import TaskFilter
 from rewards.models import EntryKind, PointsEntry
 from volunteers.models import ServiceRecord, ServiceRecordSource, ServiceRecordStatus
 

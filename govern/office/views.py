@@ -3,20 +3,14 @@ the CSV exports, keys and partners. Thin: selectors compute, templates draw, JS 
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Q
 from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from govern.csv_export import header_row
-from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
 from govern.office import exports, heatmap
@@ -24,63 +18,47 @@ from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportF
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import headline as headline_selectors
 from govern.office.selectors import kpis as kpi_selectors
-from govern.roles import is_dispatcher
-from hazards.filters import HazardFilter
+from govern.pages import dispatcher_required, page_errors
+from hazards.core.events import hazard_fields, task_fields
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
 from hazards.premises.campaigns.selectors import dashboard_campaigns
+from hazards.reports.filters import HazardFilter
 from rewards.models import Merchant, PointsEntry
 from volunteers.models import ServiceRecord
 
-
-def dispatcher_required(view):
-    """Anonymous → the login page; signed in without the dispatcher role → 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_dispatcher(request.user):
-            raise DjangoPermissionDenied(_("Only dispatchers can see the back office."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The fields of `hazard.*` and `task.*` event payloads the board's cards use (hazards.core.events
+# computes each the same way for the page and the events), plus what only the page has.
+BOARD_HAZARD = (
+    "id",
+    "tracking_code",
+    "status",
+    "severity",
+    "category",
+    "icon",
+    "latitude",
+    "longitude",
+    "address",
+    "created_at",
+)
+BOARD_TASK = ("id", "status", "overdue", "assignee", "assignee_kind", "offered_at", "accept_deadline", "due_at")
 
 
 def _hazard_point(hazard: Hazard, new_since) -> dict:
     photos = getattr(hazard, "first_photos", None) or []
     return {
-        "id": hazard.pk,
-        "tracking_code": hazard.tracking_code,
-        "status": hazard.status,
-        "severity": hazard.severity,
-        "category": hazard.category.slug,
+        **hazard_fields(hazard, BOARD_HAZARD),
         "category_name": hazard.category.localized_name(),
-        "icon": hazard.category.icon,
         "grid_name": hazard.grid.name,
         "community_name": hazard.community.name,
-        "latitude": hazard.latitude,
-        "longitude": hazard.longitude,
-        "address": hazard.address,
         "description": hazard.description[:200],
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
-        "created_at": hazard.created_at.isoformat(),
         "new": hazard.created_at >= new_since,
         "tasks": [_task_point(t) for t in getattr(hazard, "live_tasks", [])],
     }
 
 
 def _task_point(task) -> dict:
-    """The fields of a `task.*` event payload the board uses, plus the assignee's name."""
-    return {
-        "id": task.pk,
-        "status": task.status,
-        "overdue": task.overdue,
-        "assignee": task.assignee_id,
-        "assignee_name": task.assignee.display_name or task.assignee.username,
-        "assignee_kind": task.assignee_kind,
-        "offered_at": task.offered_at.isoformat(),
-        "accept_deadline": task.accept_deadline.isoformat(),
-        "due_at": task.due_at.isoformat(),
-    }
+    return {**task_fields(task, BOARD_TASK), "assignee_name": task.assignee.display_name or task.assignee.username}
 
 
 @require_GET
@@ -122,13 +100,11 @@ def board(request):
 @dispatcher_required
 def dashboard(request):
     last_event_id = current_event_id()
-    try:
+    with page_errors() as failed:
         period = kpi_selectors.parse_period(request.GET)
-    except InvalidInput as exc:
+    if failed:
         period = kpi_selectors.parse_period({})
-        error = {"field": exc.field, "message": str(exc.message)}
-    else:
-        error = None
+    error = failed.as_dict()
     risks = heatmap.grid_risk()
     figures = kpi_selectors.kpis(period=period)
     rows = [figures.district]

@@ -33,7 +33,7 @@ from govern.open311.params import Params, check_jurisdiction, parse_date, w3c
 from govern.throttles import ApiKeyThrottle
 from hazards import conf as hazards_conf
 from hazards.models import FINAL_STATUSES, Severity, Source
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,8 @@ from django.utils.translation import gettext as _
 
 from govern.errors import NotFound, PermissionDenied
 from govern.roles import is_dispatcher
-from hazards import policy
-from hazards.models import Hazard, Task, TaskPhoto, TaskStatus
-
-OPEN_Q = Q(status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
-    status=TaskStatus.DONE, verified_at__isnull=True
-)
+from hazards.core import policy
+from hazards.models import LIVE_TASK_Q, Hazard, Task, TaskPhoto
 
 
 def task_queryset() -> QuerySet[Task]:
@@ -48,11 +44,11 @@ def task_get(*, user, task_id: int) -> Task:
 
 def my_open_tasks(*, user) -> list[Task]:
     """The /tasks/ page: my offers and work, soonest due first (offers by accept deadline)."""
-    return list(task_queryset().filter(assignee_id=user.pk).filter(OPEN_Q).order_by("due_at", "id"))
+    return list(task_queryset().filter(assignee_id=user.pk).filter(LIVE_TASK_Q).order_by("due_at", "id"))
 
 
 def my_task_history(*, user, limit: int = 50) -> list[Task]:
-    return list(task_queryset().filter(assignee_id=user.pk).exclude(OPEN_Q).order_by("-updated_at", "-id")[:limit])
+    return list(task_queryset().filter(assignee_id=user.pk).exclude(LIVE_TASK_Q).order_by("-updated_at", "-id")[:limit])
 
 
 def hazard_for_dispatch(*, user, hazard_id: int) -> Hazard:
@@ -60,6 +56,6 @@ def hazard_for_dispatch(*, user, hazard_id: int) -> Hazard:
     hazard = Hazard.objects.select_related("grid", "category", "category__required_skill").filter(pk=hazard_id).first()
     if hazard is None or not policy.can_view(user, hazard):
         raise NotFound(_("No hazard with this id is visible to you."))
-    if not (is_dispatcher(user) or policy.works_grid(user, hazard)):
+    if not policy.can_dispatch(user, hazard):
         raise PermissionDenied(_("Only dispatchers and this grid's workers may dispatch."))
     return hazard

@@ -15,14 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
 from hazards.premises import imports, services
+from hazards.premises.clean import FIELDS, clean_fields
 from hazards.premises.models import Premises, PremisesHazard, PremisesType
+from hazards.premises.policy import can_manage
 
 
 class ManagerAdminMixin:
     """Staff dispatchers keep the register without per-model permissions (the role is the grant)."""
 
     def _manager(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff and services.can_manage(request.user)
+        return request.user.is_active and request.user.is_staff and can_manage(request.user)
 
     def has_module_permission(self, request):
         return self._manager(request) or super().has_module_permission(request)
@@ -49,17 +51,17 @@ class PremisesAdminForm(forms.ModelForm):
 
     class Meta:
         model = Premises
-        fields = services.FIELDS
+        fields = FIELDS
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
-        values = {name: data.get(name) for name in services.FIELDS}
+        values = {name: data.get(name) for name in FIELDS}
         values["type"] = data["type"].slug if data.get("type") else ""
         values["responsible_user"] = data["responsible_user"].pk if data.get("responsible_user") else None
         creating = self.instance.pk is None
-        cleaned, errors = services.clean_fields(values, creating=creating)
+        cleaned, errors = clean_fields(values, creating=creating)
         for field, message in errors.items():
             self.add_error(field if field in self.fields else None, message)
         duplicate = Premises.objects.filter(code=cleaned.get("code", "")).exclude(pk=self.instance.pk)
@@ -78,7 +80,7 @@ class PremisesAdmin(ManagerAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "name", "address", "street", "responsible_name")
     list_select_related = ("type", "grid")
     raw_id_fields = ("responsible_user",)
-    fields = (*services.FIELDS, "grid", "created_at", "updated_at")
+    fields = (*FIELDS, "grid", "created_at", "updated_at")
     readonly_fields = ("grid", "created_at", "updated_at")
     actions = ("export_selected",)
 
@@ -105,7 +107,7 @@ class PremisesAdmin(ManagerAdminMixin, admin.ModelAdmin):
         return extra + super().get_urls()
 
     def import_view(self, request):
-        if not services.can_manage(request.user):
+        if not can_manage(request.user):
             return redirect("admin:index")
         form = ImportForm(request.POST or None, request.FILES or None)
         report = None
@@ -130,7 +132,7 @@ class PremisesAdmin(ManagerAdminMixin, admin.ModelAdmin):
 
 def _service_values(form) -> dict:
     data = form.cleaned_data
-    values = {name: data.get(name) for name in services.FIELDS}
+    values = {name: data.get(name) for name in FIELDS}
     values["type"] = data["type"].slug
     values["responsible_user"] = data["responsible_user"].pk if data.get("responsible_user") else None
     for name in ("street", "contact_name", "contact_phone", "responsible_phone", "notes"):

@@ -19,11 +19,12 @@ from rest_framework.views import APIView
 
 from govern.api import RefSerializer, error_responses
 from govern.errors import PermissionDenied
-from hazards.api import CategoryRefSerializer
+from hazards.core.serializers import CategoryRefSerializer
 from hazards.models import Severity, Status
 from hazards.premises import selectors, services
 from hazards.premises.filters import PremisesFilter
 from hazards.premises.models import HazardOrigin, Premises
+from hazards.premises.policy import can_manage
 
 # --- output ----------------------------------------------------------------------------------------
 
@@ -187,7 +188,7 @@ class PremisesListCreateView(generics.ListAPIView):
         responses={201: PremisesDetailSerializer, **_errors(400, 401, 403)},
     )
     def post(self, request):
-        if not services.can_manage(request.user):
+        if not can_manage(request.user):
             raise PermissionDenied(_("Only dispatchers edit the premises register."))
         data = PremisesInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -210,7 +211,7 @@ class PremisesDetailView(APIView):
         responses={200: PremisesDetailSerializer, **_errors(400, 401, 403, 404)},
     )
     def patch(self, request, pk: int):
-        if not services.can_manage(request.user):
+        if not can_manage(request.user):
             raise PermissionDenied(_("Only dispatchers edit the premises register."))
         data = PremisesPatchSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)

@@ -11,7 +11,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hazards.filters import CommaIntFilter, CommaSlugFilter
+from govern.api_filters import CommaIntFilter, CommaSlugFilter
 from hazards.premises.models import Premises
 
 

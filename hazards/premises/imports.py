@@ -1,6 +1,6 @@
 """CSV import of the premises register (the /premises/import/ page, the admin and `manage.py import_premises`).
 
-All or nothing: every row is checked first (the same rules as the API, hazards.premises.services
+All or nothing: every row is checked first (the same rules as the API, hazards.premises.clean
 .clean_fields); one bad row and nothing is written, with a report naming every bad line and why.
 Rows are upserted by register code: a code already registered updates that premises with the
 columns the file has (a column missing from the header leaves the field as it is).
@@ -28,8 +28,10 @@ from django.utils.translation import gettext as _
 from govern import csv_import
 from govern.models import User
 from hazards.premises import conf
+from hazards.premises.clean import FIELDS, REQUIRED, clean_fields
 from hazards.premises.models import Premises, PremisesType
-from hazards.premises.services import FIELDS, REQUIRED, can_manage, clean_fields, premises_write
+from hazards.premises.policy import can_manage
+from hazards.premises.services import premises_write
 
 COLUMNS = list(FIELDS)
 ALIASES = {

@@ -1,7 +1,7 @@
 """Reads of the premises register, scoped to what the viewer may see.
 
 Who sees what:
-- dispatchers (and staff who manage the register, see services.can_manage): every premises, phones in full;
+- dispatchers (and staff who manage the register, see policy.can_manage): every premises, phones in full;
 - grid workers: the premises of their grids, phones masked;
 - a premises' responsible person (responsible_user): their own premises, phones in full;
 - anyone else: nothing (the list answers 403, a detail 404).
@@ -20,7 +20,7 @@ from govern.roles import is_grid_worker
 from hazards.models import OPEN_STATUSES
 from hazards.premises import conf
 from hazards.premises.models import Premises, PremisesHazard, PremisesType
-from hazards.premises.services import can_manage
+from hazards.premises.policy import can_manage
 
 
 def _authenticated(user) -> bool:

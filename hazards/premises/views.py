@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,14 +19,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from govern.csv_export import header_row
-from govern.errors import NotFound, PermissionDenied
 from govern.live import current_event_id
 from govern.models import Grid
 from govern.selectors import grid_list
 from hazards.models import Status
 from hazards.premises import imports, selectors
 from hazards.premises.filters import PremisesFilter
-from hazards.premises.services import can_manage
+from hazards.premises.policy import can_manage
 
 PAGE_SIZE = 50
 STATUS_LABELS = {value: str(label) for value, label in Status.choices}
@@ -46,10 +45,7 @@ def _grids_for(user) -> list[Grid]:
 @login_required
 @require_GET
 def premises_list_page(request):
-    try:
-        queryset = selectors.premises_list(user=request.user)
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(str(exc.message)) from None
+    queryset = selectors.premises_list(user=request.user)  # PermissionDenied: 403 (govern.pages)
     filterset = PremisesFilter(request.GET, queryset=queryset)
     rows = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -79,10 +75,7 @@ def premises_list_page(request):
 @require_GET
 def premises_detail_page(request, pk: int):
     last_event_id = current_event_id()  # before reading: replay covers whatever happens after
-    try:
-        detail = selectors.premises_detail(user=request.user, premises_id=pk)
-    except NotFound:
-        raise Http404(_("No such premises (or not visible to you).")) from None
+    detail = selectors.premises_detail(user=request.user, premises_id=pk)  # NotFound: 404 (govern.pages)
     contact_phone, responsible_phone = selectors.phones_for(request.user, detail.premises)
     return render(
         request,

@@ -13,8 +13,7 @@ from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
 from hazards.models import Hazard, Source
 from hazards.premises.campaigns import services
 from hazards.premises.campaigns.demo import seed_checklists
-from hazards.premises.campaigns.models import Campaign, ChecklistItem, InspectionResult
-from hazards.premises.models import PremisesHazard
+from hazards.premises.models import Campaign, ChecklistItem, InspectionResult, PremisesHazard
 from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
@@ -177,7 +176,7 @@ def test_the_office_takes_back_a_started_inspection_and_the_open_checklist_locks
 ):
     from playwright.sync_api import expect
 
-    from hazards.premises.campaigns.models import CampaignPremises, Inspection
+    from hazards.premises.models import CampaignPremises, Inspection
 
     settings.MEDIA_ROOT = str(tmp_path)
     inspector, campaign, entry = _one_restaurant_campaign()

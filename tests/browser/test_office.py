@@ -13,7 +13,8 @@ import pytest
 
 from govern.roles import DISPATCHER, VOLUNTEER
 from hazards.demo import seed_categories
-from hazards.dispatch.services import task_accept, tasks_escalate
+from hazards.dispatch.escalation import tasks_escalate
+from hazards.dispatch.services import task_accept
 from hazards.models import Hazard
 from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid

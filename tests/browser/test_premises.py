@@ -7,7 +7,7 @@ import pytest
 from govern.roles import DISPATCHER, GRID_WORKER
 from hazards.demo import seed_categories
 from hazards.premises.services import premises_create, premises_link_hazard
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 from tests.factories import UserFactory, make_grid
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ import pytest
 
 from hazards.demo import seed_categories
 from hazards.models import Hazard
-from hazards.services import hazard_triage
+from hazards.triage.services import hazard_triage
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 

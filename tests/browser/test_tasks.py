@@ -10,7 +10,8 @@ from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
 from hazards.demo import seed_categories
 from hazards.dispatch import services as dispatch
 from hazards.models import Hazard, Status, Task, TaskStatus
-from hazards.services import hazard_report, hazard_triage
+from hazards.reports.services import hazard_report
+from hazards.triage.services import hazard_triage
 from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload

@@ -32,12 +32,12 @@ def _reset():
 @pytest.mark.django_db(transaction=True)
 def test_sent_on_commit_and_forgotten_on_rollback():
     with transaction.atomic():
-        enqueue_on_commit(outbox_probe, n=1)
+        enqueue_on_commit(outbox_probe.name, n=1)
         assert RUNS == [] and PendingTask.objects.count() == 1  # nothing runs before the commit
     assert RUNS == [1] and not PendingTask.objects.exists()
 
     with pytest.raises(ZeroDivisionError), transaction.atomic():
-        enqueue_on_commit(outbox_probe, n=2)
+        enqueue_on_commit(outbox_probe.name, n=2)
         1 / 0  # noqa: B018 - the change fails after the task was owed
     assert RUNS == [1] and not PendingTask.objects.exists()
 
@@ -46,7 +46,7 @@ def test_sent_on_commit_and_forgotten_on_rollback():
 def test_a_task_that_could_not_run_stays_until_the_outbox_is_sent():
     FAIL.add(3)
     with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_on_commit(outbox_probe, n=3)
+        enqueue_on_commit(outbox_probe.name, n=3)
     row = PendingTask.objects.get()
     assert row.task_name == "tests.govern.outbox_probe" and row.kwargs == {"n": 3}
 

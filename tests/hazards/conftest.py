@@ -7,7 +7,7 @@ import os
 import pytest
 
 from hazards.demo import seed_categories, seed_rules
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 from tests.hazards.images import jpeg_bytes, upload
 
 INSIDE = (30.905, 120.805)  # inside the `grid` fixture (120.80–120.81 E, 30.90–30.91 N)
@@ -96,7 +96,7 @@ def as_user(user):
 
 def walk(hazard, *statuses, actor=None):
     """Move a hazard along the lifecycle through the one transition service."""
-    from hazards.services import hazard_transition
+    from hazards.core.lifecycle import hazard_transition
 
     for status in statuses:
         hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=status, note=f"to {status}")
@@ -153,7 +153,7 @@ def on_duty(db, grid, boss):
 @pytest.fixture
 def triaged(make_hazard, boss):
     """triaged(**make_hazard kwargs) → a hazard accepted at triage (ready for dispatch)."""
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
 
     def make(severity=None, **kwargs):
         hazard = make_hazard(**kwargs)

@@ -33,7 +33,7 @@ def test_admin_pages_render(admin_client, make_hazard):
 
 def test_admin_accept_action_calls_the_service(admin_client, make_hazard, dispatcher):
     a, b = make_hazard(), make_hazard()
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
 
     hazard_triage(hazard_id=b.pk, actor=dispatcher, decision="reject", note="no")
     response = admin_client.post(

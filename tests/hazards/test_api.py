@@ -11,7 +11,7 @@ from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
 from govern.models import LiveEvent
 from govern.roles import GRID_WORKER
 from hazards.models import Hazard, Status
-from hazards.selectors import TRACKING_ALPHABET
+from hazards.reports.tracking import TRACKING_ALPHABET
 from tests.factories import UserFactory
 from tests.hazards.conftest import INSIDE, as_user, report_form, walk
 
@@ -168,7 +168,7 @@ def test_track_unknown_codes_are_404(anon_en, code):
 
 
 def test_track_of_a_duplicate_shows_the_original(make_hazard, dispatcher, anon_en):
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
 
     original = make_hazard()
     duplicate = make_hazard()

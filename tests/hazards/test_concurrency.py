@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 
 from govern.errors import Conflict, InvalidInput
+from hazards.core.lifecycle import hazard_transition
 from hazards.models import HazardEvent, Status
-from hazards.services import hazard_transition, hazard_triage
+from hazards.triage.services import hazard_triage
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from govern.geo import haversine_m
 from hazards.dispatch import services
 from hazards.dispatch.candidates import rank_candidates, travel
+from hazards.dispatch.escalation import tasks_escalate
 from hazards.models import Hazard, TaskStatus
 from volunteers.models import Skill, VolunteerSkill
 
@@ -87,7 +88,7 @@ def test_declined_expired_and_holders_are_excluded(triaged, on_duty, boss):
     assert t_b.status == TaskStatus.OFFERED
     assert [x.user_id for x in rank_candidates(hazard)] == [c.user_id]
     # b lets the offer expire: still excluded after escalation re-offers to c
-    services.tasks_escalate(now=t_b.accept_deadline + dt.timedelta(seconds=1))
+    tasks_escalate(now=t_b.accept_deadline + dt.timedelta(seconds=1))
     t_b.refresh_from_db()
     assert t_b.status == TaskStatus.EXPIRED
     assert hazard.tasks.get(assignee_id=c.user_id).status == TaskStatus.OFFERED

@@ -12,6 +12,7 @@ from govern.errors import Conflict, InvalidInput, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, user_topic
 from govern.models import LiveEvent
 from hazards.dispatch import services
+from hazards.dispatch.escalation import tasks_escalate
 from hazards.models import Hazard, HazardEvent, Status, Task, TaskStatus
 from rewards.models import PointsAward, PointsEntry
 from tests.hazards.images import jpeg_bytes, upload
@@ -122,7 +123,7 @@ def test_full_path_with_approval_pays_assignee_and_reporter_and_credits_minutes(
 def test_only_the_first_reporter_of_a_duplicate_cluster_is_paid(
     triaged, make_hazard, on_duty, boss, resident, django_capture_on_commit_callbacks
 ):
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
     from tests.factories import UserFactory
 
     second = UserFactory()
@@ -245,16 +246,16 @@ def test_expired_offer_is_reoffered_then_returned_to_triage(triaged, on_duty, bo
     first = services.task_dispatch(hazard_id=hazard.pk, actor=boss).tasks[0]
     assert first.assignee_id == a.user_id
     mark = last_id()
-    outcome = services.tasks_escalate(now=first.accept_deadline)
+    outcome = tasks_escalate(now=first.accept_deadline)
     assert (outcome.expired, outcome.reoffered, outcome.returned_to_triage) == (1, 1, 0)
     second = Task.objects.get(hazard=hazard, status=TaskStatus.OFFERED)
     assert second.assignee_id == b.user_id
     types = [e[0] for e in events_since(mark)]
     assert types == ["task.updated", "task.offered", "task.updated"]
-    outcome = services.tasks_escalate(now=second.accept_deadline + dt.timedelta(seconds=1))
+    outcome = tasks_escalate(now=second.accept_deadline + dt.timedelta(seconds=1))
     assert (outcome.expired, outcome.reoffered, outcome.returned_to_triage) == (1, 0, 1)
     assert Hazard.objects.get(pk=hazard.pk).status == Status.TRIAGED
-    assert services.tasks_escalate(now=second.accept_deadline + dt.timedelta(hours=1)).expired == 0  # idempotent
+    assert tasks_escalate(now=second.accept_deadline + dt.timedelta(hours=1)).expired == 0  # idempotent
 
 
 def test_an_expired_offer_cannot_be_accepted(triaged, on_duty, boss):
@@ -271,20 +272,20 @@ def test_past_due_tasks_are_flagged_once_to_grid_and_dispatch(triaged, on_duty, 
     task = services.task_dispatch(hazard_id=hazard.pk, actor=boss).tasks[0]
     services.task_accept(task_id=task.pk, actor=volunteer.user)
     mark = last_id()
-    assert services.tasks_escalate(now=task.due_at - dt.timedelta(seconds=1)).overdue == 0
-    assert services.tasks_escalate(now=task.due_at + dt.timedelta(minutes=5)).overdue == 1
+    assert tasks_escalate(now=task.due_at - dt.timedelta(seconds=1)).overdue == 0
+    assert tasks_escalate(now=task.due_at + dt.timedelta(minutes=5)).overdue == 1
     assert Task.objects.get(pk=task.pk).overdue
     overdue = events_since(mark, "task.overdue")
     assert len(overdue) == 1 and overdue[0][2]["overdue_by_s"] == 300
     assert set(overdue[0][1]) == {grid_topic(hazard.grid_id), DISPATCH_TOPIC, user_topic(volunteer.user_id)}
-    assert services.tasks_escalate(now=task.due_at + dt.timedelta(minutes=10)).overdue == 0
+    assert tasks_escalate(now=task.due_at + dt.timedelta(minutes=10)).overdue == 0
 
 
 def test_auto_dispatch_category_offers_at_triage(make_hazard, on_duty, boss, categories):
     categories["electrical-wiring"].auto_dispatch = True
     categories["electrical-wiring"].save()
     volunteer = on_duty(NEAR)
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
 
     hazard = hazard_triage(hazard_id=make_hazard().pk, actor=boss, decision="accept")
     assert hazard.status == Status.DISPATCHED

@@ -65,7 +65,7 @@ def test_hint_boundaries(anon_en, make_hazard):
 
 def test_the_hints_are_the_nearest_even_when_more_reports_crowd_the_box(make_hazard):
     """A crowd reporting one spot: the database returns the nearest few, not any 20 of them."""
-    from hazards.selectors import NEARBY_LIMIT, hazard_nearby_open
+    from hazards.reports.selectors import NEARBY_LIMIT, hazard_nearby_open
 
     base_lat, lng = 30.905, 120.805
     count = 2 * NEARBY_LIMIT + 2

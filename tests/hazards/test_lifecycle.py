@@ -10,9 +10,10 @@ from django.db import transaction
 from govern.errors import Conflict
 from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
 from govern.models import LiveEvent
-from hazards import lifecycle
+from hazards.core import lifecycle
+from hazards.core.lifecycle import hazard_transition
 from hazards.models import HazardEvent, Status
-from hazards.services import hazard_transition, hazard_triage
+from hazards.triage.services import hazard_triage
 from tests.factories import UserFactory
 from tests.hazards.conftest import as_user, walk
 
@@ -220,11 +221,13 @@ def test_reopen_and_close(make_hazard, dispatcher, grid_worker):
 
 
 def test_verification_reaches_the_points_hook(make_hazard, dispatcher, resident, monkeypatch):
-    import hazards.services
+    import hazards.core.lifecycle
 
     calls = []
     monkeypatch.setattr(
-        hazards.services, "hazard_verified_followups", lambda hazard, actor: calls.append((hazard.pk, actor.pk))
+        hazards.core.lifecycle,
+        "hazard_verified_followups",
+        lambda *, hazard, actor: calls.append((hazard.pk, actor.pk)),
     )
     hazard = walk(make_hazard(reporter=resident), S.TRIAGED, S.DISPATCHED, S.IN_PROGRESS, S.RECTIFIED, actor=dispatcher)
     assert calls == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hazards import filters
 from hazards.models import Hazard
+from hazards.reports import filters
 from tests.hazards.conftest import as_user
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hazards.models import Hazard, Status
-from hazards.services import hazard_triage
+from hazards.triage.services import hazard_triage
 from tests.hazards.conftest import english, report_form, walk
 from tests.hazards.images import jpeg_bytes, upload
 

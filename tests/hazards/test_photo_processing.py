@@ -21,7 +21,8 @@ from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
 from govern.models import LiveEvent
 from hazards import photos
 from hazards.models import HazardPhoto, PhotoStatus, TaskPhoto, TriageSuggestion
-from hazards.services import hazard_report, photos_sweep
+from hazards.reports.services import hazard_report
+from hazards.reports.sweeps import photos_sweep
 from hazards.tasks import process_hazard_photos, process_task_photos
 from tests.conftest import client_for, quarantined
 from tests.hazards.conftest import INSIDE, report_form, stored_files
@@ -209,12 +210,12 @@ def test_the_sweep_processes_photos_whose_task_got_lost(deferred, categories, gr
 def test_a_failed_report_leaves_nothing_in_the_quarantine(
     deferred, categories, grid, resident, media_root, quarantine_root, monkeypatch
 ):
-    import hazards.services
+    import hazards.reports.services
 
     def broken_publish(*args, **kwargs):
         raise RuntimeError("broker exploded")
 
-    monkeypatch.setattr(hazards.services, "publish", broken_publish)
+    monkeypatch.setattr(hazards.reports.services, "publish", broken_publish)
     with pytest.raises(RuntimeError):
         report(resident, [upload("a.jpg", jpeg_bytes(seed=9))])
     assert quarantined(quarantine_root) == [] and HazardPhoto.objects.count() == 0

@@ -14,7 +14,7 @@ import pytest
 
 from govern.models import LiveEvent
 from hazards.models import HazardPhoto, PhotoStatus
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 from tests.conftest import quarantined
 from tests.govern.test_live_services import Proc, _test_database_url
 from tests.hazards.conftest import INSIDE, stored_files

@@ -203,7 +203,7 @@ def test_perceptual_hash_is_stable_across_reencoding():
 
 
 def test_files_are_removed_when_the_transaction_fails(make_hazard, media_root, monkeypatch):
-    import hazards.services
+    import hazards.reports.services
 
     make_hazard()  # one good report stays
     before = stored_files(media_root)
@@ -211,7 +211,7 @@ def test_files_are_removed_when_the_transaction_fails(make_hazard, media_root, m
     def broken_publish(*args, **kwargs):
         raise RuntimeError("broker exploded")
 
-    monkeypatch.setattr(hazards.services, "publish", broken_publish)
+    monkeypatch.setattr(hazards.reports.services, "publish", broken_publish)
     with pytest.raises(RuntimeError):
         make_hazard(photos=[upload("x.jpg", jpeg_bytes(seed=21)), upload("y.jpg", jpeg_bytes(seed=22))])
     assert Hazard.objects.count() == 1 and HazardPhoto.objects.count() == 1

@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from hazards.models import AssigneeKind, HazardPhoto, PhotoStatus, Task, TaskPhoto
-from hazards.services import ORPHAN_BATCH, quarantine_sweep_orphans
+from hazards.reports.sweeps import ORPHAN_BATCH, quarantine_sweep_orphans
 from hazards.tasks import sweep_quarantine
 from tests.conftest import quarantined
 
@@ -41,7 +41,7 @@ def pending(hazard, name: str, position: int = 0) -> HazardPhoto:
 def test_an_old_orphan_goes_a_young_one_stays(quarantine_root, caplog):
     old = put(quarantine_root, "hazards/2025/01/old.jpg", age_s=2 * HOUR)
     young = put(quarantine_root, "hazards/2025/01/young.jpg", age_s=10 * 60)
-    with caplog.at_level(logging.INFO, logger="hazards.services"):
+    with caplog.at_level(logging.INFO, logger="hazards.reports.sweeps"):
         assert quarantine_sweep_orphans() == 1  # the default grace: an hour
     assert quarantined(quarantine_root) == [str(quarantine_root / young)]
     assert old in caplog.text

@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
+from hazards.core.lifecycle import hazard_transition
 from hazards.demo import seed_categories
 from hazards.models import Hazard, HazardEvent, Status
-from hazards.services import hazard_transition
 from volunteers.models import ServiceRecord, ServiceRecordSource, ServiceRecordStatus, Volunteer, VolunteerStatus
 
 _codes = itertools.count(1)

@@ -191,7 +191,8 @@ def test_board_queues_follow_the_live_tasks(client, dispatcher, hazard_at, grid,
 
 def test_board_overdue_through_the_dispatch_services(client, dispatcher, grid_worker, hazard_at, grid):
     """The real path: dispatch → accept → escalation past the due time → the overdue queue."""
-    from hazards.dispatch.services import task_accept, task_dispatch, tasks_escalate
+    from hazards.dispatch.escalation import tasks_escalate
+    from hazards.dispatch.services import task_accept, task_dispatch
 
     hazard = move(hazard_at(grid, timezone.now()), [(Status.TRIAGED, timezone.now().strftime("%Y-%m-%d %H:%M"))])
     client.force_login(dispatcher)

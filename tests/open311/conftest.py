@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT7
 
 from govern.api_keys import api_client_issue
 from hazards.demo import seed_categories, seed_rules
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 INSIDE = (30.905, 120.805)  # inside the `grid` fixture (120.80–120.81 E, 30.90–30.91 N)

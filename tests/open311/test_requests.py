@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from hazards import conf as hazards_conf
+from hazards.core.lifecycle import hazard_transition
 from hazards.models import Hazard, Status
-from hazards.services import hazard_transition
 from tests.open311.conftest import BASE, INSIDE, json_errors, parse_xml, validate, xml_errors
 
 FIELDS = [

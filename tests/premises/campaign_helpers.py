@@ -110,7 +110,7 @@ class CampaignWorld:
 def campaign_world(world) -> CampaignWorld:
     """For tests/security: a campaign on top of the demo district and tests.security.world."""
     from hazards.premises.campaigns import services
-    from hazards.premises.campaigns.models import ChecklistItem
+    from hazards.premises.models import ChecklistItem
 
     ensure_types()
     seed_checklists()

@@ -8,7 +8,7 @@ import pytest
 
 from govern.roles import DISPATCHER, GRID_WORKER, RESIDENT
 from hazards.demo import seed_categories
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 from tests.factories import UserFactory
 
 INSIDE = (30.905, 120.805)  # inside the `grid` fixture (120.80–120.81 E, 30.90–30.91 N)

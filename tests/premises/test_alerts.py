@@ -8,9 +8,9 @@ from govern.live import DISPATCH_TOPIC, grid_topic, user_topic
 from govern.models import LiveEvent
 from govern.office.heatmap import grid_risk
 from hazards.models import Hazard, HazardEvent, Source, Status
-from hazards.premises.alerts.models import AlertDirection, AlertEvent, AlertKind, AlertRule, Sensor
-from hazards.premises.alerts.services import alert_receive, severity_for
-from hazards.premises.models import PremisesHazard
+from hazards.premises.alerts.rules import severity_for
+from hazards.premises.alerts.services import alert_receive
+from hazards.premises.models import AlertDirection, AlertEvent, AlertKind, AlertRule, PremisesHazard, Sensor
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 from tests.premises.alerts_fixtures import alert
 
@@ -123,7 +123,7 @@ def test_an_explicit_clear_closes_whatever_the_value(sensor_api):
 def test_auto_clear_works_from_any_open_status_and_withdraws_live_tasks(sensor_api, dispatcher, grid_worker):
     from hazards.dispatch.services import task_dispatch
     from hazards.models import Task, TaskStatus
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
 
     hazard_id = alert(sensor_api, value=92).json()["hazard"]["id"]
     hazard_triage(hazard_id=hazard_id, actor=dispatcher, decision="accept")
@@ -136,7 +136,7 @@ def test_auto_clear_works_from_any_open_status_and_withdraws_live_tasks(sensor_a
 
 
 def test_a_hazard_a_dispatcher_closed_or_rejected_is_not_reused(sensor_api, dispatcher):
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
 
     first = alert(sensor_api, value=92).json()["hazard"]["id"]
     hazard_triage(hazard_id=first, actor=dispatcher, decision="reject", note="误报 false alarm")
@@ -147,7 +147,7 @@ def test_a_hazard_a_dispatcher_closed_or_rejected_is_not_reused(sensor_api, disp
 
 def test_people_still_cannot_close_an_unverified_hazard(sensor_api, dispatcher):
     from govern.errors import Conflict
-    from hazards.services import hazard_transition
+    from hazards.core.lifecycle import hazard_transition
 
     hazard_id = alert(sensor_api, value=92).json()["hazard"]["id"]
     with pytest.raises(Conflict):

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 from govern.api_keys import api_client_issue
 from govern.models import ApiClient
 from hazards.models import Hazard
-from hazards.premises.alerts.models import AlertEvent, Sensor
 from hazards.premises.alerts.services import enterprise_key_issue
+from hazards.premises.models import AlertEvent, Sensor
 from tests.conftest import client_for
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 from tests.premises.alerts_fixtures import alert, key_client, make_premises

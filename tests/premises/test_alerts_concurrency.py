@@ -11,9 +11,8 @@ from django.db import connection
 
 from govern.models import ApiClient
 from hazards.models import Hazard, Status
-from hazards.premises.alerts.models import AlertEvent, Sensor
 from hazards.premises.alerts.services import alert_receive
-from hazards.premises.models import PremisesHazard
+from hazards.premises.models import AlertEvent, PremisesHazard, Sensor
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -86,7 +85,7 @@ def test_several_sensors_on_one_merged_hazard_going_normal_at_once_close_it_exac
     checks for other followers under the surviving hazard's lock, so three let go and the last
     one closes it, whatever the order."""
     from govern.roles import DISPATCHER
-    from hazards.services import hazard_triage
+    from hazards.triage.services import hazard_triage
     from tests.factories import UserFactory
 
     client = ApiClient.objects.get(enterprise_key__premises=enterprise)

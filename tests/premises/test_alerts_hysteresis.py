@@ -10,10 +10,11 @@ from django.test import override_settings
 from govern.live import DISPATCH_TOPIC, user_topic
 from govern.models import ApiClient, LiveEvent
 from hazards.models import Hazard, HazardEvent, Source, Status
-from hazards.premises.alerts.models import AlertDirection, AlertEvent, AlertKind, AlertRule, Sensor
-from hazards.premises.alerts.services import alert_receive, is_cleared
-from hazards.premises.models import PremisesHazard
-from hazards.services import hazard_report, hazard_triage
+from hazards.premises.alerts.rules import is_cleared
+from hazards.premises.alerts.services import alert_receive
+from hazards.premises.models import AlertDirection, AlertEvent, AlertKind, AlertRule, PremisesHazard, Sensor
+from hazards.reports.services import hazard_report
+from hazards.triage.services import hazard_triage
 from tests.factories import UserFactory
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 from tests.premises.alerts_fixtures import INSIDE, alert

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from hazards.premises.alerts.models import AlertEvent, EnterpriseKey, Sensor
+from hazards.premises.models import AlertEvent, EnterpriseKey, Sensor
 from tests.factories import UserFactory
 from tests.premises.alerts_fixtures import *  # noqa: F403 (the fixtures)
 from tests.premises.alerts_fixtures import alert, key_client, make_premises

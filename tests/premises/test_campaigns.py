@@ -11,7 +11,7 @@ from govern.models import LiveEvent
 from govern.roles import RESIDENT
 from hazards.models import Category, Hazard, HazardPhoto, Severity, Source
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import (
+from hazards.premises.models import (
     Campaign,
     CampaignPremises,
     Checklist,
@@ -19,9 +19,9 @@ from hazards.premises.campaigns.models import (
     Inspection,
     InspectionResult,
     Outcome,
+    PremisesHazard,
     VisitStatus,
 )
-from hazards.premises.models import PremisesHazard
 from tests.factories import UserFactory
 from tests.premises.campaign_helpers import approved_volunteer, fail_photo, make_premises, stored_files
 

@@ -7,8 +7,8 @@ import pytest
 
 from hazards.models import Category
 from hazards.premises.campaigns.demo import CHECKLISTS, seed_checklists
-from hazards.premises.campaigns.models import Campaign, Checklist, ChecklistItem
 from hazards.premises.campaigns.services import campaign_create
+from hazards.premises.models import Campaign, Checklist, ChecklistItem
 from tests.factories import UserFactory
 from tests.premises.campaign_helpers import ensure_types, make_premises
 

@@ -14,8 +14,14 @@ from govern.errors import Conflict, InvalidInput, NotFound
 from govern.roles import ALL_ROLES
 from hazards.models import Hazard
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import Campaign, CampaignPremises, ChecklistItem, Inspection, InspectionResult
-from hazards.premises.models import PremisesHazard
+from hazards.premises.models import (
+    Campaign,
+    CampaignPremises,
+    ChecklistItem,
+    Inspection,
+    InspectionResult,
+    PremisesHazard,
+)
 from tests.premises.campaign_helpers import approved_volunteer, fail_photo, make_premises
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hazards.models import Hazard
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import Campaign, ChecklistItem, Inspection
+from hazards.premises.models import Campaign, ChecklistItem, Inspection
 from tests.hazards.images import jpeg_bytes, upload
 from tests.premises.campaign_helpers import make_premises
 

@@ -10,7 +10,7 @@ from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import current_event_id
 from govern.models import LiveEvent
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import (
+from hazards.premises.models import (
     Campaign,
     CampaignPremises,
     ChecklistItem,

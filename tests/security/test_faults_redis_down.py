@@ -27,7 +27,8 @@ from govern.roles import DISPATCHER, GRID_WORKER
 from hazards.demo import seed_categories, seed_rules
 from hazards.dispatch import services as dispatch
 from hazards.models import Hazard, Status, Task
-from hazards.services import hazard_report, hazard_triage
+from hazards.reports.services import hazard_report
+from hazards.triage.services import hazard_triage
 from rewards.models import PointsAward
 from tests.factories import UserFactory, make_grid
 from tests.govern.live_helpers import ensure_roles, token_for

@@ -202,7 +202,8 @@ def _past_due_tasks(n: int) -> list[int]:
     from hazards.demo import seed_categories, seed_rules
     from hazards.dispatch.services import task_accept, task_dispatch
     from hazards.models import Task
-    from hazards.services import hazard_report, hazard_triage
+    from hazards.reports.services import hazard_report
+    from hazards.triage.services import hazard_triage
     from tests.factories import make_grid
     from tests.hazards.images import jpeg_bytes, upload
     from volunteers import services as volunteers
@@ -289,7 +290,7 @@ def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens
         [
             f"rewards.services:points_award:{STALL_AT}:{after_commit}",
             f"rewards.services:_post_entry:{STALL_AT}:{in_transaction}",
-            f"hazards.dispatch.services:task_flag_overdue:{FLAG_STALL_AT}:{mid_escalation}",
+            f"hazards.dispatch.escalation:task_flag_overdue:{FLAG_STALL_AT}:{mid_escalation}",
         ]
     )
     # Production's visibility timeout: only REJECT_ON_WORKER_LOST can bring the messages back in time.

@@ -15,7 +15,8 @@ from govern.models import Grid, User
 from govern.roles import MERCHANT_STAFF, RESIDENT
 from hazards.dispatch.services import task_dispatch
 from hazards.models import Hazard, Task
-from hazards.services import hazard_report, hazard_triage
+from hazards.reports.services import hazard_report
+from hazards.triage.services import hazard_triage
 from rewards.models import Coupon, Merchant, Redemption
 from rewards.services import points_adjust, redemption_create
 from tests.factories import UserFactory

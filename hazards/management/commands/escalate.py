@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from hazards.dispatch.services import tasks_escalate
+from hazards.dispatch.escalation import tasks_escalate
 
 
 class Command(BaseCommand):

@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from govern.errors import DomainError
-from hazards.premises.alerts.models import AlertEvent, AlertRule, EnterpriseKey, Sensor
 from hazards.premises.alerts.services import enterprise_key_issue
-from hazards.premises.models import Premises
+from hazards.premises.models import AlertEvent, AlertRule, EnterpriseKey, Premises, Sensor
 
 
 @admin.register(AlertRule)

@@ -13,8 +13,9 @@ from govern.api import error_responses
 from govern.errors import InvalidInput
 from hazards.models import Severity, Status
 from hazards.premises.alerts.auth import EnterpriseKeyAuthentication, IsEnterpriseKey, SensorAlertThrottle
-from hazards.premises.alerts.models import AlertKind
+from hazards.premises.alerts.events import alert_hazard
 from hazards.premises.alerts.services import alert_receive
+from hazards.premises.models import AlertKind
 
 
 class AlertInSerializer(serializers.Serializer):
@@ -156,15 +157,6 @@ class AlertReceiveView(APIView):
             "sensor_id": outcome.sensor.sensor_id,
             "metric": outcome.sensor.metric,
             "severity": outcome.event.severity or None,
-            "hazard": (
-                {
-                    "id": hazard.pk,
-                    "tracking_code": hazard.tracking_code,
-                    "status": hazard.status,
-                    "severity": hazard.severity,
-                }
-                if hazard is not None
-                else None
-            ),
+            "hazard": alert_hazard(hazard),
         }
         return Response(body, status=201 if outcome.created else 200)

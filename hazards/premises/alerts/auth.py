@@ -20,6 +20,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from govern.api_keys import api_client_for_key
 from govern.models import ApiClient
+from hazards.premises.alerts.selectors import enterprise_for_client
 
 KEYWORD = "Api-Key"
 HEADER = "X-Api-Key"
@@ -62,8 +63,6 @@ class IsEnterpriseKey(BasePermission):
             raise exceptions.NotAuthenticated(
                 _("Send your enterprise's sensor key in the X-Api-Key header (or Authorization: Api-Key <key>).")
             )
-        from hazards.premises.alerts.services import enterprise_for_client
-
         premises = enterprise_for_client(request.auth)
         if premises is None:
             return False

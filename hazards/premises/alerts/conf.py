@@ -24,7 +24,7 @@ def value_limit() -> float:
 def clear_margin_percent() -> float:
     """The clear band of rules that set none (and of metrics with no rule), in percent of |threshold|:
     an open hazard clears only once the reading is back inside the threshold by this much."""
-    from hazards.premises.alerts.models import CLEAR_MARGIN_MAX
+    from hazards.premises.models.alerts import CLEAR_MARGIN_MAX
 
     value = getattr(settings, "ALERTS_CLEAR_MARGIN_PERCENT", 5.0)
     try:

@@ -14,9 +14,9 @@ from govern.demo import DEMO_PASSWORD
 from govern.models import User
 from govern.roles import RESIDENT
 from hazards.models import Category, Severity
-from hazards.premises.alerts.models import AlertDirection, AlertRule, EnterpriseKey
-from hazards.premises.alerts.services import ENTERPRISE_TYPE, enterprise_key_issue
-from hazards.premises.models import Premises, PremisesType
+from hazards.premises.alerts.selectors import ENTERPRISE_TYPE
+from hazards.premises.alerts.services import enterprise_key_issue
+from hazards.premises.models import AlertDirection, AlertRule, EnterpriseKey, Premises, PremisesType
 
 DEMO_SENSOR_KEY = "govern-demo-sensor"
 FALLBACK_CODE = "ENT-DEMO-STEEL"

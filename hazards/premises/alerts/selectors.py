@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from govern.models import ApiClient
 from govern.roles import is_dispatcher
-from hazards.premises.alerts.models import AlertEvent, Sensor
-from hazards.premises.models import Premises
+from hazards.premises.models import AlertEvent, EnterpriseKey, Premises, Sensor
+
+ENTERPRISE_TYPE = "enterprise"  # the premises type whose sensors may post alerts
 
 
 def enterprises_for_user(*, user) -> QuerySet[Premises]:
     if user is None or not user.is_authenticated:
         return Premises.objects.none()
-    query = Premises.objects.filter(type__slug="enterprise")
+    query = Premises.objects.filter(type__slug=ENTERPRISE_TYPE)
     if not is_dispatcher(user):
         query = query.filter(responsible_user=user)
     return query.select_related("grid").order_by("name", "id")
@@ -32,3 +34,17 @@ def alert_recent(*, user, limit: int = 30) -> list[AlertEvent]:
         .select_related("sensor__premises", "hazard")
         .order_by("-received_at", "-id")[:limit]
     )
+
+
+def enterprise_for_client(api_client: ApiClient | None) -> Premises | None:
+    """The enterprise an active key speaks for, or None (no key, a revoked one, or a non-enterprise client)."""
+    if api_client is None or not api_client.active:
+        return None
+    link = (
+        EnterpriseKey.objects.select_related("premises__type", "premises__responsible_user")
+        .filter(api_client=api_client)
+        .first()
+    )
+    if link is None or not link.premises.active or link.premises.type.slug != ENTERPRISE_TYPE:
+        return None
+    return link.premises

@@ -37,8 +37,6 @@ history only).
 
 from __future__ import annotations
 
-import math
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -50,27 +48,25 @@ from govern.api_keys import api_client_issue
 from govern.errors import Conflict, InvalidInput, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
 from govern.models import ApiClient
-from hazards import lifecycle
-from hazards.models import SEVERITY_RANK, Category, Hazard, Severity, Source, Status
-from hazards.premises.alerts import conf
-from hazards.premises.alerts.models import (
-    SENSOR_ID_MAX,
-    AlertDirection,
-    AlertEvent,
-    AlertKind,
-    AlertRule,
-    EnterpriseKey,
-    Sensor,
+from hazards.core import lifecycle
+from hazards.core.lifecycle import hazard_raise_severity, hazard_transition
+from hazards.core.locks import lock_hazard
+from hazards.dispatch.services import tasks_withdraw_for_hazard
+from hazards.models import SEVERITY_RANK, Hazard, Source, Status
+from hazards.premises.alerts import conf, events
+from hazards.premises.alerts.clean import clean_alert
+from hazards.premises.alerts.rules import (
+    category_for,
+    clear_margin_for,
+    is_abnormal,
+    is_cleared,
+    rule_for,
+    severity_for,
 )
-from hazards.premises.models import HazardOrigin, Premises
+from hazards.premises.alerts.selectors import ENTERPRISE_TYPE, enterprise_for_client
+from hazards.premises.models import AlertDirection, AlertEvent, AlertKind, EnterpriseKey, HazardOrigin, Premises, Sensor
 from hazards.premises.services import premises_link_hazard
-
-ENTERPRISE_TYPE = "enterprise"
-SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,63}$")  # SENSOR_ID_MAX characters
-METRIC_RE = re.compile(r"^[a-z][a-z0-9_.\-]{0,39}$")
-MESSAGE_MAX = 500
-DEFAULT_BANDS = (Severity.MEDIUM, 10.0, 25.0)
-
+from hazards.reports.services import hazard_report
 
 # --- keys ------------------------------------------------------------------------------------------
 
@@ -91,134 +87,6 @@ def enterprise_key_issue(*, premises_id: int, name: str = "", raw_key: str | Non
     label = f"{base} #{secrets.token_hex(3)}" if ApiClient.objects.filter(name=base).exists() else base
     client, raw = api_client_issue(name=label, raw_key=raw_key)
     return EnterpriseKey.objects.create(api_client=client, premises=premises), raw
-
-
-def enterprise_for_client(api_client: ApiClient | None) -> Premises | None:
-    """The enterprise an active key speaks for, or None (no key, a revoked one, or a non-enterprise client)."""
-    if api_client is None or not api_client.active:
-        return None
-    link = (
-        EnterpriseKey.objects.select_related("premises__type", "premises__responsible_user")
-        .filter(api_client=api_client)
-        .first()
-    )
-    if link is None or not link.premises.active or link.premises.type.slug != ENTERPRISE_TYPE:
-        return None
-    return link.premises
-
-
-# --- input ----------------------------------------------------------------------------------------
-
-
-def _clean_number(raw, field: str) -> float:
-    if isinstance(raw, bool) or raw is None or raw == "":
-        raise InvalidInput(_("%(field)s is required and must be a number.") % {"field": field}, field=field)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidInput(_("%(field)s must be a number.") % {"field": field}, field=field) from None
-    limit = conf.value_limit()
-    if not math.isfinite(value) or abs(value) > limit:
-        raise InvalidInput(
-            _("%(field)s must be a finite number between -%(limit)g and %(limit)g.") % {"field": field, "limit": limit},
-            field=field,
-        )
-    return value
-
-
-def clean_alert(*, sensor_id, metric, value, threshold, message) -> tuple[str, str, float, float, str]:
-    sensor_id = str(sensor_id if sensor_id is not None else "").strip()
-    if not sensor_id:
-        raise InvalidInput(_("sensor_id is required."), field="sensor_id")
-    if not SENSOR_ID_RE.match(sensor_id):
-        raise InvalidInput(
-            _(
-                "sensor_id must be 1-%(max)d characters: letters, digits and _ . : / - (starting with a letter or digit)."
-            )
-            % {"max": SENSOR_ID_MAX},
-            field="sensor_id",
-        )
-    metric = str(metric if metric is not None else "").strip().lower()
-    if not metric:
-        raise InvalidInput(_("metric is required."), field="metric")
-    if not METRIC_RE.match(metric):
-        raise InvalidInput(
-            _(
-                "metric must be a name like temperature or gas_ppm: up to 40 lower-case letters, digits and _ . - starting with a letter."
-            ),
-            field="metric",
-        )
-    value = _clean_number(value, "value")
-    threshold = _clean_number(threshold, "threshold")
-    message = str(message or "").strip()
-    if len(message) > MESSAGE_MAX:
-        raise InvalidInput(
-            _("message is too long: at most %(max)d characters.") % {"max": MESSAGE_MAX}, field="message"
-        )
-    return sensor_id, metric, value, threshold, message
-
-
-# --- rules ----------------------------------------------------------------------------------------
-
-
-def rule_for(*, premises_id: int, metric: str) -> AlertRule | None:
-    """The enterprise's own active rule for the metric, else the district-wide one, else None."""
-    rules = AlertRule.objects.filter(
-        metric=metric, active=True, premises_id__in=[premises_id]
-    ) | AlertRule.objects.filter(metric=metric, active=True, premises__isnull=True)
-    found = sorted(rules.select_related("category"), key=lambda r: r.premises_id is None)
-    return found[0] if found else None
-
-
-def is_abnormal(*, value: float, threshold: float, direction: str) -> bool:
-    return value < threshold if direction == AlertDirection.BELOW else value > threshold
-
-
-def clear_margin_for(rule: AlertRule | None) -> float:
-    """The clear band in percent of |threshold|: the rule's own, else the district default."""
-    if rule is not None and rule.clear_margin_percent is not None:
-        return rule.clear_margin_percent
-    return conf.clear_margin_percent()
-
-
-def is_cleared(*, value: float, threshold: float, direction: str, margin_percent: float) -> bool:
-    """Back inside the threshold by the margin: what clears an open hazard (hysteresis)."""
-    band = abs(threshold) * margin_percent / 100
-    return value >= threshold + band if direction == AlertDirection.BELOW else value <= threshold - band
-
-
-def excess_percent(*, value: float, threshold: float) -> float:
-    """How far beyond the threshold, as a percentage of it (infinite for a zero threshold)."""
-    if threshold == 0:
-        return math.inf if value != 0 else 0.0
-    return abs(value - threshold) / abs(threshold) * 100
-
-
-def severity_for(*, rule: AlertRule | None, value: float, threshold: float) -> str:
-    base, high, critical = (
-        (rule.severity, rule.high_over_percent, rule.critical_over_percent) if rule else DEFAULT_BANDS
-    )
-    excess = excess_percent(value=value, threshold=threshold)
-    severity = base
-    if high is not None and excess >= high:
-        severity = Severity.HIGH if SEVERITY_RANK[Severity.HIGH] > SEVERITY_RANK[severity] else severity
-    if critical is not None and excess >= critical:
-        severity = Severity.CRITICAL
-    return severity
-
-
-def _category_for(rule: AlertRule | None) -> Category:
-    if rule is not None and rule.category.active:
-        return rule.category
-    category = Category.objects.filter(slug=conf.default_category(), active=True).first()
-    if category is None:
-        category = Category.objects.filter(active=True).order_by("id").first()
-    if category is None:
-        raise Conflict(
-            _("No active hazard category exists to file sensor alerts under; ask the district to add one."),
-            code="no_category",
-        )
-    return category
 
 
 # --- receiving ------------------------------------------------------------------------------------
@@ -269,8 +137,6 @@ def _followed_hazard(sensor: Sensor) -> tuple[Hazard | None, bool]:
     raise says so), never a resident's report. None when there is nothing open to follow. Called
     under the sensor's lock; locks the hazard next (sensor → hazard, the fixed order).
     """
-    from hazards.services import lock_hazard
-
     pointer = sensor.open_hazard
     if pointer is None:
         return None, False
@@ -329,36 +195,6 @@ def _description(
     return f"{text} {message}".strip()[:2000]
 
 
-def alert_payload(*, event: AlertEvent, sensor: Sensor, premises: Premises, hazard: Hazard | None) -> dict:
-    return {
-        "id": event.pk,
-        "kind": event.kind,
-        "premises": premises.pk,
-        "premises_name": premises.name,
-        "sensor": sensor.pk,
-        "sensor_id": sensor.sensor_id,
-        "label": sensor.label,
-        "metric": sensor.metric,
-        "unit": sensor.unit,
-        "value": event.value,
-        "threshold": event.threshold,
-        "severity": event.severity or None,
-        "message": event.message,
-        "hazard": (
-            {
-                "id": hazard.pk,
-                "tracking_code": hazard.tracking_code,
-                "status": hazard.status,
-                "severity": hazard.severity,
-            }
-            if hazard is not None
-            else None
-        ),
-        "grid": premises.grid_id,
-        "received_at": event.received_at.isoformat(),
-    }
-
-
 def alert_receive(
     *,
     api_client: ApiClient,
@@ -412,8 +248,6 @@ def alert_receive(
             else:
                 kind = AlertKind.UPDATE
                 if SEVERITY_RANK[severity] > SEVERITY_RANK[hazard.severity]:
-                    from hazards.services import hazard_raise_severity
-
                     hazard, worsened = hazard_raise_severity(
                         hazard_id=hazard.pk,
                         severity=severity,
@@ -478,16 +312,18 @@ def alert_receive(
         if kind in (AlertKind.RAISE, AlertKind.CLEAR, AlertKind.RELEASE) or worsened:
             topics += [DISPATCH_TOPIC, grid_topic(premises.grid_id)]
         if topics and kind != AlertKind.NORMAL:
-            publish(topics, "sensor.alert", alert_payload(event=event, sensor=sensor, premises=premises, hazard=hazard))
+            publish(
+                topics,
+                "sensor.alert",
+                events.alert_payload(event=event, sensor=sensor, premises=premises, hazard=hazard),
+            )
     return AlertOutcome(event=event, sensor=sensor, hazard=hazard, created=created)
 
 
 def _raise_hazard(
     *, api_client, premises: Premises, sensor: Sensor, rule, severity, value, threshold, direction, message
 ) -> Hazard:
-    from hazards.services import hazard_report
-
-    category = _category_for(rule)
+    category = category_for(rule)
     try:
         outcome = hazard_report(
             reporter=None,
@@ -520,9 +356,6 @@ def _raise_hazard(
 
 
 def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, now) -> Hazard:
-    from hazards.dispatch.services import tasks_withdraw_for_hazard
-    from hazards.services import hazard_transition, lock_hazard
-
     note = _("Cleared automatically: sensor %(sensor)s reads %(value)g again (threshold %(threshold)g).") % {
         "sensor": sensor.label or sensor.sensor_id,
         "value": value,
@@ -532,7 +365,7 @@ def _clear_hazard(*, hazard: Hazard, sensor: Sensor, value, threshold, message, 
         note = f"{note} {message}"
     note = note[:500]
     locked = lock_hazard(hazard.pk)
-    tasks_withdraw_for_hazard(hazard=locked, reason=note, now=now)
+    tasks_withdraw_for_hazard(hazard_id=locked.pk, reason=note, now=now)
     return hazard_transition(
         hazard_id=locked.pk, actor=None, to_status=Status.CLOSED, note=note, cleared_by_source=True
     )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
 from hazards.premises.campaigns import services
-from hazards.premises.campaigns.models import Campaign, CampaignPremises, Checklist, ChecklistItem, InspectionResult
+from hazards.premises.models import Campaign, CampaignPremises, Checklist, ChecklistItem, InspectionResult
 
 
 class ChecklistItemInline(admin.TabularInline):

@@ -140,8 +140,7 @@ def seed_checklists() -> int:
     """Create the default checklists (needs the hazard categories and premises types); returns
     how many items were added."""
     from hazards.demo import seed_categories
-    from hazards.premises.campaigns.models import Checklist, ChecklistItem
-    from hazards.premises.models import PremisesType
+    from hazards.premises.models import Checklist, ChecklistItem, PremisesType
 
     categories = {c.slug: c for c in Category.objects.all()}
     if not all(slug in categories for _z, _e, items in CHECKLISTS.values() for _t, _te, slug, _s, _p in items):
@@ -184,9 +183,8 @@ def seed(ctx) -> None:
 def seed_demo_campaign(ctx) -> None:
     """A demo campaign over the restaurants of grid1's grid, assigned to grid1, when the register
     has such premises (the premises demo seeds them) and no demo campaign exists yet."""
-    from hazards.premises.campaigns.models import Campaign, CampaignStatus
     from hazards.premises.campaigns.services import campaign_activate, campaign_assign, campaign_create
-    from hazards.premises.models import Premises
+    from hazards.premises.models import Campaign, CampaignStatus, Premises
 
     dispatcher, grid1 = ctx.users.get("dispatcher"), ctx.users.get("grid1")
     if dispatcher is None or grid1 is None or not ctx.grids:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from govern.errors import NotFound
 from govern.roles import is_dispatcher
-from hazards.premises.campaigns.models import (
+from hazards.premises.models import (
     Campaign,
     CampaignPremises,
     CampaignStatus,

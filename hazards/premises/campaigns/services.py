@@ -3,7 +3,7 @@
 Keyword-only, atomic, the only writers. Lock order (always this way round, so two services never
 wait for each other in a circle): campaign premises rows (by primary key) → the inspection →
 the campaign row (whose progress counters move with F()) → the live outbox's publish lock. Hazards raised at
-submit go through `hazards.services.hazard_report` (source "inspection", the failed item's photo,
+submit go through `hazards.reports.services.hazard_report` (source "inspection", the failed item's photo,
 the premises' position, so the grid is the premises' grid) and are linked to the premises
 (PremisesHazard, origin "inspection") and to the campaign (InspectionResult.hazard).
 
@@ -35,20 +35,22 @@ from govern.models import Grid, User
 from govern.roles import GRID_WORKER, VOLUNTEER, is_dispatcher, user_roles
 from hazards.models import Hazard, HazardPhoto, Source
 from hazards.photos import PhotoWriter, check_uploads, delete_files, render
-from hazards.premises.campaigns.models import (
+from hazards.premises.models import (
     Campaign,
     CampaignPremises,
     CampaignStatus,
     Checklist,
     ChecklistItem,
+    HazardOrigin,
     Inspection,
     InspectionResult,
     Outcome,
+    Premises,
+    PremisesType,
     VisitStatus,
 )
-from hazards.premises.models import HazardOrigin, Premises, PremisesType
 from hazards.premises.services import premises_link_hazard
-from hazards.services import hazard_report
+from hazards.reports.services import hazard_report
 
 logger = logging.getLogger(__name__)
 

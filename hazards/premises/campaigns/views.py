@@ -14,19 +14,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govern.errors import DomainError
 from govern.live import current_event_id
 from govern.models import Grid, User
-from govern.office.views import dispatcher_required as dispatcher_page
+from govern.pages import dispatcher_required, flash_errors, page_errors
 from govern.roles import GRID_WORKER, VOLUNTEER
 from hazards.premises.campaigns import selectors, services
-from hazards.premises.campaigns.models import CampaignStatus, Outcome
-from hazards.premises.models import PremisesType
+from hazards.premises.models import CampaignStatus, Outcome, PremisesType
+from volunteers.models import VolunteerStatus
 
 # --- the inspector's phone pages ----------------------------------------------------------------------
 
@@ -49,12 +49,10 @@ def my_inspections(request):
 @require_POST
 @login_required
 def inspection_start(request):
-    try:
+    with flash_errors(request):
         inspection = services.inspection_start(entry_id=request.POST.get("entry"), actor=request.user)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("campaigns:my-inspections")
-    return redirect("campaigns:inspection", pk=inspection.pk)
+        return redirect("campaigns:inspection", pk=inspection.pk)
+    return redirect("campaigns:my-inspections")
 
 
 def _inspection_context(request, inspection, position: int, error_item=None, error_message="") -> dict:
@@ -83,15 +81,10 @@ def _inspection_context(request, inspection, position: int, error_item=None, err
 @login_required
 def inspection_page(request, pk: int):
     position = current_event_id()  # before the data: an event in between is replayed, not lost
-    try:
-        inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
-    except DomainError:
-        from django.http import Http404
-
-        raise Http404(_("No such inspection assigned to you.")) from None
+    inspection = selectors.inspection_get(user=request.user, inspection_id=pk)  # NotFound: 404
     if request.method == "POST":
         action = request.POST.get("action")
-        try:
+        with page_errors() as failed:
             if action == "submit":
                 services.inspection_submit(inspection_id=pk, actor=request.user)
                 return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + "#findings")
@@ -105,12 +98,11 @@ def inspection_page(request, pk: int):
                 photo=request.FILES.get("photo"),
             )
             return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + f"#item-{item_id}")
-        except DomainError as exc:
-            inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
-            item = request.POST.get("item") or ""
-            key = "submit" if action == "submit" else (int(item) if item.isdigit() and len(item) < 19 else 0)
-            context = _inspection_context(request, inspection, position, key, str(exc.message))
-            return render(request, "premises/inspection.html", context, status=exc.status_code)
+        inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
+        item = request.POST.get("item") or ""
+        key = "submit" if action == "submit" else (int(item) if item.isdigit() and len(item) < 19 else 0)
+        context = _inspection_context(request, inspection, position, key, failed.message)
+        return render(request, "premises/inspection.html", context, status=failed.status_code)
     return render(request, "premises/inspection.html", _inspection_context(request, inspection, position))
 
 
@@ -122,12 +114,12 @@ def _split(value: str) -> list[str]:
 
 
 @require_http_methods(["GET", "POST"])
-@dispatcher_page
+@dispatcher_required
 def campaign_list(request):
     position = current_event_id()
     error = None
     if request.method == "POST":
-        try:
+        with page_errors() as failed:
             campaign = services.campaign_create(
                 actor=request.user,
                 name=request.POST.get("name", ""),
@@ -139,8 +131,7 @@ def campaign_list(request):
                 type_slugs=request.POST.getlist("types"),
             )
             return redirect("campaigns:office-campaign", pk=campaign.pk)
-        except DomainError as exc:
-            error = {"field": exc.field, "message": str(exc.message)}
+        error = failed.as_dict()
     return render(
         request,
         "premises/office_campaigns.html",
@@ -158,10 +149,6 @@ def campaign_list(request):
 
 def _inspectors():
     """Grid workers and approved volunteers, for the assignment form (one query)."""
-    from django.db.models import Q
-
-    from volunteers.models import VolunteerStatus
-
     return list(
         User.objects.filter(is_active=True)
         .filter(Q(groups__name=GRID_WORKER) | Q(groups__name=VOLUNTEER, volunteer__status=VolunteerStatus.APPROVED))
@@ -171,13 +158,13 @@ def _inspectors():
 
 
 @require_http_methods(["GET", "POST"])
-@dispatcher_page
+@dispatcher_required
 def campaign_detail(request, pk: int):
     position = current_event_id()
     error = None
     if request.method == "POST":
         action = request.POST.get("action")
-        try:
+        with page_errors() as failed:
             if action == "activate":
                 services.campaign_activate(campaign_id=pk, actor=request.user)
             elif action == "close":
@@ -203,18 +190,8 @@ def campaign_detail(request, pk: int):
                 )
                 messages.success(request, _("%(count)d premises assigned.") % {"count": len(entries)})
             return redirect("campaigns:office-campaign", pk=pk)
-        except DomainError as exc:
-            if exc.status_code == 404:
-                from django.http import Http404
-
-                raise Http404(str(exc.message)) from None
-            error = {"field": exc.field, "message": str(exc.message)}
-    try:
-        campaign = selectors.campaign_get(user=request.user, campaign_id=pk)
-    except DomainError:
-        from django.http import Http404
-
-        raise Http404(_("No campaign with this id.")) from None
+        error = failed.as_dict()
+    campaign = selectors.campaign_get(user=request.user, campaign_id=pk)  # NotFound (no such campaign): 404
     return render(
         request,
         "premises/office_campaign.html",

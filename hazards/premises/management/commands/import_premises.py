@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from govern.models import User
 from hazards.premises.imports import premises_import
-from hazards.premises.services import can_manage
+from hazards.premises.policy import can_manage
 
 
 class Command(BaseCommand):

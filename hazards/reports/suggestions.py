@@ -4,13 +4,14 @@
   severity: "漏气" / "gas leak" → gas safety, critical. Raising is applied at once (erring on the
   side of caution costs little); a different category is only suggested, for a person to accept.
 - A perceptual hash per photo flags a photo nearly identical to one of an earlier report (checked
-  when the photos are processed, after the report commits: hazards.services.hazard_photos_process)
+  when the photos are processed, after the report commits: hazards.reports.photos)
   (a re-sent photo, or the same scene reported twice). The lookup is index-backed: each 64-bit
   hash is stored as four 16-bit bands, and two hashes within Hamming distance 3 share a band.
 - Open hazards of the same category within 50 m of the last 72 h are stored as possible
   duplicates too, so that the dispatcher sees what the reporter was shown.
 
-These functions compute unsaved TriageSuggestion rows; hazards.services saves them.
+These functions compute unsaved TriageSuggestion rows; hazards.reports.services (at intake) and
+hazards.reports.photos (after the photos are processed) save them.
 """
 
 from __future__ import annotations

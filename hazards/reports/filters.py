@@ -1,4 +1,4 @@
-"""The hazard list filters, shared by GET /api/v1/hazards/, /api/v1/hazards.geojson and pages.
+"""The hazard list filters, shared by GET /api/v1/hazards/, /api/v1/hazards.geojson and the office.
 
 status, category, grid, community, severity take one value or a comma list; created_after /
 created_before take ISO 8601 dates or date-times; bbox=min_lng,min_lat,max_lng,max_lat;
@@ -16,11 +16,16 @@ import django_filters
 from django import forms
 from django.db.models import ExpressionWrapper, F, FloatField, Value
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from govern.api_filters import PointFilter, StrictBooleanFilter
-from govern.geo import bbox_around, parse_bbox
+from govern.api_filters import (
+    BBoxFilter,
+    CommaChoiceFilter,
+    CommaIntFilter,
+    CommaSlugFilter,
+    PointFilter,
+    StrictBooleanFilter,
+)
+from govern.geo import bbox_around
 from hazards import conf
 from hazards.models import OPEN_STATUSES, Hazard, Severity, Status
 
@@ -29,82 +34,6 @@ METRES_PER_DEGREE_LNG_AT_EQUATOR = 111_320.0
 DEFAULT_RADIUS_M = 500.0
 NEAR_RING_FACTOR = 4.0
 NEAR_MIN_RING_M = 20.0
-
-
-class CommaChoiceField(forms.Field):
-    """`a,b,c` → ["a", "b", "c"], each one of the choices."""
-
-    def __init__(self, *, values, **kwargs):
-        self.valid = [str(v) for v in values]
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return []
-        items = [item.strip() for item in str(value).split(",") if item.strip()]
-        bad = [item for item in items if item not in self.valid]
-        if bad:
-            # Values go in `params`, never into the message: django-filter %-formats the message
-            # again, so a "%" in the query string was a 500 (found by schemathesis).
-            raise forms.ValidationError(
-                _("Unknown value %(bad)s; choose from: %(valid)s."),
-                params={"bad": ", ".join(bad), "valid": ", ".join(self.valid)},
-            )
-        return items
-
-
-class CommaSlugField(forms.Field):
-    def to_python(self, value):
-        if value in (None, ""):
-            return []
-        return [item.strip() for item in str(value).split(",") if item.strip()][:50]
-
-
-class CommaIntField(forms.Field):
-    def to_python(self, value):
-        if value in (None, ""):
-            return []
-        try:
-            return [int(item) for item in str(value).split(",") if item.strip()][:200]
-        except ValueError:
-            raise forms.ValidationError(_("Give one id or a comma-separated list of ids (numbers)."))
-
-
-class BBoxField(forms.Field):
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        try:
-            return parse_bbox(value)
-        except ValueError as exc:
-            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)})
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class ListFilter(django_filters.Filter):
-    """A filter whose field yields a list; an empty list filters nothing."""
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
-
-
-class CommaChoiceFilter(ListFilter):
-    field_class = CommaChoiceField
-
-
-class CommaSlugFilter(ListFilter):
-    field_class = CommaSlugField
-
-
-class CommaIntFilter(ListFilter):
-    field_class = CommaIntField
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class BBoxFilter(django_filters.Filter):
-    field_class = BBoxField
 
 
 class HazardFilterForm(forms.Form):

@@ -5,8 +5,7 @@ enterprise (EnterpriseKey links a govern.ApiClient to one enterprise Premises). 
 its threshold raises — or updates — the one open hazard of its sensor; a reading back to normal
 closes it. Every POST is an AlertEvent row, so the history survives the hazard being closed.
 
-Imported by one line at the bottom of hazards/premises/models.py: the models live under the
-`premises` app label and its migrations.
+Part of the `premises` app's models package (label `premises`, its migrations).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govern.models import ApiClient
 from hazards.models import Severity
-from hazards.premises.models import Premises
+from hazards.premises.models.register import Premises
 
 __all__ = ["AlertDirection", "AlertEvent", "AlertKind", "AlertRule", "EnterpriseKey", "Sensor"]
 

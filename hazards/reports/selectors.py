@@ -1,4 +1,4 @@
-"""Reads of the hazards app: permission-scoped, N+1-free querysets."""
+"""Reads of hazard reports: permission-scoped, N+1-free querysets."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from govern.errors import NotFound
 from govern.geo import bbox_around, haversine_m, planar_distance_sq_sql
 from govern.roles import is_dispatcher
 from hazards import conf
+from hazards.core.policy import owned_grid_ids
 from hazards.models import OPEN_STATUSES, Category, Hazard, HazardEvent, HazardPhoto, TriageSuggestion
-from hazards.policy import owned_grid_ids
+from hazards.reports.tracking import looks_like_tracking_code, normalise_tracking_code
 
 # Open reports nearby that a new report shows and records as possible duplicates, at most.
 NEARBY_LIMIT = 10
-
-TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L look-alikes
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
@@ -76,14 +75,10 @@ def hazard_get(*, user, hazard_id: int) -> Hazard:
     return hazard
 
 
-def normalise_tracking_code(code: str) -> str:
-    return "".join(str(code).split()).upper()
-
-
 def hazard_track(*, tracking_code: str) -> Hazard:
     """The public view of one hazard by its tracking code (the code is the capability)."""
     code = normalise_tracking_code(tracking_code)
-    if not (4 <= len(code) <= 16) or any(ch not in TRACKING_ALPHABET for ch in code):
+    if not looks_like_tracking_code(code):
         raise NotFound(_("No hazard has this tracking code."))
     hazard = (
         Hazard.objects.select_related("category", "grid", "community", "duplicate_of", "duplicate_of__category")
@@ -184,8 +179,3 @@ def hazard_of_reporter(*, user) -> QuerySet[Hazard]:
         .prefetch_related(_photos_prefetch())
         .order_by("-created_at", "-id")
     )
-
-
-def duplicate_followers(*, hazard: Hazard) -> list[tuple[str, int | None]]:
-    """(tracking code, reporter id) of every report merged into this one: they follow it."""
-    return list(Hazard.objects.filter(duplicate_of_id=hazard.pk).values_list("tracking_code", "reporter_id"))

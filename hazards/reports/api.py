@@ -1,20 +1,18 @@
-"""REST API of the hazards app: thin views over hazards.services and hazards.selectors.
+"""REST API of hazard reports: thin views over hazards.reports.services and .selectors.
 
 POST /api/v1/hazards/                 report (multipart; anonymous allowed, throttled)
 GET  /api/v1/hazards/                 list (dispatchers all, grid workers their grids, others their own)
 GET  /api/v1/hazards.geojson          the same list as a GeoJSON FeatureCollection
 GET  /api/v1/hazards/{id}/            detail with timeline, photos, auto-triage suggestions
-POST /api/v1/hazards/{id}/triage/     accept | reject | duplicate
-POST /api/v1/hazards/{id}/reopen/     rectified/verified → reopened
-POST /api/v1/hazards/{id}/close/      verified → closed
 GET  /api/v1/track/{tracking_code}/   public status: no identity, coarse location
 GET  /api/v1/categories/              the hazard categories
+
+Triage, reopen and close are hazards.triage.api; dispatch and tasks hazards.dispatch.api.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import TooManyFilesSent
-from django.core.files.storage import default_storage
 from django.http import JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -25,18 +23,22 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern.api import ErrorSerializer, PointSerializer, RefSerializer, error_responses
+from govern.api import ErrorSerializer, PointSerializer, RefSerializer, UserRefSerializer, error_responses
 from govern.errors import InvalidInput
 from govern.pagination import CappedCountPagination
-from hazards import conf, policy, selectors, services
-from hazards.filters import HazardFilter
-from hazards.models import Category, Hazard, Severity, Source
+from hazards import conf
+from hazards.core import policy
+from hazards.core.clean import DESCRIPTION_MAX
+from hazards.core.events import hazard_fields
+from hazards.core.serializers import CategoryRefSerializer, PhotoSerializer, category_ref
+from hazards.models import Category, Hazard, Source
 from hazards.photos import too_many_files_sentence
-from hazards.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
+from hazards.reports import selectors, services
+from hazards.reports.filters import HazardFilter
+from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
-
-def media_url(file) -> str | None:
-    return default_storage.url(file.name) if file else None
+# A hazard named in another's answer: a duplicate, the original it was merged into, a similar report.
+LINK_FIELDS = ("id", "tracking_code", "status")
 
 
 def coarse(value: float) -> float:
@@ -66,49 +68,6 @@ class CategorySerializer(serializers.ModelSerializer):
         ]
 
 
-class CategoryRefSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-    name_en = serializers.CharField()
-
-
-# Storage URLs are site-relative ("/media/…") on the filesystem backend: a URI reference, not a URI.
-MEDIA_URL_FIELD = {"type": "string", "format": "uri-reference", "nullable": True}
-
-
-class PhotoSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField(
-        help_text="`processing` (just uploaded: the URLs are null until it is re-encoded, see the live event "
-        "hazard.photos_ready), `ready`, or `failed` (the full decode refused it; `failure` says why)"
-    )
-    failure = serializers.CharField(
-        source="get_failure_display", help_text="why a failed photo could not be used; empty otherwise"
-    )
-    thumb = serializers.SerializerMethodField()
-    medium = serializers.SerializerMethodField()
-    image = serializers.SerializerMethodField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-
-    @extend_schema_field(MEDIA_URL_FIELD)
-    def get_thumb(self, photo) -> str | None:
-        return media_url(photo.thumb)
-
-    @extend_schema_field(MEDIA_URL_FIELD)
-    def get_medium(self, photo) -> str | None:
-        return media_url(photo.medium)
-
-    @extend_schema_field(MEDIA_URL_FIELD)
-    def get_image(self, photo) -> str | None:
-        return media_url(photo.image)
-
-
-class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
-
-
 class HazardLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     tracking_code = serializers.CharField()
@@ -125,7 +84,7 @@ class DuplicateHintSerializer(serializers.Serializer):
 
 class HazardCreateSerializer(serializers.Serializer):
     category = serializers.CharField(help_text="category slug (GET /api/v1/categories/)")
-    description = serializers.CharField(max_length=services.DESCRIPTION_MAX, allow_blank=True, trim_whitespace=True)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX, allow_blank=True, trim_whitespace=True)
     latitude = serializers.FloatField(min_value=-90, max_value=90)
     longitude = serializers.FloatField(min_value=-180, max_value=180)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -139,10 +98,6 @@ class HazardCreateSerializer(serializers.Serializer):
 
 def _ref(obj) -> dict | None:
     return {"id": obj.pk, "name": obj.name} if obj is not None else None
-
-
-def _category_ref(category: Category) -> dict:
-    return {"slug": category.slug, "name": category.name, "name_en": category.name_en}
 
 
 class HazardSerializer(serializers.ModelSerializer):
@@ -183,7 +138,7 @@ class HazardSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CategoryRefSerializer)
     def get_category(self, hazard) -> dict:
-        return _category_ref(hazard.category)
+        return category_ref(hazard.category)
 
     @extend_schema_field(RefSerializer)
     def get_grid(self, hazard) -> dict | None:
@@ -210,7 +165,7 @@ class HazardSerializer(serializers.ModelSerializer):
         original = hazard.duplicate_of
         if original is None:
             return None
-        return {"id": original.pk, "tracking_code": original.tracking_code, "status": original.status}
+        return hazard_fields(original, LINK_FIELDS)
 
     @extend_schema_field(serializers.FloatField(allow_null=True, help_text="metres from `near`, when given"))
     def get_distance_m(self, hazard) -> float | None:
@@ -244,14 +199,14 @@ class SuggestionSerializer(serializers.Serializer):
 
     @extend_schema_field(CategoryRefSerializer(allow_null=True))
     def get_suggested_category(self, suggestion) -> dict | None:
-        return _category_ref(suggestion.suggested_category) if suggestion.suggested_category else None
+        return category_ref(suggestion.suggested_category) if suggestion.suggested_category else None
 
     @extend_schema_field(HazardLinkSerializer(allow_null=True))
     def get_similar_hazard(self, suggestion) -> dict | None:
         other = suggestion.similar_hazard
         if other is None:
             return None
-        return {"id": other.pk, "tracking_code": other.tracking_code, "status": other.status}
+        return hazard_fields(other, LINK_FIELDS)
 
 
 class HazardDetailSerializer(HazardSerializer):
@@ -264,7 +219,7 @@ class HazardDetailSerializer(HazardSerializer):
 
     @extend_schema_field(HazardLinkSerializer(many=True))
     def get_duplicates(self, hazard) -> list[dict]:
-        return [{"id": d.pk, "tracking_code": d.tracking_code, "status": d.status} for d in hazard.duplicates.all()]
+        return [hazard_fields(d, LINK_FIELDS) for d in hazard.duplicates.all()]
 
 
 class HazardCreatedSerializer(serializers.Serializer):
@@ -310,7 +265,7 @@ class TrackSerializer(serializers.Serializer):
 
     @extend_schema_field(CategoryRefSerializer)
     def get_category(self, hazard) -> dict:
-        return _category_ref(hazard.category)
+        return category_ref(hazard.category)
 
     @extend_schema_field(PointSerializer)
     def get_location(self, hazard) -> dict:
@@ -330,23 +285,7 @@ class TrackSerializer(serializers.Serializer):
         }
 
 
-class TriageSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=services.TRIAGE_DECISIONS)
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    duplicate_of = serializers.CharField(
-        required=False, allow_blank=True, help_text="id or tracking code of the original"
-    )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
-    category = serializers.CharField(
-        required=False, allow_blank=True, help_text="accept only: correct the category (slug)"
-    )
-
-
-class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
-
-
-def _errors(*codes: int) -> dict:
+def hazard_errors(*codes: int) -> dict:
     return error_responses(
         *codes, e404="No such hazard (or not visible to you)", e409="Illegal transition; `detail` says why"
     )
@@ -416,7 +355,7 @@ class HazardListCreateView(generics.ListAPIView):
             "`count` is exact up to HAZARD_LIST_COUNT_CAP (1,000) matches; beyond that it is the cap and "
             "`count_exact` is false. `next`/`previous` work on every page either way."
         ),
-        responses={200: HazardSerializer(many=True), **_errors(400, 401)},
+        responses={200: HazardSerializer(many=True), **hazard_errors(400, 401)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -436,7 +375,7 @@ class HazardListCreateView(generics.ListAPIView):
         request={"multipart/form-data": HazardCreateSerializer},
         responses={
             201: HazardCreatedSerializer,
-            **_errors(400),
+            **hazard_errors(400),
             429: OpenApiResponse(ErrorSerializer, description="Too many anonymous reports; see Retry-After"),
         },
     )
@@ -485,7 +424,7 @@ class HazardGeoJSONView(APIView):
             (200, "application/geo+json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"
             ),
-            **_errors(400, 401),
+            **hazard_errors(400, 401),
         },
     )
     def get(self, request):
@@ -536,79 +475,10 @@ class HazardGeoJSONView(APIView):
 class HazardDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="One hazard", responses={200: HazardDetailSerializer, **_errors(401, 404)})
+    @extend_schema(summary="One hazard", responses={200: HazardDetailSerializer, **hazard_errors(401, 404)})
     def get(self, request, pk: int):
         hazard = selectors.hazard_get(user=request.user, hazard_id=pk)
         return Response(HazardDetailSerializer(hazard, context={"request": request}).data)
-
-
-def _detail(request, hazard_id: int) -> Response:
-    hazard = selectors.hazard_get(user=request.user, hazard_id=hazard_id)
-    return Response(HazardDetailSerializer(hazard, context={"request": request}).data)
-
-
-class HazardTriageView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        summary="Triage a hazard",
-        description=(
-            "`accept` (submitted → triaged; optional `severity` and `category`), `reject` (a `note` is required "
-            "and shown to the reporter) or `duplicate` (`duplicate_of`: the original's id or tracking code; the "
-            "duplicate's reporter then follows the original). Dispatchers may do all three; grid workers may "
-            "accept and mark duplicates in their own grids. The note appears on the public tracking page."
-        ),
-        request=TriageSerializer,
-        responses={200: HazardDetailSerializer, **_errors(400, 401, 403, 404, 409)},
-    )
-    def post(self, request, pk: int):
-        data = TriageSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        services.hazard_triage(
-            hazard_id=pk,
-            actor=request.user,
-            decision=values["decision"],
-            severity=values.get("severity") or None,
-            duplicate_of=values.get("duplicate_of") or None,
-            note=values.get("note", ""),
-            category_slug=values.get("category") or None,
-        )
-        return _detail(request, pk)
-
-
-class HazardReopenView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        summary="Reopen a hazard (refuse the fix)",
-        description="Dispatchers only: rectified or verified → reopened; `note` (the reason) is required.",
-        request=NoteSerializer,
-        responses={200: HazardDetailSerializer, **_errors(400, 401, 403, 404, 409)},
-    )
-    def post(self, request, pk: int):
-        data = NoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        selectors.hazard_get(user=request.user, hazard_id=pk)  # 404 before 403 for hazards you cannot see
-        services.hazard_reopen(hazard_id=pk, actor=request.user, note=data.validated_data["note"])
-        return _detail(request, pk)
-
-
-class HazardCloseView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        summary="Close a verified hazard",
-        description="Dispatchers only: verified → closed.",
-        request=NoteSerializer,
-        responses={200: HazardDetailSerializer, **_errors(400, 401, 403, 404, 409)},
-    )
-    def post(self, request, pk: int):
-        data = NoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        selectors.hazard_get(user=request.user, hazard_id=pk)
-        services.hazard_close(hazard_id=pk, actor=request.user, note=data.validated_data["note"])
-        return _detail(request, pk)
 
 
 class TrackView(APIView):
@@ -618,7 +488,7 @@ class TrackView(APIView):
     throttle_classes = [CodeLookupThrottle]
     throttle_scope = "code_lookup"
 
-    @extend_schema(summary="Track a report", responses={200: TrackSerializer, **_errors(404)})
+    @extend_schema(summary="Track a report", responses={200: TrackSerializer, **hazard_errors(404)})
     def get(self, request, tracking_code: str):
         hazard = selectors.hazard_track(tracking_code=tracking_code)
         return Response(TrackSerializer(hazard).data)

@@ -4,8 +4,8 @@
 - Grid workers see the hazards of the grids they own (and their own reports). In their own
   grids they may triage: accept, and mark duplicates — the routine, reversible-by-dispatch part.
   Rejecting a resident's report dismisses it for good, and reopening or closing settles whether
-  a fix stands, so those stay with dispatchers (issue 6 lets grid workers verify low-severity
-  fixes through its own service).
+  a fix stands, so those stay with dispatchers. Grid workers dispatch their grids' hazards and
+  verify the low-severity fixes there (HAZARD_GRID_WORKER_VERIFY_SEVERITIES).
 - Everyone else sees the hazards they reported, and the public tracking page by code.
 - The reporter's contact phone is visible to dispatchers, the grid's workers and the reporter.
 """
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from govern.roles import is_dispatcher, is_grid_worker
+from hazards import conf
 
 
 def owned_grid_ids(user) -> frozenset[int]:
@@ -52,3 +53,17 @@ def can_reopen(user, hazard) -> bool:
 
 def can_close(user, hazard) -> bool:
     return is_dispatcher(user)
+
+
+def can_dispatch(user, hazard) -> bool:
+    """Offer the hazard to someone, or cancel one of its tasks."""
+    return user is not None and (is_dispatcher(user) or works_grid(user, hazard))
+
+
+def can_verify(user, task) -> bool:
+    """Settle a done task (approve or refuse the fix)."""
+    if user is None:
+        return False
+    if is_dispatcher(user):
+        return True
+    return works_grid(user, task.hazard) and task.hazard.severity in conf.grid_worker_verify_severities()

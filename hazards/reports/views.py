@@ -1,4 +1,4 @@
-"""Pages of the hazards app: report form, tracking page, my reports, the public map. Thin."""
+"""Pages of hazard reports: report form, tracking page, my reports, the public map. Thin."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import TooManyFilesSent
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from govern.errors import DomainError, NotFound
+from govern.errors import NotFound
 from govern.live import current_event_id
+from govern.pages import page_errors
 from govern.selectors import grid_list
-from hazards import conf, selectors, services
-from hazards.forms import ReportForm
-from hazards.lifecycle import status_label
+from hazards import conf
+from hazards.core.lifecycle import status_label
 from hazards.models import Source, Status
 from hazards.photos import too_many_files_sentence
-from hazards.throttles import anon_report_wait
+from hazards.reports import selectors, services
+from hazards.reports.forms import ReportForm
+from hazards.reports.throttles import anon_report_wait
+from hazards.reports.tracking import normalise_tracking_code
 
 # The happy path a report walks, for the progress bar of the tracking page.
 PROGRESS = [
@@ -76,7 +78,7 @@ def report(request):
         return response
     if form.is_valid():
         values = form.cleaned_data
-        try:
+        with page_errors(form=form):
             outcome = services.hazard_report(
                 reporter=request.user,
                 category_slug=values["category"],
@@ -88,10 +90,6 @@ def report(request):
                 photos=request.FILES.getlist("photos"),
                 source=Source.WEB,
             )
-        except DomainError as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, str(exc.message))
-        else:
             for hint in outcome.duplicates:
                 messages.info(
                     request,
@@ -118,7 +116,7 @@ def _lookup_refused(request, code: str):
 def track_lookup(request):
     code = request.GET.get("code", "").strip()
     if code:
-        normalised = selectors.normalise_tracking_code(code)
+        normalised = normalise_tracking_code(code)
         try:
             selectors.hazard_track(tracking_code=normalised)
         except NotFound:
@@ -151,8 +149,8 @@ def track(request, code: str):
         hazard = selectors.hazard_track(tracking_code=code)
     except NotFound:
         if request.GET.get("fragment"):
-            raise Http404(_("No hazard has this tracking code.")) from None
-        return _lookup_refused(request, code[:32])
+            raise  # a live refresh of a page that no longer exists: the 404 (govern.pages)
+        return _lookup_refused(request, code[:32])  # a mistyped address: the lookup form, saying so
     if hazard.tracking_code != code:
         return redirect(f"/track/{hazard.tracking_code}/")
     context = _track_context(request, hazard)

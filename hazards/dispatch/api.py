@@ -1,4 +1,4 @@
-"""REST API of task dispatch (issue 6): thin views over hazards.dispatch.
+"""REST API of task dispatch: thin views over hazards.dispatch.
 
 GET  /api/v1/hazards/{id}/candidates/   who could go, best first (distance_m, eta_s)
 POST /api/v1/hazards/{id}/dispatch/     offer to `assignee`, or to the best candidate(s)
@@ -9,7 +9,6 @@ POST /api/v1/tasks/{id}/accept/ | decline/ | start/ | complete/ | verify/ | canc
 
 from __future__ import annotations
 
-import django_filters
 from django.core.exceptions import TooManyFilesSent
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -18,17 +17,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern.api import RefSerializer, error_responses
-from govern.api_filters import StrictBooleanFilter
+from govern.api import RefSerializer, UserRefSerializer, error_responses
 from govern.errors import InvalidInput
 from hazards import conf
-from hazards.api import PhotoSerializer, UserRefSerializer
+from hazards.core.clean import NOTE_MAX
+from hazards.core.serializers import PhotoSerializer
 from hazards.dispatch import selectors, services
 from hazards.dispatch.candidates import rank_candidates
-from hazards.filters import CommaChoiceFilter, CommaIntFilter
-from hazards.models import Task, TaskStatus
+from hazards.dispatch.filters import TaskFilter
+from hazards.models import Task
 from hazards.photos import too_many_files_sentence
-from hazards.services import NOTE_MAX
 
 
 def _errors(*codes: int) -> dict:
@@ -155,22 +153,6 @@ class VerifySerializer(serializers.Serializer):
         default="",
         help_text="required when approved is false: the responder reads it",
     )
-
-
-class TaskFilter(django_filters.FilterSet):
-    status = CommaChoiceFilter(
-        field_name="status",
-        values=TaskStatus.values,
-        help_text="one or more of: " + ", ".join(TaskStatus.values) + " (comma-separated)",
-    )
-    grid = CommaIntFilter(field_name="hazard__grid_id", help_text="grid id(s), comma-separated")
-    assignee = CommaIntFilter(field_name="assignee_id", help_text="user id(s), comma-separated")
-    hazard = CommaIntFilter(field_name="hazard_id", help_text="hazard id(s), comma-separated")
-    overdue = StrictBooleanFilter(field_name="overdue", help_text="true: only overdue tasks; false: only tasks on time")
-
-    class Meta:
-        model = Task
-        fields: list[str] = []
 
 
 # --- views -----------------------------------------------------------------------------------------

@@ -120,8 +120,3 @@ class PremisesHazard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.premises_id} → {self.hazard_id} ({self.origin})"
-
-
-# Sensor alerts (issue 12) live in their own package; imported here so they share the app label.
-from hazards.premises.alerts.models import *  # noqa: E402, F403
-from hazards.premises.campaigns.models import *  # noqa: E402,F403  (checklists and campaigns, same app label)

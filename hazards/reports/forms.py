@@ -1,6 +1,6 @@
 """The report form for browsers without JavaScript (the JS path posts the same fields to the API).
 
-Only shapes are checked here; hazards.services.hazard_report decides everything else.
+Only shapes are checked here; hazards.reports.services.hazard_report decides everything else.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hazards.services import DESCRIPTION_MAX
+from hazards.core.clean import DESCRIPTION_MAX
 
 
 class ReportForm(forms.Form):

@@ -1,0 +1,56 @@
+"""Processing a report's photos after the report commits (the Celery task
+`hazards.tasks.process_hazard_photos` runs it; eager in embedded mode)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from govern.live import publish
+from hazards.core import events
+from hazards.models import Hazard, HazardPhoto, PhotoStatus, TriageSuggestion
+from hazards.photos import PhotoWriter, apply_outcomes, delete_originals, render_pending
+from hazards.reports import suggestions
+
+
+def hazard_photos_process(*, hazard_id: int) -> dict:
+    """Re-encode a report's pending photos: renditions, hashes, the near-identical photo check.
+
+    Idempotent (run by `hazards.tasks.process_hazard_photos`, acks late, and by the sweep): only
+    rows still `processing` are touched, under the hazard's row lock, so a second run — or two at
+    once — changes nothing twice. The decode runs before the transaction. A photo the full decode
+    refuses becomes `failed` with the reason (the tracking page says so); originals are deleted
+    once the rows commit. Publishes `hazard.photos_ready` to the report's topics, the public
+    tracking topic included. Returns counts.
+    """
+    pending = list(
+        HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
+    )
+    if not pending:
+        return {"ready": 0, "failed": 0}
+    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    with PhotoWriter("hazards") as writer, transaction.atomic():
+        # Not lock_hazard: a hazard deleted meanwhile is no error here (its rows went with it).
+        hazard = Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()
+        rows = (
+            list(
+                HazardPhoto.objects.select_for_update()
+                .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
+                .order_by("pk")
+            )
+            if hazard is not None
+            else []
+        )
+        changed, originals = apply_outcomes(rows, outcomes, writer)
+        if changed:
+            by_id = {outcome.photo_id: outcome.processed for outcome in outcomes if outcome.processed is not None}
+            fresh = [by_id[row.pk] for row in changed if row.pk in by_id]
+            TriageSuggestion.objects.bulk_create(suggestions.similar_photo_suggestions(hazard=hazard, photos=fresh))
+            photos = list(HazardPhoto.objects.filter(hazard_id=hazard_id).order_by("position", "id"))
+            publish(events.hazard_topics(hazard), "hazard.photos_ready", events.hazard_photos_ready(hazard, photos))
+    if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
+        originals = [row.original for row in pending]
+    delete_originals(originals)
+    return {
+        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
+        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
+    }
