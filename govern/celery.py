@@ -16,6 +16,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _redbeat_settings(sender, **kwargs):
+    """celery-redbeat looks its settings up by their bare names (redbeat_redis_url, ...), which the
+    CELERY_ namespace of Django's settings does not give it (it then warned and dropped the Redis
+    options): hand them over under those names."""
+    sender.conf.update(
+        {
+            key.removeprefix("CELERY_").lower(): value
+            for key, value in list(sender.conf.items())
+            if key.startswith("CELERY_REDBEAT_")
+        }
+    )
+
+
 @task_prerun.connect
 def _log_task_id(task_id=None, task=None, **kwargs):
     """A task's log lines carry its id where a request's carry the request id (govern.logs)."""

@@ -237,7 +237,7 @@ CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_REDBEAT_REDIS_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
 CELERY_REDBEAT_KEY_PREFIX = "govern:beat"
 CELERY_REDBEAT_REDIS_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 5, "retry_period": 60}
-CELERY_BEAT_MAX_LOOP_INTERVAL = 10
+CELERY_BEAT_MAX_LOOP_INTERVAL = env_int("CELERY_BEAT_MAX_LOOP_INTERVAL", 10)
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-live-events": {"task": "govern.tasks.prune_live_events", "schedule": timedelta(hours=1)},
     # Tasks owed by commits made while the broker was down (govern.task_outbox).
@@ -413,8 +413,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for production mode on a laptop without TLS (make run-services), never behind a proxy.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 
 # --- Retention of tables that only grow (beat jobs; 0 keeps for ever) -------------------------
 # Sensor readings that changed nothing (kinds normal, hold, update): the raises, clears and releases
