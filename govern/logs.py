@@ -68,10 +68,12 @@ def _user_id(request) -> int | None:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        # django.request logs a failed request after the middleware has returned, naming the request.
+        request = getattr(record, "request", None) or _request.get()
         if not hasattr(record, "request_id"):
-            record.request_id = _request_id.get()
+            record.request_id = getattr(request, "request_id", None) or _request_id.get()
         if not hasattr(record, "user_id"):
-            record.user_id = _user_id(_request.get())
+            record.user_id = _user_id(request)
         return True
 
 
@@ -93,14 +95,14 @@ class JsonFormatter(_BaseJsonFormatter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", True)
-        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message"])  # uvicorn's ANSI copy
+        # Left out: uvicorn's ANSI copy of the message, and django.request's request object (its repr
+        # is the full URL; the request id stands for it).
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message", "request"])
+        kwargs.setdefault("json_ensure_ascii", False)
         super().__init__("%(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s", *args, **kwargs)
 
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
-        return redact(super().formatException(ei))
-
-    def formatStack(self, stack_info) -> str:  # noqa: N802
-        return redact(super().formatStack(stack_info))
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))  # extras and tracebacks too
 
 
 class TextFormatter(logging.Formatter):
@@ -111,10 +113,7 @@ class TextFormatter(logging.Formatter):
         for name in ("request_id", "user_id"):
             if not hasattr(record, name):
                 setattr(record, name, None)
-        return super().format(record)
-
-    def formatException(self, ei) -> str:  # noqa: N802
-        return redact(super().formatException(ei))
+        return redact(super().format(record))
 
 
 def _incoming_request_id(request) -> str:
