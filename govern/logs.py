@@ -34,7 +34,7 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # key=value pairs in URLs and bodies whose values are credentials.
 _SECRET_PARAMS = re.compile(
     r"(?i)(?<![\w-])(token|access_token|api_key|apikey|key|password|passwd|secret|sessionid|csrftoken|signature|"
-    r"x-amz-signature|x-amz-credential)=([^&\s\"'<>]+)"
+    r"x-amz-signature|x-amz-credential)=([^&\s\"'<>\\]+)"
 )
 # Authorization header values: "Token 9944b09…", "Api-Key …", "Bearer …".
 _AUTH_VALUES = re.compile(r"(?i)\b(Token|Api-Key|Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{6,}")
