@@ -5,6 +5,7 @@ clients that stay connected. Every process a test starts is stopped by the test 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -144,10 +145,8 @@ class Group:
                 self.popen.wait(timeout=10)
             except ProcessLookupError:
                 pass
-        try:  # anything of the group still alive (a grandchild that ignored the TERM)
+        with contextlib.suppress(ProcessLookupError):  # a grandchild that ignored the TERM
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.thread.join(timeout=5)
 
 
@@ -186,7 +185,10 @@ class SocketHolder:
         from websockets.asyncio.client import connect
 
         self.sockets = await asyncio.gather(
-            *(connect(url, additional_headers=h, ping_interval=None, open_timeout=30) for url, h in zip(urls, headers))
+            *(
+                connect(url, additional_headers=h, ping_interval=None, open_timeout=30)
+                for url, h in zip(urls, headers, strict=True)
+            )
         )
         self.opened_at = time.monotonic()
         self.received = [[] for _ in self.sockets]
