@@ -37,7 +37,7 @@ _SECRET_PARAMS = re.compile(
     r"x-amz-signature|x-amz-credential)=([^&\s\"'<>\\]+)"
 )
 # Authorization header values: "Token 9944b09…", "Api-Key …", "Bearer …".
-_AUTH_VALUES = re.compile(r"(?i)\b(Token|Api-Key|Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{6,}")
+_AUTH_VALUES = re.compile(r"(?i)(?<![\w-])(Token|Api-Key|Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{6,}")
 # Mainland mobile numbers (optionally +86), with or without separators: 138 0013 8000.
 _PHONE = re.compile(r"(?<![\w.+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![\w])")
 
