@@ -86,26 +86,20 @@ def run(report: Report, urls: list[str], *, token: str, clients: int, seconds: f
     )
     for (name, _method, _path, _auth), (rate, latencies, statuses, errors) in measured:
         p99 = percentile(latencies, 99)
-        report.add(
-            Row(
-                name=f"capacity: {name}",
-                value=rate,
-                unit="requests/s",
-                floor=floor_rate,
-                floor_name="no-op POST",
-                ratio=rate / floor_rate,
-                note=f"p99 {p99:.1f} ms against the floor's {floor_p99:.1f} ms ({p99 / floor_p99:.1f}×); "
-                f"p50 {percentile(latencies, 50):.1f} ms; {len(latencies)} requests, {errors} not 2xx {statuses or ''}",
-                ok=None if errors == 0 else False,
-            )
+        note = (
+            f"p99 {p99:.1f} ms against the floor's {floor_p99:.1f} ms ({p99 / floor_p99:.1f}×); "
+            f"p50 {percentile(latencies, 50):.1f} ms; {len(latencies)} requests, {errors} not 2xx {statuses or ''}"
         )
-        report.add(
-            Row(
-                name=f"capacity: {name} p99",
-                value=p99,
-                unit="ms",
-                floor=floor_p99,
-                floor_name="no-op POST p99",
-                ratio=p99 / floor_p99,
+        for suffix, value, unit, floor in (("", rate, "requests/s", floor_rate), (" p99", p99, "ms", floor_p99)):
+            report.add(
+                Row(
+                    name=f"capacity: {name}{suffix}",
+                    value=value,
+                    unit=unit,
+                    floor=floor,
+                    floor_name=f"no-op POST{suffix}",
+                    ratio=value / floor,
+                    note="" if suffix else note,
+                    ok=None if errors == 0 else False,
+                )
             )
-        )
