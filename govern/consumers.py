@@ -121,7 +121,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self._closed:  # refused already, or the client has left
             return
         self._closed = True
-        await self.close(code=CLOSE_SERVICE_RESTART)
+        await self._close_quietly(CLOSE_SERVICE_RESTART)
+
+    async def _close_quietly(self, code: int) -> None:
+        """Close, unless the client has just left: the server then refuses the close like any send
+        (see send_json), which only means there is nothing left to close."""
+        try:
+            await self.close(code=code)
+        except (RuntimeError, OSError) as exc:
+            if isinstance(exc, RuntimeError) and "Unexpected ASGI message" not in str(exc):
+                raise
+            logger.debug("live socket gone before its close: %s", exc)
 
     async def connect(self):
         self.topics: set[str] = set()
@@ -189,7 +199,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not self._accepted:
             await self.accept()
             self._accepted = True
-        await self.close(code=code)
+        await self._close_quietly(code)
 
     async def disconnect(self, code):
         self._closed = True
