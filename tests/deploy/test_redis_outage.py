@@ -55,7 +55,7 @@ def server_behind_a_proxy():
         wait_for_port(port, server, timeout=60)
         yield {"port": port, "proxy": proxy, "server": server}
     finally:
-        server.stop()
+        server.stop(timeout=10)  # nothing left to finish; SIGKILL after 10 s
         proxy.stop()
 
 
