@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-services install install-dev browser-deps migrate seed messages bench clean check-deploy
+.PHONY: run run-services test test-services install install-dev browser-deps migrate seed messages bench clean check-deploy
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "govern needs Python 3.11 or newer on PATH (python3.11, python3.12 ...)."; exit 1; }
@@ -31,6 +31,12 @@ run: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Services mode on this machine with production settings (debug off), the processes of
+# deploy/Procfile under honcho: two uvicorns (8001, 8002), a Celery worker and beat. Needs the local
+# PostgreSQL and Redis; settings in var/services.env (written on first run). See deploy/README.md.
+run-services: $(VENV)/.installed
+	deploy/run-local.sh
 
 browser-deps:
 	@if [ -x /usr/bin/chromium ]; then :; \

@@ -26,8 +26,10 @@ FULL = {
     "repeats": 15,
     "redeem_clients": 200,
     "redeem_stock": 50,
+    "capacity_clients": 16,
+    "capacity_s": 10.0,
 }
-SECTIONS = ("pipeline", "intake", "live", "redemption", "scale", "export")
+SECTIONS = ("pipeline", "intake", "live", "redemption", "capacity", "scale", "export")
 QUICK = {
     "idle": 20,
     "live_samples": 5,
@@ -38,6 +40,8 @@ QUICK = {
     "repeats": 3,
     "redeem_clients": 20,
     "redeem_stock": 5,
+    "capacity_clients": 2,
+    "capacity_s": 1.0,
 }
 
 
@@ -89,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     print("== preparing: fresh database, migrations, demo", flush=True)
     stack.reset_database()
     stack.manage("migrate", "--noinput")
+    # Debug is off: pages need the manifest collectstatic writes (without it every page answers 500).
+    stack.manage("collectstatic", "--noinput", "-v0")
     stack.manage("seed_demo")
     stack.setup_django()
 
-    from bench import dispatch, intake, lists, live_latency, pipeline, redemption
+    from bench import capacity, dispatch, intake, lists, live_latency, pipeline, redemption
     from bench.clients import token
     from bench.photos import phone_jpeg
     from govern.models import Grid
@@ -147,6 +153,18 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         dispatcher = token(servers[0].url, "dispatcher")
+        if "capacity" in only:
+            print("== capacity of the README stack", flush=True)
+            _guarded(
+                report,
+                "capacity",
+                capacity.run,
+                report,
+                [s.url for s in servers],
+                token=dispatcher,
+                clients=size["capacity_clients"],
+                seconds=size["capacity_s"],
+            )
         grid_id = Grid.objects.order_by("id").values_list("id", flat=True).first()
         candidates: dict[int, float] = {}
         list_small = list_large = None

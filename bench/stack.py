@@ -41,6 +41,7 @@ def bench_env(**extra: str) -> dict[str, str]:
             "GOVERN_BENCH_ENDPOINTS": "1",
             "GOVERN_VAR_DIR": str(ROOT / "bench" / "out" / "var"),
             "MEDIA_ROOT": str(ROOT / "bench" / "out" / "media"),
+            "STATIC_ROOT": str(ROOT / "bench" / "out" / "static"),
             # Persistent connections are per thread under ASGI (a new thread per request): with 2
             # servers and 200 clients they exhaust max_connections. A bounded pool per process
             # instead (psycopg_pool), as a deployment would run: a new PostgreSQL backend per
@@ -112,9 +113,14 @@ class Server:
                 str(self.port),
                 "--log-level",
                 "warning",
+                # As deploy/Procfile runs them (the README's stack).
                 "--no-access-log",
                 "--ws",
-                "websockets",
+                "websockets-sansio",
+                "--lifespan",
+                "off",
+                "--timeout-keep-alive",
+                "75",
             ],
             cwd=ROOT,
             env=bench_env(),

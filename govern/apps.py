@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class GovernConfig(AppConfig):
     name = "govern"
     verbose_name = _("Governance kernel")
+
+    def ready(self):
+        # Registers govern's Prometheus gauges; after migrate, a restored database starts a new epoch.
+        from govern import live_epoch, metrics  # noqa: F401

@@ -18,6 +18,13 @@ is skipped: a client's "last id seen" is always a correct place to resume from. 
   all its sockets), delivers what the channel layer did not (layer down, group membership
   expired, a publisher in another process in embedded mode), advances every cursor, and
   periodically re-checks each socket's user and topics.
+- Ids carry their stream epoch (govern.live_epoch): an event of another epoch than the cursor's
+  means the database was restored; the socket reads the outbox, stands below the prune mark and
+  answers resync.
+
+When the channel layer itself fails under a socket (Redis restarted or unreachable), the socket is
+closed with 1012 (service restart) and one WARNING line, not a traceback per socket: the client
+reconnects with its last id and the replay gives it what it missed.
 """
 
 from __future__ import annotations
@@ -29,18 +36,49 @@ import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.contrib.auth.models import AnonymousUser
 
 from govern import conf, live_access
-from govern.live import topic_group
+from govern.live import LAYER_UNREACHABLE, topic_group
 from govern.live_access import CLOSE_BAD_REQUEST, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, TopicRefusedError
+from govern.live_epoch import epoch_of
+from govern.metrics import live_sockets_open
 from govern.ws_auth import user_for_session, user_for_token
 
 logger = logging.getLogger(__name__)
 
 SCAN_LIMIT = 2000
 GROUP_TIMEOUT = 5.0
+CLOSE_SERVICE_RESTART = 1012  # RFC 6455 registry: "the server is restarting", reconnect
+
+
+class _LayerWarnings:
+    """At most one WARNING per process every 10 s about the layer, with how many sockets it closed:
+    an outage under a thousand sockets is one line every 10 s, not a thousand."""
+
+    def __init__(self, every: float = 10.0):
+        self.every = every
+        self.last = -every
+        self.closed = 0
+
+    def closed_socket(self, exc: BaseException) -> None:
+        self.closed += 1
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            logger.warning(
+                "live: channel layer unreachable (%s: %s); closed %d socket(s) with 1012, clients resume by replay",
+                type(exc).__name__,
+                exc,
+                self.closed,
+            )
+            self.last, self.closed = now, 0
+
+
+_layer_warnings = _LayerWarnings()
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -48,6 +86,53 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        """Channels' consumer loop, with the channel layer's receive guarded (see `_layer_receive`).
+        A failed receive would otherwise end the consumer with an exception: a traceback in the
+        server's log and an abnormal close (1011) for the client, every ~5 s per process while
+        Redis is away."""
+        self._layer_failed = self._counted = self._closed = self._accepted = False
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        if self.channel_layer is None:
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.base_send = send
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+            await await_many_dispatch([receive, self._layer_receive], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            if self._counted:
+                live_sockets_open.dec()
+                self._counted = False
+
+    async def _layer_receive(self):
+        if self._layer_failed:  # reported once; wait for the client's disconnect
+            await asyncio.Event().wait()
+        try:
+            return await self.channel_layer.receive(self.channel_name)
+        except LAYER_UNREACHABLE as exc:
+            self._layer_failed = True
+            return {"type": "live.layer_lost", "error": exc}
+
+    async def live_layer_lost(self, message):
+        _layer_warnings.closed_socket(message["error"])
+        if self._closed:  # refused already, or the client has left
+            return
+        self._closed = True
+        await self._close_quietly(CLOSE_SERVICE_RESTART)
+
+    async def _close_quietly(self, code: int) -> None:
+        """Close, unless the client has just left: the server then refuses the close like any send
+        (see send_json), which only means there is nothing left to close."""
+        try:
+            await self.close(code=code)
+        except (RuntimeError, OSError) as exc:
+            if isinstance(exc, RuntimeError) and "Unexpected ASGI message" not in str(exc):
+                raise
+            logger.debug("live socket gone before its close: %s", exc)
+
     async def connect(self):
         self.topics: set[str] = set()
         self.cursor: int | None = None
@@ -85,6 +170,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Accept only now, so a client (or test) that sees the socket open is already subscribed.
         await self.accept()
         self._accepted = True
+        live_sockets_open.inc()
+        self._counted = True
         async with self._lock:
             await self._send_batch(batch)
         _watcher().add(self)
@@ -112,7 +199,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not self._accepted:
             await self.accept()
             self._accepted = True
-        await self.close(code=code)
+        await self._close_quietly(code)
 
     async def disconnect(self, code):
         self._closed = True
@@ -130,6 +217,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await asyncio.wait_for(
                     self.channel_layer.group_add(topic_group(topic), self.channel_name), GROUP_TIMEOUT
                 )
+            except LAYER_UNREACHABLE as exc:
+                logger.warning("could not join live group for %s (%s); the outbox scan will deliver", topic, exc)
             except Exception:
                 logger.warning("could not join live group for %s; the outbox scan will deliver", topic, exc_info=True)
 
@@ -139,6 +228,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await asyncio.wait_for(
                     self.channel_layer.group_discard(topic_group(topic), self.channel_name), GROUP_TIMEOUT
                 )
+            except LAYER_UNREACHABLE as exc:  # the membership expires by itself (channels_redis)
+                logger.info("could not leave live group for %s: %s", topic, exc)
             except Exception:
                 logger.warning("could not leave live group for %s", topic, exc_info=True)
 
@@ -163,7 +254,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return
             if not self.topics.intersection(payload.get("topics", ())):
                 return  # a group we just left
-            if payload.get("prev", event["id"]) <= self.cursor:
+            if epoch_of(event["id"]) != epoch_of(self.cursor):
+                await self._catch_up()  # a restored database: the outbox answers resync
+            elif payload.get("prev", event["id"]) <= self.cursor:
                 await self.send_json(event)
                 self.cursor = event["id"]
             else:

@@ -37,7 +37,22 @@ from govern import conf
 from govern.models import LiveEvent, LiveEventTopic, LiveOutboxState
 from govern.pipeline import read_after_sync
 
+try:
+    from redis.exceptions import ConnectionError as _RedisConnectionError
+    from redis.exceptions import TimeoutError as _RedisTimeoutError
+except ImportError:  # pragma: no cover - redis is a dependency
+    _RedisConnectionError = _RedisTimeoutError = OSError
+
 logger = logging.getLogger(__name__)
+
+# Failures that only mean "the channel layer cannot be reached right now" (Redis restarting or
+# away): expected during an outage, logged as one line each, never as a traceback.
+LAYER_UNREACHABLE: tuple[type[BaseException], ...] = (
+    _RedisConnectionError,
+    _RedisTimeoutError,
+    OSError,
+    asyncio.TimeoutError,
+)
 
 # Any constant works; it only has to be the same for every publisher.
 _PUBLISH_LOCK_KEY = 0x60FE12
@@ -94,7 +109,7 @@ def current_event_id() -> int:
     return newest if newest is not None else pruned_through()
 
 
-def _serialise_commit_order() -> None:
+def serialise_commit_order() -> None:
     """Make commit order equal id order, so "every event after N" never skips a late commit.
 
     PostgreSQL hands out ids at insert time; two concurrent transactions could commit in the
@@ -175,7 +190,16 @@ async def _group_send_all(layer, groups: list[str], payload: dict, timeout: floa
     for group in groups:
         try:
             await asyncio.wait_for(layer.group_send(group, payload), timeout)
-        except Exception:  # the outbox row stays; clients get it from the scan or on replay
+        except LAYER_UNREACHABLE as exc:  # the outbox row stays; clients get it from the scan or on replay
+            logger.warning(
+                "live event %s not sent to %s (%s: %s); it stays replayable",
+                payload["event"]["id"],
+                group,
+                type(exc).__name__,
+                exc,
+            )
+            failed.append(group)
+        except Exception:
             logger.warning(
                 "live event %s not sent to %s; it stays replayable", payload["event"]["id"], group, exc_info=True
             )
@@ -323,10 +347,10 @@ def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[Live
     with transaction.atomic(savepoint=False):
         # Under the lock nothing can commit between this read and our insert.
         if connection.vendor == "postgresql":
-            _serialise_commit_order()  # inside a pipeline, sent with the insert: one round trip
+            serialise_commit_order()  # inside a pipeline, sent with the insert: one round trip
             created, read_prev = _insert_in_one_statement(checked)
         else:
-            _serialise_commit_order()
+            serialise_commit_order()
             prev = LiveEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
             created = LiveEvent.objects.bulk_create([LiveEvent(type=t, data=d, topics=tops) for tops, t, d in checked])
             LiveEventTopic.objects.bulk_create(

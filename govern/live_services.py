@@ -33,6 +33,11 @@ def live_events_prune(*, now=None, batch_size: int = 2000) -> int:
     if boundary is None:
         return 0
     _raise_prune_mark(boundary)
+    return delete_events_through(boundary, batch_size=batch_size)
+
+
+def delete_events_through(boundary: int, *, batch_size: int = 2000) -> int:
+    """Delete every event with id <= boundary, in batches; the prune mark must cover it already."""
     deleted = 0
     while True:
         with transaction.atomic():

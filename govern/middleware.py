@@ -4,15 +4,17 @@ from django.conf import settings
 
 from govern.maps import tile_origins
 
-# Pages load only our own scripts and styles (vendored, no CDN); map tiles and photos may come
-# from the configured tile servers and data/blob URLs (photo previews before upload).
+# Pages load only our own scripts and styles (vendored, no CDN); images may come from the
+# configured tile servers (govern.maps), the media bucket (MEDIA_S3_BUCKET) and data/blob URLs
+# (photo previews before upload).
 _TILE_ORIGIN = " ".join(tile_origins())
+_MEDIA_ORIGIN = getattr(settings, "MEDIA_ORIGIN", "")
 CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self' 'unsafe-inline'",
-        f"img-src 'self' data: blob: {_TILE_ORIGIN}".strip(),
+        " ".join(["img-src 'self' data: blob:", *filter(None, [_TILE_ORIGIN, _MEDIA_ORIGIN])]),
         "connect-src 'self' ws: wss:",
         "media-src 'self' data:",
         "object-src 'none'",

@@ -156,6 +156,9 @@ class LiveOutboxState(models.Model):
     still answers when pruning has emptied the table."""
 
     pruned_through = models.BigIntegerField(default=0)
+    # The database these ids were handed out in (govern.live_epoch): a restore into another
+    # database is noticed after migrate, and a new stream epoch starts.
+    database_identity = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         constraints = [

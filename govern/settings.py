@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_prometheus",
+    "health_check",
     # Dependencies point one way: govern's kernel <- volunteers, rewards <- hazards <- wiring.
     "govern",
     "volunteers",
@@ -72,6 +74,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for /metrics (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id (the proxy's X-Request-ID, or a new one) for every log line of the request,
+    # and one access-log line per request (path with secrets redacted, status, time, user).
+    "govern.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +91,7 @@ MIDDLEWARE = [
     "govern.middleware.ContentSecurityPolicyMiddleware",
     # A domain error a page lets out is a 4xx page, never a 500 (govern.pages).
     "govern.pages.DomainErrorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "govern.urls"
@@ -151,11 +159,26 @@ AUTH_USER_MODEL = "govern.User"
 
 # --- Redis: channel layer, Celery broker, cache -------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# channels_redis waits for messages with a blocking read of 5 s (RedisChannelLayer.brpop_timeout);
+# the socket timeout must stay above it, or an idle process's read times out first and takes a
+# WebSocket down with it (redis-py's default is exactly 5 s: every idle socket dropped every ~5 s).
+CHANNEL_LAYER_SOCKET_TIMEOUT = 15.0
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                        "socket_connect_timeout": 2.0,
+                        "socket_keepalive": True,
+                    }
+                ],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     # Throttle counters only; a Redis outage degrades them to misses instead of failing requests,
@@ -205,6 +228,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+# Celery logs through LOGGING below (JSON, request-free context) instead of its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat keeps its schedule in Redis (celery-redbeat), not in a file in the code checkout, and holds a
+# Redis lock while it runs: a second `celery beat` (a standby, or one started by mistake on another
+# machine) waits for the lock instead of sending every job twice. The lock lives
+# CELERY_BEAT_MAX_LOOP_INTERVAL x 5 s and is renewed on every tick, so a standby takes over within
+# about a minute of the active beat's death.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
+CELERY_REDBEAT_KEY_PREFIX = "govern:beat"
+CELERY_REDBEAT_REDIS_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 5, "retry_period": 60}
+CELERY_BEAT_MAX_LOOP_INTERVAL = env_int("CELERY_BEAT_MAX_LOOP_INTERVAL", 10)
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-live-events": {"task": "govern.tasks.prune_live_events", "schedule": timedelta(hours=1)},
     # Tasks owed by commits made while the broker was down (govern.task_outbox).
@@ -219,6 +254,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "hazards-sweep-photos": {"task": "hazards.tasks.sweep_photos", "schedule": timedelta(minutes=5)},
     # Quarantined uploads no row names (a request killed before its commit) are deleted once old.
     "hazards-sweep-quarantine": {"task": "hazards.tasks.sweep_quarantine", "schedule": timedelta(hours=1)},
+    # Retention of tables that only grow (each with its setting below).
+    "govern-clear-sessions": {"task": "govern.tasks.clear_sessions", "schedule": timedelta(hours=6)},
+    "alerts-prune-history": {"task": "hazards.premises.tasks.prune_alert_history", "schedule": timedelta(hours=6)},
 }
 
 # --- Auth ------------------------------------------------------------------------------
@@ -255,8 +293,40 @@ PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "
 # the row) is deleted by the hourly `hazards.tasks.sweep_quarantine` once this old (seconds); keep
 # it well above the longest request.
 PHOTO_QUARANTINE_ORPHAN_AGE = timedelta(seconds=env_int("PHOTO_QUARANTINE_ORPHAN_AGE", 3600))
+# Processed photos (and coupon images): on this machine's disk under MEDIA_ROOT (one machine, or a
+# shared volume), or in an S3-compatible bucket (several machines: web servers and workers write
+# and read the same objects) when MEDIA_S3_BUCKET is set. Credentials come from the environment
+# as boto3 reads them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from this file.
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
+    _media_options = {
+        "bucket_name": MEDIA_S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL or None,
+        "region_name": os.environ.get("S3_REGION", "") or None,
+        "location": os.environ.get("MEDIA_S3_PREFIX", "").strip("/"),
+        "custom_domain": os.environ.get("MEDIA_S3_CUSTOM_DOMAIN", "") or None,
+        # Photos are re-encoded without metadata before they get here, and live events carry their
+        # URLs (replayed for days): plain URLs on a bucket that allows anonymous reads by default;
+        # MEDIA_S3_SIGNED_URLS=1 signs them instead (private bucket; URLs expire).
+        "querystring_auth": env_bool("MEDIA_S3_SIGNED_URLS", False),
+        "querystring_expire": env_int("MEDIA_S3_SIGNED_URL_SECONDS", 3600),
+        # Like the file system: a name already taken gets a new one, nothing is overwritten.
+        "file_overwrite": False,
+        "default_acl": None,
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path" if S3_ENDPOINT_URL else "auto"),
+        "signature_version": "s3v4",
+    }
+    _media_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _media_options}
+    if _media_options["custom_domain"]:
+        MEDIA_ORIGIN = f"https://{_media_options['custom_domain'].split('/')[0]}"
+    else:
+        MEDIA_ORIGIN = "/".join((S3_ENDPOINT_URL or f"https://{MEDIA_S3_BUCKET}.s3.amazonaws.com").split("/")[:3])
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    MEDIA_ORIGIN = ""  # served by this site under MEDIA_URL
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -342,21 +412,66 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "govern.error_pages.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Probes and Prometheus talk to each server process directly, over plain HTTP on the machine.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for production mode on a laptop without TLS (make run-services), never behind a proxy.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 
+# --- Retention of tables that only grow (beat jobs; 0 keeps for ever) -------------------------
+# Sensor readings that changed nothing (kinds normal, hold, update): the raises, clears and releases
+# are the hazards' history and stay.
+ALERT_HISTORY_RETENTION_DAYS = env_int("ALERT_HISTORY_RETENTION_DAYS", 90)
+
+# --- Logs --------------------------------------------------------------------------------------
+# One line per record on stderr: JSON in production (timestamp, level, logger, message, request_id,
+# user_id), readable text with the same fields under debug; LOG_FORMAT=json|text chooses. Secrets
+# (API tokens, ?token= in WebSocket URLs, keys) and phone numbers are redacted from every line
+# (govern.logs). uvicorn's own access log is off in the deployment (--no-access-log): the
+# request log middleware writes one line per request with the request id and the user.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {
+        "context": {"()": "govern.logs.RequestContextFilter"},
+        "redact": {"()": "govern.logs.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "govern.logs.JsonFormatter"},
+        "text": {"()": "govern.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "redact"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # uvicorn configures these before it imports the application; this replaces its handlers,
+        # so its lines (a WebSocket's "accepted" line names the URL, ?token= included) are redacted too.
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # govern.access writes the access lines (with request and user ids); uvicorn's would repeat them.
+        "uvicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
+
+# --- Errors to Sentry, when SENTRY_DSN is set and sentry-sdk is installed (optional) -------------
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from govern.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN)
 
 GOVERN_BRAND = _("govern · Community Safety")

@@ -29,3 +29,14 @@ def send_pending_tasks() -> int:
     from govern.task_outbox import send_pending_tasks as send
 
     return send()
+
+
+@shared_task(name="govern.tasks.clear_sessions")
+def clear_sessions() -> None:
+    """Beat job (every 6 h): delete expired sessions (they expire after SESSION_COOKIE_AGE, env
+    SESSION_COOKIE_AGE, 14 days; Django never deletes them by itself)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -9,7 +9,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, api_errors, home, live_api, live_views, views
+from govern import api, api_errors, health, home, live_api, live_views, views
 from govern.open311.views import unknown_base
 
 api_v1 = [
@@ -30,6 +30,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("health/live", health.LiveView.as_view(), name="health-live"),
+    path("health/ready", health.ReadyView.as_view(), name="health-ready"),
+    path("", include("django_prometheus.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
@@ -48,9 +51,13 @@ urlpatterns = [
 ]
 
 # Media are processed photos only (the upload is never stored), served with their image content
-# type and a sandboxing CSP (govern.middleware). In production a proxy or object storage may
-# serve MEDIA_ROOT instead; this route keeps a single-process deployment complete.
-urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+# type and a sandboxing CSP (govern.middleware). In production the proxy serves MEDIA_ROOT
+# (deploy/nginx), or media live in object storage (MEDIA_S3_BUCKET) and their URLs point there;
+# this route keeps a single-process deployment on the file system complete.
+if not settings.MEDIA_S3_BUCKET:
+    urlpatterns.append(
+        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+    )
 
 if os.environ.get("GOVERN_BENCH_ENDPOINTS") == "1":
     from govern.bench_views import authenticated_post, bare_upload

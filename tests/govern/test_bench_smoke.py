@@ -64,8 +64,13 @@ def test_quick_bench_runs_every_benchmark(tmp_path):
         "hazard list near",
         "export memory: hazards.csv",
         "export memory: tasks.csv",
+        "capacity floor: authenticated no-op POST",
+        "capacity: hazard list",
+        "capacity: task list",
+        "capacity: home page",
     ):
         assert f"| {figure}" in text, f"no row for {figure!r}:\n{text}"
     # Exactly-once at the smoke size too (20 clients, stock 5).
     assert "5 issued (201), 15 out of stock (409), 0 other" in text and "ledger sums equal balances: True" in text
+    assert "not 2xx [" not in text  # every capacity request answered (pages need collectstatic's manifest)
     assert "- machine:" in text and "- command: `python -m bench --quick`" in text

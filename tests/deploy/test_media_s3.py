@@ -1,0 +1,68 @@
+"""Media on S3-compatible object storage (MEDIA_S3_BUCKET, django-storages) against a real S3 server
+(SeaweedFS, tests/deploy/seaweed.py): a report's photo is processed into the bucket, its URLs point
+at the bucket and serve the re-encoded JPEG, and nothing lands on the local disk."""
+
+from __future__ import annotations
+
+import os
+from urllib.request import urlopen
+
+import pytest
+from django.core.files.storage import default_storage
+from rest_framework.test import APIClient
+
+from hazards.demo import seed_categories
+from tests.hazards.images import jpeg_bytes, upload
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db]
+
+
+@pytest.fixture
+def s3_media(settings, seaweedfs, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "local-media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": seaweedfs.storage_options()},
+    }
+    return seaweedfs
+
+
+def test_a_reports_photo_is_stored_in_the_bucket_and_served_from_it(
+    s3_media, grid, django_capture_on_commit_callbacks, tmp_path
+):
+    seed_categories()
+    original = jpeg_bytes(size=(1600, 1200), seed=5, gps=True)
+    with django_capture_on_commit_callbacks(execute=True):  # eager Celery: the photo is processed on commit
+        response = APIClient().post(
+            "/api/v1/hazards/",
+            {
+                "category": "electrical-wiring",
+                "description": "楼道里私拉电线",
+                "latitude": "30.905",
+                "longitude": "120.805",
+                "address": "3号楼",
+                "photos": [upload("wiring.jpg", original)],
+            },
+            format="multipart",
+        )
+    assert response.status_code == 201, response.content
+    tracking_code = response.json()["tracking_code"]
+    detail = APIClient().get(f"/api/v1/track/{tracking_code}/")
+    assert detail.status_code == 200, detail.content
+    photos = detail.json()["photos"]
+    assert photos and all(photo[key] for photo in photos for key in ("image", "medium", "thumb")), photos
+
+    stored = {obj["Key"] for obj in s3_media.client().list_objects_v2(Bucket=s3_media.bucket).get("Contents", [])}
+    assert len(stored) == 3, stored  # three renditions; the original never reaches the bucket
+    for key in ("image", "medium", "thumb"):
+        url = photos[0][key]
+        assert url.startswith(f"{s3_media.endpoint}/{s3_media.bucket}/"), url
+        with urlopen(url, timeout=10) as served:  # anonymously, as a browser would
+            body = served.read()
+            assert served.headers["Content-Type"] == "image/jpeg"
+        name = url.removeprefix(f"{s3_media.endpoint}/{s3_media.bucket}/")
+        assert name in stored
+        with default_storage.open(name, "rb") as file:
+            assert file.read() == body
+        assert body[:2] == b"\xff\xd8" and b"TestCam" not in body and body != original
+    assert not os.path.exists(tmp_path / "local-media")
