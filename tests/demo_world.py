@@ -49,8 +49,7 @@ def _ok(response, *codes: int):
 
 def seed_world() -> World:
     from hazards.models import Hazard
-    from hazards.premises.campaigns.models import Campaign, CampaignPremises
-    from hazards.premises.models import Premises
+    from hazards.premises.models import Campaign, CampaignPremises, Premises
     from rewards.models import Coupon
     from volunteers.models import Team
 
