@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class GovernConfig(AppConfig):
     name = "govern"
     verbose_name = _("Governance kernel")
+
+    def ready(self):
+        from govern.media import quarantine  # noqa: F401 - registers the quarantine check

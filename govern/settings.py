@@ -255,7 +255,7 @@ PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "
 PHOTO_QUARANTINE_ORPHAN_AGE = timedelta(seconds=env_int("PHOTO_QUARANTINE_ORPHAN_AGE", 3600))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},
+    "quarantine": {"BACKEND": "govern.media.quarantine.QuarantineStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

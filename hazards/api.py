@@ -27,11 +27,11 @@ from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer, PointSerializer, RefSerializer, error_responses
 from govern.errors import InvalidInput
+from govern.media.checks import too_many_files_sentence
 from govern.pagination import CappedCountPagination
 from hazards import conf, policy, selectors, services
 from hazards.filters import HazardFilter
 from hazards.models import Category, Hazard, Severity, Source
-from hazards.photos import too_many_files_sentence
 from hazards.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
 
@@ -444,7 +444,9 @@ class HazardListCreateView(generics.ListAPIView):
         try:
             payload, photos = request.data, request.FILES.getlist("photos")
         except TooManyFilesSent:  # Django's own cap (DATA_UPLOAD_MAX_NUMBER_FILES), hit while parsing
-            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+            raise InvalidInput(
+                too_many_files_sentence(limits=conf.photo_limits()), field="photos", code="too_many_photos"
+            )
         data = HazardCreateSerializer(data=payload)
         data.is_valid(raise_exception=True)
         values = data.validated_data

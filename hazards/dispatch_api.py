@@ -21,13 +21,13 @@ from rest_framework.views import APIView
 from govern.api import RefSerializer, error_responses
 from govern.api_filters import StrictBooleanFilter
 from govern.errors import InvalidInput
+from govern.media.checks import too_many_files_sentence
 from hazards import conf
 from hazards.api import PhotoSerializer, UserRefSerializer
 from hazards.dispatch import selectors, services
 from hazards.dispatch.candidates import rank_candidates
 from hazards.filters import CommaChoiceFilter, CommaIntFilter
 from hazards.models import Task, TaskStatus
-from hazards.photos import too_many_files_sentence
 from hazards.services import NOTE_MAX
 
 
@@ -312,7 +312,9 @@ class TaskCompleteView(APIView):
         try:
             payload, photos = request.data, request.FILES.getlist("photos")
         except TooManyFilesSent:
-            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+            raise InvalidInput(
+                too_many_files_sentence(limits=conf.photo_limits()), field="photos", code="too_many_photos"
+            )
         services.task_complete(task_id=pk, actor=request.user, note=payload.get("note", ""), photos=photos)
         return _task_response(request, pk)
 

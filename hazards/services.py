@@ -22,6 +22,10 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.geo import valid_coordinates
 from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, publish, user_topic
+from govern.media.checks import CheckedUpload, check_uploads
+from govern.media.pending import apply_outcomes, render_pending
+from govern.media.quarantine import delete_originals
+from govern.media.writer import PhotoWriter
 from govern.pipeline import atomic_pipelined, insert_later, update_later
 from govern.selectors import grid_for_point
 from govern.task_outbox import PUBLISH_RETRY_POLICY
@@ -38,7 +42,6 @@ from hazards.models import (
     TriageRule,
     max_severity,
 )
-from hazards.photos import CheckedUpload, PhotoWriter, apply_outcomes, check_uploads, delete_originals, render_pending
 from hazards.selectors import (
     TRACKING_ALPHABET,
     NearbyHazard,
@@ -180,7 +183,7 @@ def hazard_report(
     """File a new hazard report; the one entry for the web form, the REST API and Open311.
 
     Everything is validated before anything is written: fields, the grid containing the point
-    ("outside the service area" otherwise), and every photo (the fast checks of hazards.photos:
+    ("outside the service area" otherwise), and every photo (the fast checks of govern.media:
     size, type, header, bomb, animation, container structure — no decode). Then, in one
     transaction: the hazard, its photo rows in status `processing` with the uploads in the
     private quarantine (files removed again on any failure), the first timeline event, keyword
@@ -215,7 +218,9 @@ def hazard_report(
             field="location",
             code="outside_service_area",
         )
-    checked = check_uploads(list(photos), min_count=1 if photos_required else 0)  # no decode: cheap
+    checked = check_uploads(
+        list(photos), limits=conf.photo_limits(), min_count=1 if photos_required else 0
+    )  # no decode: cheap
     rules = list(TriageRule.objects.filter(active=True).select_related("suggest_category").order_by("priority", "id"))
 
     with PhotoWriter("hazards") as writer:
@@ -414,7 +419,7 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
     )
     if not pending:
         return {"ready": 0, "failed": 0}
-    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     with PhotoWriter("hazards") as writer, transaction.atomic():
         hazard = Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()
         rows = (
@@ -514,8 +519,8 @@ def quarantine_sweep_orphans(*, older_than: timedelta | None = None, now: dateti
     """
     from django.apps import apps
 
+    from govern.media.quarantine import quarantine_storage
     from hazards.models import StoredPhoto
-    from hazards.photos import quarantine_storage
 
     storage = quarantine_storage()
     if not storage.exists(""):

@@ -26,12 +26,14 @@ from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unprocessable
 from govern.live import publish, publish_many, user_topic
+from govern.media.checks import display_name
+from govern.media.renditions import ProcessedPhoto, process_upload
+from govern.media.writer import PhotoWriter, delete_files
 from govern.models import User
 from govern.pipeline import pipelined, update_later
 from govern.roles import is_dispatcher
 from rewards import conf
 from rewards.codes import looks_like_code, new_code, normalise_code
-from rewards.images import coupon_image_process
 from rewards.lock_objects import account_for_update, accounts_for_update, coupon_for_update, redemption_for_update
 from rewards.models import (
     HOLDING_STATUSES,
@@ -462,7 +464,13 @@ def _check_window(valid_from: datetime, valid_until: datetime) -> None:
         raise InvalidInput(_("valid_until must be after valid_from."), field="valid_until")
 
 
-@transaction.atomic
+def _coupon_image(upload) -> ProcessedPhoto:
+    """An uploaded coupon image checked and re-encoded (no metadata, JPEG, bounded), or a 400
+    naming `image`. CPU-heavy: before any transaction."""
+    label = _("image (%(name)s)") % {"name": display_name(upload)}
+    return process_upload(upload, limits=conf.coupon_image_limits(), field="image", label=label)
+
+
 def coupon_create(
     *,
     merchant_id: int,
@@ -495,14 +503,15 @@ def coupon_create(
         raise InvalidInput(_("The stock cannot be negative."), field="stock_total")
     if not Merchant.objects.filter(pk=merchant_id).exists():
         raise NotFound(_("No such merchant."), field="merchant")
-    coupon = Coupon(merchant_id=merchant_id, stock_total=stock_total, stock_remaining=stock_total, **fields)
-    if image:
-        coupon.image = coupon_image_process(image)
-    coupon.save()
+    processed = _coupon_image(image) if image else None
+    with PhotoWriter("coupons") as writer, transaction.atomic():
+        coupon = Coupon(merchant_id=merchant_id, stock_total=stock_total, stock_remaining=stock_total, **fields)
+        if processed is not None:
+            coupon.image = writer.write(processed)["large"]
+        coupon.save()
     return coupon
 
 
-@transaction.atomic
 def coupon_update(
     *, coupon_id: int, stock_total: int | None = None, image=None, remove_image: bool = False, **changes
 ) -> Coupon:
@@ -512,27 +521,34 @@ def coupon_update(
     if unknown:
         raise InvalidInput(_("Unknown field %(field)s.") % {"field": sorted(unknown)[0]}, field=sorted(unknown)[0])
     _check_coupon_fields(changes)
-    try:
-        coupon = coupon_for_update(coupon_id)
-    except Coupon.DoesNotExist:
+    if not Coupon.objects.filter(pk=coupon_id).exists():
         raise NotFound(_("No such coupon."))
-    for name, value in changes.items():
-        setattr(coupon, name, value)
-    _check_window(coupon.valid_from, coupon.valid_until)
-    if stock_total is not None:
-        holding = coupon.stock_total - coupon.stock_remaining
-        if int(stock_total) < holding:
-            raise InvalidInput(
-                _("The total stock cannot be below the %(n)d codes already issued or used.") % {"n": holding},
-                field="stock_total",
-            )
-        coupon.stock_total = int(stock_total)
-        coupon.stock_remaining = int(stock_total) - holding
-    if image:
-        coupon.image = coupon_image_process(image)
-    elif remove_image:
-        coupon.image = ""
-    coupon.save()
+    processed = _coupon_image(image) if image else None
+    with PhotoWriter("coupons") as writer, transaction.atomic():
+        try:
+            coupon = coupon_for_update(coupon_id)
+        except Coupon.DoesNotExist:
+            raise NotFound(_("No such coupon."))
+        for name, value in changes.items():
+            setattr(coupon, name, value)
+        _check_window(coupon.valid_from, coupon.valid_until)
+        if stock_total is not None:
+            holding = coupon.stock_total - coupon.stock_remaining
+            if int(stock_total) < holding:
+                raise InvalidInput(
+                    _("The total stock cannot be below the %(n)d codes already issued or used.") % {"n": holding},
+                    field="stock_total",
+                )
+            coupon.stock_total = int(stock_total)
+            coupon.stock_remaining = int(stock_total) - holding
+        replaced = coupon.image.name if (processed is not None or remove_image) and coupon.image else ""
+        if processed is not None:
+            coupon.image = writer.write(processed)["large"]
+        elif remove_image:
+            coupon.image = ""
+        coupon.save()
+        if replaced:
+            transaction.on_commit(lambda: delete_files([replaced]))  # once no row names it
     return coupon
 
 

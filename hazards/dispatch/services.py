@@ -27,6 +27,10 @@ from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
+from govern.media.checks import check_uploads
+from govern.media.pending import apply_outcomes, render_pending
+from govern.media.quarantine import delete_originals
+from govern.media.writer import PhotoWriter
 from govern.models import User
 from govern.roles import is_dispatcher
 from hazards import conf, policy
@@ -40,7 +44,6 @@ from hazards.models import (
     TaskPhoto,
     TaskStatus,
 )
-from hazards.photos import PhotoWriter, apply_outcomes, check_uploads, delete_originals, render_pending
 from hazards.services import NOTE_MAX, enqueue_after_commit, hazard_transition, lock_hazard, photo_payload
 from volunteers.models import Volunteer, VolunteerStatus
 
@@ -400,7 +403,7 @@ def task_complete(*, task_id: int, actor, note: str, photos: Sequence, now: dt.d
     the fast checks before anything is written, the uploads quarantined, then re-encoded by
     `hazards.tasks.process_task_photos` after the commit); the hazard becomes rectified."""
     note = _text(note, field="note", required=True, message=_("Describe what you did."))
-    checked = check_uploads(list(photos), min_count=1)  # no decode: cheap
+    checked = check_uploads(list(photos), limits=conf.photo_limits(), min_count=1)  # no decode: cheap
     with PhotoWriter("tasks") as writer:
         originals = [writer.write_original(upload) for upload in checked]
         with transaction.atomic():
@@ -451,7 +454,7 @@ def task_photos_process(*, task_id: int) -> dict:
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
     if not pending:
         return {"ready": 0, "failed": 0}
-    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     changed, originals, gone = [], [], False
     with PhotoWriter("tasks") as writer, transaction.atomic():
         try:

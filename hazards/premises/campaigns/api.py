@@ -25,10 +25,11 @@ from rest_framework.views import APIView
 
 from govern.api import RefSerializer, error_responses
 from govern.errors import InvalidInput
+from govern.media.checks import too_many_files_sentence
 from govern.roles import is_dispatcher
+from hazards import conf
 from hazards.api import MEDIA_URL_FIELD, UserRefSerializer, media_url
 from hazards.models import Severity
-from hazards.photos import too_many_files_sentence
 from hazards.premises.campaigns import selectors, services
 from hazards.premises.campaigns.models import Campaign, CampaignPremises, Inspection, InspectionResult, Outcome
 
@@ -599,7 +600,9 @@ class InspectionRecordView(APIView):
         try:
             files = request.FILES.getlist("photo")
         except TooManyFilesSent:
-            raise InvalidInput(too_many_files_sentence(), field="photo", code="too_many_photos")
+            raise InvalidInput(
+                too_many_files_sentence(limits=conf.photo_limits()), field="photo", code="too_many_photos"
+            )
         if len(files) > 1:
             raise InvalidInput(_("One photo per item."), field="photo")
         data = RecordSerializer(data={k: v for k, v in request.data.items() if k != "photo"})

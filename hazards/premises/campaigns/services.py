@@ -31,10 +31,13 @@ from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, publish, publish_many, user_topic
+from govern.media.checks import check_uploads
+from govern.media.renditions import render
+from govern.media.writer import PhotoWriter, delete_files
 from govern.models import Grid, User
 from govern.roles import GRID_WORKER, VOLUNTEER, is_dispatcher, user_roles
+from hazards import conf
 from hazards.models import Hazard, HazardPhoto, Source
-from hazards.photos import PhotoWriter, check_uploads, delete_files, render
 from hazards.premises.campaigns.models import (
     Campaign,
     CampaignPremises,
@@ -557,8 +560,9 @@ def inspection_record_item(
     if photo is not None and outcome == Outcome.FAIL:
         # Processed here, not in Celery like report photos: one photo per ticked item, and the
         # inspector's finding must show its photo at once. CPU-heavy: outside the transaction.
-        checked = check_uploads([photo], min_count=1, max_count=1)[0]
-        processed = render(checked.data, index=1, label=checked.label)
+        limits = conf.photo_limits()
+        checked = check_uploads([photo], limits=limits, min_count=1, max_count=1)[0]
+        processed = render(checked.data, limits=limits, index=1, label=checked.label)
     old_files: list[str] = []
     with PhotoWriter("inspections") as writer, transaction.atomic():
         inspection = _lock_inspection(inspection_id)
