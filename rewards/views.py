@@ -19,7 +19,7 @@ from rest_framework.exceptions import Throttled
 
 from govern.errors import DomainError
 from govern.live import current_event_id
-from rewards import conf, selectors, services
+from rewards import conf, ledger, redemptions, selectors
 from rewards.api import CodeLookupThrottle
 from rewards.models import EntryKind, RedemptionStatus
 
@@ -92,7 +92,7 @@ def wallet(request):
 @require_POST
 def wallet_leaderboard(request):
     show = request.POST.get("show_on_leaderboard") == "on"
-    services.points_account_set_leaderboard(user_id=request.user.pk, show=show)
+    ledger.points_account_set_leaderboard(user_id=request.user.pk, show=show)
     messages.success(
         request,
         _("Your name now shows on the leaderboard.") if show else _("The leaderboard now shows you anonymously."),
@@ -104,7 +104,7 @@ def wallet_leaderboard(request):
 @require_POST
 def wallet_cancel(request, pk: int):
     try:
-        services.redemption_cancel(redemption_id=pk, actor_id=request.user.pk)
+        redemptions.redemption_cancel(redemption_id=pk, actor=request.user)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -135,7 +135,7 @@ def shop(request):
 def shop_redeem(request, pk: int):
     """The no-JS path of the shop's redeem button (the JS path calls the API)."""
     try:
-        result = services.redemption_create(
+        result = redemptions.redemption_create(
             user_id=request.user.pk, coupon_id=pk, idempotency_key=request.POST.get("idempotency_key")
         )
     except DomainError as exc:
@@ -178,7 +178,7 @@ def merchant(request):
             response["Retry-After"] = str(int(wait) + 1)
         return response
     try:
-        redemption = services.redemption_use(code=request.POST.get("code", ""), staff_user_id=request.user.pk)
+        redemption = redemptions.redemption_use(code=request.POST.get("code", ""), actor=request.user)
     except DomainError as exc:
         return _merchant_page(request, merchants, error=str(exc.message), status=exc.status_code)
     return _merchant_page(request, merchants, result=redemption)

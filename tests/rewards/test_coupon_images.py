@@ -12,7 +12,7 @@ from django.utils import translation
 from PIL import Image
 
 from govern.errors import InvalidInput
-from rewards import services
+from rewards import catalog
 from rewards.models import Coupon
 from tests.hazards.conftest import stored_files
 from tests.hazards.images import encode, heic_bytes, jpeg_bytes, png_bomb, scene
@@ -116,11 +116,11 @@ def test_a_replaced_or_removed_image_is_deleted_once_committed(
     coupon = make_coupon(merchant, image=_file("a.png", encode(scene((300, 200), seed=1), "PNG")))
     first = str(media_root / coupon.image.name)
     with django_capture_on_commit_callbacks(execute=True):
-        coupon = services.coupon_update(
+        coupon = catalog.coupon_update(
             coupon_id=coupon.pk, image=_file("b.png", encode(scene((300, 200), seed=2), "PNG"))
         )
     second = str(media_root / coupon.image.name)
     assert first != second and stored_files(media_root) == [second]
     with django_capture_on_commit_callbacks(execute=True):
-        coupon = services.coupon_update(coupon_id=coupon.pk, remove_image=True)
+        coupon = catalog.coupon_update(coupon_id=coupon.pk, remove_image=True)
     assert not coupon.image and stored_files(media_root) == []

@@ -287,8 +287,8 @@ def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens
     after_commit, in_transaction, mid_escalation = (tmp_path / f"stall-{x}.json" for x in "abc")
     stalls = ";".join(
         [
-            f"rewards.services:points_award:{STALL_AT}:{after_commit}",
-            f"rewards.services:_post_entry:{STALL_AT}:{in_transaction}",
+            f"rewards.ledger:points_award:{STALL_AT}:{after_commit}",
+            f"rewards.ledger:post_entry:{STALL_AT}:{in_transaction}",
             f"hazards.dispatch.services:task_flag_overdue:{FLAG_STALL_AT}:{mid_escalation}",
         ]
     )
@@ -344,7 +344,7 @@ def test_a_killed_worker_has_its_task_run_by_another_worker_and_every_effect_hap
     marker = tmp_path / "stall.json"
     t0 = time.monotonic()
     first = broker.worker(
-        "first", pool="solo", visibility_timeout=2, stalls=f"rewards.services:points_award:{STALL_AT}:{marker}"
+        "first", pool="solo", visibility_timeout=2, stalls=f"rewards.ledger:points_award:{STALL_AT}:{marker}"
     )
     stalled = broker.stalled(marker)
     task_id = stalled["task_id"]

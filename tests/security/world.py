@@ -16,8 +16,9 @@ from govern.roles import MERCHANT_STAFF, RESIDENT
 from hazards.dispatch.services import task_dispatch
 from hazards.models import Hazard, Task
 from hazards.services import hazard_report, hazard_triage
+from rewards.ledger import points_adjust
 from rewards.models import Coupon, Merchant, Redemption
-from rewards.services import points_adjust, redemption_create
+from rewards.redemptions import redemption_create
 from tests.factories import UserFactory
 from tests.hazards.images import jpeg_bytes, upload
 from volunteers.models import ServiceRecord, Volunteer
@@ -66,7 +67,7 @@ def build(demo: dict[str, User]) -> World:
     other_staff = UserFactory(roles=[MERCHANT_STAFF], username="staff_other")
     other_merchant.staff.add(other_staff)
     coupon = Coupon.objects.filter(merchant=merchant1).order_by("cost").first()
-    points_adjust(user_id=owner.pk, amount=coupon.cost * 3, reason="matrix funding", actor_id=None)
+    points_adjust(user_id=owner.pk, amount=coupon.cost * 3, reason="matrix funding", actor=None)
     redemption = redemption_create(user_id=owner.pk, coupon_id=coupon.pk, idempotency_key="matrix-1").redemption
     task_hazard = hazard_report(
         reporter=owner,
