@@ -547,7 +547,7 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
 def _award_assignee(task: Task, actor) -> None:
     from govern.task_outbox import enqueue_on_commit
     from rewards.tasks import award_points
-    from volunteers.services import service_record_create
+    from volunteers.service_records import service_record_create
 
     user_id, task_id, severity, actor_id = task.assignee_id, task.pk, task.hazard.severity, actor.pk
     enqueue_on_commit(
@@ -565,7 +565,7 @@ def _award_assignee(task: Task, actor) -> None:
             minutes=service_minutes(task),
             source_ref=f"task:{task_id}",
             note=_("Hazard %(code)s fixed") % {"code": task.hazard.tracking_code},
-            approved_by_id=actor_id,
+            actor=actor,
         )
 
 

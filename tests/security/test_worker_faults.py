@@ -205,6 +205,7 @@ def _past_due_tasks(n: int) -> list[int]:
     from hazards.services import hazard_report, hazard_triage
     from tests.factories import make_grid
     from tests.hazards.images import jpeg_bytes, upload
+    from volunteers import duty as volunteers_duty
     from volunteers import services as volunteers
 
     seed_rules(seed_categories())
@@ -214,7 +215,7 @@ def _past_due_tasks(n: int) -> list[int]:
     for i in range(n):
         user = UserFactory(roles=[RESIDENT, VOLUNTEER])
         volunteer = volunteers.volunteer_apply(
-            user=user,
+            actor=user,
             real_name="志愿者",
             phone=f"1570000{i:04d}",
             community_id=grid.community_id,
@@ -222,7 +223,7 @@ def _past_due_tasks(n: int) -> list[int]:
             availability=[],
         )
         volunteers.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)
-        volunteers.volunteer_duty_set(user=user, on_duty=True, latitude=30.9051, longitude=120.8051)
+        volunteers_duty.volunteer_duty_set(actor=user, on_duty=True, latitude=30.9051, longitude=120.8051)
         hazard = hazard_report(
             reporter=None,
             category_slug="electrical-wiring",

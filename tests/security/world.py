@@ -22,7 +22,8 @@ from rewards.redemptions import redemption_create
 from tests.factories import UserFactory
 from tests.hazards.images import jpeg_bytes, upload
 from volunteers.models import ServiceRecord, Volunteer
-from volunteers.services import service_record_submit, volunteer_apply
+from volunteers.service_records import service_record_submit
+from volunteers.services import volunteer_apply
 
 
 @dataclass
@@ -51,7 +52,7 @@ def build(demo: dict[str, User]) -> World:
     ).hazard
     applicant = UserFactory(roles=[RESIDENT])
     application = volunteer_apply(
-        user=applicant,
+        actor=applicant,
         real_name="申请人",
         phone="15800001234",
         community_id=grid1_grid.community_id,
@@ -60,7 +61,7 @@ def build(demo: dict[str, User]) -> World:
         availability=[],
     )
     own_record = service_record_submit(
-        user=demo["vol1"], minutes=60, served_on=timezone.localdate() - dt.timedelta(days=1), note="巡查消防通道"
+        actor=demo["vol1"], minutes=60, served_on=timezone.localdate() - dt.timedelta(days=1), note="巡查消防通道"
     )
     merchant1 = Merchant.objects.get(staff=demo["merchant1"])
     other_merchant = Merchant.objects.exclude(pk=merchant1.pk).first()
