@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hazards.models import Hazard, Source
-from hazards.premises.campaigns import services
+from hazards.premises.campaigns import inspections, services
 from hazards.premises.campaigns.models import ChecklistItem
 from tests.conftest import client_for
 from tests.hazards.images import jpeg_bytes, upload
@@ -148,16 +148,16 @@ def _build(office, area, n: int, inspector):
     )
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     for entry in list(campaign.entries.order_by("pk"))[:2]:
-        inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+        inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
         items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
         for item in items:
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=inspection.pk,
                 actor=inspector,
                 item_id=item.pk,
                 outcome="fail" if item == items[-1] else "pass",
             )
-        services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     return campaign
 
 

@@ -24,7 +24,7 @@ from govern.live import current_event_id
 from govern.models import Grid, User
 from govern.office.views import dispatcher_required as dispatcher_page
 from govern.roles import GRID_WORKER, VOLUNTEER
-from hazards.premises.campaigns import selectors, services
+from hazards.premises.campaigns import inspections, selectors, services
 from hazards.premises.campaigns.models import CampaignStatus, Outcome
 from hazards.premises.models import PremisesType
 
@@ -50,7 +50,7 @@ def my_inspections(request):
 @login_required
 def inspection_start(request):
     try:
-        inspection = services.inspection_start(entry_id=request.POST.get("entry"), actor=request.user)
+        inspection = inspections.inspection_start(entry_id=request.POST.get("entry"), actor=request.user)
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("campaigns:my-inspections")
@@ -93,10 +93,10 @@ def inspection_page(request, pk: int):
         action = request.POST.get("action")
         try:
             if action == "submit":
-                services.inspection_submit(inspection_id=pk, actor=request.user)
+                inspections.inspection_submit(inspection_id=pk, actor=request.user)
                 return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + "#findings")
             item_id = request.POST.get("item")
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=pk,
                 actor=request.user,
                 item_id=item_id,
