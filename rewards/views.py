@@ -71,14 +71,14 @@ def wallet(request):
     entries = Paginator(selectors.points_entry_list(user=request.user), WALLET_ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    redemptions = list(selectors.redemption_list(user=request.user)[:WALLET_REDEMPTIONS])
-    for redemption in redemptions:
+    codes = list(selectors.redemption_list(user=request.user)[:WALLET_REDEMPTIONS])
+    for redemption in codes:
         if redemption.status == RedemptionStatus.ISSUED and not redemption.is_overdue:
             redemption.qr_data_uri = _qr_data_uri(redemption.code)
     context = {
         "account": account,
         "entries": entries,
-        "redemptions": redemptions,
+        "redemptions": codes,
         "earned_today": selectors.points_earned_today(user=request.user),
         "daily_cap": conf.daily_cap(),
         "last_event_id": last_event_id,
