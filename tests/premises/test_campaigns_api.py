@@ -183,3 +183,19 @@ def test_lists_run_a_constant_number_of_queries(campaign_office, campaign_area, 
     for key in before:
         assert after[key][0] == before[key][0], (key, before[key], after[key])
     assert after["premises"][1] == 9 and after["findings"][1] == 2 and after["mine"][1] == 11 and after["list"][1] == 2
+
+
+@pytest.mark.parametrize("body", ["1.5", "[1, 2]", '"pass"', "null"])
+def test_a_result_body_that_is_not_an_object_is_a_400(campaign_office, campaign_area, campaign_checklists, body):
+    west, worker = campaign_area["west"], campaign_area["worker_w"]
+    shop = make_premises(west)
+    campaign = services.campaign_create(actor=campaign_office, name="x", grid_ids=[west.pk], type_slugs=["restaurant"])
+    services.campaign_assign(
+        campaign_id=campaign.pk, actor=campaign_office, inspector_id=worker.pk, premises_ids=[shop.pk]
+    )
+    services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
+    inspection = inspections.inspection_start(entry_id=campaign.entries.get().pk, actor=worker)
+    response = client_for(worker).post(
+        f"/api/v1/inspections/{inspection.pk}/results/", body, content_type="application/json"
+    )
+    assert response.status_code == 400 and response["Content-Type"] == "application/json", response.content

@@ -15,6 +15,8 @@ POST /api/v1/inspections/{id}/submit/      failed items become hazards; idempote
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import TooManyFilesSent
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -306,7 +308,10 @@ class InspectionRecordView(APIView):
             )
         if len(files) > 1:
             raise InvalidInput(_("One photo per item."), field="photo")
-        data = RecordSerializer(data={k: v for k, v in request.data.items() if k != "photo"})
+        fields = request.data
+        if isinstance(fields, Mapping):  # the photo is read from FILES; anything else goes to the serializer
+            fields = {k: v for k, v in fields.items() if k != "photo"}
+        data = RecordSerializer(data=fields)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         inspections.inspection_record_item(
