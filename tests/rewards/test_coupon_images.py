@@ -29,10 +29,8 @@ def _english():
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # made by the first file stored
+    return tmp_path / "media"
 
 
 def _file(name: str, data: bytes) -> SimpleUploadedFile:
