@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 class PointsAccount(models.Model):
     """积分账户: one per user. `balance` is a cache of the sum of the entries, kept in step under
-    a row lock by rewards.services and never negative (a constraint)."""
+    a row lock by rewards.ledger and never negative (a constraint)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="points_account", verbose_name=_("user")

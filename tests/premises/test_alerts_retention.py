@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hazards.premises.alerts.models import AlertEvent, AlertKind
 from hazards.premises.alerts.retention import alert_history_prune
+from hazards.premises.models import AlertEvent, AlertKind
 from hazards.premises.tasks import prune_alert_history
 from tests.premises.alerts_fixtures import *  # noqa: F403 - the alert fixtures
 from tests.premises.alerts_fixtures import alert

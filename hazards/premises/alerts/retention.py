@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hazards.premises.alerts.models import AlertEvent, AlertKind
+from hazards.premises.models import AlertEvent, AlertKind
 
 PRUNED_KINDS = (AlertKind.NORMAL, AlertKind.HOLD, AlertKind.UPDATE)
 
