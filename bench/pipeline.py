@@ -35,12 +35,13 @@ def _rate(fn, seconds: float) -> float:
 def run(report: Report, *, photo: bytes, seconds: float) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from govern.media.renditions import process_upload
     from hazards import conf
-    from hazards.photos import process_upload
 
-    sizes = conf.photo_sizes()
+    limits = conf.photo_limits()
+    sizes = limits.sizes
     floor = _rate(lambda: _bare_pillow(photo, sizes), seconds)
-    ours = _rate(lambda: process_upload(SimpleUploadedFile("phone.jpg", photo, "image/jpeg"), 1), seconds)
+    ours = _rate(lambda: process_upload(SimpleUploadedFile("phone.jpg", photo, "image/jpeg"), limits=limits), seconds)
     report.add(
         Row(
             name="photo pipeline: photos/s per core (4000×3000 JPEG)",

@@ -27,8 +27,8 @@ def new_coupon(stock: int) -> int:
     """A fresh coupon (cost 10, one per user) with this stock."""
     from django.utils import timezone
 
+    from rewards.catalog import coupon_create
     from rewards.models import Merchant
-    from rewards.services import coupon_create
 
     merchant, _ = Merchant.objects.get_or_create(name="压测商户")
     now = timezone.now()
@@ -57,7 +57,7 @@ def prepare(clients: int) -> list[str]:
 
     from govern.models import User
     from govern.roles import RESIDENT
-    from rewards.services import points_adjust_bulk
+    from rewards.ledger import points_adjust_bulk
 
     tag = uuid.uuid4().hex[:6]
     users = User.objects.bulk_create(
@@ -65,7 +65,7 @@ def prepare(clients: int) -> list[str]:
     )
     resident = Group.objects.get(name=RESIDENT)
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=resident.pk) for u in users])
-    points_adjust_bulk(user_ids=[u.pk for u in users], amount=100, reason="bench funding", actor_id=None)
+    points_adjust_bulk(user_ids=[u.pk for u in users], amount=100, reason="bench funding", actor=None)
     tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
     return [t.key for t in tokens]
 

@@ -7,5 +7,7 @@ class GovernConfig(AppConfig):
     verbose_name = _("Governance kernel")
 
     def ready(self):
-        # Registers govern's Prometheus gauges; after migrate, a restored database starts a new epoch.
+        # Registers govern's Prometheus gauges and the quarantine check; after migrate, a restored
+        # database starts a new epoch.
         from govern import live_epoch, metrics  # noqa: F401
+        from govern.media import quarantine  # noqa: F401

@@ -327,7 +327,7 @@ else:
     MEDIA_ORIGIN = ""  # served by this site under MEDIA_URL
 STORAGES = {
     "default": _media_storage,
-    "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},
+    "quarantine": {"BACKEND": "govern.media.quarantine.QuarantineStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

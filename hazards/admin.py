@@ -9,8 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
+from govern.media.quarantine import delete_originals
+from govern.media.writer import delete_files
 from hazards.models import Category, Hazard, HazardEvent, HazardPhoto, Task, TriageRule, TriageSuggestion
-from hazards.photos import delete_files, delete_originals
 from hazards.triage.services import hazard_triage
 
 

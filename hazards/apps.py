@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class HazardsConfig(AppConfig):
     name = "hazards"
     verbose_name = _("hazards")
-
-    def ready(self):
-        from hazards import storage  # noqa: F401 - registers the quarantine check

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from govern.media.limits import MediaLimits
+
 
 def _get(name: str, default):
     return getattr(settings, name, default)
@@ -34,6 +36,13 @@ def max_photos() -> int:
 def photo_sizes() -> dict[str, int]:
     """Long edge in pixels of each stored rendition."""
     return _get("HAZARD_PHOTO_SIZES", {"large": 2560, "medium": 1024, "thumb": 320})
+
+
+def photo_limits() -> MediaLimits:
+    """What a report's, a task's or an inspection's photos may be (govern.media)."""
+    return MediaLimits(
+        max_bytes=max_photo_bytes(), max_pixels=max_photo_pixels(), sizes=photo_sizes(), max_count=max_photos()
+    )
 
 
 def duplicate_radius_m() -> float:

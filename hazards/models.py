@@ -231,7 +231,7 @@ class PhotoFailure(models.TextChoices):
 
 
 class StoredPhoto(models.Model):
-    """A photo through hazards.photos: three re-encoded JPEG renditions and hashes.
+    """A photo through govern.media: three re-encoded JPEG renditions and hashes.
 
     Abstract so that task after-photos (and any later photo) share fields and pipeline. A row is
     created `processing` with its uploaded bytes in the private quarantine storage (`original`);

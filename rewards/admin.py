@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
-from rewards import services
+from rewards import catalog, ledger, redemptions
 from rewards.models import Coupon, EarningRule, Merchant, PointsAccount, PointsAward, PointsEntry, Redemption
 
 
@@ -101,11 +101,11 @@ class PointsAccountAdmin(ReadOnlyAdmin):
         form = AdjustForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             try:
-                entries = services.points_adjust_bulk(
+                entries = ledger.points_adjust_bulk(
                     user_ids=list(queryset.values_list("user_id", flat=True)),
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
-                    actor_id=request.user.pk,
+                    actor=request.user,
                 )
             except DomainError as exc:
                 self.message_user(request, str(exc.message), messages.ERROR)
@@ -152,9 +152,7 @@ class PointsEntryAdmin(ReadOnlyAdmin):
             done = 0
             for entry_id in queryset.order_by("id").values_list("id", flat=True):
                 try:
-                    services.points_reverse(
-                        entry_id=entry_id, reason=form.cleaned_data["reason"], actor_id=request.user.pk
-                    )
+                    ledger.points_reverse(entry_id=entry_id, reason=form.cleaned_data["reason"], actor=request.user)
                     done += 1
                 except DomainError as exc:
                     self.message_user(request, f"#{entry_id}: {exc.message}", messages.ERROR)
@@ -210,7 +208,7 @@ class MerchantAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.merchant_staff_grant_role(merchant_id=form.instance.pk)
+        catalog.merchant_staff_grant_role(merchant_id=form.instance.pk)
 
 
 class CouponForm(forms.ModelForm):
@@ -274,7 +272,7 @@ class CouponAdmin(admin.ModelAdmin):
         merchant = data.pop("merchant")
         stock_total = data.pop("stock_total")
         if change:
-            coupon = services.coupon_update(
+            coupon = catalog.coupon_update(
                 coupon_id=obj.pk,
                 merchant_id=merchant.pk,
                 stock_total=stock_total,
@@ -283,7 +281,7 @@ class CouponAdmin(admin.ModelAdmin):
                 **data,
             )
         else:
-            coupon = services.coupon_create(merchant_id=merchant.pk, stock_total=stock_total, image=upload, **data)
+            coupon = catalog.coupon_create(merchant_id=merchant.pk, stock_total=stock_total, image=upload, **data)
         obj.pk = coupon.pk
         obj.refresh_from_db()
 
@@ -312,7 +310,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
         done = 0
         for redemption_id in queryset.order_by("id").values_list("id", flat=True):
             try:
-                services.redemption_cancel(redemption_id=redemption_id, actor_id=request.user.pk)
+                redemptions.redemption_cancel(redemption_id=redemption_id, actor=request.user)
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"#{redemption_id}: {exc.message}", messages.WARNING)
@@ -321,5 +319,5 @@ class RedemptionAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Expire every overdue code now (refunds)"))
     def expire_overdue(self, request, queryset):
-        done = services.redemptions_expire_due()
+        done = redemptions.redemptions_expire_due()
         self.message_user(request, gettext("%(n)d code(s) expired and refunded.") % {"n": done}, messages.SUCCESS)

@@ -20,11 +20,11 @@ from govern.api import ErrorSerializer
 from govern.errors import InvalidInput
 from govern.pagination import Pagination
 from govern.permissions import IsDispatcher
-from rewards import conf, selectors, services
+from rewards import clean, conf, ledger, redemptions, selectors
 from rewards.models import Coupon, Merchant, PointsEntry, Redemption
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    services.IDEMPOTENCY_HEADER,
+    clean.IDEMPOTENCY_HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
@@ -222,7 +222,7 @@ class PointsView(APIView):
     def patch(self, request):
         serializer = PointsPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.points_account_set_leaderboard(
+        ledger.points_account_set_leaderboard(
             user_id=request.user.pk, show=serializer.validated_data["show_on_leaderboard"]
         )
         return Response(_points_body(request, self))
@@ -237,7 +237,7 @@ class PointsAdjustView(APIView):
     @extend_schema(
         request=AdjustSerializer,
         parameters=[
-            OpenApiParameter(services.IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
+            OpenApiParameter(clean.IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
         ],
         responses={
             201: AdjustResponseSerializer,
@@ -257,12 +257,12 @@ class PointsAdjustView(APIView):
         serializer = AdjustSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = services.points_adjust(
+        result = ledger.points_adjust(
             user_id=data["user"],
             amount=data["amount"],
             reason=data["reason"],
-            actor_id=request.user.pk,
-            idempotency_key=request.headers.get(services.IDEMPOTENCY_HEADER),
+            actor=request.user,
+            idempotency_key=request.headers.get(clean.IDEMPOTENCY_HEADER),
         )
         body = {
             "user": data["user"],
@@ -346,8 +346,8 @@ class CouponRedeemView(APIView):
         },
     )
     def post(self, request, pk: int):
-        result = services.redemption_create(
-            user_id=request.user.pk, coupon_id=pk, idempotency_key=request.headers.get(services.IDEMPOTENCY_HEADER)
+        result = redemptions.redemption_create(
+            user_id=request.user.pk, coupon_id=pk, idempotency_key=request.headers.get(clean.IDEMPOTENCY_HEADER)
         )
         return Response(
             RedemptionSerializer(result.redemption).data,
@@ -422,7 +422,7 @@ class RedemptionCancelView(APIView):
         },
     )
     def post(self, request, pk: int):
-        redemption = services.redemption_cancel(redemption_id=pk, actor_id=request.user.pk)
+        redemption = redemptions.redemption_cancel(redemption_id=pk, actor=request.user)
         return Response(RedemptionSerializer(redemption).data)
 
 
@@ -457,5 +457,5 @@ class RedemptionUseView(APIView):
     def post(self, request):
         serializer = UseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        redemption = services.redemption_use(code=serializer.validated_data["code"], staff_user_id=request.user.pk)
+        redemption = redemptions.redemption_use(code=serializer.validated_data["code"], actor=request.user)
         return Response(RedemptionSerializer(redemption).data)

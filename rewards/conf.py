@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from govern.media.limits import ACCEPTED_FORMATS, MediaLimits
+
 
 def daily_cap() -> int:
     """Most points one user can EARN from rules per local calendar day; 0 disables the cap.
@@ -45,3 +47,24 @@ def coupon_image_max_side() -> int:
 
 def coupon_image_max_bytes() -> int:
     return int(getattr(settings, "COUPON_IMAGE_MAX_BYTES", 8 * 1024 * 1024))
+
+
+def coupon_image_max_pixels() -> int:
+    """Width × height above this is refused before decoding (decompression bombs)."""
+    return int(getattr(settings, "COUPON_IMAGE_MAX_PIXELS", 40_000_000))
+
+
+def coupon_image_formats() -> tuple[str, ...]:
+    """Containers a coupon image may come in (some of govern.media.limits.ACCEPTED_FORMATS)."""
+    return tuple(getattr(settings, "COUPON_IMAGE_FORMATS", ACCEPTED_FORMATS))
+
+
+def coupon_image_limits() -> MediaLimits:
+    """One image per coupon, stored as one JPEG (govern.media)."""
+    return MediaLimits(
+        max_bytes=coupon_image_max_bytes(),
+        max_pixels=coupon_image_max_pixels(),
+        sizes={"large": coupon_image_max_side()},
+        max_count=1,
+        formats=coupon_image_formats(),
+    )

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from rewards.catalog import coupon_create
+from rewards.ledger import points_account_set_leaderboard, points_adjust
 from rewards.models import Coupon, CouponKind, Merchant
-from rewards.services import coupon_create, points_account_set_leaderboard, points_adjust
 
 OPENING_BALANCE = 500
 RESIDENT_BALANCE = 120
@@ -67,7 +68,7 @@ def _opening_balance(user, amount: int) -> None:
         user_id=user.pk,
         amount=amount,
         reason="开户赠送积分（演示）",
-        actor_id=None,
+        actor=None,
         idempotency_key=f"demo-opening-{user.username}",
     )
 

@@ -19,7 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 class PointsAccount(models.Model):
     """积分账户: one per user. `balance` is a cache of the sum of the entries, kept in step under
-    a row lock by rewards.services and never negative (a constraint)."""
+    a row lock by rewards.ledger and never negative (a constraint)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="points_account", verbose_name=_("user")

@@ -36,15 +36,18 @@ def award_points(
     severity: str | None = None,
 ) -> int | None:
     """Pay an earning rule once per (rule, source, user); returns the PointsAward id or None."""
-    from rewards.services import points_award
+    from govern.models import User
+    from rewards.ledger import points_award
 
+    # A verifier whose account is gone by now counts as the system (nobody to refuse as the beneficiary).
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
     try:
         award = points_award(
             user_id=user_id,
             rule_code=rule_code,
             source_type=source_type,
             source_id=source_id,
-            actor_id=actor_id,
+            actor=actor,
             severity=severity,
         )
     except DomainError as exc:  # bad input will not get better by retrying
@@ -56,6 +59,6 @@ def award_points(
 @shared_task(name="rewards.tasks.expire_redemptions")
 def expire_redemptions() -> int:
     """Beat job: expire overdue codes and refund their points and stock (once each)."""
-    from rewards.services import redemptions_expire_due
+    from rewards.redemptions import redemptions_expire_due
 
     return redemptions_expire_due()

@@ -19,7 +19,7 @@ from rest_framework.exceptions import Throttled
 
 from govern.live import current_event_id
 from govern.pages import flash_errors, page_errors
-from rewards import conf, selectors, services
+from rewards import conf, ledger, redemptions, selectors
 from rewards.api import CodeLookupThrottle
 from rewards.models import EntryKind, RedemptionStatus
 
@@ -71,14 +71,14 @@ def wallet(request):
     entries = Paginator(selectors.points_entry_list(user=request.user), WALLET_ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    redemptions = list(selectors.redemption_list(user=request.user)[:WALLET_REDEMPTIONS])
-    for redemption in redemptions:
+    codes = list(selectors.redemption_list(user=request.user)[:WALLET_REDEMPTIONS])
+    for redemption in codes:
         if redemption.status == RedemptionStatus.ISSUED and not redemption.is_overdue:
             redemption.qr_data_uri = _qr_data_uri(redemption.code)
     context = {
         "account": account,
         "entries": entries,
-        "redemptions": redemptions,
+        "redemptions": codes,
         "earned_today": selectors.points_earned_today(user=request.user),
         "daily_cap": conf.daily_cap(),
         "last_event_id": last_event_id,
@@ -92,7 +92,7 @@ def wallet(request):
 @require_POST
 def wallet_leaderboard(request):
     show = request.POST.get("show_on_leaderboard") == "on"
-    services.points_account_set_leaderboard(user_id=request.user.pk, show=show)
+    ledger.points_account_set_leaderboard(user_id=request.user.pk, show=show)
     messages.success(
         request,
         _("Your name now shows on the leaderboard.") if show else _("The leaderboard now shows you anonymously."),
@@ -104,7 +104,7 @@ def wallet_leaderboard(request):
 @require_POST
 def wallet_cancel(request, pk: int):
     with flash_errors(request):
-        services.redemption_cancel(redemption_id=pk, actor_id=request.user.pk)
+        redemptions.redemption_cancel(redemption_id=pk, actor=request.user)
         messages.success(request, _("Code cancelled: the points are back in your wallet."))
     return redirect("rewards-wallet")
 
@@ -132,7 +132,7 @@ def shop(request):
 def shop_redeem(request, pk: int):
     """The no-JS path of the shop's redeem button (the JS path calls the API)."""
     with flash_errors(request):
-        result = services.redemption_create(
+        result = redemptions.redemption_create(
             user_id=request.user.pk, coupon_id=pk, idempotency_key=request.POST.get("idempotency_key")
         )
         messages.success(
@@ -173,7 +173,7 @@ def merchant(request):
             response["Retry-After"] = str(int(wait) + 1)
         return response
     with page_errors() as failed:
-        redemption = services.redemption_use(code=request.POST.get("code", ""), staff_user_id=request.user.pk)
+        redemption = redemptions.redemption_use(code=request.POST.get("code", ""), actor=request.user)
         return _merchant_page(request, merchants, result=redemption)
     return _merchant_page(request, merchants, error=failed.message, status=failed.status_code)
 

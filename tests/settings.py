@@ -24,7 +24,7 @@ PHOTO_QUARANTINE_ROOT = os.environ.get("GOVERN_TEST_QUARANTINE_ROOT") or tempfil
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "quarantine": {"BACKEND": "hazards.storage.QuarantineStorage"},
+    "quarantine": {"BACKEND": "govern.media.quarantine.QuarantineStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError
 from govern.roles import is_dispatcher
-from volunteers import roster, selectors, services
+from volunteers import roster, selectors, service_records, services
 from volunteers.models import (
     AvailabilitySlot,
     ServiceRecord,
@@ -179,7 +179,7 @@ class VolunteerAdmin(DispatcherAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         try:
             services.volunteer_update(
-                volunteer=obj,
+                volunteer_id=obj.pk,
                 actor=request.user,
                 real_name=data["real_name"],
                 phone=data["phone"],
@@ -313,7 +313,7 @@ class ServiceRecordAdmin(DispatcherAdminMixin, admin.ModelAdmin):
         approved, problems = 0, []
         for record in queryset.filter(status=ServiceRecordStatus.PENDING).order_by("pk"):
             try:
-                services.service_record_approve(record_id=record.pk, actor=request.user)
+                service_records.service_record_approve(record_id=record.pk, actor=request.user)
                 approved += 1
             except DomainError as exc:
                 problems.append(f"#{record.pk}: {exc.message}")

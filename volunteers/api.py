@@ -15,7 +15,7 @@ from govern.api import ErrorSerializer
 from govern.errors import InvalidInput, NotFound, PermissionDenied
 from govern.permissions import IsDispatcher
 from govern.roles import is_dispatcher
-from volunteers import conf, selectors, services
+from volunteers import conf, duty, selectors, service_records, services
 from volunteers.filters import VolunteerFilter
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Skill, Volunteer
 from volunteers.serializers import (
@@ -121,7 +121,7 @@ class VolunteerListCreateView(generics.ListAPIView):
         data = serializer.validated_data
         kwargs = _profile_kwargs(data)
         if request.user.is_authenticated:
-            volunteer = services.volunteer_apply(user=request.user, **kwargs)
+            volunteer = services.volunteer_apply(actor=request.user, **kwargs)
             return _me_response(request, volunteer.pk, status.HTTP_201_CREATED)
         for field in ("username", "password"):
             if not data.get(field):
@@ -158,7 +158,9 @@ class MeView(APIView):
         volunteer = self._mine(request)
         serializer = ProfilePatchSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.volunteer_update(volunteer=volunteer, actor=request.user, **_profile_kwargs(serializer.validated_data))
+        services.volunteer_update(
+            volunteer_id=volunteer.pk, actor=request.user, **_profile_kwargs(serializer.validated_data)
+        )
         return _me_response(request, volunteer.pk)
 
 
@@ -175,8 +177,8 @@ class DutyView(APIView):
         serializer = DutyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        volunteer = services.volunteer_duty_set(
-            user=request.user, on_duty=data["on_duty"], latitude=data.get("latitude"), longitude=data.get("longitude")
+        volunteer = duty.volunteer_duty_set(
+            actor=request.user, on_duty=data["on_duty"], latitude=data.get("latitude"), longitude=data.get("longitude")
         )
         return _me_response(request, volunteer.pk)
 
@@ -346,7 +348,7 @@ class MyServiceRecordsView(generics.ListAPIView):
     def post(self, request):
         serializer = ServiceRecordInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = services.service_record_submit(user=request.user, **serializer.validated_data)
+        record = service_records.service_record_submit(actor=request.user, **serializer.validated_data)
         return Response(ServiceRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -390,13 +392,13 @@ class _ReviewView(APIView):
         if self.approve:
             serializer = ReasonInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = services.service_record_approve(
+            record = service_records.service_record_approve(
                 record_id=pk, actor=request.user, reason=serializer.validated_data.get("reason", "")
             )
         else:
             serializer = RequiredReasonInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = services.service_record_reject(
+            record = service_records.service_record_reject(
                 record_id=pk, actor=request.user, reason=serializer.validated_data["reason"]
             )
         return Response(ServiceRecordSerializer(record).data)

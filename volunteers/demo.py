@@ -19,7 +19,7 @@ from django.utils import timezone
 from govern.demo import DEMO_PASSWORD, DemoContext, demo_bounds
 from govern.models import User
 from govern.roles import RESIDENT, VOLUNTEER
-from volunteers import services
+from volunteers import clean, duty, service_records, services
 from volunteers.models import (
     ServiceRecord,
     ServiceRecordSource,
@@ -87,8 +87,8 @@ DEMO_APPLICANTS = {
 }
 
 # Weekday evenings and Saturday mornings: a typical volunteer's week.
-DEMO_AVAILABILITY = [services.Slot(d, dt.time(18), dt.time(21)) for d in range(1, 6)] + [
-    services.Slot(6, dt.time(9), dt.time(12))
+DEMO_AVAILABILITY = [clean.Slot(d, dt.time(18), dt.time(21)) for d in range(1, 6)] + [
+    clean.Slot(6, dt.time(9), dt.time(12))
 ]
 
 
@@ -96,9 +96,9 @@ def team_name(community_name: str) -> str:
     return f"{community_name.removesuffix('社区')}蓝盾志愿队"
 
 
-def _claims(skills: dict) -> list[services.SkillClaim]:
+def _claims(skills: dict) -> list[clean.SkillClaim]:
     today = timezone.localdate()
-    return [services.SkillClaim(slug, today + dt.timedelta(days=d) if d else None) for slug, d in skills.items()]
+    return [clean.SkillClaim(slug, today + dt.timedelta(days=d) if d else None) for slug, d in skills.items()]
 
 
 def seed_skills() -> dict[str, Skill]:
@@ -143,7 +143,7 @@ def seed(ctx: DemoContext) -> None:
         team = teams[spec["community"]]
         if volunteer is None:
             volunteer = services.volunteer_apply(
-                user=user,
+                actor=user,
                 real_name=spec["real_name"],
                 phone=user.phone,
                 community_id=community.pk,
@@ -159,12 +159,12 @@ def seed(ctx: DemoContext) -> None:
             services.team_leader_set(volunteer_id=volunteer.pk, is_leader=True, actor=approver)
         # Fresh positions on every seed, so the demo's dispatch finds them.
         lat, lng = spec["position"]
-        services.volunteer_duty_set(user=user, on_duty=True, latitude=lat, longitude=lng)
+        duty.volunteer_duty_set(actor=user, on_duty=True, latitude=lat, longitude=lng)
     for index, (username, spec) in enumerate(DEMO_APPLICANTS.items()):
         user = _applicant_user(username, spec["phone"])
         if not Volunteer.objects.filter(user=user).exists():
             services.volunteer_apply(
-                user=user,
+                actor=user,
                 real_name=spec["real_name"],
                 phone=spec["phone"],
                 community_id=ctx.communities[spec["community"]].pk,
@@ -184,7 +184,7 @@ def _seed_service(ctx: DemoContext) -> None:
     for i, username in enumerate(DEMO_VOLUNTEERS):
         user = ctx.users[username]
         for k in range(2):
-            services.service_record_create(
+            service_records.service_record_create(
                 volunteer_user_id=user.pk,
                 minutes=30 + 15 * ((i + k) % 4),
                 source_ref=f"demo:{username}:{k}",
@@ -194,8 +194,8 @@ def _seed_service(ctx: DemoContext) -> None:
             )
     vol2 = ctx.users["vol2"]
     if not ServiceRecord.objects.filter(volunteer__user=vol2, source=ServiceRecordSource.MANUAL).exists():
-        services.service_record_submit(
-            user=vol2, minutes=90, served_on=today - dt.timedelta(days=1), note="协助老旧小区电线排查"
+        service_records.service_record_submit(
+            actor=vol2, minutes=90, served_on=today - dt.timedelta(days=1), note="协助老旧小区电线排查"
         )
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govern.models import Community, mainland_mobile_validator
-from volunteers import services
+from volunteers import clean
 from volunteers.models import Skill, Team
 
 WEEKDAYS = [
@@ -97,16 +97,14 @@ class ApplyForm(forms.Form):
             self.add_error("start", _("Give the time range for the days you chose."))
         return data
 
-    def claims(self) -> list[services.SkillClaim]:
-        return [
-            services.SkillClaim(slug, self.cleaned_data.get(f"until_{slug}")) for slug in self.cleaned_data["skills"]
-        ]
+    def claims(self) -> list[clean.SkillClaim]:
+        return [clean.SkillClaim(slug, self.cleaned_data.get(f"until_{slug}")) for slug in self.cleaned_data["skills"]]
 
-    def slots(self) -> list[services.Slot]:
+    def slots(self) -> list[clean.Slot]:
         data = self.cleaned_data
         if not data.get("weekdays"):
             return []
-        return [services.Slot(day, data["start"], data["end"]) for day in data["weekdays"]]
+        return [clean.Slot(day, data["start"], data["end"]) for day in data["weekdays"]]
 
 
 class ServiceRecordForm(forms.Form):

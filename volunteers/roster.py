@@ -35,7 +35,7 @@ from govern.errors import DomainError
 from govern.models import Community, User
 from govern.roles import is_dispatcher
 from govern.services import user_register
-from volunteers import conf, services
+from volunteers import clean, conf, services
 from volunteers.models import Skill, Team, Volunteer, VolunteerStatus
 
 COLUMNS = [
@@ -109,8 +109,8 @@ class _Plan:
     phone: str
     community: Community
     team: Team | None
-    skills: list[services.SkillClaim]
-    slots: list[services.Slot]
+    skills: list[clean.SkillClaim]
+    slots: list[clean.Slot]
     status: str
     leader: bool
     password: str
@@ -120,7 +120,7 @@ class _Plan:
 _WEEKDAYS = re.compile(r"^[1-7](?:-[1-7])?(?:,[1-7](?:-[1-7])?)*$")
 
 
-def parse_availability(text: str) -> list[services.Slot]:
+def parse_availability(text: str) -> list[clean.Slot]:
     """ "1-5 18:00-21:00; 6,7 09:00-17:00" → slots. ValueError with a sentence when malformed."""
     slots = []
     for part in re.split(r"[;；]", text or ""):
@@ -141,7 +141,7 @@ def parse_availability(text: str) -> list[services.Slot]:
             if int(high or low) < int(low):
                 raise ValueError(_("availability “%(part)s”: weekdays are 1 (Monday) to 7 (Sunday).") % {"part": part})
             for weekday in range(int(low), int(high or low) + 1):
-                slots.append(services.Slot(weekday, start, end))
+                slots.append(clean.Slot(weekday, start, end))
     return slots
 
 
@@ -149,7 +149,7 @@ def format_availability(slots: Iterable) -> str:
     return "; ".join(f"{s.weekday} {s.start_time:%H:%M}-{s.end_time:%H:%M}" for s in slots)
 
 
-def parse_skills(text: str) -> list[services.SkillClaim]:
+def parse_skills(text: str) -> list[clean.SkillClaim]:
     claims = []
     for part in re.split(r"[;；|]", text or ""):
         part = part.strip()
@@ -162,7 +162,7 @@ def parse_skills(text: str) -> list[services.SkillClaim]:
                 expiry = dt.date.fromisoformat(until.strip())
             except ValueError:
                 raise ValueError(_("skill “%(part)s”: the expiry must be a date like 2027-06-30.") % {"part": part})
-        claims.append(services.SkillClaim(slug.strip(), expiry))
+        claims.append(clean.SkillClaim(slug.strip(), expiry))
     return claims
 
 
@@ -247,7 +247,7 @@ def _validate(
         errors.append(_("Each skill may be listed only once."))
     slots = _catch(errors, parse_availability, row["availability"]) or []
     if slots:
-        _catch(errors, services.clean_availability, slots)
+        _catch(errors, clean.clean_availability, slots)
     status = (row["status"] or VolunteerStatus.APPROVED).lower()
     if status not in (VolunteerStatus.APPROVED, VolunteerStatus.PENDING):
         errors.append(_("status must be approved or pending."))
@@ -286,7 +286,7 @@ def _write(plan: _Plan, actor: User) -> Volunteer:
         # No password in the file: the account has no usable password until an admin sets one.
         user = user_register(username=plan.username, password=plan.password or None, phone=plan.phone)
     volunteer = services.volunteer_apply(
-        user=user,
+        actor=user,
         real_name=plan.real_name,
         phone=plan.phone,
         community_id=plan.community.pk,

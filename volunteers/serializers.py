@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from govern.api import RefSerializer
 from govern.models import mainland_mobile_validator
-from volunteers import services
+from volunteers import clean
 from volunteers.models import ServiceRecord, Skill, VolunteerStatus
 from volunteers.selectors import Visibility
 
@@ -39,12 +39,12 @@ class SlotSerializer(serializers.Serializer):
     end = HourMinuteField()
 
 
-def claims_from(data) -> list[services.SkillClaim]:
-    return [services.SkillClaim(d["skill"], d.get("certified_until"), d.get("certificate_no", "")) for d in data]
+def claims_from(data) -> list[clean.SkillClaim]:
+    return [clean.SkillClaim(d["skill"], d.get("certified_until"), d.get("certificate_no", "")) for d in data]
 
 
-def slots_from(data) -> list[services.Slot]:
-    return [services.Slot(d["weekday"], d["start"], d["end"]) for d in data]
+def slots_from(data) -> list[clean.Slot]:
+    return [clean.Slot(d["weekday"], d["start"], d["end"]) for d in data]
 
 
 class ProfileInputSerializer(serializers.Serializer):
@@ -52,8 +52,8 @@ class ProfileInputSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=11, validators=[mainland_mobile_validator])
     community = serializers.IntegerField(min_value=1, help_text="Community id")
     team = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="Team id (optional)")
-    skills = serializers.ListField(child=SkillClaimInputSerializer(), required=False, max_length=services.MAX_SKILLS)
-    availability = serializers.ListField(child=SlotSerializer(), required=False, max_length=services.MAX_SLOTS)
+    skills = serializers.ListField(child=SkillClaimInputSerializer(), required=False, max_length=clean.MAX_SKILLS)
+    availability = serializers.ListField(child=SlotSerializer(), required=False, max_length=clean.MAX_SLOTS)
 
 
 class ApplyInputSerializer(ProfileInputSerializer):
@@ -77,11 +77,11 @@ class DutyInputSerializer(serializers.Serializer):
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_REASON)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=clean.MAX_REASON)
 
 
 class RequiredReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=services.MAX_REASON)
+    reason = serializers.CharField(max_length=clean.MAX_REASON)
 
 
 class ServiceRecordInputSerializer(serializers.Serializer):

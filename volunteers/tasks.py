@@ -11,6 +11,6 @@ from django.db import OperationalError
 )
 def expire_silent_duty() -> int:
     """Beat job: volunteers whose phone went silent go off duty (see conf.duty_silence_timeout)."""
-    from volunteers.services import volunteers_duty_expire_silent
+    from volunteers.duty import volunteers_duty_expire_silent
 
     return volunteers_duty_expire_silent()

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from govern.live import current_event_id
 from govern.pages import flash_errors, page_errors
 from govern.roles import is_dispatcher
-from volunteers import conf, selectors, services
+from volunteers import conf, selectors, service_records, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
 from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
 
@@ -80,7 +80,7 @@ def apply(request):
                 )
                 login(request, volunteer.user, backend="django.contrib.auth.backends.ModelBackend")
             else:
-                services.volunteer_apply(user=request.user, **profile)
+                services.volunteer_apply(actor=request.user, **profile)
             messages.success(request, _("Thank you! Your application is waiting for approval."))
             return redirect("volunteers:me")
     teams = list(form.fields["team"].queryset)
@@ -130,7 +130,7 @@ def service_record_submit(request):
     form = ServiceRecordForm(request.POST)
     if form.is_valid():
         with flash_errors(request):
-            services.service_record_submit(user=request.user, **form.cleaned_data)
+            service_records.service_record_submit(actor=request.user, **form.cleaned_data)
             messages.success(request, _("Logged. A team leader or dispatcher will review your minutes."))
     else:
         for field, errors in form.errors.items():
@@ -231,10 +231,10 @@ def review_record(request, pk: int):
     reason = request.POST.get("reason", "")
     with flash_errors(request):
         if decision == "approve":
-            services.service_record_approve(record_id=pk, actor=request.user, reason=reason)
+            service_records.service_record_approve(record_id=pk, actor=request.user, reason=reason)
             messages.success(request, _("Minutes approved."))
         elif decision == "reject":
-            services.service_record_reject(record_id=pk, actor=request.user, reason=reason)
+            service_records.service_record_reject(record_id=pk, actor=request.user, reason=reason)
             messages.success(request, _("Minutes rejected."))
         else:
             messages.error(request, _("Choose approve or reject."))

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from govern.api import RefSerializer, UserRefSerializer, error_responses
 from govern.errors import InvalidInput
+from govern.media.checks import too_many_files_sentence
 from hazards import conf
 from hazards.core.clean import NOTE_MAX
 from hazards.core.serializers import PhotoSerializer
@@ -26,7 +27,6 @@ from hazards.dispatch import selectors, services
 from hazards.dispatch.candidates import rank_candidates
 from hazards.dispatch.filters import TaskFilter
 from hazards.models import Task
-from hazards.photos import too_many_files_sentence
 
 
 def _errors(*codes: int) -> dict:
@@ -294,7 +294,9 @@ class TaskCompleteView(APIView):
         try:
             payload, photos = request.data, request.FILES.getlist("photos")
         except TooManyFilesSent:
-            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+            raise InvalidInput(
+                too_many_files_sentence(limits=conf.photo_limits()), field="photos", code="too_many_photos"
+            )
         services.task_complete(task_id=pk, actor=request.user, note=payload.get("note", ""), photos=photos)
         return _task_response(request, pk)
 

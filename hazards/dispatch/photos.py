@@ -7,10 +7,13 @@ from django.db import transaction
 
 from govern.errors import NotFound
 from govern.live import publish
+from govern.media.pending import apply_outcomes, render_pending
+from govern.media.quarantine import delete_originals
+from govern.media.writer import PhotoWriter
+from hazards import conf
 from hazards.core import events
 from hazards.core.locks import lock_task
 from hazards.models import PhotoStatus, TaskPhoto
-from hazards.photos import PhotoWriter, apply_outcomes, delete_originals, render_pending
 
 
 def task_photos_process(*, task_id: int) -> dict:
@@ -20,7 +23,7 @@ def task_photos_process(*, task_id: int) -> dict:
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
     if not pending:
         return {"ready": 0, "failed": 0}
-    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     changed, originals, gone = [], [], False
     with PhotoWriter("tasks") as writer, transaction.atomic():
         try:

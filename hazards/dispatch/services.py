@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
+from govern.media.checks import check_uploads
+from govern.media.writer import PhotoWriter
 from govern.models import User
 from govern.task_outbox import enqueue_on_commit, send_after_commit
 from hazards import conf
@@ -46,9 +48,8 @@ from hazards.models import (
     TaskPhoto,
     TaskStatus,
 )
-from hazards.photos import PhotoWriter, check_uploads
 from volunteers.models import Volunteer, VolunteerStatus
-from volunteers.services import service_record_create
+from volunteers.service_records import service_record_create
 
 logger = logging.getLogger(__name__)
 
@@ -324,7 +325,7 @@ def task_complete(*, task_id: int, actor, note: str, photos: Sequence, now: dt.d
     `hazards.tasks.process_task_photos` after the commit: hazards.dispatch.photos); the hazard
     becomes rectified. The photo rows left `processing` are the record of the work owed."""
     note = clean_text(note, field="note", required=True, message=_("Describe what you did."))
-    checked = check_uploads(list(photos), min_count=1)  # no decode: cheap
+    checked = check_uploads(list(photos), limits=conf.photo_limits(), min_count=1)  # no decode: cheap
     with PhotoWriter("tasks") as writer:
         originals = [writer.write_original(upload) for upload in checked]
         with transaction.atomic():
@@ -421,7 +422,7 @@ def _award_assignee(task: Task, actor) -> None:
             minutes=service_minutes(task),
             source_ref=f"task:{task_id}",
             note=_("Hazard %(code)s fixed") % {"code": task.hazard.tracking_code},
-            approved_by_id=actor_id,
+            actor=actor,
         )
 
 

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer, PointSerializer, RefSerializer, UserRefSerializer, error_responses
 from govern.errors import InvalidInput
+from govern.media.checks import too_many_files_sentence
 from govern.pagination import CappedCountPagination
 from hazards import conf
 from hazards.core import policy
@@ -32,7 +33,6 @@ from hazards.core.clean import DESCRIPTION_MAX
 from hazards.core.events import hazard_fields
 from hazards.core.serializers import CategoryRefSerializer, PhotoSerializer, category_ref
 from hazards.models import Category, Hazard, Source
-from hazards.photos import too_many_files_sentence
 from hazards.reports import selectors, services
 from hazards.reports.filters import HazardFilter
 from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
@@ -383,7 +383,9 @@ class HazardListCreateView(generics.ListAPIView):
         try:
             payload, photos = request.data, request.FILES.getlist("photos")
         except TooManyFilesSent:  # Django's own cap (DATA_UPLOAD_MAX_NUMBER_FILES), hit while parsing
-            raise InvalidInput(too_many_files_sentence(), field="photos", code="too_many_photos")
+            raise InvalidInput(
+                too_many_files_sentence(limits=conf.photo_limits()), field="photos", code="too_many_photos"
+            )
         data = HazardCreateSerializer(data=payload)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -6,9 +6,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from govern.live import publish
+from govern.media.pending import apply_outcomes, render_pending
+from govern.media.quarantine import delete_originals
+from govern.media.writer import PhotoWriter
+from hazards import conf
 from hazards.core import events
 from hazards.models import Hazard, HazardPhoto, PhotoStatus, TriageSuggestion
-from hazards.photos import PhotoWriter, apply_outcomes, delete_originals, render_pending
 from hazards.reports import suggestions
 
 
@@ -27,7 +30,7 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
     )
     if not pending:
         return {"ready": 0, "failed": 0}
-    outcomes = render_pending(pending)  # CPU-heavy; outside the transaction
+    outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     with PhotoWriter("hazards") as writer, transaction.atomic():
         # Not lock_hazard: a hazard deleted meanwhile is no error here (its rows went with it).
         hazard = Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()

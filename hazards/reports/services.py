@@ -16,13 +16,15 @@ from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput
 from govern.live import publish
+from govern.media.checks import CheckedUpload, check_uploads
+from govern.media.writer import PhotoWriter
 from govern.pipeline import atomic_pipelined, insert_later, update_later
 from govern.selectors import grid_for_point
 from govern.task_outbox import send_after_commit
+from hazards import conf
 from hazards.core import events
 from hazards.core.clean import DESCRIPTION_MAX
 from hazards.models import Hazard, HazardEvent, HazardPhoto, PhotoStatus, Source, Status, TriageRule, max_severity
-from hazards.photos import CheckedUpload, PhotoWriter, check_uploads
 from hazards.reports import suggestions
 from hazards.reports.clean import ReportFields, clean_report_fields
 from hazards.reports.selectors import NearbyHazard, hazard_nearby_open
@@ -57,7 +59,7 @@ def hazard_report(
     """File a new hazard report; the one entry for the web form, the REST API and Open311.
 
     Everything is validated before anything is written: fields, the grid containing the point
-    ("outside the service area" otherwise), and every photo (the fast checks of hazards.photos:
+    ("outside the service area" otherwise), and every photo (the fast checks of govern.media:
     size, type, header, bomb, animation, container structure — no decode). Then, in one
     transaction: the hazard, its photo rows in status `processing` with the uploads in the
     private quarantine (files removed again on any failure), the first timeline event, keyword
@@ -93,7 +95,7 @@ def hazard_report(
             field="location",
             code="outside_service_area",
         )
-    checked = check_uploads(list(photos), min_count=1 if photos_required else 0)  # no decode: cheap
+    checked = check_uploads(list(photos), limits=conf.photo_limits(), min_count=1 if photos_required else 0)
     rules = list(TriageRule.objects.filter(active=True).select_related("suggest_category").order_by("priority", "id"))
 
     with PhotoWriter("hazards") as writer:

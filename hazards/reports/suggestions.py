@@ -22,9 +22,10 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from govern.media.hashing import phash_distance
+from govern.media.renditions import ProcessedPhoto
 from hazards import conf
 from hazards.models import Hazard, HazardPhoto, PhotoStatus, SuggestionKind, TriageRule, TriageSuggestion
-from hazards.photos import ProcessedPhoto, phash_distance
 
 
 def _normalise(text: str) -> str:

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.utils import timezone
 
+from govern.media.quarantine import quarantine_storage
 from govern.task_outbox import send_after_commit
 from hazards import conf
 from hazards.models import HazardPhoto, PhotoStatus, StoredPhoto, TaskPhoto
-from hazards.photos import quarantine_storage
 
 logger = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods
 
 from govern.errors import NotFound
 from govern.live import current_event_id
+from govern.media.checks import too_many_files_sentence
 from govern.pages import page_errors
 from govern.selectors import grid_list
 from hazards import conf
 from hazards.core.lifecycle import status_label
 from hazards.models import Source, Status
-from hazards.photos import too_many_files_sentence
 from hazards.reports import selectors, services
 from hazards.reports.forms import ReportForm
 from hazards.reports.throttles import anon_report_wait
@@ -63,7 +63,10 @@ def report(request):
     try:
         request.POST, request.FILES  # noqa: B018 - parse now, to catch Django's cap on the number of files
     except TooManyFilesSent:
-        context = {**_report_context(ReportForm(categories=categories)), "page_error": too_many_files_sentence()}
+        context = {
+            **_report_context(ReportForm(categories=categories)),
+            "page_error": too_many_files_sentence(limits=conf.photo_limits()),
+        }
         return render(request, "hazards/report.html", context, status=400)
     form = ReportForm(request.POST, categories=categories)
     wait = anon_report_wait(request)

@@ -11,7 +11,7 @@ import pytest
 
 from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
 from hazards.models import Hazard, Source
-from hazards.premises.campaigns import services
+from hazards.premises.campaigns import inspections, services
 from hazards.premises.campaigns.demo import seed_checklists
 from hazards.premises.models import Campaign, ChecklistItem, InspectionResult, PremisesHazard
 from tests.browser.harness import login
@@ -236,9 +236,9 @@ def test_the_dashboard_lists_a_new_finding_live(asgi_live_server, desktop_contex
 
     # The inspector submits with one failed item (through the server, as the phone would).
     def inspect():
-        inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+        inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
         items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order", "id"))
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk,
             actor=inspector,
             item_id=items[0].pk,
@@ -247,10 +247,10 @@ def test_the_dashboard_lists_a_new_finding_live(asgi_live_server, desktop_contex
             photo=upload("g.jpg", jpeg_bytes(size=(300, 200), seed=3)),
         )
         for item in items[1:]:
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="pass"
             )
-        services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
 
     asgi_live_server.call(inspect)
     hazard = Hazard.objects.get(source=Source.INSPECTION)

@@ -19,8 +19,8 @@ from hazards.models import Hazard
 from tests.browser.harness import login
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
+from volunteers.duty import volunteer_duty_set
 from volunteers.models import Volunteer, VolunteerStatus
-from volunteers.services import volunteer_duty_set
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +87,7 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     phone.wait_for_selector("#hazard-status[data-status=triaged]", timeout=10_000)
 
     # A responder goes on duty nearby: the board's responder list follows live.
-    asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=True, latitude=30.9051, longitude=120.8051)
+    asgi_live_server.call(volunteer_duty_set, actor=helper, on_duty=True, latitude=30.9051, longitude=120.8051)
     item = board.locator(f'#volunteers [data-volunteer-id="{volunteer.pk}"]')
     item.wait_for(timeout=10_000)
     assert "蓝盾小王" in item.inner_text() and "30.9051" in item.inner_text()
@@ -104,13 +104,13 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     assert hazard.tasks.get().assignee_id == helper.pk
 
     # The responder moves: the list follows live; going off duty removes them.
-    asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=True, latitude=30.9080, longitude=120.8090)
+    asgi_live_server.call(volunteer_duty_set, actor=helper, on_duty=True, latitude=30.9080, longitude=120.8090)
     board.wait_for_function(
         "id => (document.querySelector(`#volunteers [data-volunteer-id='${id}']`) || {}).textContent.indexOf('30.9080') >= 0",
         arg=volunteer.pk,
         timeout=10_000,
     )
-    asgi_live_server.call(volunteer_duty_set, user=helper, on_duty=False)
+    asgi_live_server.call(volunteer_duty_set, actor=helper, on_duty=False)
     item.wait_for(state="detached", timeout=10_000)
 
     # The card says who holds the offer (the name fetched from the task API), live.

@@ -125,16 +125,16 @@ def on_duty(db, grid, boss):
     volunteer on duty at `position`, built through the volunteers services."""
     from govern.roles import RESIDENT, VOLUNTEER
     from tests.factories import UserFactory
-    from volunteers import services
+    from volunteers import clean, duty, services
     from volunteers.models import Skill, Volunteer
 
     def make(position, *, skills=None, max_tasks=2, name=None, user=None):
         user = user or UserFactory(roles=[RESIDENT, VOLUNTEER], display_name=name or "")
         for slug in skills or {}:
             Skill.objects.get_or_create(slug=slug, defaults={"name": slug, "name_en": slug})
-        claims = [services.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
+        claims = [clean.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
         volunteer = services.volunteer_apply(
-            user=user,
+            actor=user,
             real_name=name or "志愿者",
             phone=f"157{next(_dispatch_phones):08d}",
             community_id=grid.community_id,
@@ -143,7 +143,7 @@ def on_duty(db, grid, boss):
         )
         services.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)
         Volunteer.objects.filter(pk=volunteer.pk).update(max_active_tasks=max_tasks)
-        services.volunteer_duty_set(user=user, on_duty=True, latitude=position[0], longitude=position[1])
+        duty.volunteer_duty_set(actor=user, on_duty=True, latitude=position[0], longitude=position[1])
         volunteer.refresh_from_db()
         return volunteer
 

@@ -18,8 +18,8 @@ from django.core.checks import run_checks
 from django.utils import timezone
 
 from govern.live import DISPATCH_TOPIC, grid_topic, hazard_topic, user_topic
+from govern.media import writer
 from govern.models import LiveEvent
-from hazards import photos
 from hazards.models import HazardPhoto, PhotoStatus, TaskPhoto, TriageSuggestion
 from hazards.reports.services import hazard_report
 from hazards.reports.sweeps import photos_sweep
@@ -123,8 +123,8 @@ def test_an_upload_spooled_to_a_temporary_file_is_moved_into_quarantine_not_writ
     sent = jpeg_bytes(size=(640, 480))
     assert len(sent) > 1024
     rewritten = []
-    real = photos._in_one_write
-    monkeypatch.setattr(photos, "_in_one_write", lambda data: rewritten.append(len(data)) or real(data))
+    real = writer._in_one_write
+    monkeypatch.setattr(writer, "_in_one_write", lambda data: rewritten.append(len(data)) or real(data))
     response = client_for(resident).post(
         "/api/v1/hazards/", report_form(photos=[upload("a.jpg", sent)]), format="multipart"
     )
@@ -134,7 +134,7 @@ def test_an_upload_spooled_to_a_temporary_file_is_moved_into_quarantine_not_writ
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert rewritten == []  # moved, not written again
     assert os.listdir(spool) == []  # and Django's clean-up did not trip over the moved file
-    monkeypatch.setattr(photos, "_in_one_write", real)
+    monkeypatch.setattr(writer, "_in_one_write", real)
     assert process_hazard_photos.apply(kwargs={"hazard_id": response.json()["id"]}).get() == {"ready": 1, "failed": 0}
     assert quarantined(quarantine_root) == []
 
@@ -247,7 +247,7 @@ def test_task_after_photos_take_the_same_road(deferred, triaged, on_duty, boss, 
 
 
 def test_the_quarantine_may_not_lie_under_media_root(settings, tmp_path):
-    from hazards.photos import quarantine_storage
+    from govern.media.quarantine import quarantine_storage
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PHOTO_QUARANTINE_ROOT = str(tmp_path / "media" / "quarantine")

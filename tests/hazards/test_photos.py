@@ -9,9 +9,11 @@ import io
 import pytest
 from PIL import Image
 
+from govern.media.hashing import phash_distance
+from govern.media.renditions import process_upload
 from govern.models import LiveEvent
+from hazards import conf
 from hazards.models import Hazard, HazardPhoto
-from hazards.photos import phash_distance, process_upload
 from tests.hazards.conftest import report_form, stored_files
 from tests.hazards.images import encode, heic_bytes, jpeg_bytes, png_bomb, scene, upload
 
@@ -87,10 +89,10 @@ def test_each_bad_photo_is_a_400_naming_it_and_nothing_is_stored(case, anon_en, 
 
 
 def test_over_15_mb_is_refused_before_decoding(anon_en, categories, grid, media_root, monkeypatch):
-    import hazards.photos
+    import govern.media.checks
 
     opened = []
-    monkeypatch.setattr(hazards.photos.Image, "open", lambda *a, **k: opened.append(1))
+    monkeypatch.setattr(govern.media.checks.Image, "open", lambda *a, **k: opened.append(1))
     big = jpeg_bytes(seed=2) + b"\0" * (15 * 1024 * 1024)
     response = anon_en.post("/api/v1/hazards/", report_form(photos=[upload("huge.jpg", big)]), format="multipart")
     assert response.status_code == 400
@@ -195,9 +197,9 @@ def test_media_urls_serve_only_reencoded_jpeg(client, make_hazard, settings):
 
 def test_perceptual_hash_is_stable_across_reencoding():
     picture = scene((800, 600), seed=7)
-    a = process_upload(upload("a.jpg", encode(picture, "JPEG", quality=90)), 1)
-    b = process_upload(upload("b.png", encode(picture.resize((400, 300)), "PNG")), 1)
-    c = process_upload(upload("c.jpg", jpeg_bytes(size=(800, 600), seed=8)), 1)
+    a = process_upload(upload("a.jpg", encode(picture, "JPEG", quality=90)), limits=conf.photo_limits())
+    b = process_upload(upload("b.png", encode(picture.resize((400, 300)), "PNG")), limits=conf.photo_limits())
+    c = process_upload(upload("c.jpg", jpeg_bytes(size=(800, 600), seed=8)), limits=conf.photo_limits())
     assert phash_distance(a.phash, b.phash) <= 3
     assert phash_distance(a.phash, c.phash) > 10
 

@@ -121,9 +121,9 @@ def service(
 
 
 def on_duty(volunteer: Volunteer, latitude: float, longitude: float) -> None:
-    from volunteers.services import volunteer_duty_set
+    from volunteers.duty import volunteer_duty_set
 
-    volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=latitude, longitude=longitude)
+    volunteer_duty_set(actor=volunteer.user, on_duty=True, latitude=latitude, longitude=longitude)
 
 
 def task_at(

@@ -9,7 +9,7 @@ import pytest
 from django.http import StreamingHttpResponse
 
 from govern.office.exports import BOM, cell
-from rewards.services import points_adjust
+from rewards.ledger import points_adjust
 from tests.factories import UserFactory, make_grid
 from tests.office.conftest import rectify, service, volunteer_in
 
@@ -96,8 +96,8 @@ def test_hours_csv(client, dispatcher, grid):
 
 def test_ledger_csv(client, dispatcher):
     alice, bob = UserFactory(), UserFactory()
-    points_adjust(user_id=alice.pk, amount=30, reason="志愿服务", actor_id=None)
-    points_adjust(user_id=bob.pk, amount=5, reason="+bonus", actor_id=None)
+    points_adjust(user_id=alice.pk, amount=30, reason="志愿服务", actor=None)
+    points_adjust(user_id=bob.pk, amount=5, reason="+bonus", actor=None)
     client.force_login(dispatcher)
     rows = _rows(client.get("/office/export/ledger.csv?lang=en"))
     assert len(rows) == 3

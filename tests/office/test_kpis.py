@@ -10,7 +10,7 @@ from django.utils import translation
 from govern.errors import InvalidInput
 from govern.office.selectors.kpis import duration_text, kpis, parse_period, percentile, trend
 from hazards.models import Status
-from rewards.services import points_adjust
+from rewards.ledger import points_adjust
 from tests.factories import CommunityFactory, UserFactory, make_grid
 from tests.office.conftest import move, rectify, service, task_at, volunteer_in
 
@@ -140,7 +140,7 @@ def test_points_issued_and_redeemed_are_district_wide(world, django_capture_on_c
     from rewards.models import EntryKind, PointsEntry
 
     user = UserFactory()
-    points_adjust(user_id=user.pk, amount=50, reason="funding", actor_id=None)
+    points_adjust(user_id=user.pk, amount=50, reason="funding", actor=None)
     today = parse_period({"from": timezone.localdate().isoformat(), "to": timezone.localdate().isoformat()})
     # Ledger rows cannot be updated (a trigger), so earnings and redemptions are written now.
     account = PointsEntry.objects.get().account

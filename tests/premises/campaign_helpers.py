@@ -109,7 +109,7 @@ class CampaignWorld:
 
 def campaign_world(world) -> CampaignWorld:
     """For tests/security: a campaign on top of the demo district and tests.security.world."""
-    from hazards.premises.campaigns import services
+    from hazards.premises.campaigns import inspections, services
     from hazards.premises.models import ChecklistItem
 
     ensure_types()
@@ -126,10 +126,12 @@ def campaign_world(world) -> CampaignWorld:
     )
     services.campaign_activate(campaign_id=campaign.pk, actor=dispatcher)
     started = campaign.entries.get(premises=first)
-    inspection = services.inspection_start(entry_id=started.pk, actor=volunteer)
+    inspection = inspections.inspection_start(entry_id=started.pk, actor=volunteer)
     items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
     for item in items:
-        services.inspection_record_item(inspection_id=inspection.pk, actor=volunteer, item_id=item.pk, outcome="pass")
+        inspections.inspection_record_item(
+            inspection_id=inspection.pk, actor=volunteer, item_id=item.pk, outcome="pass"
+        )
     return CampaignWorld(
         campaign=campaign, pending=campaign.entries.get(premises=second), inspection=inspection, item=items[0]
     )

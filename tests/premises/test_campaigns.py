@@ -10,7 +10,7 @@ from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.models import LiveEvent
 from govern.roles import RESIDENT
 from hazards.models import Category, Hazard, HazardPhoto, Severity, Source
-from hazards.premises.campaigns import services
+from hazards.premises.campaigns import inspections, services
 from hazards.premises.models import (
     Campaign,
     CampaignPremises,
@@ -188,7 +188,7 @@ def test_reassigning_pending_premises_keeps_the_count_started_ones_are_a_conflic
     services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=area["worker_w"].pk, premises_ids=ids)
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
     entry = CampaignPremises.objects.get(campaign=campaign, premises=street["r1"])
-    services.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
+    inspections.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
     with pytest.raises(Conflict):
         services.campaign_assign(campaign_id=campaign.pk, actor=office, inspector_id=volunteer.pk, premises_ids=ids)
     services.campaign_assign(
@@ -227,7 +227,7 @@ def _tick_all(inspection, inspector, *, failures=None):
     for index, item in enumerate(_items(inspection)):
         if index in failures:
             note, photo = failures[index]
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=inspection.pk,
                 actor=inspector,
                 item_id=item.pk,
@@ -236,7 +236,7 @@ def _tick_all(inspection, inspector, *, failures=None):
                 photo=photo,
             )
         else:
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=inspection.pk,
                 actor=inspector,
                 item_id=item.pk,
@@ -248,15 +248,15 @@ def test_progress_counts_as_inspectors_work(running, django_capture_on_commit_ca
     campaign, inspector = running["campaign"], running["inspector"]
     assert _counters(campaign.pk) == {"total": 3, "assigned": 3, "started": 0, "done": 0, "findings": 0}
     first, second = list(running["entries"].values())[:2]
-    one = services.inspection_start(entry_id=first.pk, actor=inspector)
-    assert services.inspection_start(entry_id=first.pk, actor=inspector).pk == one.pk  # again: the same one
-    two = services.inspection_start(entry_id=second.pk, actor=inspector)
+    one = inspections.inspection_start(entry_id=first.pk, actor=inspector)
+    assert inspections.inspection_start(entry_id=first.pk, actor=inspector).pk == one.pk  # again: the same one
+    two = inspections.inspection_start(entry_id=second.pk, actor=inspector)
     assert _counters(campaign.pk)["started"] == 2
     _tick_all(one, inspector, failures={0: ("钢瓶放在灶台旁", fail_photo())})
-    services.inspection_submit(inspection_id=one.pk, actor=inspector)
+    inspections.inspection_submit(inspection_id=one.pk, actor=inspector)
     _tick_all(two, inspector)
     with django_capture_on_commit_callbacks(execute=True):
-        services.inspection_submit(inspection_id=two.pk, actor=inspector)
+        inspections.inspection_submit(inspection_id=two.pk, actor=inspector)
     assert _counters(campaign.pk) == {"total": 3, "assigned": 3, "started": 0, "done": 2, "findings": 1}
     assert CampaignPremises.objects.get(pk=first.pk).status == VisitStatus.DONE
     event = LiveEvent.objects.filter(type="campaign.progress").order_by("id").last()
@@ -266,11 +266,11 @@ def test_progress_counts_as_inspectors_work(running, django_capture_on_commit_ca
 
 def test_failed_items_become_hazards_with_photos_linked_to_premises_and_campaign(running, campaign_media):
     campaign, entry, inspector = running["campaign"], running["entry"], running["inspector"]
-    inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
     items = _items(inspection)
     _tick_all(inspection, inspector, failures={0: ("钢瓶放在灶台旁", fail_photo(1)), 2: ("插线板串接", fail_photo(2))})
     before_hazard_files = len(stored_files(campaign_media))
-    outcome = services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+    outcome = inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
 
     assert len(outcome.hazards) == 2 and not outcome.replayed
     premises = entry.premises
@@ -295,10 +295,10 @@ def test_failed_items_become_hazards_with_photos_linked_to_premises_and_campaign
 
 
 def test_a_failed_item_needs_its_photo_unless_the_item_says_otherwise(running):
-    inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
+    inspection = inspections.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     items = _items(inspection)
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk,
             actor=running["inspector"],
             item_id=items[0].pk,
@@ -309,7 +309,7 @@ def test_a_failed_item_needs_its_photo_unless_the_item_says_otherwise(running):
     assert not InspectionResult.objects.filter(inspection=inspection).exists()
     complaints = items[-1]
     assert not complaints.photo_required
-    result = services.inspection_record_item(
+    result = inspections.inspection_record_item(
         inspection_id=inspection.pk,
         actor=running["inspector"],
         item_id=complaints.pk,
@@ -320,9 +320,9 @@ def test_a_failed_item_needs_its_photo_unless_the_item_says_otherwise(running):
 
 
 def test_changing_a_failed_item_to_pass_drops_its_photo(running, campaign_media):
-    inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
+    inspection = inspections.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     item = _items(inspection)[0]
-    result = services.inspection_record_item(
+    result = inspections.inspection_record_item(
         inspection_id=inspection.pk,
         actor=running["inspector"],
         item_id=item.pk,
@@ -330,7 +330,7 @@ def test_changing_a_failed_item_to_pass_drops_its_photo(running, campaign_media)
         photo=fail_photo(),
     )
     assert result.photo and len(stored_files(campaign_media)) == 2  # large and thumb are kept
-    result = services.inspection_record_item(
+    result = inspections.inspection_record_item(
         inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk, outcome=Outcome.PASS
     )
     assert not result.photo and stored_files(campaign_media) == []
@@ -338,9 +338,9 @@ def test_changing_a_failed_item_to_pass_drops_its_photo(running, campaign_media)
 
 
 def test_submit_needs_every_item_and_writes_nothing_otherwise(running):
-    inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
+    inspection = inspections.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     item = _items(inspection)[0]
-    services.inspection_record_item(
+    inspections.inspection_record_item(
         inspection_id=inspection.pk,
         actor=running["inspector"],
         item_id=item.pk,
@@ -348,36 +348,36 @@ def test_submit_needs_every_item_and_writes_nothing_otherwise(running):
         photo=fail_photo(),
     )
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"])
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"])
     assert caught.value.field == "results" and "燃气报警器" in str(caught.value.message)
     assert Hazard.objects.count() == 0 and Inspection.objects.get(pk=inspection.pk).submitted_at is None
 
 
 def test_a_refused_finding_rolls_back_every_hazard_and_its_files(running, campaign_media):
-    inspection = services.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
+    inspection = inspections.inspection_start(entry_id=running["entry"].pk, actor=running["inspector"])
     _tick_all(inspection, running["inspector"], failures={0: ("钢瓶", fail_photo(1)), 2: ("电线", fail_photo(2))})
     inspection_files = stored_files(campaign_media)
     Category.objects.filter(slug="electrical-wiring").update(active=False)  # the second finding is refused
     with pytest.raises(InvalidInput):
-        services.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"])
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"])
     assert Hazard.objects.count() == 0 and PremisesHazard.objects.count() == 0
     assert stored_files(campaign_media) == inspection_files  # the first hazard's photo files are gone again
     assert _counters(running["campaign"].pk)["done"] == 0
     Category.objects.filter(slug="electrical-wiring").update(active=True)
-    assert len(services.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"]).hazards) == 2
+    assert len(inspections.inspection_submit(inspection_id=inspection.pk, actor=running["inspector"]).hazards) == 2
 
 
 def test_double_submit_is_idempotent_and_nothing_changes_afterwards(running):
     inspector = running["inspector"]
-    inspection = services.inspection_start(entry_id=running["entry"].pk, actor=inspector)
+    inspection = inspections.inspection_start(entry_id=running["entry"].pk, actor=inspector)
     _tick_all(inspection, inspector, failures={1: ("报警器没电", fail_photo())})
-    first = services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
-    again = services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+    first = inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+    again = inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     assert again.replayed and [h.pk for h in again.hazards] == [h.pk for h in first.hazards]
     assert Hazard.objects.count() == 1 and _counters(running["campaign"].pk)["done"] == 1
     assert _counters(running["campaign"].pk)["findings"] == 1
     with pytest.raises(Conflict):
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk, actor=inspector, item_id=_items(inspection)[0].pk, outcome=Outcome.PASS
         )
 
@@ -385,25 +385,25 @@ def test_double_submit_is_idempotent_and_nothing_changes_afterwards(running):
 def test_only_the_assigned_inspector_works_the_checklist(running, office, area):
     entry = running["entry"]
     with pytest.raises(NotFound):
-        services.inspection_start(entry_id=entry.pk, actor=area["worker_e"])
+        inspections.inspection_start(entry_id=entry.pk, actor=area["worker_e"])
     with pytest.raises(PermissionDenied):
-        services.inspection_start(entry_id=entry.pk, actor=office)
-    inspection = services.inspection_start(entry_id=entry.pk, actor=running["inspector"])
+        inspections.inspection_start(entry_id=entry.pk, actor=office)
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=running["inspector"])
     item = _items(inspection)[0]
     with pytest.raises(NotFound):
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk, actor=area["worker_e"], item_id=item.pk, outcome="pass"
         )
     with pytest.raises(NotFound):
-        services.inspection_submit(inspection_id=inspection.pk, actor=area["worker_e"])
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=area["worker_e"])
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk, actor=running["inspector"], item_id=item.pk, outcome="maybe"
         )
     assert caught.value.field == "outcome"
     other = ChecklistItem.objects.exclude(checklist=inspection.checklist).first()
     with pytest.raises(InvalidInput) as caught:
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk, actor=running["inspector"], item_id=other.pk, outcome="pass"
         )
     assert caught.value.field == "item"
@@ -416,12 +416,12 @@ def test_draft_and_closed_campaigns_refuse_inspections(office, area, street):
     )
     entry = CampaignPremises.objects.get(campaign=campaign, premises=street["r1"])
     with pytest.raises(Conflict):
-        services.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
+        inspections.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
     services.campaign_activate(campaign_id=campaign.pk, actor=office)
-    inspection = services.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=area["worker_w"])
     services.campaign_close(campaign_id=campaign.pk, actor=office)
     with pytest.raises(Conflict):
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk, actor=area["worker_w"], item_id=_items(inspection)[0].pk, outcome="pass"
         )
     with pytest.raises(Conflict):
@@ -438,9 +438,9 @@ def test_draft_and_closed_campaigns_refuse_inspections(office, area, street):
 def test_database_constraints_back_the_invariants(running, office):
     inspector = running["inspector"]
     entry = running["entry"]
-    inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
     item = _items(inspection)[-1]
-    result = services.inspection_record_item(
+    result = inspections.inspection_record_item(
         inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome="fail"
     )
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -13,7 +13,7 @@ from django.db import connection
 from govern.errors import Conflict, InvalidInput, NotFound
 from govern.roles import ALL_ROLES
 from hazards.models import Hazard
-from hazards.premises.campaigns import services
+from hazards.premises.campaigns import inspections, services
 from hazards.premises.models import (
     Campaign,
     CampaignPremises,
@@ -59,11 +59,11 @@ def _race(calls):
 
 
 def _ready(inspector, entry, *, fail_first: bool):
-    inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
     items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order"))
     for index, item in enumerate(items):
         failing = fail_first and index == 0
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk,
             actor=inspector,
             item_id=item.pk,
@@ -83,8 +83,8 @@ def test_a_double_submit_makes_its_hazards_once(campaign_office, campaign_area, 
     )
     services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
     inspection = _ready(inspector, campaign.entries.get(), fail_first=True)
-    outcomes = _race([lambda: services.inspection_submit(inspection_id=inspection.pk, actor=inspector)] * 3)
-    assert all(isinstance(o, services.SubmitOutcome) for o in outcomes), outcomes
+    outcomes = _race([lambda: inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)] * 3)
+    assert all(isinstance(o, inspections.SubmitOutcome) for o in outcomes), outcomes
     assert sorted(o.replayed for o in outcomes) == [False, True, True]
     assert {o.hazards[0].pk for o in outcomes} == {Hazard.objects.get().pk}
     assert PremisesHazard.objects.count() == 1 and InspectionResult.objects.filter(hazard__isnull=False).count() == 1
@@ -103,13 +103,13 @@ def test_side_by_side_submits_and_assignments_keep_exact_counters(campaign_offic
         )
     services.campaign_activate(campaign_id=campaign.pk, actor=campaign_office)
     entries = {e.premises_id: e for e in campaign.entries.all()}
-    inspections = [
+    started = [
         _ready(v, entries[p.pk], fail_first=i != 1)
         for i, (v, p) in enumerate(zip(volunteers, premises[:3], strict=True))
     ]
     calls = [
-        lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
-        for v, i in zip(volunteers, inspections, strict=True)
+        lambda v=v, i=i: inspections.inspection_submit(inspection_id=i.pk, actor=v)
+        for v, i in zip(volunteers, started, strict=True)
     ]
     calls.append(
         lambda: services.campaign_assign(
@@ -144,10 +144,10 @@ def _take_back_round(office, area, volunteers, street: str) -> None:
         services.campaign_assign(campaign_id=cid, actor=office, inspector_id=volunteer.pk, premises_ids=[place.pk])
     services.campaign_activate(campaign_id=cid, actor=office)
     entries = {e.premises_id: e for e in campaign.entries.all()}
-    inspections = [_ready(v, entries[p.pk], fail_first=False) for v, p in zip(volunteers, premises[:3], strict=True)]
+    started = [_ready(v, entries[p.pk], fail_first=False) for v, p in zip(volunteers, premises[:3], strict=True)]
     calls = [
-        lambda v=v, i=i: services.inspection_submit(inspection_id=i.pk, actor=v)
-        for v, i in zip(volunteers, inspections, strict=True)
+        lambda v=v, i=i: inspections.inspection_submit(inspection_id=i.pk, actor=v)
+        for v, i in zip(volunteers, started, strict=True)
     ]
     # One take-back per started premises (each all or nothing on its own), and the free ones assigned.
     calls += [
@@ -170,12 +170,12 @@ def _take_back_round(office, area, volunteers, street: str) -> None:
     for submitted, taken in zip(outcomes[:3], outcomes[3:6], strict=True):
         # Exactly one of the two won: a submit first makes the take-back a 409 "submitted"; a
         # take-back first discards the draft, and the submit finds no inspection (404).
-        assert isinstance(submitted, services.SubmitOutcome) != isinstance(taken, list), (submitted, taken)
+        assert isinstance(submitted, inspections.SubmitOutcome) != isinstance(taken, list), (submitted, taken)
         if isinstance(taken, Conflict):
             assert taken.code == "submitted"
         else:
             assert isinstance(submitted, NotFound)
-    done = sum(isinstance(o, services.SubmitOutcome) for o in outcomes[:3])
+    done = sum(isinstance(o, inspections.SubmitOutcome) for o in outcomes[:3])
     rows = CampaignPremises.objects.filter(campaign_id=cid)
     counters = Campaign.objects.values("premises_assigned", "premises_started", "premises_done").get(pk=cid)
     assert counters == {

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hazards.models import Hazard
-from hazards.premises.campaigns import services
+from hazards.premises.campaigns import inspections, services
 from hazards.premises.models import Campaign, ChecklistItem, Inspection
 from tests.hazards.images import jpeg_bytes, upload
 from tests.premises.campaign_helpers import make_premises
@@ -77,7 +77,7 @@ def test_an_inspector_works_through_a_checklist_without_javascript(
 
 def test_other_people_cannot_open_an_inspection(client, campaign_office, campaign_area, campaign_checklists):
     campaign = _running(campaign_office, campaign_area)
-    inspection = services.inspection_start(
+    inspection = inspections.inspection_start(
         entry_id=campaign.entries.order_by("pk").first().pk, actor=campaign_area["worker_w"]
     )
     _login(client, campaign_area["worker_e"])
@@ -127,16 +127,16 @@ def test_pages_run_a_constant_number_of_queries(client, campaign_office, campaig
     ]
     large = _running(campaign_office, campaign_area, 8)
     for entry in list(large.entries.order_by("pk"))[:3]:
-        inspection = services.inspection_start(entry_id=entry.pk, actor=campaign_area["worker_w"])
+        inspection = inspections.inspection_start(entry_id=entry.pk, actor=campaign_area["worker_w"])
         items = list(ChecklistItem.objects.filter(checklist=inspection.checklist, active=True))
         for item in items:
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=inspection.pk,
                 actor=campaign_area["worker_w"],
                 item_id=item.pk,
                 outcome="fail" if item == items[-1] else "pass",
             )
-        services.inspection_submit(inspection_id=inspection.pk, actor=campaign_area["worker_w"])
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=campaign_area["worker_w"])
     after = [
         _queries(office, "/office/campaigns/"),
         _queries(office, f"/office/campaigns/{large.pk}/"),

@@ -9,7 +9,7 @@ from django.utils import translation
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import current_event_id
 from govern.models import LiveEvent
-from hazards.premises.campaigns import services
+from hazards.premises.campaigns import clean, inspections, services
 from hazards.premises.models import (
     Campaign,
     CampaignPremises,
@@ -70,9 +70,9 @@ def _unassign(running, places, **kwargs):
 
 def _start_with_a_failure(running, entry):
     inspector = running["inspector"]
-    inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
     item = ChecklistItem.objects.filter(checklist=inspection.checklist, active=True).order_by("order").first()
-    services.inspection_record_item(
+    inspections.inspection_record_item(
         inspection_id=inspection.pk,
         actor=inspector,
         item_id=item.pk,
@@ -85,12 +85,12 @@ def _start_with_a_failure(running, entry):
 
 def _submit_all_passed(running, entry):
     inspector = running["inspector"]
-    inspection = services.inspection_start(entry_id=entry.pk, actor=inspector)
+    inspection = inspections.inspection_start(entry_id=entry.pk, actor=inspector)
     for item in ChecklistItem.objects.filter(checklist=inspection.checklist, active=True):
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=inspection.pk, actor=inspector, item_id=item.pk, outcome=Outcome.PASS
         )
-    services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+    inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     return inspection
 
 
@@ -169,14 +169,14 @@ def test_started_premises_are_a_conflict_unless_the_draft_is_discarded(
 
     # The former inspector's phone can no longer work on it; the new inspector starts afresh.
     with pytest.raises(NotFound):
-        services.inspection_start(entry_id=entry.pk, actor=inspector)
+        inspections.inspection_start(entry_id=entry.pk, actor=inspector)
     with pytest.raises(NotFound):
-        services.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
     volunteer = approved_volunteer(running["west"].community)
     services.campaign_assign(
         campaign_id=campaign.pk, actor=running["office"], inspector_id=volunteer.pk, premises_ids=[places[0].pk]
     )
-    fresh = services.inspection_start(entry_id=entry.pk, actor=volunteer)
+    fresh = inspections.inspection_start(entry_id=entry.pk, actor=volunteer)
     assert fresh.pk != inspection.pk and not fresh.results.exists()
     assert _counters(campaign.pk) == {"total": 4, "assigned": 2, "started": 1, "done": 0, "findings": 0}
 
@@ -206,7 +206,7 @@ def test_refusals(running, campaign_area):
         services.campaign_unassign(campaign_id=campaign.pk, actor=office, premises_ids=["x"])
     assert caught.value.field == "premises"
     with pytest.raises(InvalidInput) as caught:
-        _unassign(running, places[:1], reason="x" * (services.NOTE_MAX + 1))
+        _unassign(running, places[:1], reason="x" * (clean.NOTE_MAX + 1))
     assert caught.value.field == "reason"
     with pytest.raises(PermissionDenied):
         services.campaign_unassign(campaign_id=campaign.pk, actor=running["inspector"], premises_ids=[places[0].pk])

@@ -9,9 +9,11 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from govern.models import LiveEvent
 from govern.roles import MERCHANT_STAFF
+from rewards.catalog import coupon_create
+from rewards.ledger import points_adjust
 from rewards.models import Merchant, PointsAccount, PointsEntry
-from rewards.services import coupon_create, points_adjust
 from tests.factories import UserFactory
 
 _names = itertools.count(1)
@@ -42,9 +44,9 @@ def between_read_and_update(monkeypatch, change):
     """Run `change` (once) after the redemption has read the coupon and written the debit, before
     it takes the stock: the window a concurrent sale or edit races through. Returns a list that
     is non-empty once it ran."""
-    from rewards import services
+    from rewards import ledger, redemptions
 
-    real = services._post_entry
+    real = ledger.post_entry
     done = []
 
     def post_entry_then_change(**kwargs):
@@ -54,13 +56,18 @@ def between_read_and_update(monkeypatch, change):
             change()
         return entry
 
-    monkeypatch.setattr(services, "_post_entry", post_entry_then_change)
+    monkeypatch.setattr(redemptions, "post_entry", post_entry_then_change)
     return done
+
+
+def events(type_):
+    """The live events of one type, oldest first."""
+    return list(LiveEvent.objects.filter(type=type_).order_by("id"))
 
 
 def fund(user, amount: int) -> None:
     """Give a user points the way the system does (a system adjustment)."""
-    points_adjust(user_id=user.pk, amount=amount, reason="test funding", actor_id=None)
+    points_adjust(user_id=user.pk, amount=amount, reason="test funding", actor=None)
 
 
 def balance_of(user) -> int:

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from govern.roles import MERCHANT_STAFF, RESIDENT
-from rewards import services
+from rewards import ledger, redemptions
 from rewards.api import CodeLookupThrottle
 from rewards.models import PointsEntry, Redemption
 from tests.conftest import client_for
@@ -29,7 +29,7 @@ def redeem(client, coupon_id, key="key-1"):
 
 def test_points_shape_and_pagination(resident):
     for i in range(5):
-        services.points_award(
+        ledger.points_award(
             user_id=resident.pk, rule_code="report_verified", source_type="hazards.hazard", source_id=str(i)
         )
     body = client_for(resident).get("/api/v1/points/?page_size=2").json()
@@ -54,7 +54,7 @@ def test_points_needs_login(api):
 @pytest.mark.parametrize("n", [3, 30])
 def test_points_constant_queries(resident, django_assert_max_num_queries, n):
     for i in range(n):
-        services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id=str(i))
+        ledger.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id=str(i))
     client = client_for(resident)
     with django_assert_max_num_queries(5):
         assert client.get("/api/v1/points/?page_size=100").status_code == 200
@@ -172,7 +172,7 @@ def test_coupon_list_constant_queries(resident, merchant, django_assert_max_num_
     fund(resident, 10_000)
     for _ in range(n):
         c = make_coupon(merchant, cost=1)
-        services.redemption_create(user_id=resident.pk, coupon_id=c.pk, idempotency_key=f"k{c.pk}")
+        redemptions.redemption_create(user_id=resident.pk, coupon_id=c.pk, idempotency_key=f"k{c.pk}")
     client = client_for(resident)
     with django_assert_max_num_queries(3):
         body = client.get("/api/v1/coupons/?page_size=100").json()
@@ -270,10 +270,11 @@ def test_redemptions_are_mine_only_and_filterable(resident, volunteer_user, merc
     fund(resident, 100)
     fund(volunteer_user, 100)
     mine = [
-        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=k).redemption for k in "ab"
+        redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=k).redemption
+        for k in "ab"
     ]
-    services.redemption_create(user_id=volunteer_user.pk, coupon_id=coupon.pk, idempotency_key="x")
-    services.redemption_cancel(redemption_id=mine[0].pk, actor_id=resident.pk)
+    redemptions.redemption_create(user_id=volunteer_user.pk, coupon_id=coupon.pk, idempotency_key="x")
+    redemptions.redemption_cancel(redemption_id=mine[0].pk, actor=resident)
     client = client_for(resident)
     body = client.get("/api/v1/redemptions/").json()
     assert [r["id"] for r in body["results"]] == [mine[1].pk, mine[0].pk]
@@ -290,7 +291,7 @@ def test_redemptions_constant_queries(resident, django_assert_max_num_queries, n
     for i in range(n):
         merchant = make_merchant()
         coupon = make_coupon(merchant, cost=1)
-        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}")
+        redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}")
     client = client_for(resident)
     with django_assert_max_num_queries(3):
         assert client.get("/api/v1/redemptions/?page_size=100").json()["count"] == n
@@ -298,7 +299,7 @@ def test_redemptions_constant_queries(resident, django_assert_max_num_queries, n
 
 def test_qr_image(resident, volunteer_user, coupon):
     fund(resident, 100)
-    r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
     svg = client_for(resident).get(f"/api/v1/redemptions/{r.pk}/qr/")
     assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
     png = client_for(resident).get(f"/api/v1/redemptions/{r.pk}/qr/?kind=png")
@@ -311,7 +312,7 @@ def test_qr_decodes_to_the_code(resident, coupon):
     import segno
 
     fund(resident, 100)
-    r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
     expected = segno.make(r.code, error="m", micro=False)
     assert expected.designator  # symbol built from the code itself
     svg = client_for(resident).get(f"/api/v1/redemptions/{r.pk}/qr/").content.decode()
@@ -320,7 +321,7 @@ def test_qr_decodes_to_the_code(resident, coupon):
 
 def test_cancel_endpoint(resident, coupon):
     fund(resident, 100)
-    r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
     client = client_for(resident)
     response = client.post(f"/api/v1/redemptions/{r.pk}/cancel/")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
@@ -335,7 +336,7 @@ def test_cancel_endpoint(resident, coupon):
 @pytest.fixture
 def issued(resident, coupon):
     fund(resident, 100)
-    return services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
+    return redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption
 
 
 def test_use_200_then_409_already_used(issued, staff_user):
@@ -388,14 +389,10 @@ def test_leaderboard_names_only_by_opt_in(api, dispatcher):
     bob = UserFactory(roles=[RESIDENT], display_name="Bob")
     carol = UserFactory(roles=[RESIDENT], display_name="Carol")
     for i in range(3):
-        services.points_award(user_id=alice.pk, rule_code="report_verified", source_type="h", source_id=f"a{i}")
-    services.points_award(
-        user_id=bob.pk, rule_code="task_verified", source_type="t", source_id="b", severity="critical"
-    )
-    services.points_adjust(
-        user_id=carol.pk, amount=1000, reason="gift", actor_id=dispatcher.pk
-    )  # adjustments do not rank
-    services.points_account_set_leaderboard(user_id=alice.pk, show=True)
+        ledger.points_award(user_id=alice.pk, rule_code="report_verified", source_type="h", source_id=f"a{i}")
+    ledger.points_award(user_id=bob.pk, rule_code="task_verified", source_type="t", source_id="b", severity="critical")
+    ledger.points_adjust(user_id=carol.pk, amount=1000, reason="gift", actor=dispatcher)  # adjustments do not rank
+    ledger.points_account_set_leaderboard(user_id=alice.pk, show=True)
     body = api.get("/api/v1/leaderboard/").json()
     assert body["period"] == "month"
     assert body["results"] == [
@@ -409,8 +406,8 @@ def test_leaderboard_names_only_by_opt_in(api, dispatcher):
 
 
 def test_leaderboard_reversed_earnings_do_not_count(api, dispatcher, resident):
-    award = services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
-    services.points_reverse(entry_id=award.entry.pk, reason="prank", actor_id=dispatcher.pk)
+    award = ledger.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
+    ledger.points_reverse(entry_id=award.entry.pk, reason="prank", actor=dispatcher)
     assert api.get("/api/v1/leaderboard/").json()["results"] == []
 
 
@@ -420,8 +417,8 @@ def test_leaderboard_constant_queries(settings, django_assert_max_num_queries, n
     viewer = UserFactory(roles=[RESIDENT])
     for i in range(n):
         user = UserFactory(roles=[RESIDENT])
-        services.points_award(user_id=user.pk, rule_code="task_verified", source_type="t", source_id=str(i))
-    services.points_award(user_id=viewer.pk, rule_code="report_verified", source_type="h", source_id="v")
+        ledger.points_award(user_id=user.pk, rule_code="task_verified", source_type="t", source_id=str(i))
+    ledger.points_award(user_id=viewer.pk, rule_code="report_verified", source_type="h", source_id="v")
     client = client_for(viewer)
     with django_assert_max_num_queries(4):
         body = client.get("/api/v1/leaderboard/").json()

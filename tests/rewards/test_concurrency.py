@@ -17,7 +17,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from govern.roles import RESIDENT
-from rewards import services
+from rewards import ledger, redemptions
 from rewards.models import Coupon, PointsAccount, PointsAward, PointsEntry, Redemption
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -110,7 +110,7 @@ def _redeem_status(user_id, coupon_id, key):
     try:
         return (
             "created"
-            if services.redemption_create(user_id=user_id, coupon_id=coupon_id, idempotency_key=key).created
+            if redemptions.redemption_create(user_id=user_id, coupon_id=coupon_id, idempotency_key=key).created
             else "replay"
         )
     except DomainError as exc:
@@ -135,7 +135,7 @@ def test_same_idempotency_key_concurrently_redeems_once(resident, merchant):
 
 def test_10_concurrent_uses_of_one_code_accept_exactly_one(resident, staff_user, coupon):
     fund(resident, 100)
-    code = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption.code
+    code = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="k").redemption.code
     client_for(staff_user)  # token before the race
 
     def call():
@@ -150,10 +150,10 @@ def test_10_concurrent_uses_of_one_code_accept_exactly_one(resident, staff_user,
 def test_concurrent_identical_awards_pay_once(has_account):
     user = UserFactory(roles=[RESIDENT])  # without an account, the account is created in the race too
     if has_account:
-        services.points_account_set_leaderboard(user_id=user.pk, show=False)
+        ledger.points_account_set_leaderboard(user_id=user.pk, show=False)
 
     def call():
-        award = services.points_award(
+        award = ledger.points_award(
             user_id=user.pk, rule_code="task_verified", source_type="hazards.task", source_id="77", severity="high"
         )
         return award.pk
@@ -170,7 +170,7 @@ def test_concurrent_awards_respect_the_daily_cap(settings):
 
     def award(i):
         return lambda: (
-            services.points_award(
+            ledger.points_award(
                 user_id=user.pk, rule_code="task_verified", source_type="t", source_id=str(i)
             ).points_paid
         )
@@ -186,7 +186,7 @@ def test_cancel_expire_and_use_race_for_one_code(resident, staff_user, merchant,
     fund(resident, 500)
     outcomes = []
     for round_ in range(5):
-        r = services.redemption_create(
+        r = redemptions.redemption_create(
             user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"r{round_}"
         ).redemption
         # Overdue for the expiry job, but still "issued": use, cancel and expiry all compete.
@@ -197,22 +197,22 @@ def test_cancel_expire_and_use_race_for_one_code(resident, staff_user, merchant,
             from govern.errors import DomainError
 
             try:
-                services.redemption_use(code=code, staff_user_id=staff_user.pk)
+                redemptions.redemption_use(code=code, actor=staff_user)
                 return "used"
             except DomainError:
                 return None
 
-        def cancel(pk=r.pk, actor=(resident.pk if round_ % 2 else dispatcher.pk)):
+        def cancel(pk=r.pk, actor=(resident if round_ % 2 else dispatcher)):
             from govern.errors import DomainError
 
             try:
-                services.redemption_cancel(redemption_id=pk, actor_id=actor)
+                redemptions.redemption_cancel(redemption_id=pk, actor=actor)
                 return "cancelled"
             except DomainError:
                 return None
 
         def expire(pk=r.pk, now=later):
-            return "expired" if services.redemption_expire(redemption_id=pk, now=now) else None
+            return "expired" if redemptions.redemption_expire(redemption_id=pk, now=now) else None
 
         results = race([use, cancel, expire, use, cancel, expire])
         winners = [x for x in results if x]
@@ -255,7 +255,7 @@ def test_the_last_unit_sold_by_another_buyer_meanwhile_is_a_409_and_records_noth
         monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(stock_remaining=0)
     )
     with pytest.raises(Conflict) as info:
-        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
+        redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="late")
     assert sold and info.value.code == "out_of_stock"
     assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 0  # the competitor's sale stands
     assert balance_of(resident) == 100 and not Redemption.objects.exists()
@@ -265,7 +265,7 @@ def test_terms_edited_meanwhile_are_charged_as_edited_on_the_redone_attempt(resi
     coupon = make_coupon(merchant, cost=10, stock_total=3)
     fund(resident, 100)
     edited = _while_between_read_and_update(monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(cost=20))
-    result = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="edited")
+    result = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="edited")
     assert edited and result.created and result.redemption.cost == 20
     assert balance_of(resident) == 80 and Coupon.objects.get(pk=coupon.pk).stock_remaining == 2
     assert Redemption.objects.count() == 1 and PointsEntry.objects.filter(amount=-20).count() == 1

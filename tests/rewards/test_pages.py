@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from govern.roles import DISPATCHER, MERCHANT_STAFF, RESIDENT
-from rewards import services
+from rewards import ledger, redemptions
 from rewards.models import PointsAccount, PointsEntry, Redemption
 from tests.factories import UserFactory
 from tests.rewards.conftest import assert_ledger_consistent, balance_of, fund, make_coupon, make_merchant
@@ -31,7 +31,7 @@ def test_pages_need_login(client):
 
 def test_wallet_shows_balance_history_and_codes_with_qr(client, resident, coupon, staff_user):
     fund(resident, 250)
-    issued = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
+    issued = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
     html = logged_in(client, resident).get("/wallet/").content.decode()
     assert 'id="balance" data-balance="150"' in html
     assert issued.display_code in html and "data:image/svg+xml" in html
@@ -41,7 +41,7 @@ def test_wallet_shows_balance_history_and_codes_with_qr(client, resident, coupon
     assert 'src="/static/js/rewards/wallet.js"' in html and "<script>" not in html.replace(
         '<script id="rewards-labels" type="application/json">', ""
     )
-    services.redemption_use(code=issued.code, staff_user_id=staff_user.pk)
+    redemptions.redemption_use(code=issued.code, actor=staff_user)
     html = client.get("/wallet/").content.decode()
     assert 'data-status="used"' in html and "data:image/svg+xml" not in html
 
@@ -51,7 +51,7 @@ def test_wallet_constant_queries(client, resident, merchant, django_assert_max_n
     fund(resident, 10_000)
     for i in range(n):
         coupon = make_coupon(merchant, cost=1)
-        services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}")
+        redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}")
     logged_in(client, resident)
     with django_assert_max_num_queries(10):  # one of them: the menu asks whether the person answers for a premises
         assert client.get("/wallet/").status_code == 200
@@ -59,7 +59,7 @@ def test_wallet_constant_queries(client, resident, merchant, django_assert_max_n
 
 def test_wallet_leaderboard_toggle_and_cancel(client, resident, coupon):
     fund(resident, 100)
-    r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
     logged_in(client, resident)
     assert client.post("/wallet/leaderboard/", {"show_on_leaderboard": "on"}).status_code == 302
     assert PointsAccount.objects.get(user=resident).show_on_leaderboard
@@ -111,7 +111,7 @@ def test_merchant_page_for_staff_only(client, resident):
 
 def test_merchant_page_uses_codes_without_js(client, resident, coupon, staff_user):
     fund(resident, 100)
-    r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
     logged_in(client, staff_user)
     page = client.get("/merchant/")
     assert page.status_code == 200 and coupon.merchant.name in page.content.decode()
@@ -143,8 +143,8 @@ def test_merchant_page_constant_queries(client, staff_user, merchant, django_ass
     buyer = UserFactory(roles=[RESIDENT])
     fund(buyer, 1000)
     for i in range(n):
-        r = services.redemption_create(user_id=buyer.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}").redemption
-        services.redemption_use(code=r.code, staff_user_id=staff_user.pk)
+        r = redemptions.redemption_create(user_id=buyer.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}").redemption
+        redemptions.redemption_use(code=r.code, actor=staff_user)
     logged_in(client, staff_user)
     with django_assert_max_num_queries(6):  # one of them: the menu asks whether the person answers for a premises
         assert client.get("/merchant/").status_code == 200
@@ -153,10 +153,10 @@ def test_merchant_page_constant_queries(client, staff_user, merchant, django_ass
 def test_leaderboard_page(client, resident):
     resident.display_name = "刘阿姨"
     resident.save()
-    services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
+    ledger.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
     html = client.get("/leaderboard/").content.decode()
     assert "匿名邻居" in html and "刘阿姨" not in html
-    services.points_account_set_leaderboard(user_id=resident.pk, show=True)
+    ledger.points_account_set_leaderboard(user_id=resident.pk, show=True)
     assert "刘阿姨" in client.get("/leaderboard/?period=all").content.decode()
 
 
@@ -164,7 +164,7 @@ def test_leaderboard_page(client, resident):
 def test_leaderboard_page_constant_queries(client, django_assert_max_num_queries, n):
     for i in range(n):
         user = UserFactory(roles=[RESIDENT])
-        services.points_award(user_id=user.pk, rule_code="report_verified", source_type="h", source_id=str(i))
+        ledger.points_award(user_id=user.pk, rule_code="report_verified", source_type="h", source_id=str(i))
     with django_assert_max_num_queries(1):
         assert client.get("/leaderboard/").status_code == 200
 
@@ -206,7 +206,7 @@ def test_admin_adjust_action(client, admin_user, resident):
 
 
 def test_admin_reverse_and_cancel_actions(client, admin_user, resident, coupon):
-    award = services.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
+    award = ledger.points_award(user_id=resident.pk, rule_code="report_verified", source_type="h", source_id="1")
     logged_in(client, admin_user)
     client.post(
         "/admin/rewards/pointsentry/",
@@ -214,7 +214,7 @@ def test_admin_reverse_and_cancel_actions(client, admin_user, resident, coupon):
     )
     assert balance_of(resident) == 0
     fund(resident, 100)
-    r = services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a").redemption
     client.post("/admin/rewards/redemption/", {"action": "cancel_and_refund", "_selected_action": [r.pk]})
     assert Redemption.objects.get(pk=r.pk).status == "cancelled" and balance_of(resident) == 100
     assert_ledger_consistent()
@@ -245,7 +245,7 @@ def test_admin_coupon_create_and_stock_change(client, admin_user, merchant, resi
     coupon = Coupon.objects.get(title="Admin coupon")
     assert (coupon.stock_total, coupon.stock_remaining) == (5, 5)
     fund(resident, 100)
-    services.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a")
+    redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="a")
     too_low = client.post(f"/admin/rewards/coupon/{coupon.pk}/change/", {**data, "stock_total": "0"})
     assert too_low.status_code == 200 and "1" in too_low.content.decode()
     client.post(f"/admin/rewards/coupon/{coupon.pk}/change/", {**data, "stock_total": "8"})

@@ -44,7 +44,7 @@ def demo(db, grid):
     """A small world (not seed_demo: ~80 cases must stay fast): categories, a grid, coupons, actors."""
     from govern.roles import GRID_WORKER, MERCHANT_STAFF, RESIDENT
     from hazards.demo import seed_categories, seed_rules
-    from rewards.services import points_adjust
+    from rewards.ledger import points_adjust
     from tests.factories import UserFactory
     from tests.rewards.conftest import make_coupon, make_merchant
 
@@ -54,7 +54,7 @@ def demo(db, grid):
     resident = UserFactory(roles=[RESIDENT])
     staff = UserFactory(roles=[MERCHANT_STAFF])
     make_coupon(make_merchant(staff=[staff]), cost=10)
-    points_adjust(user_id=resident.pk, amount=100, reason="bad-input funding", actor_id=None)
+    points_adjust(user_id=resident.pk, amount=100, reason="bad-input funding", actor=None)
     return {"grid1": worker, "resident1": resident, "merchant1": staff}
 
 

@@ -129,12 +129,13 @@ def keep_test_connection():
 @pytest.mark.parametrize("role", ["anonymous", "resident1", "dispatcher"])
 def test_schema_holds_for_every_generated_request(role, demo):
     from govern.wsgi import application
+    from rewards.ledger import points_adjust
     from rewards.models import Coupon
-    from rewards.services import points_adjust, redemption_create
+    from rewards.redemptions import redemption_create
 
     # One issued code so that the redemption views have something real to answer about.
     resident = demo["resident1"]
-    points_adjust(user_id=resident.pk, amount=5000, reason="fuzz funding", actor_id=None)
+    points_adjust(user_id=resident.pk, amount=5000, reason="fuzz funding", actor=None)
     redemption_create(
         user_id=resident.pk, coupon_id=Coupon.objects.order_by("cost").first().pk, idempotency_key="fuzz-1"
     )

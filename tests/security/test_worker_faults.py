@@ -206,6 +206,7 @@ def _past_due_tasks(n: int) -> list[int]:
     from hazards.triage.services import hazard_triage
     from tests.factories import make_grid
     from tests.hazards.images import jpeg_bytes, upload
+    from volunteers import duty as volunteers_duty
     from volunteers import services as volunteers
 
     seed_rules(seed_categories())
@@ -215,7 +216,7 @@ def _past_due_tasks(n: int) -> list[int]:
     for i in range(n):
         user = UserFactory(roles=[RESIDENT, VOLUNTEER])
         volunteer = volunteers.volunteer_apply(
-            user=user,
+            actor=user,
             real_name="志愿者",
             phone=f"1570000{i:04d}",
             community_id=grid.community_id,
@@ -223,7 +224,7 @@ def _past_due_tasks(n: int) -> list[int]:
             availability=[],
         )
         volunteers.volunteer_approve(volunteer_id=volunteer.pk, actor=boss)
-        volunteers.volunteer_duty_set(user=user, on_duty=True, latitude=30.9051, longitude=120.8051)
+        volunteers_duty.volunteer_duty_set(actor=user, on_duty=True, latitude=30.9051, longitude=120.8051)
         hazard = hazard_report(
             reporter=None,
             category_slug="electrical-wiring",
@@ -288,8 +289,8 @@ def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens
     after_commit, in_transaction, mid_escalation = (tmp_path / f"stall-{x}.json" for x in "abc")
     stalls = ";".join(
         [
-            f"rewards.services:points_award:{STALL_AT}:{after_commit}",
-            f"rewards.services:_post_entry:{STALL_AT}:{in_transaction}",
+            f"rewards.ledger:points_award:{STALL_AT}:{after_commit}",
+            f"rewards.ledger:post_entry:{STALL_AT}:{in_transaction}",
             f"hazards.dispatch.escalation:task_flag_overdue:{FLAG_STALL_AT}:{mid_escalation}",
         ]
     )
@@ -345,7 +346,7 @@ def test_a_killed_worker_has_its_task_run_by_another_worker_and_every_effect_hap
     marker = tmp_path / "stall.json"
     t0 = time.monotonic()
     first = broker.worker(
-        "first", pool="solo", visibility_timeout=2, stalls=f"rewards.services:points_award:{STALL_AT}:{marker}"
+        "first", pool="solo", visibility_timeout=2, stalls=f"rewards.ledger:points_award:{STALL_AT}:{marker}"
     )
     stalled = broker.stalled(marker)
     task_id = stalled["task_id"]

@@ -17,12 +17,14 @@ from hazards.dispatch.services import task_dispatch
 from hazards.models import Hazard, Task
 from hazards.reports.services import hazard_report
 from hazards.triage.services import hazard_triage
+from rewards.ledger import points_adjust
 from rewards.models import Coupon, Merchant, Redemption
-from rewards.services import points_adjust, redemption_create
+from rewards.redemptions import redemption_create
 from tests.factories import UserFactory
 from tests.hazards.images import jpeg_bytes, upload
 from volunteers.models import ServiceRecord, Volunteer
-from volunteers.services import service_record_submit, volunteer_apply
+from volunteers.service_records import service_record_submit
+from volunteers.services import volunteer_apply
 
 
 @dataclass
@@ -51,7 +53,7 @@ def build(demo: dict[str, User]) -> World:
     ).hazard
     applicant = UserFactory(roles=[RESIDENT])
     application = volunteer_apply(
-        user=applicant,
+        actor=applicant,
         real_name="申请人",
         phone="15800001234",
         community_id=grid1_grid.community_id,
@@ -60,14 +62,14 @@ def build(demo: dict[str, User]) -> World:
         availability=[],
     )
     own_record = service_record_submit(
-        user=demo["vol1"], minutes=60, served_on=timezone.localdate() - dt.timedelta(days=1), note="巡查消防通道"
+        actor=demo["vol1"], minutes=60, served_on=timezone.localdate() - dt.timedelta(days=1), note="巡查消防通道"
     )
     merchant1 = Merchant.objects.get(staff=demo["merchant1"])
     other_merchant = Merchant.objects.exclude(pk=merchant1.pk).first()
     other_staff = UserFactory(roles=[MERCHANT_STAFF], username="staff_other")
     other_merchant.staff.add(other_staff)
     coupon = Coupon.objects.filter(merchant=merchant1).order_by("cost").first()
-    points_adjust(user_id=owner.pk, amount=coupon.cost * 3, reason="matrix funding", actor_id=None)
+    points_adjust(user_id=owner.pk, amount=coupon.cost * 3, reason="matrix funding", actor=None)
     redemption = redemption_create(user_id=owner.pk, coupon_id=coupon.pk, idempotency_key="matrix-1").redemption
     task_hazard = hazard_report(
         reporter=owner,

@@ -10,7 +10,7 @@ import pytest
 from govern.models import LiveEvent
 from govern.roles import DISPATCHER, RESIDENT
 from tests.factories import CommunityFactory, UserFactory
-from volunteers import services
+from volunteers import clean, duty, services
 from volunteers.models import Skill
 
 _phones = itertools.count(1)
@@ -73,9 +73,9 @@ def make_volunteer(db, community, boss):
         availability=(),
     ):
         user = user or UserFactory(roles=[RESIDENT])
-        claims = [services.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
+        claims = [clean.SkillClaim(slug, until) for slug, until in (skills or {}).items()]
         volunteer = services.volunteer_apply(
-            user=user,
+            actor=user,
             real_name=real_name,
             phone=next_phone(),
             community_id=(community_obj or community).pk,
@@ -88,7 +88,7 @@ def make_volunteer(db, community, boss):
         if status == "rejected":
             services.volunteer_reject(volunteer_id=volunteer.pk, actor=boss, reason="not local")
         if position is not None:
-            services.volunteer_duty_set(user=user, on_duty=True, latitude=position[0], longitude=position[1])
+            duty.volunteer_duty_set(actor=user, on_duty=True, latitude=position[0], longitude=position[1])
         if leader:
             services.team_leader_set(volunteer_id=volunteer.pk, is_leader=True, actor=boss)
         if status == "suspended":

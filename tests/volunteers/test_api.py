@@ -10,7 +10,7 @@ from govern.roles import DISPATCHER, RESIDENT
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.volunteers.conftest import HOME, days, events, next_phone
-from volunteers import services
+from volunteers import service_records, services
 from volunteers.models import ServiceRecord, Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -353,7 +353,7 @@ def test_manual_service_records_over_the_api(make_volunteer, team, boss):
 def test_review_queue_constant_queries(make_volunteer, team, boss, size, django_assert_max_num_queries):
     for _ in range(size):
         member = make_volunteer(team=team)
-        services.service_record_submit(user=member.user, minutes=30, served_on=days(0), note="巡查")
+        service_records.service_record_submit(actor=member.user, minutes=30, served_on=days(0), note="巡查")
     api = client_for(boss)
     with django_assert_max_num_queries(4):
         response = api.get("/api/v1/volunteers/service-records/", {"page_size": 50})
@@ -384,7 +384,9 @@ def test_small_lists_run_constant_queries(make_volunteer, community, size, djang
         services.team_create(community_id=community.pk, name=f"队{i}")
     volunteer = make_volunteer()
     for i in range(size):
-        services.service_record_create(volunteer_user_id=volunteer.user_id, minutes=10, source_ref=f"task:{i}", note="")
+        service_records.service_record_create(
+            volunteer_user_id=volunteer.user_id, minutes=10, source_ref=f"task:{i}", note=""
+        )
     api = client_for(volunteer.user)
     with django_assert_max_num_queries(3):
         assert api.get("/api/v1/volunteers/skills/", {"page_size": 50}).json()["count"] == size

@@ -12,7 +12,7 @@ from django.db import connection
 from govern.errors import Conflict, DomainError
 from govern.roles import ALL_ROLES, DISPATCHER, RESIDENT
 from tests.factories import CommunityFactory, UserFactory
-from volunteers import services
+from volunteers import service_records, services
 from volunteers.models import ServiceRecord, Volunteer, VolunteerStatusChange
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ def setup(db):
         Group.objects.get_or_create(name=role)
     community = CommunityFactory()
     user = UserFactory(roles=[RESIDENT])
-    volunteer = services.volunteer_apply(user=user, real_name="并发", phone="13900009999", community_id=community.pk)
+    volunteer = services.volunteer_apply(actor=user, real_name="并发", phone="13900009999", community_id=community.pk)
     return volunteer, community
 
 
@@ -55,7 +55,7 @@ def test_concurrent_service_record_create_credits_once(setup):
     services.volunteer_approve(volunteer_id=volunteer.pk, actor=UserFactory(roles=[DISPATCHER]))
     results = race(
         6,
-        lambda i: services.service_record_create(
+        lambda i: service_records.service_record_create(
             volunteer_user_id=volunteer.user_id, minutes=25, source_ref="task:777", note=f"attempt {i}"
         ),
     )
@@ -82,7 +82,7 @@ def test_double_submitted_application_keeps_one_profile(db):
     results = race(
         3,
         lambda i: services.volunteer_apply(
-            user=user, real_name="重复", phone=f"1390000{i:04d}", community_id=community.pk
+            actor=user, real_name="重复", phone=f"1390000{i:04d}", community_id=community.pk
         ),
     )
     created = [r for r in results if isinstance(r, Volunteer)]

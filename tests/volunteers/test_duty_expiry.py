@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from govern.live import DISPATCH_TOPIC, user_topic
 from tests.volunteers.conftest import events, last_event_id
-from volunteers import services
+from volunteers import duty
 from volunteers.models import Volunteer
 from volunteers.tasks import expire_silent_duty
 
@@ -42,7 +42,7 @@ def test_only_volunteers_silent_past_the_timeout_go_off_duty_with_an_event(make_
     assert {e.data["reason"] for e in sent} == {"silent"} and {e.data["on_duty"] for e in sent} == {False}
     topics = {t for e in sent for t in e.topics}
     assert topics == {DISPATCH_TOPIC, user_topic(silent.user_id)}
-    assert services.volunteers_duty_expire_silent() == 0  # nothing left: a second pass changes nothing
+    assert duty.volunteers_duty_expire_silent() == 0  # nothing left: a second pass changes nothing
 
 
 @pytest.mark.django_db
@@ -52,8 +52,8 @@ def test_expiry_walks_every_batch_and_a_heartbeat_brings_the_volunteer_back(make
     for volunteer in people:
         _silent_for(volunteer, 45)
 
-    assert services.volunteers_duty_expire_silent(batch_size=2) == 5
+    assert duty.volunteers_duty_expire_silent(batch_size=2) == 5
     assert not Volunteer.objects.filter(on_duty=True).exists()
 
-    services.volunteer_duty_set(user=people[0].user, on_duty=True, latitude=LAT, longitude=LNG)
+    duty.volunteer_duty_set(actor=people[0].user, on_duty=True, latitude=LAT, longitude=LNG)
     assert Volunteer.objects.get(pk=people[0].pk).on_duty

@@ -12,7 +12,7 @@ from govern.models import LiveEvent, User
 from govern.roles import DISPATCHER, RESIDENT
 from tests.factories import UserFactory
 from tests.volunteers.conftest import HOME, days, next_phone
-from volunteers import services
+from volunteers import clean, service_records
 from volunteers.models import ServiceRecord, Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_me_page_redirects(client):
 
 def test_me_page_for_an_approved_volunteer(client, make_volunteer, team):
     volunteer = make_volunteer(team=team, position=HOME)
-    services.service_record_create(volunteer_user_id=volunteer.user_id, minutes=40, source_ref="task:9", note="")
+    service_records.service_record_create(volunteer_user_id=volunteer.user_id, minutes=40, source_ref="task:9", note="")
     client.force_login(volunteer.user)
     response = client.get("/volunteers/me/")
     html = response.content.decode()
@@ -166,12 +166,12 @@ def test_approvals_page_lists_queue_in_constant_queries(
             status="pending",
             team=team,
             skills={"first-aid": None},
-            availability=[services.Slot(1, dt.time(9), dt.time(12))],
+            availability=[clean.Slot(1, dt.time(9), dt.time(12))],
         )
         for _ in range(size)
     ]
     member = make_volunteer(team=team)
-    services.service_record_submit(user=member.user, minutes=30, served_on=days(0), note="巡查")
+    service_records.service_record_submit(actor=member.user, minutes=30, served_on=days(0), note="巡查")
     client.force_login(boss)
     with django_assert_max_num_queries(12):
         response = client.get("/volunteers/approvals/")

@@ -13,7 +13,7 @@ from govern.geo import haversine_m
 from govern.roles import DISPATCHER
 from tests.factories import UserFactory
 from tests.volunteers.conftest import HOME, days
-from volunteers import selectors, services
+from volunteers import duty, selectors, service_records, services
 from volunteers.models import Volunteer, VolunteerSkill
 from volunteers.selectors import Visibility
 
@@ -61,8 +61,8 @@ def test_only_approved_on_duty_with_fresh_positions(make_volunteer, settings):
     make_volunteer(status="pending")
     make_volunteer(status="suspended", position=offset(east_m=50))  # suspension took them off duty
     stale = make_volunteer()
-    services.volunteer_duty_set(
-        user=stale.user, on_duty=True, latitude=LAT, longitude=LNG, now=timezone.now() - dt.timedelta(minutes=16)
+    duty.volunteer_duty_set(
+        actor=stale.user, on_duty=True, latitude=LAT, longitude=LNG, now=timezone.now() - dt.timedelta(minutes=16)
     )
     assert [v.pk for v in candidates()] == [on_duty.pk]
     # Seen from 20 minutes later, the fresh one is stale too; from 10 minutes earlier... the stale one was fresh.
@@ -80,8 +80,8 @@ def test_skill_and_certificate_expiry(make_volunteer, skills):
     # On the day after `gas`'s certificate ends, only the lifelong holder is left.
     later = timezone.now() + dt.timedelta(days=11)
     for volunteer in (gas, lifelong):
-        services.volunteer_duty_set(
-            user=volunteer.user, on_duty=True, latitude=volunteer.latitude, longitude=volunteer.longitude, now=later
+        duty.volunteer_duty_set(
+            actor=volunteer.user, on_duty=True, latitude=volunteer.latitude, longitude=volunteer.longitude, now=later
         )
     assert [v.pk for v in candidates(skill_slug="gas-safety", now=later)] == [lifelong.pk]
     assert candidates(skill_slug="no-such-skill") == []
@@ -145,14 +145,18 @@ def test_visibility_levels(make_volunteer, team):
 def test_team_list_counts_members_and_approved_minutes(make_volunteer, team, community, django_assert_num_queries):
     members = [make_volunteer(team=team) for _ in range(3)]
     make_volunteer(team=team, status="pending")
-    services.service_record_create(volunteer_user_id=members[0].user_id, minutes=30, source_ref="task:a", note="")
-    services.service_record_create(volunteer_user_id=members[1].user_id, minutes=45, source_ref="task:b", note="")
+    service_records.service_record_create(
+        volunteer_user_id=members[0].user_id, minutes=30, source_ref="task:a", note=""
+    )
+    service_records.service_record_create(
+        volunteer_user_id=members[1].user_id, minutes=45, source_ref="task:b", note=""
+    )
     empty = services.team_create(community_id=community.pk, name="空队")
     with django_assert_num_queries(1):
         teams = {t.pk: t for t in selectors.team_list()}
     assert (teams[team.pk].member_count, teams[team.pk].service_minutes) == (3, 75)
     assert (teams[empty.pk].member_count, teams[empty.pk].service_minutes) == (0, 0)
     # Minutes stay with the team they were served in after the member moves on.
-    services.volunteer_update(volunteer=members[0], actor=members[0].user, team_id=empty.pk)
+    services.volunteer_update(volunteer_id=members[0].pk, actor=members[0].user, team_id=empty.pk)
     teams = {t.pk: t for t in selectors.team_list()}
     assert (teams[team.pk].member_count, teams[team.pk].service_minutes) == (2, 75)

@@ -15,7 +15,7 @@ from govern.models import User
 from govern.roles import DISPATCHER, RESIDENT, VOLUNTEER, has_role
 from tests.factories import UserFactory
 from tests.volunteers.conftest import HOME, days, events, last_event_id, next_phone
-from volunteers import services
+from volunteers import clean, duty, service_records, services
 from volunteers.models import (
     ServiceRecord,
     ServiceRecordStatus,
@@ -38,13 +38,13 @@ def test_apply_creates_pending_profile_with_skills_availability_history_and_even
     user = UserFactory(roles=[RESIDENT])
     mark = last_event_id()
     volunteer = services.volunteer_apply(
-        user=user,
+        actor=user,
         real_name=" 陈一 ",
         phone="13912345678",
         community_id=community.pk,
         team_id=team.pk,
-        skills=[services.SkillClaim("gas-safety", days(30), "GS-1"), services.SkillClaim("first-aid")],
-        availability=[services.Slot(6, dt.time(9), dt.time(12)), services.Slot(1, dt.time(18), dt.time(21))],
+        skills=[clean.SkillClaim("gas-safety", days(30), "GS-1"), clean.SkillClaim("first-aid")],
+        availability=[clean.Slot(6, dt.time(9), dt.time(12)), clean.Slot(1, dt.time(18), dt.time(21))],
     )
     assert volunteer.status == VolunteerStatus.PENDING and volunteer.real_name == "陈一"
     assert volunteer.team == team and not volunteer.on_duty
@@ -66,20 +66,20 @@ def test_apply_creates_pending_profile_with_skills_availability_history_and_even
         ({"phone": "12345678901"}, "phone"),
         ({"phone": "1391234567"}, "phone"),
         ({"community_id": 999999}, "community"),
-        ({"skills": [services.SkillClaim("knitting")]}, "skills"),
-        ({"skills": [services.SkillClaim("first-aid"), services.SkillClaim("first-aid")]}, "skills"),
-        ({"skills": [services.SkillClaim("gas-safety", days(-1))]}, "skills"),
-        ({"availability": [services.Slot(8, dt.time(9), dt.time(10))]}, "availability"),
-        ({"availability": [services.Slot(1, dt.time(10), dt.time(9))]}, "availability"),
+        ({"skills": [clean.SkillClaim("knitting")]}, "skills"),
+        ({"skills": [clean.SkillClaim("first-aid"), clean.SkillClaim("first-aid")]}, "skills"),
+        ({"skills": [clean.SkillClaim("gas-safety", days(-1))]}, "skills"),
+        ({"availability": [clean.Slot(8, dt.time(9), dt.time(10))]}, "availability"),
+        ({"availability": [clean.Slot(1, dt.time(10), dt.time(9))]}, "availability"),
         (
-            {"availability": [services.Slot(1, dt.time(9), dt.time(12)), services.Slot(1, dt.time(11), dt.time(13))]},
+            {"availability": [clean.Slot(1, dt.time(9), dt.time(12)), clean.Slot(1, dt.time(11), dt.time(13))]},
             "availability",
         ),
     ],
 )
 def test_apply_rejects_bad_input_naming_the_field_and_writes_nothing(community, skills, kwargs, field):
     user = UserFactory()
-    base = {"user": user, "real_name": "陈一", "phone": "13912345678", "community_id": community.pk}
+    base = {"actor": user, "real_name": "陈一", "phone": "13912345678", "community_id": community.pk}
     with pytest.raises(InvalidInput) as err:
         services.volunteer_apply(**{**base, **kwargs})
     assert err.value.field == field
@@ -90,7 +90,7 @@ def test_apply_team_of_another_community_is_refused(community, other_community):
     foreign = services.team_create(community_id=other_community.pk, name="芦墟蓝盾志愿队")
     with pytest.raises(InvalidInput) as err:
         services.volunteer_apply(
-            user=UserFactory(), real_name="陈一", phone="13912345678", community_id=community.pk, team_id=foreign.pk
+            actor=UserFactory(), real_name="陈一", phone="13912345678", community_id=community.pk, team_id=foreign.pk
         )
     assert err.value.field == "team" and "芦墟蓝盾志愿队" in str(err.value.message)
 
@@ -98,9 +98,9 @@ def test_apply_team_of_another_community_is_refused(community, other_community):
 def test_one_profile_per_user_and_per_mobile(make_volunteer, community):
     volunteer = make_volunteer(status="pending")
     with pytest.raises(Conflict):
-        services.volunteer_apply(user=volunteer.user, real_name="again", phone=next_phone(), community_id=community.pk)
+        services.volunteer_apply(actor=volunteer.user, real_name="again", phone=next_phone(), community_id=community.pk)
     with pytest.raises(InvalidInput) as err:
-        services.volunteer_apply(user=UserFactory(), real_name="x", phone=volunteer.phone, community_id=community.pk)
+        services.volunteer_apply(actor=UserFactory(), real_name="x", phone=volunteer.phone, community_id=community.pk)
     assert err.value.field == "phone"
     assert Volunteer.objects.count() == 1
 
@@ -108,7 +108,7 @@ def test_one_profile_per_user_and_per_mobile(make_volunteer, community):
 def test_rejected_applicant_may_apply_again(make_volunteer, community):
     volunteer = make_volunteer(status="rejected")
     again = services.volunteer_apply(
-        user=volunteer.user, real_name="陈一", phone=volunteer.phone, community_id=community.pk
+        actor=volunteer.user, real_name="陈一", phone=volunteer.phone, community_id=community.pk
     )
     assert again.pk == volunteer.pk and again.status == "pending" and again.status_reason == ""
     assert list(again.status_changes.values_list("from_status", "to_status")) == [
@@ -122,7 +122,7 @@ def test_apply_anonymous_requires_login(community):
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(PermissionDenied):
-        services.volunteer_apply(user=AnonymousUser(), real_name="x", phone="13912345678", community_id=community.pk)
+        services.volunteer_apply(actor=AnonymousUser(), real_name="x", phone="13912345678", community_id=community.pk)
 
 
 def test_apply_with_account_creates_a_resident_and_the_application_atomically(community):
@@ -193,7 +193,7 @@ def test_suspend_takes_volunteer_off_duty_out_of_role_and_leadership_then_reinst
     types = [e.type for e in events(after=mark)]
     assert "volunteer.status_changed" in types and types.count("volunteer.duty_changed") == 2  # owner + dispatch
     with pytest.raises(Conflict):
-        services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=HOME[0], longitude=HOME[1])
+        duty.volunteer_duty_set(actor=volunteer.user, on_duty=True, latitude=HOME[0], longitude=HOME[1])
     services.volunteer_reinstate(volunteer_id=volunteer.pk, actor=boss)
     volunteer.refresh_from_db()
     assert volunteer.status == "approved" and VOLUNTEER in roles_of(volunteer.user)
@@ -261,14 +261,14 @@ def test_superuser_counts_as_dispatcher(make_volunteer):
 def test_pending_volunteer_cannot_go_on_duty(make_volunteer):
     volunteer = make_volunteer(status="pending")
     with pytest.raises(Conflict) as err:
-        services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=HOME[0], longitude=HOME[1])
+        duty.volunteer_duty_set(actor=volunteer.user, on_duty=True, latitude=HOME[0], longitude=HOME[1])
     assert err.value.code == "not_approved"
     assert not Volunteer.objects.get(pk=volunteer.pk).on_duty
 
 
 def test_duty_needs_a_profile_and_a_valid_position(make_volunteer):
     with pytest.raises(NotFound):
-        services.volunteer_duty_set(user=UserFactory(), on_duty=True, latitude=1, longitude=1)
+        duty.volunteer_duty_set(actor=UserFactory(), on_duty=True, latitude=1, longitude=1)
     volunteer = make_volunteer()
     for lat, lng, field in [
         (None, 120.8, "latitude"),
@@ -279,7 +279,7 @@ def test_duty_needs_a_profile_and_a_valid_position(make_volunteer):
         ("30.9", 120.8, "latitude"),
     ]:
         with pytest.raises(InvalidInput) as err:
-            services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=lat, longitude=lng)
+            duty.volunteer_duty_set(actor=volunteer.user, on_duty=True, latitude=lat, longitude=lng)
         assert err.value.field == field
     assert not Volunteer.objects.get(pk=volunteer.pk).on_duty
 
@@ -287,22 +287,22 @@ def test_duty_needs_a_profile_and_a_valid_position(make_volunteer):
 def test_on_duty_publishes_position_to_dispatch_only_and_off_duty_forgets_it(make_volunteer):
     volunteer = make_volunteer()
     mark = last_event_id()
-    services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.91, longitude=120.81)
+    duty.volunteer_duty_set(actor=volunteer.user, on_duty=True, latitude=30.91, longitude=120.81)
     volunteer.refresh_from_db()
     assert volunteer.on_duty and (volunteer.latitude, volunteer.longitude) == (30.91, 120.81)
     assert volunteer.position_fresh()
-    duty = events("volunteer.duty_changed", mark)
-    by_topic = {tuple(e.topics): e.data for e in duty}
+    changed = events("volunteer.duty_changed", mark)
+    by_topic = {tuple(e.topics): e.data for e in changed}
     assert by_topic[(DISPATCH_TOPIC,)]["latitude"] == 30.91 and by_topic[(DISPATCH_TOPIC,)]["on_duty"] is True
     assert "latitude" not in by_topic[(user_topic(volunteer.user_id),)]
     mark = last_event_id()
-    services.volunteer_duty_set(user=volunteer.user, on_duty=False)
+    duty.volunteer_duty_set(actor=volunteer.user, on_duty=False)
     volunteer.refresh_from_db()
     assert not volunteer.on_duty and volunteer.latitude is None and volunteer.position_updated_at is None
     assert {e.data["on_duty"] for e in events("volunteer.duty_changed", mark)} == {False}
     # Going off duty twice is a quiet no-op.
     mark = last_event_id()
-    services.volunteer_duty_set(user=volunteer.user, on_duty=False)
+    duty.volunteer_duty_set(actor=volunteer.user, on_duty=False)
     assert events(after=mark) == []
 
 
@@ -311,25 +311,25 @@ def test_position_updates_publish_when_moved_or_old_enough(make_volunteer, setti
     settings.VOLUNTEER_POSITION_EVENT_MIN_INTERVAL = dt.timedelta(seconds=60)
     volunteer = make_volunteer()
     t0 = timezone.now()
-    services.volunteer_duty_set(user=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8, now=t0)
+    duty.volunteer_duty_set(actor=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8, now=t0)
     mark = last_event_id()
     # 5 m away, 10 s later: stored but not published.
-    services.volunteer_duty_set(
-        user=volunteer.user, on_duty=True, latitude=30.90004, longitude=120.8, now=t0 + dt.timedelta(seconds=10)
+    duty.volunteer_duty_set(
+        actor=volunteer.user, on_duty=True, latitude=30.90004, longitude=120.8, now=t0 + dt.timedelta(seconds=10)
     )
     assert events(after=mark) == []
     assert Volunteer.objects.get(pk=volunteer.pk).latitude == 30.90004
     # 100 m away: published to dispatchers only.
-    services.volunteer_duty_set(
-        user=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8, now=t0 + dt.timedelta(seconds=20)
+    duty.volunteer_duty_set(
+        actor=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8, now=t0 + dt.timedelta(seconds=20)
     )
     (moved,) = events(after=mark)
     assert moved.type == "volunteer.position_changed" and moved.topics == [DISPATCH_TOPIC]
     assert moved.data["latitude"] == 30.901
     # Same place, two minutes later: published (keeps the map's freshness honest).
     mark = last_event_id()
-    services.volunteer_duty_set(
-        user=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8, now=t0 + dt.timedelta(seconds=140)
+    duty.volunteer_duty_set(
+        actor=volunteer.user, on_duty=True, latitude=30.901, longitude=120.8, now=t0 + dt.timedelta(seconds=140)
     )
     assert [e.type for e in events(after=mark)] == ["volunteer.position_changed"]
 
@@ -337,8 +337,8 @@ def test_position_updates_publish_when_moved_or_old_enough(make_volunteer, setti
 def test_positions_go_stale_after_the_configured_age(make_volunteer, settings):
     settings.VOLUNTEER_POSITION_MAX_AGE = dt.timedelta(minutes=5)
     volunteer = make_volunteer()
-    services.volunteer_duty_set(
-        user=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8, now=timezone.now() - dt.timedelta(minutes=6)
+    duty.volunteer_duty_set(
+        actor=volunteer.user, on_duty=True, latitude=30.9, longitude=120.8, now=timezone.now() - dt.timedelta(minutes=6)
     )
     volunteer.refresh_from_db()
     assert volunteer.on_duty and not volunteer.position_fresh()
@@ -351,27 +351,27 @@ def test_owner_updates_profile_moving_team_drops_leadership(make_volunteer, team
     volunteer = make_volunteer(team=team, leader=True)
     other_team = services.team_create(community_id=community.pk, name="第二队")
     services.volunteer_update(
-        volunteer=volunteer,
+        volunteer_id=volunteer.pk,
         actor=volunteer.user,
         team_id=other_team.pk,
         real_name="陈一一",
-        skills=[services.SkillClaim("first-aid")],
-        availability=[services.Slot(7, dt.time(8), dt.time(17))],
+        skills=[clean.SkillClaim("first-aid")],
+        availability=[clean.Slot(7, dt.time(8), dt.time(17))],
     )
     volunteer.refresh_from_db()
     assert volunteer.team == other_team and not volunteer.is_team_leader and volunteer.real_name == "陈一一"
     assert list(volunteer.skills.values_list("slug", flat=True)) == ["first-aid"]
     with pytest.raises(PermissionDenied):
-        services.volunteer_update(volunteer=volunteer, actor=volunteer.user, max_active_tasks=5)
-    services.volunteer_update(volunteer=volunteer, actor=boss, max_active_tasks=5)
+        services.volunteer_update(volunteer_id=volunteer.pk, actor=volunteer.user, max_active_tasks=5)
+    services.volunteer_update(volunteer_id=volunteer.pk, actor=boss, max_active_tasks=5)
     assert Volunteer.objects.get(pk=volunteer.pk).max_active_tasks == 5
     with pytest.raises(PermissionDenied):
-        services.volunteer_update(volunteer=volunteer, actor=UserFactory(), real_name="hijack")
+        services.volunteer_update(volunteer_id=volunteer.pk, actor=UserFactory(), real_name="hijack")
 
 
 def test_moving_community_leaves_the_old_team(make_volunteer, team, other_community):
     volunteer = make_volunteer(team=team)
-    services.volunteer_update(volunteer=volunteer, actor=volunteer.user, community_id=other_community.pk)
+    services.volunteer_update(volunteer_id=volunteer.pk, actor=volunteer.user, community_id=other_community.pk)
     volunteer.refresh_from_db()
     assert volunteer.community == other_community and volunteer.team is None
 
@@ -398,15 +398,15 @@ def test_team_leader_rules(make_volunteer, team, boss):
 def test_service_record_create_is_idempotent_per_source_ref(make_volunteer, team, boss):
     volunteer = make_volunteer(team=team)
     mark = last_event_id()
-    first = services.service_record_create(
+    first = service_records.service_record_create(
         volunteer_user_id=volunteer.user_id,
         minutes=35,
         source_ref="task:1",
         note="cleared fire passage",
-        approved_by_id=boss.pk,
+        actor=boss,
     )
-    again = services.service_record_create(
-        volunteer_user_id=volunteer.user_id, minutes=35, source_ref="task:1", note="retry", approved_by_id=boss.pk
+    again = service_records.service_record_create(
+        volunteer_user_id=volunteer.user_id, minutes=35, source_ref="task:1", note="retry", actor=boss
     )
     assert first.pk == again.pk and ServiceRecord.objects.count() == 1
     assert first.status == "approved" and first.team == team and first.reviewed_by == boss
@@ -415,12 +415,14 @@ def test_service_record_create_is_idempotent_per_source_ref(make_volunteer, team
     assert recorded.topics == [user_topic(volunteer.user_id)] and recorded.data["total_minutes"] == 35
     other = make_volunteer()
     with pytest.raises(Conflict):
-        services.service_record_create(volunteer_user_id=other.user_id, minutes=10, source_ref="task:1", note="")
+        service_records.service_record_create(volunteer_user_id=other.user_id, minutes=10, source_ref="task:1", note="")
     with pytest.raises(NotFound):
-        services.service_record_create(volunteer_user_id=UserFactory().pk, minutes=10, source_ref="task:2", note="")
+        service_records.service_record_create(
+            volunteer_user_id=UserFactory().pk, minutes=10, source_ref="task:2", note=""
+        )
     for minutes in (0, -5, 1441, 2.5, True):
         with pytest.raises(InvalidInput) as err:
-            services.service_record_create(
+            service_records.service_record_create(
                 volunteer_user_id=volunteer.user_id, minutes=minutes, source_ref="task:3", note=""
             )
         assert err.value.field == "minutes"
@@ -431,29 +433,29 @@ def test_manual_minutes_reviewed_by_team_leader_never_by_the_volunteer(make_volu
     leader = make_volunteer(team=team, leader=True)
     member = make_volunteer(team=team)
     mark = last_event_id()
-    record = services.service_record_submit(user=member.user, minutes=90, served_on=days(-1), note="敬老院巡查")
+    record = service_records.service_record_submit(actor=member.user, minutes=90, served_on=days(-1), note="敬老院巡查")
     assert record.status == "pending" and record.submitted_by == member.user
     (submitted,) = events("volunteer.service_record_submitted", mark)
     assert user_topic(leader.user_id) in submitted.topics and DISPATCH_TOPIC in submitted.topics
     with pytest.raises(PermissionDenied) as err:
-        services.service_record_approve(record_id=record.pk, actor=member.user)
+        service_records.service_record_approve(record_id=record.pk, actor=member.user)
     assert "自己" in str(err.value.message)
     assert Volunteer.objects.get(pk=member.pk).service_minutes == 0
-    services.service_record_approve(record_id=record.pk, actor=leader.user)
+    service_records.service_record_approve(record_id=record.pk, actor=leader.user)
     record.refresh_from_db()
     assert record.status == "approved" and record.reviewed_by == leader.user
     assert Volunteer.objects.get(pk=member.pk).service_minutes == 90
     reviewed = events("volunteer.service_record_reviewed")[-1]
     assert user_topic(member.user_id) in reviewed.topics and reviewed.data["total_minutes"] == 90
     with pytest.raises(Conflict):
-        services.service_record_reject(record_id=record.pk, actor=boss, reason="late")
+        service_records.service_record_reject(record_id=record.pk, actor=boss, reason="late")
 
 
 def test_a_leader_cannot_approve_their_own_minutes_even_as_dispatcher(make_volunteer, team):
     leader = make_volunteer(team=team, leader=True, user=UserFactory(roles=[RESIDENT, DISPATCHER]))
-    record = services.service_record_submit(user=leader.user, minutes=30, served_on=days(0), note="self")
+    record = service_records.service_record_submit(actor=leader.user, minutes=30, served_on=days(0), note="self")
     with pytest.raises(PermissionDenied):
-        services.service_record_approve(record_id=record.pk, actor=leader.user)
+        service_records.service_record_approve(record_id=record.pk, actor=leader.user)
     assert ServiceRecord.objects.get(pk=record.pk).status == "pending"
 
 
@@ -462,18 +464,18 @@ def test_who_else_may_not_review(make_volunteer, team, community, boss):
     other_team = services.team_create(community_id=community.pk, name="别的队")
     other_leader = make_volunteer(team=other_team, leader=True)
     teammate = make_volunteer(team=team)
-    record = services.service_record_submit(user=member.user, minutes=30, served_on=days(0), note="巡查")
+    record = service_records.service_record_submit(actor=member.user, minutes=30, served_on=days(0), note="巡查")
     for actor in (other_leader.user, teammate.user, UserFactory(roles=[RESIDENT])):
         with pytest.raises(PermissionDenied):
-            services.service_record_approve(record_id=record.pk, actor=actor)
+            service_records.service_record_approve(record_id=record.pk, actor=actor)
     # A suspended leader loses the power.
     leader = make_volunteer(team=team, leader=True)
     services.volunteer_suspend(volunteer_id=leader.pk, actor=boss, reason="x")
     with pytest.raises(PermissionDenied):
-        services.service_record_approve(record_id=record.pk, actor=leader.user)
+        service_records.service_record_approve(record_id=record.pk, actor=leader.user)
     with pytest.raises(InvalidInput):
-        services.service_record_reject(record_id=record.pk, actor=boss, reason="")
-    services.service_record_reject(record_id=record.pk, actor=boss, reason="no evidence")
+        service_records.service_record_reject(record_id=record.pk, actor=boss, reason="")
+    service_records.service_record_reject(record_id=record.pk, actor=boss, reason="no evidence")
     record.refresh_from_db()
     assert record.status == ServiceRecordStatus.REJECTED and record.review_reason == "no evidence"
     assert Volunteer.objects.get(pk=member.pk).service_minutes == 0
@@ -482,7 +484,7 @@ def test_who_else_may_not_review(make_volunteer, team, community, boss):
 def test_manual_submission_rules(make_volunteer, settings):
     pending = make_volunteer(status="pending")
     with pytest.raises(Conflict):
-        services.service_record_submit(user=pending.user, minutes=30, served_on=days(0), note="x")
+        service_records.service_record_submit(actor=pending.user, minutes=30, served_on=days(0), note="x")
     volunteer = make_volunteer()
     settings.VOLUNTEER_MANUAL_RECORD_MAX_MINUTES = 600
     for kwargs, field in [
@@ -492,8 +494,8 @@ def test_manual_submission_rules(make_volunteer, settings):
         ({"note": " "}, "note"),
     ]:
         with pytest.raises(InvalidInput) as err:
-            services.service_record_submit(
-                **{"user": volunteer.user, "minutes": 30, "served_on": days(0), "note": "x", **kwargs}
+            service_records.service_record_submit(
+                **{"actor": volunteer.user, "minutes": 30, "served_on": days(0), "note": "x", **kwargs}
             )
         assert err.value.field == field
     assert not ServiceRecord.objects.exists()

@@ -1,4 +1,5 @@
-"""REST API of inspection campaigns (issue 12): thin views over campaigns.services/selectors.
+"""REST API of inspection campaigns (issue 12): thin views over campaigns.services, .inspections and
+.selectors; the shapes are in campaigns.serializers.
 
 GET  /api/v1/campaigns/                    dispatchers: all; inspectors: theirs       POST: create (dispatchers)
 GET  /api/v1/campaigns/{id}/               with progress counters
@@ -14,6 +15,8 @@ POST /api/v1/inspections/{id}/submit/      failed items become hazards; idempote
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import TooManyFilesSent
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -25,8 +28,9 @@ from rest_framework.views import APIView
 
 from govern.api import error_responses
 from govern.errors import InvalidInput
-from hazards.photos import too_many_files_sentence
-from hazards.premises.campaigns import selectors, services
+from govern.media.checks import too_many_files_sentence
+from hazards import conf
+from hazards.premises.campaigns import inspections, selectors, services
 from hazards.premises.campaigns.serializers import (
     AssignSerializer,
     CampaignCreateSerializer,
@@ -269,7 +273,7 @@ class InspectionStartView(APIView):
         data.is_valid(raise_exception=True)
         entry_id = data.validated_data["entry"]
         existed = Inspection.objects.filter(entry_id=entry_id).exists()
-        inspection = services.inspection_start(entry_id=entry_id, actor=request.user)
+        inspection = inspections.inspection_start(entry_id=entry_id, actor=request.user)
         return _inspection_response(request, inspection.pk, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
@@ -299,16 +303,18 @@ class InspectionRecordView(APIView):
         try:
             files = request.FILES.getlist("photo")
         except TooManyFilesSent:
-            raise InvalidInput(too_many_files_sentence(), field="photo", code="too_many_photos")
+            raise InvalidInput(
+                too_many_files_sentence(limits=conf.photo_limits()), field="photo", code="too_many_photos"
+            )
         if len(files) > 1:
             raise InvalidInput(_("One photo per item."), field="photo")
-        payload = request.data
-        if hasattr(payload, "items"):  # a form or a JSON object; anything else the serializer refuses (400)
-            payload = {k: v for k, v in payload.items() if k != "photo"}
-        data = RecordSerializer(data=payload)
+        fields = request.data
+        if isinstance(fields, Mapping):  # the photo is read from FILES; anything else goes to the serializer
+            fields = {k: v for k, v in fields.items() if k != "photo"}
+        data = RecordSerializer(data=fields)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        services.inspection_record_item(
+        inspections.inspection_record_item(
             inspection_id=pk,
             actor=request.user,
             item_id=values["item"],
@@ -331,7 +337,7 @@ class InspectionSubmitView(APIView):
         responses={200: SubmittedSerializer, **_errors(400, 401, 403, 404, 409)},
     )
     def post(self, request, pk: int):
-        outcome = services.inspection_submit(inspection_id=pk, actor=request.user)
+        outcome = inspections.inspection_submit(inspection_id=pk, actor=request.user)
         inspection = selectors.inspection_get(user=request.user, inspection_id=pk)
         body = {"inspection": inspection, "hazards": outcome.hazards, "replayed": outcome.replayed}
         return Response(SubmittedSerializer(body, context={"request": request}).data)

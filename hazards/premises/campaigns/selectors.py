@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
@@ -13,10 +14,18 @@ from hazards.premises.models import (
     Campaign,
     CampaignPremises,
     CampaignStatus,
+    Checklist,
     ChecklistItem,
     Inspection,
     InspectionResult,
 )
+
+
+def active_checklist_ids(type_ids: Iterable[int]) -> dict[int, int]:
+    """premises type id → its active checklist's id (types without one are left out)."""
+    return dict(
+        Checklist.objects.filter(premises_type_id__in=set(type_ids), active=True).values_list("premises_type_id", "id")
+    )
 
 
 def campaign_list(*, user):

@@ -1,4 +1,4 @@
-"""Serializers of the inspection campaigns' API (hazards.premises.campaigns.api)."""
+"""Serializers of the inspection campaigns API: what each endpoint reads and answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from govern.api import RefSerializer, UserRefSerializer
 from govern.roles import is_dispatcher
 from hazards.core.serializers import MEDIA_URL_FIELD, media_url
 from hazards.models import Severity
-from hazards.premises.campaigns import selectors, services
+from hazards.premises.campaigns import clean, selectors
 from hazards.premises.models import Campaign, CampaignPremises, Inspection, InspectionResult, Outcome
 
 
@@ -63,31 +63,29 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class CampaignCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=services.NAME_MAX)
-    description = serializers.CharField(
-        max_length=services.DESCRIPTION_MAX, required=False, allow_blank=True, default=""
-    )
+    name = serializers.CharField(max_length=clean.NAME_MAX)
+    description = serializers.CharField(max_length=clean.DESCRIPTION_MAX, required=False, allow_blank=True, default="")
     starts_on = serializers.DateField(required=False, allow_null=True, help_text="default: today")
     ends_on = serializers.DateField(required=False, allow_null=True, help_text="default: 30 days after starts_on")
     grids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX),
+        child=serializers.IntegerField(min_value=1, max_value=clean.PK_MAX),
         required=False,
         default=list,
-        max_length=services.SELECTION_MAX,
+        max_length=clean.SELECTION_MAX,
         help_text="grid ids (any of them)",
     )
     streets = serializers.ListField(
         child=serializers.CharField(max_length=80),
         required=False,
         default=list,
-        max_length=services.SELECTION_MAX,
+        max_length=clean.SELECTION_MAX,
         help_text="street names, exactly as registered",
     )
     types = serializers.ListField(
         child=serializers.SlugField(max_length=40),
         required=False,
         default=list,
-        max_length=services.SELECTION_MAX,
+        max_length=clean.SELECTION_MAX,
         help_text="premises type slugs (restaurant, shop…)",
     )
 
@@ -95,28 +93,28 @@ class CampaignCreateSerializer(serializers.Serializer):
 class AssignSerializer(serializers.Serializer):
     inspector = serializers.IntegerField(
         min_value=1,
-        max_value=services.PK_MAX,
+        max_value=clean.PK_MAX,
         help_text="user id: a grid worker (premises in their grids) or an approved volunteer",
     )
     premises = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX),
+        child=serializers.IntegerField(min_value=1, max_value=clean.PK_MAX),
         min_length=1,
-        max_length=services.SELECTION_MAX,
+        max_length=clean.SELECTION_MAX,
         help_text="premises ids in this campaign",
     )
 
 
 class UnassignSerializer(serializers.Serializer):
     premises = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=services.PK_MAX),
+        child=serializers.IntegerField(min_value=1, max_value=clean.PK_MAX),
         min_length=1,
-        max_length=services.SELECTION_MAX,
+        max_length=clean.SELECTION_MAX,
         help_text="premises ids in this campaign",
     )
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=services.NOTE_MAX,
+        max_length=clean.NOTE_MAX,
         default="",
         help_text="why (ill, left…): sent to the former inspector and logged",
     )
@@ -279,14 +277,14 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 class StartSerializer(serializers.Serializer):
     entry = serializers.IntegerField(
-        min_value=1, max_value=services.PK_MAX, help_text="the campaign premises id (from /inspections/mine/)"
+        min_value=1, max_value=clean.PK_MAX, help_text="the campaign premises id (from /inspections/mine/)"
     )
 
 
 class RecordSerializer(serializers.Serializer):
-    item = serializers.IntegerField(min_value=1, max_value=services.PK_MAX, help_text="checklist item id")
+    item = serializers.IntegerField(min_value=1, max_value=clean.PK_MAX, help_text="checklist item id")
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=services.NOTE_MAX, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=clean.NOTE_MAX, default="")
     photo = serializers.FileField(
         required=False,
         allow_empty_file=True,

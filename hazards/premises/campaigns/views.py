@@ -24,7 +24,7 @@ from govern.live import current_event_id
 from govern.models import Grid, User
 from govern.pages import dispatcher_required, flash_errors, page_errors
 from govern.roles import GRID_WORKER, VOLUNTEER
-from hazards.premises.campaigns import selectors, services
+from hazards.premises.campaigns import inspections, selectors, services
 from hazards.premises.models import CampaignStatus, Outcome, PremisesType
 from volunteers.models import VolunteerStatus
 
@@ -50,7 +50,7 @@ def my_inspections(request):
 @login_required
 def inspection_start(request):
     with flash_errors(request):
-        inspection = services.inspection_start(entry_id=request.POST.get("entry"), actor=request.user)
+        inspection = inspections.inspection_start(entry_id=request.POST.get("entry"), actor=request.user)
         return redirect("campaigns:inspection", pk=inspection.pk)
     return redirect("campaigns:my-inspections")
 
@@ -86,10 +86,10 @@ def inspection_page(request, pk: int):
         action = request.POST.get("action")
         with page_errors() as failed:
             if action == "submit":
-                services.inspection_submit(inspection_id=pk, actor=request.user)
+                inspections.inspection_submit(inspection_id=pk, actor=request.user)
                 return redirect(reverse("campaigns:inspection", kwargs={"pk": pk}) + "#findings")
             item_id = request.POST.get("item")
-            services.inspection_record_item(
+            inspections.inspection_record_item(
                 inspection_id=pk,
                 actor=request.user,
                 item_id=item_id,

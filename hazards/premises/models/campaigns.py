@@ -263,7 +263,7 @@ class InspectionResult(models.Model):
     )
     outcome = models.CharField(_("outcome"), max_length=4, choices=Outcome.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    # The processed photo (hazards.photos pipeline: re-encoded, metadata stripped); its large and
+    # The processed photo (govern.media pipeline: re-encoded, metadata stripped); its large and
     # thumbnail renditions. The hazard gets its own copy at submit.
     photo = models.FileField(_("photo"), max_length=200, blank=True)
     photo_thumb = models.FileField(_("photo thumbnail"), max_length=200, blank=True)

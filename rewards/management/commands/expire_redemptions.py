@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from rewards.services import redemptions_expire_due
+from rewards.redemptions import redemptions_expire_due
 
 
 class Command(BaseCommand):

@@ -3,17 +3,21 @@
 Private by construction: its root (`PHOTO_QUARANTINE_ROOT`, default `var/quarantine/`) is not
 under MEDIA_ROOT (checked at startup, `hazards.E001`), it has no URL, and files and folders are
 readable by the server's user only. Nothing here is ever sent to a browser; originals are deleted
-once processed (hazards.photos.delete_originals), and a sweep removes any left behind.
+once processed (delete_originals), and a sweep removes any left behind.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, register
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, storages
 from django.utils.functional import cached_property
+
+logger = logging.getLogger(__name__)
 
 
 class QuarantineStorage(FileSystemStorage):
@@ -37,6 +41,36 @@ class QuarantineStorage(FileSystemStorage):
         raise ValueError("quarantined uploads are never served")
 
 
+def quarantine_storage():
+    """Where originals wait for processing (`STORAGES["quarantine"]`): private, never under
+    MEDIA_ROOT, no URL."""
+    return storages["quarantine"]
+
+
+def read_original(name: str, *, max_bytes: int) -> bytes | None:
+    """The quarantined bytes of a photo waiting for processing (at most max_bytes + 1, enough for
+    the checks to refuse an oversized one); None when they are gone."""
+    storage = quarantine_storage()
+    try:
+        with storage.open(name, "rb") as handle:
+            return handle.read(max_bytes + 1)
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def delete_originals(names: Iterable[str]) -> None:
+    """Delete quarantined originals (once processed, or with their rows), tolerating missing files."""
+    storage = quarantine_storage()
+    for name in names:
+        if not name:
+            continue
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.warning("could not delete quarantined %s", name, exc_info=True)
+
+
+# The id is kept stable: deployments silence and search system checks by id.
 @register()
 def quarantine_is_private(app_configs=None, **kwargs):
     root = Path(settings.PHOTO_QUARANTINE_ROOT).resolve()

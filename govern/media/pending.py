@@ -1,0 +1,99 @@
+"""Photo rows waiting in quarantine: render them in a worker, then fill them in.
+
+A pending row is any model instance with the photo row's fields: `position`, `original` (its
+quarantined upload), `status` ("processing", then "ready" or "failed"), `failure`, the three
+rendition file fields `image`, `medium`, `thumb`, `width`, `height`, `sha256`, `upload_sha256`,
+`phash` and `phash_b0`…`phash_b3`. The limits' sizes must name large, medium and thumb.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from govern.media.checks import PhotoRefused, photo_label
+from govern.media.limits import MediaLimits
+from govern.media.quarantine import read_original
+from govern.media.renditions import ProcessedPhoto, render
+from govern.media.writer import PhotoWriter
+
+logger = logging.getLogger(__name__)
+
+_FIELDS = [
+    "image",
+    "medium",
+    "thumb",
+    "width",
+    "height",
+    "sha256",
+    "upload_sha256",
+    "phash",
+    "phash_b0",
+    "phash_b1",
+    "phash_b2",
+    "phash_b3",
+    "status",
+    "failure",
+    "original",
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing made of one pending photo row: renditions, or a failure reason."""
+
+    photo_id: int
+    processed: ProcessedPhoto | None = None
+    failure: str = ""
+
+
+def render_pending(rows: Sequence, *, limits: MediaLimits) -> list[Outcome]:
+    """Run the full pipeline on the quarantined originals of pending photo rows (outside any
+    transaction: CPU-heavy). Never raises for a bad photo: it becomes a failure outcome."""
+    outcomes = []
+    for row in rows:
+        index = row.position + 1
+        label = photo_label(index)
+        data = read_original(row.original, max_bytes=limits.max_bytes) if row.original else None
+        if data is None:
+            outcomes.append(Outcome(photo_id=row.pk, failure="missing"))
+            continue
+        try:
+            outcomes.append(Outcome(photo_id=row.pk, processed=render(data, limits=limits, index=index, label=label)))
+        except PhotoRefused as exc:
+            outcomes.append(Outcome(photo_id=row.pk, failure=exc.reason))
+        except Exception:  # a decoder bug or an exotic file must not leave the photo pending forever
+            logger.exception("%s of %s could not be processed", label, row)
+            outcomes.append(Outcome(photo_id=row.pk, failure="error"))
+    return outcomes
+
+
+def apply_outcomes(rows: Sequence, outcomes: Sequence[Outcome], writer: PhotoWriter) -> tuple[list, list[str]]:
+    """Fill locked, still-pending rows from their outcomes (inside the caller's transaction).
+
+    Returns (the rows that changed, the quarantined originals to delete once that commits). A row
+    that is no longer pending (another run finished it) is left alone.
+    """
+    by_id = {outcome.photo_id: outcome for outcome in outcomes}
+    changed, originals = [], []
+    for row in rows:
+        outcome = by_id.get(row.pk)
+        if outcome is None or row.status != "processing":
+            continue
+        if outcome.processed is not None:
+            photo = outcome.processed
+            names = writer.write(photo)
+            b0, b1, b2, b3 = photo.phash_bands
+            row.image, row.medium, row.thumb = names["large"], names["medium"], names["thumb"]
+            row.width, row.height = photo.width, photo.height
+            row.sha256, row.upload_sha256, row.phash = photo.sha256, photo.upload_sha256, photo.phash
+            row.phash_b0, row.phash_b1, row.phash_b2, row.phash_b3 = b0, b1, b2, b3
+            row.status, row.failure = "ready", ""
+        else:
+            row.status, row.failure = "failed", outcome.failure
+        originals.append(row.original)
+        row.original = ""
+        row.save(update_fields=_FIELDS)
+        changed.append(row)
+    return changed, originals

@@ -1,0 +1,33 @@
+"""Who may do what in the rewards app, answered the same for every entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from govern.errors import PermissionDenied
+from govern.models import User
+from govern.roles import is_dispatcher
+from rewards.models import Merchant
+
+
+def check_adjuster(actor: User | None, user_ids: Iterable[int]) -> None:
+    """Adjustments and reversals are made by a dispatcher (or by the system when actor is None),
+    never on the dispatcher's own account."""
+    if actor is None:
+        return
+    if not is_dispatcher(actor):
+        raise PermissionDenied(_("Only a dispatcher can adjust points."))
+    if actor.pk in {int(u) for u in user_ids}:
+        raise PermissionDenied(_("You cannot adjust your own points."), field="user")
+
+
+def staff_merchant_ids(user: User) -> set[int]:
+    """The active merchants whose codes this user may check (Merchant.staff, not the role)."""
+    return set(Merchant.objects.filter(staff__pk=user.pk, active=True).values_list("id", flat=True))
+
+
+def may_cancel_redemption(actor: User, *, owner_id: int) -> bool:
+    """The code's owner gives it back, or a dispatcher does it for them."""
+    return owner_id == actor.pk or is_dispatcher(actor)
