@@ -106,15 +106,11 @@ def grid_risk(*, now: datetime | None = None) -> list[GridRisk]:
     return out
 
 
+GRID_JSON_FIELDS = ("id", "name", "community", "score", "level", "unfixed")
+
+
 def _grid_json(r: GridRisk) -> dict:
-    return {
-        "id": r.id,
-        "name": r.name,
-        "community": r.community,
-        "score": r.score,
-        "level": r.level,
-        "unfixed": r.unfixed,
-    }
+    return {name: getattr(r, name) for name in GRID_JSON_FIELDS}
 
 
 def as_json(risks: list[GridRisk]) -> dict:
