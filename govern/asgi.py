@@ -13,13 +13,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from govern.embedded_beat import EmbeddedBeatMiddleware  # noqa: E402
 from govern.routing import websocket_urlpatterns  # noqa: E402
 from govern.ws_auth import LiveAuthStack  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Origin check (browsers), then session or token authentication (govern.ws_auth).
-        "websocket": LiveAuthStack(URLRouter(websocket_urlpatterns)),
-    }
+# Embedded mode runs the periodic jobs in this process (govern.embedded_beat); services mode
+# leaves them to `celery beat`.
+application = EmbeddedBeatMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # Origin check (browsers), then session or token authentication (govern.ws_auth).
+            "websocket": LiveAuthStack(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )

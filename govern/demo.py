@@ -106,7 +106,7 @@ def seed_api_clients(ctx: DemoContext) -> None:
     from govern.api_keys import api_client_for_key, api_client_issue
 
     if api_client_for_key(DEMO_OPEN311_KEY) is None:
-        api_client_issue(name="Demo 311 client (示例第三方应用)", raw_key=DEMO_OPEN311_KEY)
+        api_client_issue(name="示例第三方应用（12345 热线）", raw_key=DEMO_OPEN311_KEY)
 
 
 def demo_bounds() -> tuple[float, float, float, float]:

@@ -2,10 +2,12 @@
 
 from django.conf import settings
 
+from govern.maps import tile_origins
+
 # Pages load only our own scripts and styles (vendored, no CDN); images may come from the
-# configured tile server, the media bucket (MEDIA_S3_BUCKET) and data/blob URLs (photo previews
-# before upload).
-_TILE_ORIGIN = "/".join(settings.MAP_TILE_URL.split("/")[:3]) if "://" in settings.MAP_TILE_URL else ""
+# configured tile servers (govern.maps), the media bucket (MEDIA_S3_BUCKET) and data/blob URLs
+# (photo previews before upload).
+_TILE_ORIGIN = " ".join(tile_origins())
 _MEDIA_ORIGIN = getattr(settings, "MEDIA_ORIGIN", "")
 CSP = "; ".join(
     [

@@ -397,14 +397,20 @@ SPECTACULAR_SETTINGS = {
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))
 
 # --- Maps ------------------------------------------------------------------------------------
-# Tiles come from the internet; pages keep working as lists when they cannot load.
+# Tiles come from the internet; pages keep working without them (grid outlines, pins, lists).
+# MAP_BASEMAP: "tianditu" (天地图, needs TIANDITU_KEY; the default when it is set), "amap" (高德,
+# GCJ-02), "osm" (the fallback) or "custom" (MAP_TILE_URL in MAP_TILE_CRS). See govern/maps.py.
+MAP_BASEMAP = os.environ.get("MAP_BASEMAP", "")
+TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84")
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "govern.error_pages.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 if not DEBUG:

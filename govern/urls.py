@@ -9,7 +9,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from govern import api, api_errors, health, live_api, live_views, views
+from govern import api, api_errors, health, home, live_api, live_views, views
 from govern.open311.views import unknown_base
 
 api_v1 = [
@@ -29,7 +29,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("health/live", health.LiveView.as_view(), name="health-live"),
     path("health/ready", health.ReadyView.as_view(), name="health-ready"),
     path("", include("django_prometheus.urls")),
@@ -76,3 +76,4 @@ def page_not_found(request, exception=None):
 
 
 handler404 = page_not_found
+handler500 = "govern.error_pages.server_error"

@@ -1,4 +1,4 @@
-"""Kernel pages: home (the three faces), resident sign-up."""
+"""Kernel pages: resident sign-up and the throttled login (the home page is govern.home)."""
 
 import math
 
@@ -11,10 +11,6 @@ from django.views.decorators.http import require_http_methods
 from govern.forms import SignupForm
 from govern.services import user_register
 from govern.throttles import FailedLoginThrottle
-
-
-def home(request):
-    return render(request, "govern/home.html")
 
 
 @require_http_methods(["GET", "POST"])

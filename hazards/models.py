@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from govern.i18n import in_language
 from govern.models import ApiClient, Community, Grid
@@ -38,11 +39,11 @@ class Status(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
     TRIAGED = "triaged", _("triaged")
     DISPATCHED = "dispatched", _("dispatched")
-    IN_PROGRESS = "in_progress", _("in progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("hazard status", "in progress")
     RECTIFIED = "rectified", _("rectified")
     VERIFIED = "verified", _("verified")
-    CLOSED = "closed", _("closed")
-    REJECTED = "rejected", _("rejected")
+    CLOSED = "closed", pgettext_lazy("hazard status", "closed")
+    REJECTED = "rejected", pgettext_lazy("hazard status", "rejected")
     DUPLICATE = "duplicate", _("duplicate")
     REOPENED = "reopened", _("reopened")
 
@@ -424,11 +425,11 @@ class TriageSuggestion(models.Model):
 class TaskStatus(models.TextChoices):
     OFFERED = "offered", _("offered")
     ACCEPTED = "accepted", _("accepted")
-    IN_PROGRESS = "in_progress", _("in progress")
-    DONE = "done", _("done")
+    IN_PROGRESS = "in_progress", pgettext_lazy("task status", "in progress")
+    DONE = "done", pgettext_lazy("task status", "done")
     DECLINED = "declined", _("declined")
-    EXPIRED = "expired", _("expired")
-    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", pgettext_lazy("task status", "expired")
+    CANCELLED = "cancelled", pgettext_lazy("task status", "cancelled")
 
 
 # Someone still holds (or may take) the work: at most one such task per (hazard, assignee).

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PointsAccount(models.Model):
@@ -246,8 +247,8 @@ class Coupon(models.Model):
 class RedemptionStatus(models.TextChoices):
     ISSUED = "issued", _("issued")
     USED = "used", _("used")
-    EXPIRED = "expired", _("expired")
-    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", pgettext_lazy("coupon code status", "expired")
+    CANCELLED = "cancelled", pgettext_lazy("coupon code status", "cancelled")
 
 
 # Statuses that hold a unit of stock and count towards the per-user limit.

@@ -29,6 +29,9 @@ STORAGES = {
 }
 ALLOWED_HOSTS = ["*"]
 CELERY_TASK_ALWAYS_EAGER = True
+# Tests run periodic jobs themselves; the in-process scheduler of `make run` stays off
+# (tests/govern/test_embedded_beat.py starts a real server with it on).
+EMBEDDED_BEAT = False
 LANGUAGE_CODE = "zh-hans"
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

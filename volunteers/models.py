@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from govern.models import Community, mainland_mobile_validator, mask_phone
@@ -65,9 +65,9 @@ class Team(models.Model):
 
 
 class VolunteerStatus(models.TextChoices):
-    PENDING = "pending", _("pending")
-    APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
+    PENDING = "pending", pgettext_lazy("volunteer status", "pending")
+    APPROVED = "approved", pgettext_lazy("volunteer status", "approved")
+    REJECTED = "rejected", pgettext_lazy("volunteer status", "rejected")
     SUSPENDED = "suspended", _("suspended")
 
 
@@ -254,8 +254,8 @@ class ServiceRecordSource(models.TextChoices):
 
 class ServiceRecordStatus(models.TextChoices):
     PENDING = "pending", _("pending review")
-    APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
+    APPROVED = "approved", pgettext_lazy("service record status", "approved")
+    REJECTED = "rejected", pgettext_lazy("service record status", "rejected")
 
 
 class ServiceRecord(models.Model):

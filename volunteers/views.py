@@ -116,18 +116,9 @@ def me(request):
 
 
 def _page_texts() -> dict:
+    # The duty switch's own sentences live in templates/volunteers/_duty.html.
     return {
-        "on_duty": _("On duty"),
-        "off_duty": _("Off duty"),
-        "go_on_duty": _("Go on duty"),
-        "go_off_duty": _("Go off duty"),
-        "locating": _("Finding your position…"),
-        "no_geolocation": _("This browser cannot share a position, so you cannot go on duty here."),
-        "geolocation_denied": _("Allow location access to go on duty: dispatch needs to know where you are."),
-        "geolocation_failed": _("Your position could not be found. Try again outdoors or check location settings."),
-        "shared_just_now": _("Position shared just now"),
-        "failed": _("That did not work. Check your connection and try again."),
-        "approved_now": _("You are approved! You can go on duty now."),
+        "minutes": _("min"),
         "new_application": _("New application"),
         "reason_required": _("Give a reason for the rejection."),
     }

@@ -106,23 +106,24 @@ def grid_risk(*, now: datetime | None = None) -> list[GridRisk]:
     return out
 
 
+GRID_JSON_FIELDS = ("id", "name", "community", "score", "level", "unfixed")
+
+
+def _grid_json(r: GridRisk) -> dict:
+    return {name: getattr(r, name) for name in GRID_JSON_FIELDS}
+
+
 def as_json(risks: list[GridRisk]) -> dict:
     return {
         "formula": FORMULA,
         "generated_at": timezone.now().isoformat(),
-        "grids": [
-            {
-                "id": r.id,
-                "name": r.name,
-                "community": r.community,
-                "score": r.score,
-                "level": r.level,
-                "unfixed": r.unfixed,
-                "by_severity": r.by_severity,
-            }
-            for r in risks
-        ],
+        "grids": [{**_grid_json(r), "by_severity": r.by_severity} for r in risks],
     }
+
+
+def map_grids(risks: list[GridRisk]) -> list[dict]:
+    """The grids as the dashboard's map draws them: outline, label, score and level."""
+    return [{**_grid_json(r), "boundary": r.boundary} for r in risks if r.boundary]
 
 
 def svg_shapes(risks: list[GridRisk], *, width: int = 560) -> dict:

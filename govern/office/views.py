@@ -10,11 +10,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from govern.csv_export import header_row
 from govern.live import current_event_id
 from govern.models import ApiClient
 from govern.office import exports, heatmap
 from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
+from govern.office.selectors import headline as headline_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.pages import dispatcher_required, page_errors
 from hazards.core.events import hazard_fields, task_fields
@@ -119,8 +121,10 @@ def dashboard(request):
             "period_error": error,
             "kpis": figures,
             "trend": kpi_selectors.trend(period=period),
+            "headline": headline_selectors.headline(),
             "risks": risks,
             "heat": heatmap.svg_shapes(risks),
+            "heat_grids": heatmap.map_grids(risks),
             "formula": heatmap.FORMULA,
             "levels": heatmap.LEVELS,
             "campaigns": dashboard_campaigns(),
@@ -152,6 +156,7 @@ def export(request, name: str):
         lines = [f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in filterset.errors.items()]
         return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
     header, iterator = rows(filterset.qs)
+    header = header_row(request, header, exports.HEADER_LABELS)
     chunks = (chunk.encode("utf-8") for chunk in exports.csv_chunks(header, iterator))
     if isinstance(request, ASGIRequest):
         chunks = exports.as_async(chunks)  # else Django's ASGI handler would buffer the whole file

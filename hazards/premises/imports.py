@@ -226,11 +226,13 @@ def premises_import(*, data: bytes | str, actor) -> ImportReport:
 
 
 EXPORT_HEADER = list(COLUMNS)
+# The Chinese header of an export: each column's first Chinese name above (importable back).
+CHINESE_HEADER = {column: next(name for name, target in ALIASES.items() if target == column) for column in COLUMNS}
 
 
-def export_rows(queryset):
+def export_rows(queryset, header: list[str] | None = None):
     """Header and one row per premises, in the import's format (importable back)."""
-    yield EXPORT_HEADER
+    yield header or EXPORT_HEADER
     for p in queryset.select_related("type", "responsible_user"):
         yield [
             p.code,
@@ -250,11 +252,11 @@ def export_rows(queryset):
         ]
 
 
-def export_csv(queryset) -> str:
+def export_csv(queryset, header: list[str] | None = None) -> str:
     """The export as text with a BOM, so Excel opens the Chinese correctly."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    for row in export_rows(queryset):
+    for row in export_rows(queryset, header):
         writer.writerow(row)
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from govern.csv_export import header_row
 from govern.live import current_event_id
 from govern.models import Grid
 from govern.selectors import grid_list
@@ -109,7 +110,9 @@ def premises_import_page(request):
         report = imports.premises_import(data=form.cleaned_data["file"].read(), actor=request.user)
         level = messages.SUCCESS if report.committed else messages.ERROR
         messages.add_message(request, level, report.summary())
-    return render(request, "premises/import.html", {"form": form, "report": report, "columns": imports.COLUMNS})
+    columns = [(c, imports.CHINESE_HEADER[c], c in imports.REQUIRED) for c in imports.COLUMNS]
+    context = {"form": form, "report": report, "columns": columns, "types": selectors.premises_types()}
+    return render(request, "premises/import.html", context)
 
 
 @login_required
@@ -120,7 +123,8 @@ def premises_export(request):
     filterset = PremisesFilter(request.GET, queryset=selectors.premises_list(user=request.user))
     if not filterset.is_valid():
         raise DjangoPermissionDenied(_("Invalid filter."))
-    response = HttpResponse(imports.export_csv(filterset.qs), content_type="text/csv; charset=utf-8")
+    header = header_row(request, imports.EXPORT_HEADER, imports.CHINESE_HEADER)
+    response = HttpResponse(imports.export_csv(filterset.qs, header), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="premises-{stamp}.csv"'
     return response

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from govern.errors import NotFound
 from govern.live import current_event_id
 from govern.media.checks import too_many_files_sentence
 from govern.pages import page_errors
@@ -106,10 +107,24 @@ def report(request):
     return render(request, "hazards/report.html", _report_context(form), status=400)
 
 
+def _lookup_refused(request, code: str):
+    """The lookup form again, saying inline that the code matches no report (404)."""
+    context = {
+        "code": code,
+        "error": _("No report has the tracking code %(code)s. Check it and try again.") % {"code": code},
+    }
+    return render(request, "hazards/track_lookup.html", context, status=404)
+
+
 def track_lookup(request):
     code = request.GET.get("code", "").strip()
     if code:
-        return redirect(f"/track/{normalise_tracking_code(code)}/")
+        normalised = normalise_tracking_code(code)
+        try:
+            selectors.hazard_track(tracking_code=normalised)
+        except NotFound:
+            return _lookup_refused(request, code[:32])
+        return redirect(f"/track/{normalised}/")
     return render(request, "hazards/track_lookup.html")
 
 
@@ -133,7 +148,12 @@ def _track_context(request, hazard) -> dict:
 
 def track(request, code: str):
     position = current_event_id()  # before reading: anything committed meanwhile is replayed
-    hazard = selectors.hazard_track(tracking_code=code)  # NotFound: the 404 page (govern.pages)
+    try:
+        hazard = selectors.hazard_track(tracking_code=code)
+    except NotFound:
+        if request.GET.get("fragment"):
+            raise  # a live refresh of a page that no longer exists: the 404 (govern.pages)
+        return _lookup_refused(request, code[:32])  # a mistyped address: the lookup form, saying so
     if hazard.tracking_code != code:
         return redirect(f"/track/{hazard.tracking_code}/")
     context = _track_context(request, hazard)

@@ -125,6 +125,29 @@ def desktop_context(browser):
     context.close()
 
 
+def in_thread(fn, timeout: float = 300):
+    """Run setup that publishes live events off this thread: Playwright keeps an event loop
+    running here, and the on-commit delivery (async_to_sync) refuses to run inside one."""
+    from django.db import connections
+
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except BaseException as exc:  # re-raised in the test thread
+            result["error"] = exc
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=timeout)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def login(page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)

@@ -3,14 +3,12 @@ and the merchant's staff mark it used on /merchant/ (the API path, through the p
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 from playwright.sync_api import expect
 
 from govern.roles import MERCHANT_STAFF, RESIDENT, VOLUNTEER
 from rewards.models import Redemption
+from tests.browser.harness import in_thread
 from tests.factories import UserFactory
 from tests.rewards.conftest import balance_of, ensure_reference_data, fund, make_coupon, make_merchant
 
@@ -25,24 +23,7 @@ def log_in(page, base_url: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_selector("header .who")
-
-
-def in_thread(fn):
-    """Run setup that publishes live events off this thread: Playwright keeps an event loop
-    running here, and the on-commit delivery (async_to_sync) refuses to run inside one."""
-    result = {}
-
-    def run():
-        try:
-            result["value"] = fn()
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(timeout=30)
-    return result["value"]
+    page.wait_for_selector("header .who", state="attached")  # inside the (closed) top-bar menu
 
 
 def _setup():

@@ -5,12 +5,14 @@ from govern.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_home_links_the_three_faces_in_chinese(client):
+def test_home_offers_everyone_what_needs_no_account_in_chinese(client):
     response = client.get("/")
     html = response.content.decode()
     assert response.status_code == 200
-    for href in ('href="/report/"', 'href="/tasks/"', 'href="/office/"'):
+    for href in ('href="/report/"', 'href="/track/"', 'href="/hazards/map/"', 'href="/accounts/login/"'):
         assert href in html
+    for href in ('href="/tasks/"', 'href="/office/"'):  # work that needs an account and a role
+        assert href not in html
     assert "上报隐患" in html
 
 

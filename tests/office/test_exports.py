@@ -40,9 +40,11 @@ def test_hazards_csv_honours_filters(client, dispatcher, hazard_at):
     hazard_at(grid_b, "2026-04-01 10:00", category="gas-safety")
     client.force_login(dispatcher)
 
-    rows = _rows(client.get("/office/export/hazards.csv"))
+    rows = _rows(client.get("/office/export/hazards.csv?lang=en"))  # the machines' header row
     header, data = rows[0], rows[1:]
     assert header[:4] == ["tracking_code", "reported_at", "status", "severity"]
+    chinese = _rows(client.get("/office/export/hazards.csv"))  # the page's language: Chinese
+    assert chinese[0][:4] == ["查询码", "上报时间", "状态", "严重程度"] and chinese[1:] == data
     assert len(data) == 3
     by_code = {r[0]: dict(zip(header, r, strict=True)) for r in data}
     line = by_code[first.tracking_code]
@@ -73,7 +75,7 @@ def test_hours_csv(client, dispatcher, grid):
     service(one, "2026-03-20", 30)
     service(other, "2026-03-04", 45, status="pending")
     client.force_login(dispatcher)
-    rows = _rows(client.get("/office/export/hours.csv"))
+    rows = _rows(client.get("/office/export/hours.csv?lang=en"))
     header = rows[0]
     assert len(rows) == 4
     in_march = _rows(
@@ -97,9 +99,9 @@ def test_ledger_csv(client, dispatcher):
     points_adjust(user_id=alice.pk, amount=30, reason="志愿服务", actor=None)
     points_adjust(user_id=bob.pk, amount=5, reason="+bonus", actor=None)
     client.force_login(dispatcher)
-    rows = _rows(client.get("/office/export/ledger.csv"))
+    rows = _rows(client.get("/office/export/ledger.csv?lang=en"))
     assert len(rows) == 3
-    mine = _rows(client.get(f"/office/export/ledger.csv?user={alice.pk}"))
+    mine = _rows(client.get(f"/office/export/ledger.csv?user={alice.pk}&lang=en"))
     line = dict(zip(mine[0], mine[1], strict=True))
     assert (line["amount"], line["kind"], line["reason"], line["balance_after"]) == ("30", "adjust", "志愿服务", "30")
     assert dict(zip(rows[0], rows[2], strict=True))["reason"] == "'+bonus"
@@ -163,7 +165,7 @@ def test_tasks_csv_honours_filters(client, dispatcher, hazard_at):
     offer = task_at(hazard_at(grid_b, "2026-04-01 09:00"), alice, "2026-04-01 10:00", due="2026-04-01 12:00")
     client.force_login(dispatcher)
 
-    rows = _rows(client.get("/office/export/tasks.csv"))
+    rows = _rows(client.get("/office/export/tasks.csv?lang=en"))
     header, data = rows[0], rows[1:]
     assert [r[0] for r in data] == [str(offer.pk), str(done.pk), str(late.pk)]  # newest offer first
     lines = {int(r[0]): dict(zip(header, r, strict=True)) for r in data}

@@ -125,7 +125,13 @@ def test_partners_lists_api_clients_and_merchants(client, dispatcher, django_ass
     client.force_login(dispatcher)
     with django_assert_max_num_queries(8):
         html = client.get("/office/partners/").content.decode()
-    assert "市民热线" in html and "芬湖超市" in html and "/admin/govern/apiclient/" in html
+    assert "市民热线" in html and "芬湖超市" in html
+    # A dispatcher is not staff: no link into an admin site that would refuse them.
+    assert "/admin/" not in html and 'id="staff-note"' in html
+    dispatcher.is_staff = True
+    dispatcher.save()
+    html = client.get("/office/partners/").content.decode()
+    assert "/admin/govern/apiclient/" in html and 'id="staff-note"' not in html
 
 
 def test_hazard_event_audit_trail_is_readable_in_the_admin(client, hazard_at, grid):

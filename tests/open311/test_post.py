@@ -230,7 +230,7 @@ def test_the_demo_key_posts(web, categories, grid):
     seed_api_clients(None)  # idempotent
     response = web.post(BASE + "requests.json", form(DEMO_OPEN311_KEY))
     assert response.status_code == 201, response.content
-    assert Hazard.objects.get().api_client.name.startswith("Demo 311 client")
+    assert Hazard.objects.get().api_client.name.startswith("示例第三方应用")
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

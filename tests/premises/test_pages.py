@@ -112,6 +112,11 @@ def test_export_is_importable_back(client, make_premises, boss, worker):
 
     report = premises_import(data=response.content, actor=boss)
     assert report.committed and (report.created, report.updated) == (0, 1)
+    # The header row is in the page's language (Chinese), the field names with ?lang=en; both import.
+    assert response.content.decode("utf-8-sig").splitlines()[0].startswith("登记编码,名称,类型,地址")
+    machines = client.get("/premises/export.csv?lang=en")
+    assert machines.content.decode("utf-8-sig").splitlines()[0].startswith("code,name,type,address")
+    assert premises_import(data=machines.content, actor=boss).committed
 
 
 def test_admin_add_computes_the_grid(client, boss, grid):

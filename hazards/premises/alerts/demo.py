@@ -101,9 +101,7 @@ def seed(ctx) -> None:
         return
     client = api_client_for_key(DEMO_SENSOR_KEY)
     if client is None:
-        enterprise_key_issue(
-            premises_id=enterprise.pk, name="Demo sensor gateway (示例传感器网关)", raw_key=DEMO_SENSOR_KEY
-        )
+        enterprise_key_issue(premises_id=enterprise.pk, name="示例传感器网关", raw_key=DEMO_SENSOR_KEY)
     elif not EnterpriseKey.objects.filter(api_client=client).exists():
         EnterpriseKey.objects.create(api_client=client, premises=enterprise)
     ctx.log(f"Sensor alerts: demo key {DEMO_SENSOR_KEY} for {enterprise.name} ({enterprise.code}).")

@@ -186,7 +186,7 @@ def _description(
     ) % {
         "premises": premises.name,
         "sensor": sensor.label or sensor.sensor_id,
-        "metric": sensor.metric,
+        "metric": sensor.metric_label or sensor.metric,  # "温度", not the gateway's "temperature"
         "value": value,
         "threshold": threshold,
         "unit": unit,

@@ -197,6 +197,12 @@ class Sensor(models.Model):
     def __str__(self) -> str:
         return f"{self.label or self.sensor_id} ({self.metric})"
 
+    @property
+    def metric_label(self) -> str:
+        from hazards.premises.alerts.metrics import metric_label
+
+        return metric_label(self.metric)
+
 
 class AlertKind(models.TextChoices):
     RAISE = "raise", _("raised a hazard")

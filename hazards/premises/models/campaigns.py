@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from govern.i18n import in_language
 from hazards.models import Severity
@@ -97,9 +98,9 @@ class ChecklistItem(models.Model):
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", _("draft")
-    ACTIVE = "active", _("active")
-    CLOSED = "closed", _("closed")
+    DRAFT = "draft", pgettext_lazy("campaign status", "draft")
+    ACTIVE = "active", pgettext_lazy("campaign status", "active")
+    CLOSED = "closed", pgettext_lazy("campaign status", "closed")
 
 
 class Campaign(models.Model):
@@ -152,9 +153,9 @@ class Campaign(models.Model):
 
 
 class VisitStatus(models.TextChoices):
-    PENDING = "pending", _("pending")
-    IN_PROGRESS = "in_progress", _("in progress")
-    DONE = "done", _("done")
+    PENDING = "pending", pgettext_lazy("inspection status", "pending")
+    IN_PROGRESS = "in_progress", pgettext_lazy("inspection status", "in progress")
+    DONE = "done", pgettext_lazy("inspection status", "done")
 
 
 class CampaignPremises(models.Model):

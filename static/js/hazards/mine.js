@@ -1,6 +1,8 @@
 /* "My reports", live: a status change of one of my reports (or of an original one of them was
    merged into) reaches my user topic; the list is then fetched again and swapped in. Attaches to
    window.GovernLive (static/js/live.js) when present; otherwise the page stays as rendered. */
+import { fetchHtml } from "../govern/http.js";
+
 (function () {
   "use strict";
 
@@ -10,8 +12,7 @@
 
   function refreshList() {
     if (pending) return pending;
-    pending = fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+    pending = fetchHtml(window.location.href)
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
@@ -19,7 +20,6 @@
         var current = document.getElementById("my-reports");
         if (fresh && current) current.replaceWith(fresh);
       })
-      .catch(function () { /* keep the list shown; the next event retries */ })
       .then(function () { pending = null; });
     return pending;
   }

@@ -1,6 +1,8 @@
 /* The report form, enhanced: photo previews with client-side downscaling (the server never relies
    on it), geolocation with a draggable map pin and manual coordinates as fallbacks, and submission
    to the API with inline errors. Without JavaScript the same form posts to /report/. */
+import { HttpError, send, text } from "../govern/http.js";
+
 (function () {
   "use strict";
 
@@ -95,7 +97,7 @@
     setError("location", "");
     if (map) {
       if (!marker) {
-        marker = window.L.marker([lat, lng], { draggable: true, autoPan: true }).addTo(map);
+        marker = window.L.marker([lat, lng], { draggable: true, autoPan: true, alt: msg.msgPinAlt, title: msg.msgPinAlt }).addTo(map);
         marker.on("dragend", function () {
           var p = marker.getLatLng();
           setPoint(p.lat, p.lng, true);
@@ -103,9 +105,14 @@
       } else {
         marker.setLatLng([lat, lng]);
       }
-      if (!fromMap) map.setView([lat, lng], Math.max(map.getZoom(), 17));
+      if (!fromMap) map.setView([lat, lng], Math.max(map.getZoom(), pinZoom()));
     }
   }
+
+  /* Close to the pin with a background to read; without one, far enough out that the grid
+     outlines around the pin (the only landmarks left) stay in view. */
+  function offline() { return document.getElementById("report-map").classList.contains("hz-map-offline"); }
+  function pinZoom() { return offline() ? 14.5 : 17; }
 
   function locate() {
     if (!("geolocation" in navigator)) {
@@ -138,7 +145,11 @@
     mapElement.dataset.tileUrl = msg.tileUrl || "";
     mapElement.dataset.tileAttribution = msg.tileAttribution || "";
     map = window.HazardBasemap.create(mapElement, {
-      onTileError: function () { statusLine.textContent = msg.msgTiles; }
+      offlineHint: msg.msgTiles,
+      onTileError: function () {
+        if (!statusLine.textContent || statusLine.textContent === msg.msgLocating) statusLine.textContent = msg.msgTiles;
+        if (marker && map.getZoom() > pinZoom()) map.setView(marker.getLatLng(), pinZoom());
+      }
     });
     if (map) {
       map.on("click", function (event) {
@@ -197,12 +208,7 @@
         if (field) data.append(name, field.value);
       });
       files.forEach(function (file) { data.append("photos", file, file.name); });
-      return fetch(msg.api, {
-        method: "POST",
-        body: data,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value, "Accept": "application/json" }
-      });
+      return send(msg.api, { method: "POST", body: data });
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.status === 201 && body.tracking_code) {
@@ -214,8 +220,9 @@
         submitButton.disabled = false;
         submitButton.textContent = label;
       });
-    }).catch(function () {
-      formError.textContent = msg.msgFailed;
+    }).catch(function (error) {
+      // No answer at all: say so in the page's language (never the browser's "Failed to fetch").
+      formError.textContent = error instanceof HttpError && error.status === 0 ? text("offline") : msg.msgFailed;
       submitButton.disabled = false;
       submitButton.textContent = label;
     });

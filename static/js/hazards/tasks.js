@@ -2,7 +2,9 @@
    no asset), raises the badge on the Open tab and appears without a reload; any `task.updated` /
    `task.overdue` refetches the server-rendered lists (?fragment=lists) and swaps them in. Buttons
    call the REST API in place (accept, decline, start, complete with a camera photo). Distances come
-   from the browser's geolocation. */
+   from the browser's geolocation. Server calls go through ../govern/http.js. */
+import { api, errorMessage, fetchHtml } from "../govern/http.js";
+
 (function () {
   "use strict";
 
@@ -20,13 +22,6 @@
     var tpl = document.getElementById("task-text");
     var node = tpl && tpl.content.querySelector('[data-key="' + key + '"]');
     return node ? node.textContent : key;
-  }
-
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
   }
 
   function showError(message) {
@@ -128,11 +123,10 @@
 
   function refresh() {
     if (pending) return pending;
-    var url = window.location.pathname + "?fragment=lists";
-    pending = fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (r) { return r.ok ? r.text() : null; })
+    var url = root.dataset.fragmentUrl || window.location.pathname + "?fragment=lists";
+    pending = fetchHtml(url)
       .then(function (html) {
-        if (html === null) return;
+        if (html === null) return;  // keep what is shown; the next event retries
         var historyShown = tabs.history.getAttribute("aria-selected") === "true";
         var fresh = document.createElement("div");
         fresh.innerHTML = html;
@@ -142,33 +136,19 @@
         document.getElementById("panel-history").hidden = !historyShown;
         showDistances();
       })
-      .catch(function () { /* keep what is shown; the next event retries */ })
       .then(function () { pending = null; });
     return pending;
   }
 
   function post(taskId, action, body) {
-    var headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
-    var payload = body;
-    if (body && !(body instanceof FormData)) {
-      headers["Content-Type"] = "application/json";
-      payload = JSON.stringify(body);
-    }
-    return fetch("/api/v1/tasks/" + taskId + "/" + action + "/", {
-      method: "POST", credentials: "same-origin", headers: headers, body: payload,
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw new Error((data && data.detail) || text("failed"));
-        return data;
-      });
-    });
+    return api("/api/v1/tasks/" + taskId + "/" + action + "/", { method: "POST", body: body });
   }
 
   function run(promise, control) {
     showError("");
     if (control) control.disabled = true;
     return promise.then(refresh, function (err) {
-      showError(err.message);
+      showError(errorMessage(err));
       if (control) control.disabled = false;
       return refresh();
     });
@@ -231,8 +211,9 @@
     }
   }
 
-  window.GovernTasks = { onEvent: onTaskEvent, refresh: refresh };
+  window.GovernTasks = { onEvent: onTaskEvent, refresh: refresh, live: null };
   if (window.GovernLive && typeof window.GovernLive.connect === "function") {
-    window.GovernLive.connect({ onEvent: onTaskEvent });
+    // Other parts of the page (a volunteer's home) add their handlers to this one socket.
+    window.GovernTasks.live = window.GovernLive.connect({ onEvent: onTaskEvent });
   }
 })();

@@ -2,6 +2,8 @@
    and those of the original report it was merged into), the server-rendered status block is
    fetched again and swapped in. Attaches to window.GovernLive (static/js/live.js) when present;
    without it the page is simply static (no polling). */
+import { fetchHtml } from "../govern/http.js";
+
 (function () {
   "use strict";
 
@@ -17,8 +19,7 @@
   function refreshPhotos() {
     if (refreshingPhotos) return refreshingPhotos;
     var url = app.dataset.fragmentUrl.replace("fragment=status", "fragment=photos");
-    refreshingPhotos = fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+    refreshingPhotos = fetchHtml(url)
       .then(function (html) {
         if (!html) return;
         var holder = document.createElement("div");
@@ -27,15 +28,13 @@
         var current = document.getElementById("track-photos");
         if (fresh && current) current.replaceWith(fresh);
       })
-      .catch(function () { /* keep what is shown; the next event retries */ })
       .then(function () { refreshingPhotos = null; });
     return refreshingPhotos;
   }
 
   function refreshStatus() {
     if (refreshing) return refreshing;
-    refreshing = fetch(app.dataset.fragmentUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+    refreshing = fetchHtml(app.dataset.fragmentUrl)
       .then(function (html) {
         if (!html) return;
         var holder = document.createElement("div");
@@ -44,7 +43,6 @@
         var current = document.getElementById("track-status");
         if (fresh && current) current.replaceWith(fresh);
       })
-      .catch(function () { /* keep what is shown; the next event retries */ })
       .then(function () { refreshing = null; });
     return refreshing;
   }

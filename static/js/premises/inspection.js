@@ -9,6 +9,8 @@
  * my user topic, naming this page's entry), the unfinished checklist is gone on the server; the
  * page says so and locks every control instead of letting the inspector tick on into errors.
  */
+import { api, errorMessage } from "../govern/http.js";
+
 (function () {
   "use strict";
 
@@ -22,13 +24,6 @@
     Array.prototype.forEach.call(template.content.querySelectorAll("[data-key]"), function (el) {
       texts[el.getAttribute("data-key")] = el.textContent;
     });
-  }
-
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
   }
 
   function updateCount(lines) {
@@ -93,17 +88,7 @@
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
     showError(form, "");
     if (saved) saved.textContent = "…";
-    fetch("/api/v1/inspections/" + inspectionId + "/results/", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: data,
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        if (!response.ok) throw new Error(body.detail || texts.failed);
-        return body;
-      });
-    }).then(function (body) {
+    api("/api/v1/inspections/" + inspectionId + "/results/", { method: "POST", body: data }).then(function (body) {
       item.setAttribute("data-outcome", checked.value);
       if (saved) saved.textContent = texts.saved || "✓";
       updateCount(body.lines || []);
@@ -125,7 +110,7 @@
       if (file) file.value = "";
     }).catch(function (error) {
       if (saved) saved.textContent = "";
-      showError(form, error.message || texts.failed);
+      showError(form, errorMessage(error));
     }).then(function () {
       if (takenBack) return;
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });

@@ -2,6 +2,8 @@
    status change of a hazard fetches the page again and swaps the sensor and alert lists in, so
    the page always shows the server's state (replayed events are harmless). Attaches to
    window.GovernLive (static/js/live.js) when present; otherwise the page stays as rendered. */
+import { fetchHtml } from "../govern/http.js";
+
 (function () {
   "use strict";
 
@@ -12,8 +14,7 @@
 
   function refresh() {
     if (pending) { again = true; return pending; }
-    pending = fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+    pending = fetchHtml(window.location.href)
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
@@ -21,7 +22,6 @@
         var current = document.getElementById("sensors-live");
         if (fresh && current) current.replaceWith(fresh);
       })
-      .catch(function () { /* keep what is shown; the next event retries */ })
       .then(function () {
         pending = null;
         if (again) { again = false; refresh(); }

@@ -2,16 +2,16 @@
  * A retry after a lost response reuses that key, so it can never buy twice; a finished
  * attempt (success or refusal) forgets it, so the next confirmation is a new purchase.
  * Without this script the form posts to the page with a key rendered into it. */
+import { HttpError, api } from "../govern/http.js";
+import * as R from "./common.js";
+
 (function () {
   "use strict";
-  var R = window.GovernRewards;
   var L = R.labels();
   var balanceEl = document.getElementById("balance");
 
   function refreshBalance() {
-    fetch("/api/v1/points/?page_size=1", { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) { if (body) setBalance(body.balance); });
+    api("/api/v1/points/?page_size=1").then(function (body) { setBalance(body.balance); }, function () {});
   }
 
   function setBalance(value) {
@@ -35,19 +35,17 @@
     if (!form.dataset.pendingKey) form.dataset.pendingKey = R.newKey();
     yes.disabled = true;
     show(result, "", [L.text.working]);
-    fetch("/api/v1/coupons/" + couponId + "/redeem/", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": R.csrfToken(), "Idempotency-Key": form.dataset.pendingKey, Accept: "application/json" },
-    })
-      .then(function (response) {
-        return response.json().then(function (body) { return { status: response.status, body: body }; });
+    api("/api/v1/coupons/" + couponId + "/redeem/", { method: "POST", headers: { "Idempotency-Key": form.dataset.pendingKey } })
+      .then(function (body) { return { ok: true, body: body }; }, function (error) {
+        // A refusal is definitive; no answer (or a proxy's 5xx) is retried below with the same key.
+        if (error instanceof HttpError && error.status > 0 && error.status < 500) return { ok: false, message: error.message };
+        throw error;
       })
       .then(function (res) {
         delete form.dataset.pendingKey; // a definitive answer: the next confirmation is a new purchase
         yes.disabled = false;
         form.querySelector('[data-role="confirm"]').hidden = true;
-        if (res.status === 200 || res.status === 201) {
+        if (res.ok) {
           var code = document.createElement("strong");
           code.className = "rw-code";
           code.dataset.role = "new-code";
@@ -61,7 +59,7 @@
           refreshBalance();  // the stored balance, not arithmetic: a live points.changed may already be in
           refreshCoupon(card, couponId);
         } else {
-          show(result, "error", [res.body.detail || String(res.status)]);
+          show(result, "error", [res.message]);
         }
       })
       .catch(function () {
@@ -75,10 +73,8 @@
   }
 
   function refreshCoupon(card, couponId) {
-    fetch("/api/v1/coupons/" + couponId + "/", { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
+    api("/api/v1/coupons/" + couponId + "/")
       .then(function (c) {
-        if (!c) return;
         var stock = card.querySelector('[data-role="stock"]');
         if (stock) stock.textContent = R.fill(L.text.left, { left: c.stock_remaining, total: c.stock_total });
       })

@@ -1,7 +1,8 @@
 /* Wallet: live balance, history and coupon statuses. The page is complete without this script. */
+import * as R from "./common.js";
+
 (function () {
   "use strict";
-  var R = window.GovernRewards;
   var L = R.labels();
   var balanceEl = document.getElementById("balance");
   var historyBody = document.getElementById("history-body");

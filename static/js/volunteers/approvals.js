@@ -1,5 +1,5 @@
 // Dispatcher's approval list: approve/reject in place; new applications and minutes appear live.
-import { api, connectLive, fetchHtml, labels, showError } from "./common.js";
+import { api, connectLive, errorMessage, fetchHtml, labels, showError } from "./common.js";
 import { setupRecords } from "./records.js";
 
 const L = labels();
@@ -27,7 +27,7 @@ function wire(card) {
         card.remove();
         updateCount(-1);
       } catch (error) {
-        showError(errorBox, error.message);
+        showError(errorBox, errorMessage(error));
         for (const button of card.querySelectorAll("button")) button.disabled = false;
       }
     });

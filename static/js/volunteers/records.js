@@ -1,5 +1,5 @@
 // Review of manual service minutes in place (approvals page and team page).
-import { api, connectLive, fetchHtml, labels, showError } from "./common.js";
+import { api, connectLive, errorMessage, fetchHtml, labels, showError } from "./common.js";
 
 const L = labels();
 
@@ -26,7 +26,7 @@ export function wireRecord(container, card) {
         card.remove();
         updateCount(container, -1);
       } catch (error) {
-        showError(errorBox, error.message);
+        showError(errorBox, errorMessage(error));
         for (const button of card.querySelectorAll("button")) button.disabled = false;
       }
     });
