@@ -293,6 +293,10 @@ PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "
 # the row) is deleted by the hourly `hazards.tasks.sweep_quarantine` once this old (seconds); keep
 # it well above the longest request.
 PHOTO_QUARANTINE_ORPHAN_AGE = timedelta(seconds=env_int("PHOTO_QUARANTINE_ORPHAN_AGE", 3600))
+# A photo whose original no worker could read from the quarantine (logged at WARNING each time)
+# stays owed, sent again by the sweep every 5 minutes, until it is this old (seconds); then it
+# ends `failed` ("the upload was lost").
+PHOTO_UNREADABLE_GIVE_UP = timedelta(seconds=env_int("PHOTO_UNREADABLE_GIVE_UP", 86400))
 # Processed photos (and coupon images): on this machine's disk under MEDIA_ROOT (one machine, or a
 # shared volume), or in an S3-compatible bucket (several machines: web servers and workers write
 # and read the same objects) when MEDIA_S3_BUCKET is set. Credentials come from the environment

@@ -47,15 +47,33 @@ def quarantine_storage():
     return storages["quarantine"]
 
 
-def read_original(name: str, *, max_bytes: int) -> bytes | None:
+class QuarantineUnreadable(Exception):
+    """The quarantine storage could not give a photo's original; `reason` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_original(name: str, *, max_bytes: int) -> bytes:
     """The quarantined bytes of a photo waiting for processing (at most max_bytes + 1, enough for
-    the checks to refuse an oversized one); None when they are gone."""
+    the checks to refuse an oversized one).
+
+    Raises QuarantineUnreadable with the reason when the storage cannot give them: the file is
+    not there (a worker on another machine than the web server, with the quarantine on local
+    disk), the bucket is unreachable, the credentials are refused. The photo must then stay owed,
+    not be failed: another try (the sweep's) may well read it."""
     storage = quarantine_storage()
     try:
         with storage.open(name, "rb") as handle:
             return handle.read(max_bytes + 1)
-    except (FileNotFoundError, OSError):
-        return None
+    except FileNotFoundError:
+        where = getattr(storage, "location", "") or getattr(storage, "bucket_name", "")
+        raise QuarantineUnreadable(
+            f"{name} is not in the quarantine storage ({type(storage).__name__} {where}) of this process"
+        ) from None
+    except Exception as exc:  # OSError, botocore's ClientError, EndpointConnectionError, ...
+        raise QuarantineUnreadable(f"{name} could not be read: {type(exc).__name__}: {exc}") from exc
 
 
 def delete_originals(names: Iterable[str]) -> None:

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from govern.db_retry import run_with_retry
 from govern.errors import NotFound
 from govern.live import publish
-from govern.media.pending import apply_outcomes, render_pending
+from govern.media.pending import apply_outcomes, render_pending, still_unreadable
 from govern.media.quarantine import delete_originals
 from govern.media.writer import PhotoWriter
 from hazards import conf
@@ -23,7 +24,7 @@ def task_photos_process(*, task_id: int) -> dict:
     originals deleted once committed) and publish `task.updated` with the photos."""
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
     if not pending:
-        return {"ready": 0, "failed": 0}
+        return {"ready": 0, "failed": 0, "unreadable": 0}
     outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
     # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
@@ -36,6 +37,7 @@ def task_photos_process(*, task_id: int) -> dict:
     return {
         "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
         "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
+        "unreadable": still_unreadable(outcomes, changed),
     }
 
 
@@ -52,7 +54,9 @@ def _apply(*, task_id: int, pending: list[TaskPhoto], outcomes) -> tuple[bool, l
             .filter(task_id=task_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
             .order_by("pk")
         )
-        changed, originals = apply_outcomes(rows, outcomes, writer)
+        changed, originals = apply_outcomes(
+            rows, outcomes, writer, give_up_before=timezone.now() - conf.photo_unreadable_give_up()
+        )
         if changed:
             photos = list(TaskPhoto.objects.filter(task_id=task_id).order_by("position", "id"))
             publish(events.task_topics(task), "task.updated", events.task_with_photos(task, photos))

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from govern.db_retry import run_with_retry
 from govern.live import publish
-from govern.media.pending import apply_outcomes, render_pending
+from govern.media.pending import apply_outcomes, render_pending, still_unreadable
 from govern.media.quarantine import delete_originals
 from govern.media.writer import PhotoWriter
 from hazards import conf
@@ -30,7 +31,7 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
         HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
     )
     if not pending:
-        return {"ready": 0, "failed": 0}
+        return {"ready": 0, "failed": 0, "unreadable": 0}
     outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
     # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
@@ -43,6 +44,7 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
     return {
         "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
         "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
+        "unreadable": still_unreadable(outcomes, changed),
     }
 
 
@@ -68,7 +70,9 @@ def _apply(*, hazard_id: int, pending: list[HazardPhoto], outcomes) -> tuple[Haz
             .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
             .order_by("pk")
         )
-        changed, originals = apply_outcomes(rows, outcomes, writer)
+        changed, originals = apply_outcomes(
+            rows, outcomes, writer, give_up_before=timezone.now() - conf.photo_unreadable_give_up()
+        )
         if changed:
             by_id = {outcome.photo_id: outcome.processed for outcome in outcomes if outcome.processed is not None}
             fresh = [by_id[row.pk] for row in changed if row.pk in by_id]
