@@ -2,7 +2,8 @@
 
 Private by construction: its root (`PHOTO_QUARANTINE_ROOT`, default `var/quarantine/`) is not
 under MEDIA_ROOT (checked at startup, `hazards.E001`), it has no URL, and files and folders are
-readable by the server's user only. Nothing here is ever sent to a browser; originals are deleted
+readable by the server's user only. On several machines it is a private bucket instead
+(`QUARANTINE_S3_BUCKET`, govern.media.s3_quarantine; never the media bucket, same check). Nothing here is ever sent to a browser; originals are deleted
 once processed (delete_originals), and a sweep removes any left behind.
 """
 
@@ -91,8 +92,19 @@ def delete_originals(names: Iterable[str]) -> None:
 # The id is kept stable: deployments silence and search system checks by id.
 @register()
 def quarantine_is_private(app_configs=None, **kwargs):
-    root = Path(settings.PHOTO_QUARANTINE_ROOT).resolve()
     errors = []
+    bucket = getattr(settings, "QUARANTINE_S3_BUCKET", "")
+    if bucket:
+        if bucket == getattr(settings, "MEDIA_S3_BUCKET", ""):
+            errors.append(
+                Error(
+                    f"QUARANTINE_S3_BUCKET is the media bucket ({bucket}): uploaded originals (with their EXIF and GPS) would be readable by anyone.",
+                    hint="Give the quarantine a private bucket of its own.",
+                    id="hazards.E001",
+                )
+            )
+        return errors
+    root = Path(settings.PHOTO_QUARANTINE_ROOT).resolve()
     for name in ("MEDIA_ROOT", "STATIC_ROOT"):
         value = getattr(settings, name, None)
         if value and (root == Path(value).resolve() or Path(value).resolve() in root.parents):
