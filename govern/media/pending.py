@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from govern.media.checks import PhotoRefused, photo_label
+from govern.media.checks import CheckedUpload, PhotoRefused, photo_label
 from govern.media.limits import MediaLimits
 from govern.media.quarantine import QuarantineUnreadable, read_original
 from govern.media.renditions import ProcessedPhoto, render
@@ -48,6 +48,24 @@ class Outcome:
     processed: ProcessedPhoto | None = None
     failure: str = ""
     unreadable: str = ""  # the quarantine could not give the original (why): the row stays owed
+
+
+def pending_rows(model, checked: Sequence[CheckedUpload], originals: Sequence[str], *, start: int = 0, **owner) -> list:
+    """Unsaved `model` rows, status "processing", for uploads that passed the fast checks and wait in
+    quarantine under `originals` (one each, in order), numbered from `start`; `owner` names the
+    row's owner (`hazard=...`, `task=...`). The caller bulk-creates them in its transaction."""
+    return [
+        model(
+            **owner,
+            status="processing",
+            original=original,
+            width=upload.width,
+            height=upload.height,
+            original_format=upload.original_format,
+            position=position,
+        )
+        for position, (upload, original) in enumerate(zip(checked, originals, strict=True), start=start)
+    ]
 
 
 def render_pending(rows: Sequence, *, limits: MediaLimits) -> list[Outcome]:
