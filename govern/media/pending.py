@@ -136,7 +136,12 @@ def apply_outcomes(
     return changed, originals
 
 
-def still_unreadable(outcomes: Sequence[Outcome], changed: Sequence) -> int:
-    """How many photos stay owed because their originals could not be read (not given up)."""
+def counts(outcomes: Sequence[Outcome], changed: Sequence) -> dict:
+    """What a processing run did, as its task returns it: photos now ready, failed, and still owed
+    because their originals could not be read (not given up)."""
     done = {row.pk for row in changed}
-    return sum(1 for outcome in outcomes if outcome.unreadable and outcome.photo_id not in done)
+    return {
+        "ready": sum(1 for row in changed if row.status == "ready"),
+        "failed": sum(1 for row in changed if row.status == "failed"),
+        "unreadable": sum(1 for outcome in outcomes if outcome.unreadable and outcome.photo_id not in done),
+    }

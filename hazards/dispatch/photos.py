@@ -9,7 +9,7 @@ from django.utils import timezone
 from govern.db_retry import run_with_retry
 from govern.errors import NotFound
 from govern.live import publish
-from govern.media.pending import apply_outcomes, render_pending, still_unreadable
+from govern.media.pending import apply_outcomes, counts, render_pending
 from govern.media.quarantine import delete_originals
 from govern.media.writer import PhotoWriter
 from hazards import conf
@@ -24,7 +24,7 @@ def task_photos_process(*, task_id: int) -> dict:
     originals deleted once committed) and publish `task.updated` with the photos."""
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
     if not pending:
-        return {"ready": 0, "failed": 0, "unreadable": 0}
+        return counts([], [])
     outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
     # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
@@ -34,11 +34,7 @@ def task_photos_process(*, task_id: int) -> dict:
     if gone:
         originals = [row.original for row in pending]
     delete_originals(originals)
-    return {
-        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
-        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
-        "unreadable": still_unreadable(outcomes, changed),
-    }
+    return counts(outcomes, changed)
 
 
 def _apply(*, task_id: int, pending: list[TaskPhoto], outcomes) -> tuple[bool, list, list[str]]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from govern.db_retry import run_with_retry
 from govern.live import publish
-from govern.media.pending import apply_outcomes, render_pending, still_unreadable
+from govern.media.pending import apply_outcomes, counts, render_pending
 from govern.media.quarantine import delete_originals
 from govern.media.writer import PhotoWriter
 from hazards import conf
@@ -31,7 +31,7 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
         HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
     )
     if not pending:
-        return {"ready": 0, "failed": 0, "unreadable": 0}
+        return counts([], [])
     outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
     # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
     # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
@@ -41,11 +41,7 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
     if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
         originals = [row.original for row in pending]
     delete_originals(originals)
-    return {
-        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
-        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
-        "unreadable": still_unreadable(outcomes, changed),
-    }
+    return counts(outcomes, changed)
 
 
 def _apply(*, hazard_id: int, pending: list[HazardPhoto], outcomes) -> tuple[Hazard | None, list, list[str]]:

@@ -33,18 +33,7 @@ def test_a_reports_photo_is_stored_in_the_bucket_and_served_from_it(
     seed_categories()
     original = jpeg_bytes(size=(1600, 1200), seed=5, gps=True)
     with django_capture_on_commit_callbacks(execute=True):  # eager Celery: the photo is processed on commit
-        response = APIClient().post(
-            "/api/v1/hazards/",
-            {
-                "category": "electrical-wiring",
-                "description": "楼道里私拉电线",
-                "latitude": "30.905",
-                "longitude": "120.805",
-                "address": "3号楼",
-                "photos": [upload("wiring.jpg", original)],
-            },
-            format="multipart",
-        )
+        response = _report(original)
     assert response.status_code == 201, response.content
     tracking_code = response.json()["tracking_code"]
     detail = APIClient().get(f"/api/v1/track/{tracking_code}/")

@@ -26,7 +26,7 @@ from hazards.reports.services import hazard_report
 from hazards.reports.sweeps import photos_sweep
 from hazards.tasks import PhotosUnreadable, process_hazard_photos, process_task_photos
 from tests.conftest import client_for, quarantined
-from tests.hazards.conftest import INSIDE, report_form, stored_files
+from tests.hazards.conftest import INSIDE, Heard, report_form, stored_files
 from tests.hazards.images import encode, jpeg_bytes, scene, upload
 
 pytestmark = pytest.mark.django_db
@@ -206,7 +206,7 @@ def test_an_unreadable_upload_fails_the_task_loudly_and_stays_owed_for_the_sweep
     [path] = quarantined(quarantine_root)
     moved = path + ".elsewhere"
     os.rename(path, moved)
-    heard = _Records()
+    heard = Heard()
     logging.getLogger("govern.media.pending").addHandler(heard)
     try:
         with pytest.raises(PhotosUnreadable, match="1 photo\\(s\\) of hazard"):
@@ -240,17 +240,6 @@ def test_an_upload_unreadable_for_a_day_ends_failed(deferred, categories, grid, 
         "unreadable": 0,
     }
     assert HazardPhoto.objects.get().failure == "missing"
-
-
-class _Records(logging.Handler):
-    """govern's loggers do not propagate to the root (JSON logs): listen on the logger itself."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 def test_embedded_mode_processes_before_the_service_returns(categories, grid, resident, media_root, quarantine_root):

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from govern.live import serialise_commit_order
 from hazards.core.locks import lock_hazard
 from hazards.models import Hazard, SuggestionKind, TriageSuggestion
+from tests.hazards.conftest import Heard
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -81,15 +82,6 @@ def test_a_report_nearby_commits_while_the_hazard_is_locked(make_hazard):
     ).exists()
 
 
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
 def test_a_report_aborted_by_a_deadlock_runs_again(make_hazard):
     """The retry: a locker in the old order (FOR UPDATE, then the publish lock) makes a real
     deadlock; PostgreSQL aborts the report, which runs again and commits."""
@@ -102,7 +94,7 @@ def test_a_report_aborted_by_a_deadlock_runs_again(make_hazard):
     locked, go_on, results = threading.Event(), threading.Event(), {}
     locker = _in_thread(lambda: _locker(nearby.pk, locked=locked, go_on=go_on, lock=for_update), results, "locker")
     assert locked.wait(10)
-    retries = _Records()  # govern's loggers do not propagate to the root (JSON logs): listen here
+    retries = Heard(logging.WARNING)
     logging.getLogger("govern.db_retry").addHandler(retries)
     reporter = _in_thread(lambda: make_hazard(seed=4), results, "report")
     # The report holds the publish lock and waits at COMMIT for the hazard: now close the circle.
