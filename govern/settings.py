@@ -361,7 +361,8 @@ REST_FRAMEWORK = {
         # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
         "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # Always a number (0 allowed and the default): see govern/client_address.py and deploy/README.md.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "govern API",
