@@ -213,13 +213,13 @@ class Hazard(models.Model):
             models.CheckConstraint(condition=Q(source__in=Source.values), name="hazard_source_valid"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.tracking_code} · {self.category_id} · {self.status}"
+
     def save(self, *args, **kwargs):
         if self._state.adding and not self.peak_severity:
             self.peak_severity = self.severity
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        return f"{self.tracking_code} · {self.category_id} · {self.status}"
 
     @property
     def is_open(self) -> bool:
