@@ -20,7 +20,9 @@ def safe_next(request) -> str:
     """`next` only when it stays on this site (same host, and https when the request is): an
     absolute or scheme-relative URL elsewhere would make sign-up an open redirect (issue 21)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
     return target if target and allowed else "/"
 
 

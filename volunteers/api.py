@@ -255,6 +255,17 @@ class SuspendView(_DecisionView):
         return super().post(request, pk)
 
 
+class SkillsReviewView(_DecisionView):
+    """A dispatcher confirms the volunteer's skill claims: only reviewed skills count for dispatch
+    (a volunteer's own edits add or change claims unreviewed)."""
+
+    action = "skills_review"
+
+    @extend_schema(request=ReasonInputSerializer, responses=_decision_responses)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+
 class ReinstateView(_DecisionView):
     """suspended → approved (dispatchers)."""
 

@@ -95,6 +95,7 @@ MATRIX: dict[str, tuple] = {
     "POST volunteers/<int:pk>/reject/": (lambda w: {"reason": "不在本社区"}, dispatcher_only()),
     "POST volunteers/<int:pk>/suspend/": (lambda w: {"reason": "投诉"}, dispatcher_only(409)),
     "POST volunteers/<int:pk>/reinstate/": (lambda w: {}, dispatcher_only(409)),
+    "POST volunteers/<int:pk>/review-skills/": (lambda w: {}, dispatcher_only()),
     # rewards
     "GET points/": (None, logged_in(200)),
     "PATCH points/": (lambda w: {"show_on_leaderboard": False}, logged_in(200)),
