@@ -46,8 +46,8 @@ def test_a_volunteer_cannot_give_themselves_a_skill_that_gates_dispatch(demo):
 
 
 def test_approving_an_application_reviews_its_skills(demo):
-    from volunteers.services import volunteer_apply, volunteer_approve
     from tests.factories import UserFactory
+    from volunteers.services import volunteer_apply, volunteer_approve
 
     applicant = UserFactory()
     grid = demo["grid1"].grids.get()
