@@ -79,7 +79,8 @@ def hazard_triage(
     if not is_legal(hazard.status, Status.DUPLICATE):
         raise Conflict(refusal_sentence(hazard.status, Status.DUPLICATE), code="illegal_transition")
     if not note:
-        note = _("Merged into %(code)s: follow it there.") % {"code": original.tracking_code}
+        # Public (tracking page, Open311 status_notes): never the original's code (issue 21).
+        note = _("Merged into an earlier report of the same hazard.")
     return hazard_transition(
         hazard_id=hazard.pk, actor=actor, to_status=Status.DUPLICATE, note=note, duplicate_of_id=original.pk
     )
