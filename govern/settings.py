@@ -344,7 +344,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 12
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "govern.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -393,6 +393,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "hazards.models.Severity",
     },
 }
+
+# API tokens expire this long after they were issued (govern.tokens); logout and a password
+# change revoke them at once.
+API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 30))
 
 # --- Live events -----------------------------------------------------------------------------
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))
