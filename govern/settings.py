@@ -369,7 +369,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 12
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "govern.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -386,7 +386,8 @@ REST_FRAMEWORK = {
         # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
         "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # Always a number (0 allowed and the default): see govern/client_address.py and deploy/README.md.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "govern API",
@@ -417,6 +418,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "hazards.models.Severity",
     },
 }
+
+# API tokens expire this long after they were issued (govern.tokens); logout and a password
+# change revoke them at once.
+API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 30))
 
 # --- Live events -----------------------------------------------------------------------------
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))

@@ -119,6 +119,11 @@ def candidate_radius_m() -> float:
     return float(_get("HAZARD_CANDIDATE_RADIUS_M", 5000.0))
 
 
+def candidate_distance_band_m() -> int:
+    """Non-dispatchers see candidate distances rounded up to this band (hazards.dispatch.banding)."""
+    return max(1, int(_get("HAZARD_CANDIDATE_DISTANCE_BAND_M", 250)))
+
+
 def candidate_limit() -> int:
     """The candidates list returns at most this many people."""
     return int(_get("HAZARD_CANDIDATE_LIMIT", 20))

@@ -197,6 +197,12 @@ def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:
     if raised != hazard.severity:
         hazard.severity, hazard.updated_at = raised, timezone.now()
         # Not save(): inside the report's pipeline it would wait for its row count.
-        update_later(Hazard.objects.filter(pk=hazard.pk), severity=raised, updated_at=hazard.updated_at)
+        hazard.peak_severity = max_severity(raised, hazard.peak_severity)
+        update_later(
+            Hazard.objects.filter(pk=hazard.pk),
+            severity=raised,
+            peak_severity=hazard.peak_severity,
+            updated_at=hazard.updated_at,
+        )
     found += suggestions.nearby_suggestions(hazard=hazard, nearby=nearby)
     insert_later(found)
