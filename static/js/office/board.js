@@ -124,6 +124,7 @@
     card.dataset.hazardId = h.id;
     card.dataset.status = h.status;
     card.dataset.code = h.tracking_code || "";
+    card.querySelector("[data-f=link]").href = "/office/hazards/" + h.id + "/";
     card.className = "card of-card sev-border-" + h.severity;
     text(card, "category", (h.icon ? h.icon + " " : "") + (h.category_name || h.category || ""));
     var sev = text(card, "severity", severityLabels[h.severity] || h.severity);
@@ -502,6 +503,10 @@
   if (!window.GovernLive) return;
   window.GovernLive.connect({
     topics: ["dispatch"],
+    // The loop queues (to verify, reopen requested) follow the same stream (loop_queues.js).
+    onEvent: function (type, data) {
+      if (window.GovernLoopQueues) window.GovernLoopQueues.onEvent(type, data);
+    },
     handlers: {
       "hazard.created": function (d) {
         if (statusOf[d.id]) return;
