@@ -12,16 +12,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from govern.errors import InvalidInput, NotFound
+from govern.errors import NotFound
 from govern.live import current_event_id
 from govern.office.selectors.hazard import hazard_page
 from govern.pages import dispatcher_required, flash_errors
 from hazards import conf
 from hazards.dispatch.candidates import rank_candidates
-from hazards.dispatch.services import task_cancel, task_dispatch, task_verify
+from hazards.dispatch.services import task_cancel
 from hazards.models import Severity, TaskStatus
+from hazards.triage import page_actions
 from hazards.triage.reopen import hazard_send_back
-from hazards.triage.services import hazard_close, hazard_triage
+from hazards.triage.services import hazard_close
 
 
 @require_GET
@@ -44,45 +45,18 @@ def hazard_detail(request, hazard_id: int):
     )
 
 
-def _int(value, *, field: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise InvalidInput(_("Choose one from the list."), field=field) from None
-
-
 def _triage(request, hazard_id: int) -> str:
-    decision = request.POST.get("decision", "")
-    if decision not in ("accept", "reject", "duplicate"):
-        raise InvalidInput(_("Choose accept, reject or duplicate."), field="decision")
-    hazard_triage(
-        hazard_id=hazard_id,
-        actor=request.user,
-        decision=decision,
-        severity=request.POST.get("severity") or None,
-        duplicate_of=request.POST.get("duplicate_of") or None,
-        note=request.POST.get("note", ""),
+    return page_actions.triage_from_form(
+        post=request.POST, actor=request.user, hazard_id=hazard_id, decisions=("accept", "reject", "duplicate")
     )
-    return {"accept": _("Accepted."), "reject": _("Rejected."), "duplicate": _("Marked as duplicate.")}[decision]
 
 
 def _dispatch(request, hazard_id: int) -> str:
-    assignee = request.POST.get("assignee", "")
-    assignee_id = _int(assignee, field="assignee") if assignee else None
-    outcome = task_dispatch(hazard_id=hazard_id, actor=request.user, assignee_id=assignee_id)
-    names = ", ".join(t.assignee.display_name or t.assignee.username for t in outcome.tasks)
-    return _("Offered to %(names)s.") % {"names": names}
+    return page_actions.dispatch_from_form(post=request.POST, actor=request.user, hazard_id=hazard_id)
 
 
 def _verify(request, hazard_id: int) -> str:
-    approved = request.POST.get("decision") == "approve"
-    task_verify(
-        task_id=_int(request.POST.get("task"), field="task"),
-        actor=request.user,
-        approved=approved,
-        note=request.POST.get("note", ""),
-    )
-    return _("The fix is verified.") if approved else _("The fix is refused: the task went back to its assignee.")
+    return page_actions.verify_from_form(post=request.POST, actor=request.user)
 
 
 def _reopen(request, hazard_id: int) -> str:
@@ -96,9 +70,8 @@ def _close(request, hazard_id: int) -> str:
 
 
 def _cancel(request, hazard_id: int) -> str:
-    task_cancel(
-        task_id=_int(request.POST.get("task"), field="task"), actor=request.user, reason=request.POST.get("reason", "")
-    )
+    task_id = page_actions.task_id_from_form(request.POST)
+    task_cancel(task_id=task_id, actor=request.user, reason=request.POST.get("reason", ""))
     return _("The task is cancelled.")
 
 

@@ -11,16 +11,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from govern.errors import InvalidInput, NotFound
+from govern.errors import NotFound
 from govern.live import current_event_id
 from govern.pages import flash_errors
 from govern.roles import is_grid_worker
 from hazards import conf
 from hazards.dispatch.candidates import rank_candidates
-from hazards.dispatch.services import task_dispatch, task_verify
 from hazards.models import Severity
+from hazards.triage import page_actions
 from hazards.triage.grid_queue import grid_hazard, grid_queue
-from hazards.triage.services import hazard_triage
 
 
 def _grid_worker(request) -> None:
@@ -53,35 +52,17 @@ def grid_page(request):
 
 
 def _triage(request, hazard_id: int) -> str:
-    decision = request.POST.get("decision", "")
-    if decision not in ("accept", "duplicate"):
-        raise InvalidInput(_("Choose accept or duplicate."), field="decision")
-    hazard_triage(
-        hazard_id=hazard_id,
-        actor=request.user,
-        decision=decision,
-        severity=request.POST.get("severity") or None,
-        duplicate_of=request.POST.get("duplicate_of") or None,
+    return page_actions.triage_from_form(
+        post=request.POST, actor=request.user, hazard_id=hazard_id, decisions=("accept", "duplicate")
     )
-    return _("Accepted.") if decision == "accept" else _("Marked as duplicate.")
 
 
 def _dispatch(request, hazard_id: int) -> str:
-    raw = request.POST.get("assignee", "")
-    if raw and not raw.isdigit():
-        raise InvalidInput(_("Choose one from the list."), field="assignee")
-    outcome = task_dispatch(hazard_id=hazard_id, actor=request.user, assignee_id=int(raw) if raw else None)
-    names = ", ".join(t.assignee.display_name or t.assignee.username for t in outcome.tasks)
-    return _("Offered to %(names)s.") % {"names": names}
+    return page_actions.dispatch_from_form(post=request.POST, actor=request.user, hazard_id=hazard_id)
 
 
 def _verify(request, hazard_id: int) -> str:
-    raw = request.POST.get("task", "")
-    if not raw.isdigit():
-        raise InvalidInput(_("Choose one from the list."), field="task")
-    approved = request.POST.get("decision") == "approve"
-    task_verify(task_id=int(raw), actor=request.user, approved=approved, note=request.POST.get("note", ""))
-    return _("The fix is verified.") if approved else _("The fix is refused: the task went back to its assignee.")
+    return page_actions.verify_from_form(post=request.POST, actor=request.user)
 
 
 ACTIONS = {"triage": _triage, "dispatch": _dispatch, "verify": _verify}
