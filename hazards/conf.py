@@ -29,6 +29,13 @@ def quarantine_orphan_age() -> timedelta:
     return _get("PHOTO_QUARANTINE_ORPHAN_AGE", timedelta(hours=1))
 
 
+def photo_unreadable_give_up() -> timedelta:
+    """A photo whose quarantined original no worker could read stays owed (the sweep sends it
+    again every 5 minutes) until it is this old (PHOTO_UNREADABLE_GIVE_UP), then ends `failed`:
+    long enough to fix the storage of a worker, short enough that a reporter hears of it."""
+    return _get("PHOTO_UNREADABLE_GIVE_UP", timedelta(days=1))
+
+
 def max_photos() -> int:
     return _get("HAZARD_MAX_PHOTOS", 6)
 
