@@ -139,6 +139,9 @@ class Hazard(models.Model):
     longitude = models.FloatField(_("longitude"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # The reporter agreed that the responder (a volunteer) may call them; grid workers and
+    # dispatchers see the phone regardless (hazards.core.policy.can_see_contact).
+    contact_consent = models.BooleanField(_("responder may call"), default=False)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -577,3 +580,36 @@ class TaskPhoto(StoredPhoto):
 
     def __str__(self) -> str:
         return f"photo {self.position + 1} of task {self.task_id}"
+
+
+# --- the reporter's answer to a fix (issue 18) -----------------------------------------------------
+
+
+class FixFeedback(models.Model):
+    """The reporter's one answer once a hazard is rectified: fixed (1–5 stars, a comment) or not
+    fixed (a reason). "Not fixed" puts the hazard in the board's "reopen requested" queue until a
+    dispatcher reopens or closes it; nothing reopens by itself. One per hazard (a DB constraint)."""
+
+    hazard = models.OneToOneField(Hazard, on_delete=models.CASCADE, related_name="feedback")
+    # The task whose fix is answered (the latest done one when the answer came); null if none.
+    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    fixed = models.BooleanField(_("fixed"))
+    stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("answered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fix feedback")
+        verbose_name_plural = _("fix feedback")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # fixed: 1–5 stars; not fixed: no stars and a reason.
+            models.CheckConstraint(
+                condition=(Q(fixed=True) & Q(stars__gte=1) & Q(stars__lte=5))
+                | (Q(fixed=False) & Q(stars__isnull=True) & ~Q(comment="")),
+                name="fixfeedback_stars_or_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feedback on hazard {self.hazard_id}: {'fixed' if self.fixed else 'not fixed'}"

@@ -4,7 +4,7 @@ POST /api/v1/hazards/                 report (multipart; anonymous allowed, thro
 GET  /api/v1/hazards/                 list (dispatchers all, grid workers their grids, others their own)
 GET  /api/v1/hazards.geojson          the same list as a GeoJSON FeatureCollection
 GET  /api/v1/hazards/{id}/            detail with timeline, photos, auto-triage suggestions
-GET  /api/v1/track/{tracking_code}/   public status: no identity, coarse location
+GET  /api/v1/track/{tracking_code}/   public status: no identity, coarse location; the fix and its feedback
 GET  /api/v1/categories/              the hazard categories
 
 Triage, reopen and close are hazards.triage.api; dispatch and tasks hazards.dispatch.api.
@@ -34,7 +34,10 @@ from hazards.core.events import hazard_fields
 from hazards.core.serializers import CategoryRefSerializer, PhotoSerializer, category_ref
 from hazards.models import Category, Hazard, Source
 from hazards.reports import hints, selectors, services
+from hazards.reports.feedback_api import FeedbackSerializer, FixSerializer
 from hazards.reports.filters import HazardFilter
+from hazards.reports.fix import feedback_of, fix_of
+from hazards.reports.ownership import remember_filed
 from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
 # A hazard named in another's answer: a duplicate, the original it was merged into, a similar report.
@@ -93,6 +96,9 @@ class HazardCreateSerializer(serializers.Serializer):
     longitude = serializers.FloatField(min_value=-180, max_value=180)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    contact_consent = serializers.BooleanField(
+        required=False, default=False, help_text="the volunteer who fixes it may call the reporter too"
+    )
     photos = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         required=False,
@@ -277,10 +283,22 @@ class TrackSerializer(serializers.Serializer):
     timeline = PublicEventSerializer(source="events", many=True)
     photos = PhotoSerializer(many=True)
     duplicate_of = serializers.SerializerMethodField()
+    fix = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
 
     @extend_schema_field(CategoryRefSerializer)
     def get_category(self, hazard) -> dict:
         return category_ref(hazard.category)
+
+    @extend_schema_field(FixSerializer(allow_null=True))
+    def get_fix(self, hazard) -> dict | None:
+        found = fix_of(hazard)
+        return FixSerializer(found).data if found is not None else None
+
+    @extend_schema_field(FeedbackSerializer(allow_null=True))
+    def get_feedback(self, hazard) -> dict | None:
+        found = feedback_of(hazard)
+        return FeedbackSerializer(found).data if found is not None else None
 
     @extend_schema_field(PointSerializer)
     def get_location(self, hazard) -> dict:
@@ -412,9 +430,12 @@ class HazardListCreateView(generics.ListAPIView):
             longitude=values["longitude"],
             address=values.get("address", ""),
             contact_phone=values.get("contact_phone", ""),
+            contact_consent=values.get("contact_consent", False),
             photos=photos,
             source=Source.API if request.auth is not None else Source.WEB,
         )
+        if request.auth is None:  # a browser, not an API client: it may answer the fix later
+            remember_filed(request._request, outcome.hazard.pk)
         return Response(
             HazardCreatedSerializer(created_body(outcome, viewer=request.user)).data, status=status.HTTP_201_CREATED
         )

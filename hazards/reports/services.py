@@ -49,6 +49,7 @@ def hazard_report(
     longitude,
     address: str = "",
     contact_phone: str = "",
+    contact_consent: bool = False,
     photos: Sequence,
     source: str = Source.WEB,
     api_client=None,
@@ -124,6 +125,7 @@ def hazard_report(
                         source=source,
                         api_client=api_client,
                         client_data=client_data,
+                        contact_consent=bool(contact_consent),
                     ),
                     what="report intake",
                 )
@@ -159,6 +161,7 @@ def _file_report(
     source,
     api_client,
     client_data,
+    contact_consent: bool = False,
 ) -> tuple[Hazard, list, list]:
     """The writes of one report, inside hazard_report's transaction."""
     hazard = Hazard.objects.create(
@@ -171,6 +174,7 @@ def _file_report(
         source=source,
         api_client=api_client,
         client_data=client_data or {},
+        contact_consent=contact_consent,
     )
     stored = _store_photos(hazard=hazard, checked=checked, originals=originals)
     insert_later([HazardEvent(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)])

@@ -122,6 +122,8 @@ MATRIX: dict[str, tuple] = {
     "POST hazards/<int:pk>/reopen/": (lambda w: {"note": "没修好"}, logged_in(404, dispatcher=409)),
     "POST hazards/<int:pk>/close/": (lambda w: {"note": "结案"}, logged_in(404, dispatcher=409)),
     "GET track/<str:tracking_code>/": (None, everyone(200)),
+    # only the reporter (world.owner, none of the roles) or the browser that filed it may answer
+    "POST track/<str:tracking_code>/feedback/": (lambda w: {"fixed": True, "stars": 5}, everyone(403)),
     # dispatch: the task is an offer to grid1 (none of the actors) on a triaged hazard in grid1's grid
     "GET hazards/<int:pk>/candidates/": (None, logged_in(404, dispatcher=200)),
     "POST hazards/<int:pk>/dispatch/": (lambda w: {}, logged_in(404, dispatcher=201)),

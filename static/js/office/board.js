@@ -131,6 +131,9 @@
     card.dataset.hazardId = h.id;
     card.dataset.status = h.status;
     card.dataset.code = h.tracking_code || "";
+    card.dataset.severity = h.severity || "";
+    card.dataset.created = h.created_at || "";
+    card.querySelector("[data-f=link]").href = "/office/hazards/" + h.id + "/";
     card.className = "card of-card sev-border-" + h.severity;
     text(card, "category", (h.icon ? h.icon + " " : "") + (h.category_name || h.category || ""));
     var sev = text(card, "severity", severityLabels[h.severity] || h.severity);
@@ -331,9 +334,17 @@
     });
   }
 
+  // Each queue is sorted by severity, then age (board_priority.js); `atTop` without it.
   function place(card, queue, atTop) {
     var list = document.getElementById("queue-" + queue);
+    if (window.GovernBoardPriority) { window.GovernBoardPriority.place(list, card); return; }
     if (atTop) list.insertBefore(card, list.firstChild); else list.appendChild(card);
+  }
+
+  function alarmFor(h) {
+    if (h.severity !== "critical" || !window.GovernBoardPriority) return;
+    var name = h.category_name || h.category || "";
+    window.GovernBoardPriority.alarm(h, "🚨 " + severityLabels.critical + " · " + name + " · " + (h.tracking_code || ""));
   }
 
   function addHazard(h, atTop) {
@@ -364,7 +375,18 @@
   }
 
   function applyStatus(id, status, extra) {
-    if (statusOf[id] === status) return;
+    if (statusOf[id] === status) {
+      // Same status, graver severity (a sensor reading got worse): recolour, re-sort, alarm.
+      var same = hazards[id];
+      if (same && extra && extra.severity && extra.severity !== same.data.severity) {
+        same.data.severity = extra.severity;
+        fillCard(same.card, same.data);
+        if (same.marker) same.marker.setStyle({ fillColor: COLOURS[extra.severity] || "#0b5cad" });
+        place(same.card, queueOf[id], true);
+        alarmFor(same.data);
+      }
+      return;
+    }
     if (!statusOf[id] && extra && extra.from && QUEUES[extra.from]) {
       // First news of a hazard beyond the rendered window: it was counted in its old queue.
       statusOf[id] = extra.from;
@@ -510,6 +532,10 @@
   if (!window.GovernLive) return;
   window.GovernLive.connect({
     topics: ["dispatch"],
+    // The loop queues (to verify, reopen requested) follow the same stream (loop_queues.js).
+    onEvent: function (type, data) {
+      if (window.GovernLoopQueues) window.GovernLoopQueues.onEvent(type, data);
+    },
     handlers: {
       "hazard.created": function (d) {
         if (statusOf[d.id]) return;
@@ -521,6 +547,7 @@
           icon: "", grid_name: "", community_name: "", latitude: d.latitude, longitude: d.longitude,
           address: d.address, description: "", thumb: d.thumb, created_at: d.created_at, new: true
         }, true);
+        if (hazards[d.id]) alarmFor(hazards[d.id].data);
         updateEmpty();
         // The event is deliberately small: fill in description, names and icon from the API.
         request("GET", "/api/v1/hazards/" + d.id + "/").then(function (r) {
