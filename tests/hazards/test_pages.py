@@ -37,7 +37,8 @@ def test_report_without_javascript_redirects_to_the_tracking_page(client, catego
     page = client.get(response["Location"])
     html = page.content.decode()
     assert hazard.tracking_code in html and "hz-thanks" in html
-    assert "m" in html and Hazard.objects.order_by("id").first().tracking_code in html  # the hint, via messages
+    # The hint, via messages: category, status, rough distance; never the other report's code (issue 21).
+    assert "附近约" in html and Hazard.objects.order_by("id").first().tracking_code not in html
 
 
 def test_report_form_errors_rerender_with_the_reason(client, categories, grid):
