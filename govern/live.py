@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from govern import conf
 from govern.models import LiveEvent, LiveEventTopic, LiveOutboxState
+from govern.notify import record as notify_record
 from govern.pipeline import read_after_sync
 
 try:
@@ -363,6 +364,13 @@ def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[Live
 
             def read_prev() -> int:
                 return prev
+
+        # Notifications are written next to the events that cause them, in this transaction
+        # (govern.notify): they need the events' ids, read now on PostgreSQL (one sync of a
+        # pipeline, only for the few event types anybody is notified of).
+        if notify_record.wants_notifications(type_ for _tops, type_, _data in checked):
+            read_prev()
+            notify_record.record_for_events(created)
 
     def deliver() -> None:
         # Each event's `prev` is the one before it: the newest id at the lock, then this batch's own.

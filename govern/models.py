@@ -190,3 +190,7 @@ class PendingTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} #{self.pk}"
+
+
+# Notification tables live in their own module (govern.notify) and belong to this app.
+from govern.notify.models import Notification, NotificationPreference, PushSubscription  # noqa: E402, F401
