@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
@@ -111,7 +112,9 @@ def notification_preferences_update(
 def push_subscribe(*, actor: User, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> PushSubscription:
     endpoint = (endpoint or "").strip()
     try:
-        URLValidator(schemes=["https", "http"])(endpoint)
+        # Push services are https; plain http only where settings allow it (tests' local receiver).
+        schemes = ["https", "http"] if getattr(settings, "NOTIFY_PUSH_ALLOW_HTTP", False) else ["https"]
+        URLValidator(schemes=schemes)(endpoint)
     except ValidationError:
         raise InvalidInput(_("The push endpoint must be an https URL."), field="endpoint")
     if len(endpoint) > 1000:
