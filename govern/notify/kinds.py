@@ -128,10 +128,13 @@ def text(kind: str, data: dict) -> tuple[str, str, str]:
     hazard = data.get("hazard") or {}
     category = hazard.get("category_name") or ""
     if kind == "offer_received":
-        body = _("%(category)s at %(address)s. Accept it before the deadline.") % {
-            "category": category,
-            "address": hazard.get("address") or "",
-        }
+        if hazard.get("address"):
+            body = _("%(category)s at %(address)s. Accept it before the deadline.") % {
+                "category": category,
+                "address": hazard["address"],
+            }
+        else:
+            body = _("%(category)s. Accept it before the deadline.") % {"category": category}
         return _("A task is offered to you"), body, f"/tasks/?task={data.get('id')}"
     if kind == "task_overdue":
         return _("Your task is overdue"), category, f"/tasks/?task={data.get('id')}"

@@ -45,7 +45,7 @@ def inbox_page(request):
         "govern/notifications.html",
         {
             "last_event_id": position,
-            "items": [notification_json(r) for r in rows],
+            "items": [{**notification_json(r), "created_local": r.created_at} for r in rows],
             "unread": selectors.unread_count(request.user),
             # The events that may have written a row for this person: the page refreshes on them.
             "notified_types": sorted(RULES),

@@ -47,7 +47,12 @@ function item(n) {
   const time = document.createElement("time");
   time.className = "muted";
   time.dateTime = n.created_at;
-  time.textContent = n.kind_label;
+  time.textContent = new Date(n.created_at).toLocaleString(document.documentElement.lang, {
+    month: "numeric",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
   open.append(time);
   form.append(open);
   if (!n.read_at) {
