@@ -1,7 +1,7 @@
 """Notifications that reach people whose page is closed (issue 22).
 
 The road: `govern.live.publish_many()` hands every event it writes to `record.record_for_events()`
-in the SAME transaction; the kinds registry (`kinds`) says who hears of it and how, and one
+(registered in GovernConfig.ready) in the SAME transaction; the kinds registry (`kinds`) says who hears of it and how, and one
 `Notification` row per (event, person, channel) is written next to the event — as durable as the
 live road, and unique per (event, user, channel) in the database, so nothing is ever sent twice.
 After the commit `govern.task_outbox` hands the row ids to `govern.tasks.deliver_notifications`
@@ -15,7 +15,7 @@ Channels (`channels/`): inbox (always; a `notification.created` live event updat
 Web Push (VAPID, pywebpush), e-mail (Django mail, SMTP from the environment) and SMS (a backend
 interface: console/file for embedded mode, Aliyun SMS for production).
 
-Modules: models (tables), kinds (what is notified, titles, defaults), record (rows from events),
+Modules: the tables are in govern.models (Notification, NotificationPreference, PushSubscription); kinds (what is notified, titles, defaults), record (rows from events),
 prefs (preferences, quiet hours), delivery (send, retry, sweep, offer ladder conditions),
 services (writes from people), selectors (reads), api / views (HTTP).
 """

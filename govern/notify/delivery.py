@@ -18,8 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govern.models import Channel, Notification, NotificationStatus
 from govern.notify import channels, kinds, prefs
-from govern.notify.models import Channel, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 

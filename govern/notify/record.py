@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from govern import task_outbox
+from govern.models import Channel, Notification, NotificationPreference, NotificationStatus
 from govern.notify import prefs
 from govern.notify.kinds import RULES, Intent
-from govern.notify.models import Channel, Notification, NotificationPreference, NotificationStatus
 
 DELIVER_TASK = "govern.tasks.deliver_notifications"
 

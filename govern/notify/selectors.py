@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from govern.models import Channel, Notification, NotificationPreference
 from govern.notify import prefs
 from govern.notify.kinds import KINDS
-from govern.notify.models import Channel, Notification, NotificationPreference
 
 
 def inbox(user, *, limit: int = 50, before: int | None = None, unread_only: bool = False):

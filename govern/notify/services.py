@@ -13,9 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govern.errors import InvalidInput, NotFound
-from govern.models import MAINLAND_MOBILE_REGEX, User
+from govern.models import (
+    MAINLAND_MOBILE_REGEX,
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+    PushSubscription,
+    User,
+)
 from govern.notify.kinds import KINDS
-from govern.notify.models import Channel, Notification, NotificationPreference, NotificationStatus, PushSubscription
 
 B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 

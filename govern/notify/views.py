@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from govern.errors import DomainError
 from govern.live import current_event_id
+from govern.models import Channel
 from govern.notify import selectors, services
 from govern.notify.api import notification_json
 from govern.notify.channels.push import vapid_public_key
 from govern.notify.kinds import KINDS, RULES
-from govern.notify.models import Channel
 
 PAGE_SIZE = 50
 

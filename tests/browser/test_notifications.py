@@ -80,7 +80,7 @@ def test_an_offer_reaches_the_open_inbox_live_and_opens_the_task(asgi_live_serve
     with page.expect_navigation():
         item.locator("button.notify-open").click()
     assert page.url.endswith(f"/tasks/?task={task.pk}")
-    from govern.notify.models import Notification
+    from govern.models import Notification
 
     assert Notification.objects.get(user=worker, channel="inbox").read_at is not None
 

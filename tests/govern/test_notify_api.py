@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from govern.live import user_topic
 from govern.live_services import notice_publish
-from govern.notify.models import Notification, PushSubscription
+from govern.models import Notification, PushSubscription
 from tests.conftest import client_for
 from tests.factories import UserFactory
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from govern.models import Notification, NotificationStatus
 from govern.notify import delivery
 from govern.notify import services as notify_services
-from govern.notify.models import Notification, NotificationStatus
 from hazards.dispatch import services
 from tests.conftest import client_for
 

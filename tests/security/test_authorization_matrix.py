@@ -226,7 +226,7 @@ def _push_subscription() -> dict:
 
 
 def _someone_elses_notification() -> int:
-    from govern.notify.models import Notification
+    from govern.models import Notification
     from tests.factories import UserFactory
 
     return Notification.objects.create(user=UserFactory(), event_id=0, kind="dispatcher_notice", channel="inbox").pk

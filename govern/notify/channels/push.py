@@ -37,7 +37,7 @@ def vapid_public_key() -> str:
 def send(notification, message: Message) -> str:
     from pywebpush import WebPushException, webpush
 
-    from govern.notify.models import PushSubscription
+    from govern.models import PushSubscription
 
     if not getattr(settings, "VAPID_PRIVATE_KEY", ""):
         raise Skip(_("push is not configured on this server"))
