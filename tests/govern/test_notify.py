@@ -216,14 +216,20 @@ def test_broker_down_at_commit_loses_nothing(settings, smtp_server, notify):
     (and the task outbox keeps its row); the sweep sends them when it runs."""
     user = UserFactory(email="zhao@example.org")
     services.notification_preferences_update(actor=user, channels={"dispatcher_notice": ["email"]})
-    conf = current_app.conf
-    saved = conf.task_always_eager, conf.broker_url
-    conf.task_always_eager, conf.broker_url = False, "redis://127.0.0.1:1/0"
+    # A Celery app of its own whose broker refuses connections, made current for the commit only:
+    # the shared app (and its connection pool) stays as the other tests left it.
+    from celery import Celery
+
+    down = Celery("broker-down", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    down.conf.task_always_eager = False
+    down.conf.broker_connection_timeout = 0.5
+    original = current_app._get_current_object()
+    down.set_current()
     try:
         notify(user, text="broker down")
     finally:
-        conf.task_always_eager, conf.broker_url = saved
-        current_app.pool.force_close_all() if current_app._pool else None
+        original.set_current()
+        down.close()
     row = rows(user, "email")[0]
     assert row.status == NotificationStatus.PENDING and smtp_server == []
     assert PendingTask.objects.filter(task_name="govern.tasks.deliver_notifications").exists()
