@@ -9,7 +9,7 @@ class GovernConfig(AppConfig):
     def ready(self):
         # Registers govern's Prometheus gauges and the quarantine check; after migrate, a restored
         # database starts a new epoch.
-        from govern import live_epoch, metrics  # noqa: F401
+        from govern import live_epoch, metrics, token_signals  # noqa: F401
 
         # Notifications are written in the same transaction as the live events that cause them.
         from govern.live import on_events_written

@@ -48,6 +48,7 @@ urlpatterns = [
     path("me/notifications/preferences/", notify_views.preferences_page, name="notification-preferences"),
     path("sw.js", notify_views.service_worker, name="service-worker"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", views.admin_login, name="admin-login"),  # before admin.site.urls: throttled
     path("admin/", admin.site.urls),
     path("office/", include("govern.office.urls")),
     path("api/v1/", include(api_v1)),

@@ -4,6 +4,7 @@ from django.urls import path
 
 from hazards.dispatch import api as dispatch_api
 from hazards.reports import api as reports_api
+from hazards.reports import feedback_api
 from hazards.triage import api as triage_api
 
 urlpatterns: list = [
@@ -26,4 +27,5 @@ urlpatterns: list = [
     path("tasks/<int:pk>/verify/", dispatch_api.TaskVerifyView.as_view(), name="api-task-verify"),
     path("tasks/<int:pk>/cancel/", dispatch_api.TaskCancelView.as_view(), name="api-task-cancel"),
     path("track/<str:tracking_code>/", reports_api.TrackView.as_view(), name="api-track"),
+    path("track/<str:tracking_code>/feedback/", feedback_api.TrackFeedbackView.as_view(), name="api-track-feedback"),
 ]

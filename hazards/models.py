@@ -112,6 +112,15 @@ class Category(models.Model):
         return in_language(self.name, self.name_en, language)
 
 
+def _peak_at_least_severity() -> Q:
+    """peak_severity ranks at or above severity (one Q per severity: ranks are not orderable in SQL)."""
+    condition = Q()
+    for severity, rank in SEVERITY_RANK.items():
+        graver = [s for s, r in SEVERITY_RANK.items() if r >= rank]
+        condition |= Q(severity=severity, peak_severity__in=graver)
+    return condition
+
+
 class Hazard(models.Model):
     """隐患: one report of a hazard at a point, assigned to the grid containing the point."""
 
@@ -119,11 +128,20 @@ class Hazard(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="hazards", verbose_name=_("category"))
     description = models.TextField(_("description"), max_length=2000)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    # The gravest severity the hazard has had (reporter, category default, keyword rule, sensor,
+    # triage) since a dispatcher last set it: only a dispatcher's triage may lower it. Who may
+    # verify a fix is decided on it, so a grid worker who lowers a report to "low" at triage does
+    # not get to settle a fix the system had raised to critical (issue 21), while a dispatcher's
+    # own judgement that a report is minor still lets the grid's worker verify it.
+    peak_severity = models.CharField(_("peak severity"), max_length=10, choices=Severity.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # The reporter agreed that the responder (a volunteer) may call them; grid workers and
+    # dispatchers see the phone regardless (hazards.core.policy.can_see_contact).
+    contact_consent = models.BooleanField(_("responder may call"), default=False)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -184,6 +202,7 @@ class Hazard(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="hazard_status_valid"),
             models.CheckConstraint(condition=Q(severity__in=Severity.values), name="hazard_severity_valid"),
+            models.CheckConstraint(condition=_peak_at_least_severity(), name="hazard_peak_severity_at_least_severity"),
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="hazard_coordinates_in_range",
@@ -199,6 +218,11 @@ class Hazard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_code} · {self.category_id} · {self.status}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.peak_severity:
+            self.peak_severity = self.severity
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -556,3 +580,36 @@ class TaskPhoto(StoredPhoto):
 
     def __str__(self) -> str:
         return f"photo {self.position + 1} of task {self.task_id}"
+
+
+# --- the reporter's answer to a fix (issue 18) -----------------------------------------------------
+
+
+class FixFeedback(models.Model):
+    """The reporter's one answer once a hazard is rectified: fixed (1–5 stars, a comment) or not
+    fixed (a reason). "Not fixed" puts the hazard in the board's "reopen requested" queue until a
+    dispatcher reopens or closes it; nothing reopens by itself. One per hazard (a DB constraint)."""
+
+    hazard = models.OneToOneField(Hazard, on_delete=models.CASCADE, related_name="feedback")
+    # The task whose fix is answered (the latest done one when the answer came); null if none.
+    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    fixed = models.BooleanField(_("fixed"))
+    stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("answered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fix feedback")
+        verbose_name_plural = _("fix feedback")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # fixed: 1–5 stars; not fixed: no stars and a reason.
+            models.CheckConstraint(
+                condition=(Q(fixed=True) & Q(stars__gte=1) & Q(stars__lte=5))
+                | (Q(fixed=False) & Q(stars__isnull=True) & ~Q(comment="")),
+                name="fixfeedback_stars_or_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feedback on hazard {self.hazard_id}: {'fixed' if self.fixed else 'not fixed'}"

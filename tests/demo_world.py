@@ -28,6 +28,7 @@ DEMO_PASSWORD = "govern-demo"
 @dataclass
 class World:
     tracking_code: str
+    hazard_id: int  # a rectified hazard when the demo has one (the back office's hazard page)
     team_id: int
     premises_id: int
     enterprise_id: int
@@ -82,6 +83,11 @@ def seed_world() -> World:
     enterprise = Premises.objects.get(responsible_user__username="safety1")
     return World(
         tracking_code=Hazard.objects.order_by("id").values_list("tracking_code", flat=True).first(),
+        hazard_id=Hazard.objects.order_by("-status", "id")
+        .filter(status__in=["rectified", "verified", "in_progress"])
+        .values_list("id", flat=True)
+        .first()
+        or Hazard.objects.order_by("id").values_list("id", flat=True).first(),
         team_id=Team.objects.order_by("id").values_list("id", flat=True).first(),
         premises_id=Premises.objects.exclude(type__slug="enterprise")
         .order_by("id")
@@ -117,6 +123,7 @@ EXTRA = {
     "merchant1": ["/wallet/"],
     "safety1": ["/premises/{enterprise_id}/"],
     "dispatcher": [
+        "/office/hazards/{hazard_id}/",
         "/office/campaigns/{campaign_id}/",
         "/premises/{premises_id}/",
         "/premises/import/",
@@ -124,7 +131,7 @@ EXTRA = {
         "/live/status/",
         "/sensors/",
     ],
-    "admin": ["/office/campaigns/{campaign_id}/", "/premises/{enterprise_id}/"],
+    "admin": ["/office/hazards/{hazard_id}/", "/office/campaigns/{campaign_id}/", "/premises/{enterprise_id}/"],
 }
 
 

@@ -2,12 +2,15 @@
 
 from django.urls import path
 
-from govern.office import views
+from govern.office import hazard_views, views
 
 app_name = "office"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("hazards/<int:hazard_id>/", hazard_views.hazard_detail, name="hazard"),
+    path("hazards/<int:hazard_id>/<slug:action>/", hazard_views.hazard_action, name="hazard-action"),
+    path("queues/", views.loop_queues, name="loop-queues"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("heatmap.json", views.heatmap_json, name="heatmap"),
     path("partners/", views.partners, name="partners"),

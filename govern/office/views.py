@@ -18,6 +18,7 @@ from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportF
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import headline as headline_selectors
 from govern.office.selectors import kpis as kpi_selectors
+from govern.office.selectors import loop as loop_selectors
 from govern.pages import dispatcher_required, page_errors
 from hazards.core.events import hazard_fields, task_fields
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
@@ -86,6 +87,8 @@ def board(request):
         {
             "last_event_id": last_event_id,
             "board": data,
+            "to_verify": loop_selectors.to_verify(),
+            "reopen_requested": loop_selectors.reopen_requested(),
             "hazards_json": hazards,
             "volunteers_json": volunteers,
             "service_area": area,
@@ -94,6 +97,15 @@ def board(request):
             "task_labels": {value: str(label) for value, label in TaskStatus.choices},
         },
     )
+
+
+@require_GET
+@dispatcher_required
+def loop_queues(request):
+    """The "to verify" and "reopen requested" queues alone, swapped into the open board when an
+    event changes them (static/js/office/loop_queues.js)."""
+    context = {"to_verify": loop_selectors.to_verify(), "reopen_requested": loop_selectors.reopen_requested()}
+    return render(request, "office/_loop_queues.html", context)
 
 
 @require_GET

@@ -219,3 +219,16 @@ def task_with_photos(task: Task, photos: Sequence) -> dict:
 def task_overdue(task: Task, *, now) -> dict:
     """`task.overdue`: the task, and how many seconds past its due time it was flagged."""
     return {**task_changed(task), "overdue_by_s": int((now - task.due_at).total_seconds())}
+
+
+def hazard_feedback(hazard: Hazard, feedback) -> dict:
+    """`hazard.feedback`: the reporter answered whether the fix worked (no identity, no comment:
+    the board fetches what it shows)."""
+    return {
+        "id": hazard.pk,
+        "tracking_code": hazard.tracking_code,
+        "status": hazard.status,
+        "fixed": feedback.fixed,
+        "stars": feedback.stars,
+        "created_at": feedback.created_at.isoformat(),
+    }

@@ -7,7 +7,9 @@
   a fix stands, so those stay with dispatchers. Grid workers dispatch their grids' hazards and
   verify the low-severity fixes there (HAZARD_GRID_WORKER_VERIFY_SEVERITIES).
 - Everyone else sees the hazards they reported, and the public tracking page by code.
-- The reporter's contact phone is visible to dispatchers, the grid's workers and the reporter.
+- The reporter's contact phone is visible to dispatchers, the grid's workers and the reporter;
+  on a task card to the assignee holding the work: a grid worker always, a volunteer only when
+  the reporter agreed to be called (`Hazard.contact_consent`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,19 @@ def can_see_contact(user, hazard) -> bool:
     return can_view(user, hazard)
 
 
+def can_call_reporter(user, task) -> bool:
+    """The reporter's phone on a task card: for the assignee once they hold the work; a grid
+    worker (or a dispatcher) always, a volunteer only when the reporter agreed to be called."""
+    from hazards.models import AssigneeKind, TaskStatus
+
+    hazard = task.hazard
+    if user is None or task.assignee_id != user.pk or not hazard.contact_phone:
+        return False
+    if task.status not in (TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS):
+        return False
+    return task.assignee_kind == AssigneeKind.GRID_WORKER or is_dispatcher(user) or hazard.contact_consent
+
+
 def can_triage(user, hazard, decision: str) -> bool:
     if is_dispatcher(user):
         return True
@@ -66,4 +81,8 @@ def can_verify(user, task) -> bool:
         return False
     if is_dispatcher(user):
         return True
-    return works_grid(user, task.hazard) and task.hazard.severity in conf.grid_worker_verify_severities()
+    # On the gravest severity the hazard ever had: a grid worker who lowered it at triage (or
+    # anyone who did) does not thereby get to settle a fix the system had judged graver.
+    hazard = task.hazard
+    allowed = conf.grid_worker_verify_severities()
+    return works_grid(user, hazard) and hazard.severity in allowed and hazard.peak_severity in allowed

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from govern.errors import NotFound, PermissionDenied
 from govern.roles import is_dispatcher
 from hazards.core import policy
-from hazards.models import LIVE_TASK_Q, Hazard, Task, TaskPhoto
+from hazards.models import LIVE_TASK_Q, Hazard, HazardPhoto, PhotoStatus, Task, TaskPhoto
 
 
 def task_queryset() -> QuerySet[Task]:
@@ -43,8 +43,19 @@ def task_get(*, user, task_id: int) -> Task:
 
 
 def my_open_tasks(*, user) -> list[Task]:
-    """The /tasks/ page: my offers and work, soonest due first (offers by accept deadline)."""
-    return list(task_queryset().filter(assignee_id=user.pk).filter(LIVE_TASK_Q).order_by("due_at", "id"))
+    """The /tasks/ page: my offers and work, soonest due first (offers by accept deadline), with
+    the hazard's ready photos (one more query) and whether the assignee may call the reporter."""
+    ready = HazardPhoto.objects.filter(status=PhotoStatus.READY).order_by("position", "id")
+    tasks = list(
+        task_queryset()
+        .filter(assignee_id=user.pk)
+        .filter(LIVE_TASK_Q)
+        .prefetch_related(Prefetch("hazard__photos", queryset=ready, to_attr="ready_photos"))
+        .order_by("due_at", "id")
+    )
+    for task in tasks:
+        task.may_call_reporter = policy.can_call_reporter(user, task)
+    return tasks
 
 
 def my_task_history(*, user, limit: int = 50) -> list[Task]:

@@ -4,7 +4,7 @@ POST /api/v1/hazards/                 report (multipart; anonymous allowed, thro
 GET  /api/v1/hazards/                 list (dispatchers all, grid workers their grids, others their own)
 GET  /api/v1/hazards.geojson          the same list as a GeoJSON FeatureCollection
 GET  /api/v1/hazards/{id}/            detail with timeline, photos, auto-triage suggestions
-GET  /api/v1/track/{tracking_code}/   public status: no identity, coarse location
+GET  /api/v1/track/{tracking_code}/   public status: no identity, coarse location; the fix and its feedback
 GET  /api/v1/categories/              the hazard categories
 
 Triage, reopen and close are hazards.triage.api; dispatch and tasks hazards.dispatch.api.
@@ -33,8 +33,11 @@ from hazards.core.clean import DESCRIPTION_MAX
 from hazards.core.events import hazard_fields
 from hazards.core.serializers import CategoryRefSerializer, PhotoSerializer, category_ref
 from hazards.models import Category, Hazard, Source
-from hazards.reports import selectors, services
+from hazards.reports import hints, selectors, services
+from hazards.reports.feedback_api import FeedbackSerializer, FixSerializer
 from hazards.reports.filters import HazardFilter
+from hazards.reports.fix import feedback_of, fix_of
+from hazards.reports.ownership import remember_filed
 from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
 # A hazard named in another's answer: a duplicate, the original it was merged into, a similar report.
@@ -75,10 +78,14 @@ class HazardLinkSerializer(serializers.Serializer):
 
 
 class DuplicateHintSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    tracking_code = serializers.CharField()
+    """Another open report nearby (hazards.reports.hints): its code and id only for dispatchers and
+    whoever may open it; for everyone else null, and the distance rounded to 10 m."""
+
+    id = serializers.IntegerField(allow_null=True)
+    tracking_code = serializers.CharField(allow_null=True)
+    category = serializers.CharField(help_text="category slug")
     status = serializers.CharField()
-    distance_m = serializers.FloatField()
+    distance_m = serializers.FloatField(help_text="metres; rounded to 10 m unless you may open that report")
     created_at = serializers.DateTimeField()
 
 
@@ -89,6 +96,9 @@ class HazardCreateSerializer(serializers.Serializer):
     longitude = serializers.FloatField(min_value=-180, max_value=180)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    contact_consent = serializers.BooleanField(
+        required=False, default=False, help_text="the volunteer who fixes it may call the reporter too"
+    )
     photos = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         required=False,
@@ -194,7 +204,7 @@ class SuggestionSerializer(serializers.Serializer):
     suggested_category = serializers.SerializerMethodField()
     suggested_severity = serializers.CharField()
     similar_hazard = serializers.SerializerMethodField()
-    distance = serializers.FloatField(allow_null=True)
+    distance = serializers.SerializerMethodField()
     applied = serializers.BooleanField()
 
     @extend_schema_field(CategoryRefSerializer(allow_null=True))
@@ -204,9 +214,20 @@ class SuggestionSerializer(serializers.Serializer):
     @extend_schema_field(HazardLinkSerializer(allow_null=True))
     def get_similar_hazard(self, suggestion) -> dict | None:
         other = suggestion.similar_hazard
-        if other is None:
-            return None
+        if other is None or not hints.sees_others(self._viewer(), other):
+            return None  # another person's report: not its code (hazards.reports.hints)
         return hazard_fields(other, LINK_FIELDS)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_distance(self, suggestion) -> float | None:
+        other = suggestion.similar_hazard
+        if suggestion.kind == "nearby" and other is not None and not hints.sees_others(self._viewer(), other):
+            return hints.rough_m(suggestion.distance)  # metres (a photo's distance is a hash distance)
+        return suggestion.distance
+
+    def _viewer(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
 
 class HazardDetailSerializer(HazardSerializer):
@@ -262,10 +283,22 @@ class TrackSerializer(serializers.Serializer):
     timeline = PublicEventSerializer(source="events", many=True)
     photos = PhotoSerializer(many=True)
     duplicate_of = serializers.SerializerMethodField()
+    fix = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
 
     @extend_schema_field(CategoryRefSerializer)
     def get_category(self, hazard) -> dict:
         return category_ref(hazard.category)
+
+    @extend_schema_field(FixSerializer(allow_null=True))
+    def get_fix(self, hazard) -> dict | None:
+        found = fix_of(hazard)
+        return FixSerializer(found).data if found is not None else None
+
+    @extend_schema_field(FeedbackSerializer(allow_null=True))
+    def get_feedback(self, hazard) -> dict | None:
+        found = feedback_of(hazard)
+        return FeedbackSerializer(found).data if found is not None else None
 
     @extend_schema_field(PointSerializer)
     def get_location(self, hazard) -> dict:
@@ -305,7 +338,7 @@ class CategoryListView(generics.ListAPIView):
         return selectors.category_list()
 
 
-def created_body(outcome: services.ReportOutcome) -> dict:
+def created_body(outcome: services.ReportOutcome, *, viewer) -> dict:
     hazard = outcome.hazard
     return {
         "id": hazard.pk,
@@ -318,7 +351,7 @@ def created_body(outcome: services.ReportOutcome) -> dict:
         "created_at": hazard.created_at,
         "tracking_url": f"/track/{hazard.tracking_code}/",
         "photos": outcome.photos,
-        "duplicates": [vars(d) for d in outcome.duplicates],
+        "duplicates": hints.duplicate_hints(outcome.duplicates, viewer=viewer, category_slug=hazard.category.slug),
     }
 
 
@@ -397,10 +430,15 @@ class HazardListCreateView(generics.ListAPIView):
             longitude=values["longitude"],
             address=values.get("address", ""),
             contact_phone=values.get("contact_phone", ""),
+            contact_consent=values.get("contact_consent", False),
             photos=photos,
             source=Source.API if request.auth is not None else Source.WEB,
         )
-        return Response(HazardCreatedSerializer(created_body(outcome)).data, status=status.HTTP_201_CREATED)
+        if request.auth is None:  # a browser, not an API client: it may answer the fix later
+            remember_filed(request._request, outcome.hazard.pk)
+        return Response(
+            HazardCreatedSerializer(created_body(outcome, viewer=request.user)).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _filtered(request, queryset):

@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govern.db_retry import run_with_retry
 from govern.errors import Conflict, InvalidInput
 from govern.live import publish
 from govern.media.checks import CheckedUpload, check_uploads
@@ -48,6 +49,7 @@ def hazard_report(
     longitude,
     address: str = "",
     contact_phone: str = "",
+    contact_consent: bool = False,
     photos: Sequence,
     source: str = Source.WEB,
     api_client=None,
@@ -108,8 +110,11 @@ def hazard_report(
                 # read, and the publish lock, the events and the COMMIT go in one message, so the
                 # lock every publisher queues for is held only while the server runs them, not
                 # across this thread's wait for the GIL (bench: intake). Four round trips, not nine.
-                with atomic_pipelined():
-                    hazard, duplicates, stored = _file_report(
+                # PostgreSQL may abort it for a deadlock with another transaction (photo
+                # processing of a report nearby): run it again (govern.db_retry), the uploads
+                # stay in quarantine meanwhile.
+                hazard, duplicates, stored = run_with_retry(
+                    lambda code=code: _file_report_in_transaction(
                         fields=fields,
                         checked=checked,
                         originals=originals,
@@ -120,7 +125,10 @@ def hazard_report(
                         source=source,
                         api_client=api_client,
                         client_data=client_data,
-                    )
+                        contact_consent=bool(contact_consent),
+                    ),
+                    what="report intake",
+                )
                 break
             except IntegrityError:
                 # A (very unlikely) tracking-code collision rolls the whole report back and retries it
@@ -136,6 +144,11 @@ def hazard_report(
     return ReportOutcome(hazard=hazard, duplicates=duplicates, photos=stored)
 
 
+def _file_report_in_transaction(**kwargs) -> tuple[Hazard, list, list]:
+    with atomic_pipelined():
+        return _file_report(**kwargs)
+
+
 def _file_report(
     *,
     fields: ReportFields,
@@ -148,6 +161,7 @@ def _file_report(
     source,
     api_client,
     client_data,
+    contact_consent: bool = False,
 ) -> tuple[Hazard, list, list]:
     """The writes of one report, inside hazard_report's transaction."""
     hazard = Hazard.objects.create(
@@ -160,6 +174,7 @@ def _file_report(
         source=source,
         api_client=api_client,
         client_data=client_data or {},
+        contact_consent=contact_consent,
     )
     stored = _store_photos(hazard=hazard, checked=checked, originals=originals)
     insert_later([HazardEvent(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)])
@@ -186,6 +201,12 @@ def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:
     if raised != hazard.severity:
         hazard.severity, hazard.updated_at = raised, timezone.now()
         # Not save(): inside the report's pipeline it would wait for its row count.
-        update_later(Hazard.objects.filter(pk=hazard.pk), severity=raised, updated_at=hazard.updated_at)
+        hazard.peak_severity = max_severity(raised, hazard.peak_severity)
+        update_later(
+            Hazard.objects.filter(pk=hazard.pk),
+            severity=raised,
+            peak_severity=hazard.peak_severity,
+            updated_at=hazard.updated_at,
+        )
     found += suggestions.nearby_suggestions(hazard=hazard, nearby=nearby)
     insert_later(found)

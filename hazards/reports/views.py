@@ -10,18 +10,20 @@ from django.core.exceptions import TooManyFilesSent
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from govern.errors import NotFound
 from govern.live import current_event_id
 from govern.media.checks import too_many_files_sentence
-from govern.pages import page_errors
+from govern.pages import flash_errors, page_errors
 from govern.selectors import grid_list
 from hazards import conf
 from hazards.core.lifecycle import status_label
 from hazards.models import Source, Status
-from hazards.reports import selectors, services
+from hazards.reports import fix, hints, selectors, services
+from hazards.reports.feedback import feedback_submit
 from hazards.reports.forms import ReportForm
+from hazards.reports.ownership import filed_ids, remember_filed
 from hazards.reports.throttles import anon_report_wait
 from hazards.reports.tracking import normalise_tracking_code
 
@@ -90,19 +92,19 @@ def report(request):
                 longitude=values["longitude"],
                 address=values["address"],
                 contact_phone=values["contact_phone"],
+                contact_consent=values["contact_consent"],
                 photos=request.FILES.getlist("photos"),
                 source=Source.WEB,
             )
-            for hint in outcome.duplicates:
+            slug = outcome.hazard.category.slug
+            for hint in hints.duplicate_hints(outcome.duplicates, viewer=request.user, category_slug=slug):
+                # Without another person's tracking code (hazards.reports.hints).
                 messages.info(
                     request,
-                    _("A similar open report is %(distance)d m away: %(code)s (%(status)s).")
-                    % {
-                        "distance": round(hint.distance_m),
-                        "code": hint.tracking_code,
-                        "status": status_label(hint.status),
-                    },
+                    _("A similar open report of this kind is about %(distance)d m away (%(status)s).")
+                    % {"distance": round(hint["distance_m"]), "status": status_label(hint["status"])},
                 )
+            remember_filed(request, outcome.hazard.pk)
             return redirect(f"/track/{outcome.hazard.tracking_code}/?new=1")
     return render(request, "hazards/report.html", _report_context(form), status=400)
 
@@ -136,7 +138,11 @@ def _track_context(request, hazard) -> dict:
         for i, s in enumerate(PROGRESS)
     ]
     decimals = conf.public_coordinate_decimals()
+    feedback = fix.feedback_of(hazard)
     return {
+        "fix": fix.fix_of(hazard),
+        "feedback": feedback,
+        "may_answer": fix.may_answer(actor=request.user, filed=filed_ids(request), hazard=hazard, feedback=feedback),
         "hazard": hazard,
         "steps": steps,
         "final_side_exit": current in (Status.REJECTED, Status.DUPLICATE, Status.REOPENED),
@@ -165,6 +171,23 @@ def track(request, code: str):
         return render(request, "hazards/_track_photos.html", context)
     context["last_event_id"] = position
     return render(request, "hazards/track.html", context)
+
+
+@require_POST
+def track_feedback(request, code: str):
+    """The reporter's answer without JavaScript (the page's form posts here): back to the page."""
+    with flash_errors(request) as failed:
+        feedback_submit(
+            tracking_code=code,
+            actor=request.user,
+            filed=filed_ids(request),
+            fixed=request.POST.get("fixed") == "yes",
+            stars=request.POST.get("stars"),
+            comment=request.POST.get("comment", ""),
+        )
+    if not failed:
+        messages.success(request, _("Thank you for your answer."))
+    return redirect(f"/track/{normalise_tracking_code(code)}/")
 
 
 @login_required

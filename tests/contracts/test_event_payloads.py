@@ -24,10 +24,11 @@ from govern.live import DISPATCH_TOPIC
 from govern.live_services import notice_publish
 from govern.models import LiveEvent, User
 from hazards.dispatch.escalation import tasks_escalate
-from hazards.models import Task, TaskStatus
+from hazards.models import Hazard, Task, TaskStatus
 from hazards.premises.alerts.services import alert_receive
 from hazards.premises.campaigns.services import campaign_unassign
 from hazards.premises.models import CampaignPremises, EnterpriseKey, Sensor
+from hazards.reports.feedback import feedback_submit
 from rewards.models import Coupon, PointsAccount
 from rewards.redemptions import redemption_create
 from volunteers.duty import volunteer_duty_set
@@ -134,6 +135,14 @@ def test_what_every_service_publishes_validates_against_its_schema(
             threshold=60,
             message="over threshold",
         )
+
+        # hazard.feedback: the reporter of a fixed report answers
+        fixed = (
+            Hazard.objects.filter(status__in=["rectified", "verified", "closed"], reporter__isnull=False)
+            .order_by("pk")
+            .first()
+        )
+        feedback_submit(tracking_code=fixed.tracking_code, actor=fixed.reporter, fixed=True, stars=5)
 
         # campaign.unassigned (and campaign.progress)
         entry = CampaignPremises.objects.filter(inspector__isnull=False).order_by("pk").first()

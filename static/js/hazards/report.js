@@ -207,6 +207,7 @@ import { HttpError, send, text } from "../govern/http.js";
         var field = form.elements[name];
         if (field) data.append(name, field.value);
       });
+      if (form.elements.contact_consent && form.elements.contact_consent.checked) data.append("contact_consent", "true");
       files.forEach(function (file) { data.append("photos", file, file.name); });
       return send(msg.api, { method: "POST", body: data });
     }).then(function (response) {

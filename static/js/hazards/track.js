@@ -54,7 +54,7 @@ import { fetchHtml } from "../govern/http.js";
       if (data && data.tracking_code === code) refreshPhotos();
       return;
     }
-    if (type !== "hazard.status_changed" && type !== "hazard.created") return;
+    if (type !== "hazard.status_changed" && type !== "hazard.created" && type !== "hazard.feedback") return;
     var original = document.getElementById("duplicate-of");
     var originalCode = original ? original.dataset.originalCode : null;
     if (data && data.tracking_code && data.tracking_code !== code && data.tracking_code !== originalCode) return;

@@ -25,6 +25,13 @@
   var QUEUE_NAMES = ["untriaged", "overdue", "unassigned", "in_work"];
   var LIVE_TASK = { offered: true, accepted: true, in_progress: true };
 
+  /* Map tooltips get an element with text, never a string (Leaflet would parse it as HTML). */
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function readJSON(id) {
     var node = document.getElementById(id);
     if (!node) return null;
@@ -78,7 +85,7 @@
     var marker = window.L.circleMarker([h.latitude, h.longitude], {
       radius: 9, color: "#fff", weight: 2, fillColor: COLOURS[h.severity] || "#0b5cad", fillOpacity: 0.95
     }).addTo(map);
-    marker.bindTooltip((h.icon ? h.icon + " " : "") + (h.category_name || h.category) + " · " + (h.tracking_code || ""));
+    marker.bindTooltip(textNode((h.icon ? h.icon + " " : "") + (h.category_name || h.category) + " · " + (h.tracking_code || "")));
     marker.on("click", function () {
       var entry = hazards[h.id];
       if (entry && entry.card) {
@@ -124,6 +131,9 @@
     card.dataset.hazardId = h.id;
     card.dataset.status = h.status;
     card.dataset.code = h.tracking_code || "";
+    card.dataset.severity = h.severity || "";
+    card.dataset.created = h.created_at || "";
+    card.querySelector("[data-f=link]").href = "/office/hazards/" + h.id + "/";
     card.className = "card of-card sev-border-" + h.severity;
     text(card, "category", (h.icon ? h.icon + " " : "") + (h.category_name || h.category || ""));
     var sev = text(card, "severity", severityLabels[h.severity] || h.severity);
@@ -324,9 +334,17 @@
     });
   }
 
+  // Each queue is sorted by severity, then age (board_priority.js); `atTop` without it.
   function place(card, queue, atTop) {
     var list = document.getElementById("queue-" + queue);
+    if (window.GovernBoardPriority) { window.GovernBoardPriority.place(list, card); return; }
     if (atTop) list.insertBefore(card, list.firstChild); else list.appendChild(card);
+  }
+
+  function alarmFor(h) {
+    if (h.severity !== "critical" || !window.GovernBoardPriority) return;
+    var name = h.category_name || h.category || "";
+    window.GovernBoardPriority.alarm(h, "🚨 " + severityLabels.critical + " · " + name + " · " + (h.tracking_code || ""));
   }
 
   function addHazard(h, atTop) {
@@ -357,7 +375,18 @@
   }
 
   function applyStatus(id, status, extra) {
-    if (statusOf[id] === status) return;
+    if (statusOf[id] === status) {
+      // Same status, graver severity (a sensor reading got worse): recolour, re-sort, alarm.
+      var same = hazards[id];
+      if (same && extra && extra.severity && extra.severity !== same.data.severity) {
+        same.data.severity = extra.severity;
+        fillCard(same.card, same.data);
+        if (same.marker) same.marker.setStyle({ fillColor: COLOURS[extra.severity] || "#0b5cad" });
+        place(same.card, queueOf[id], true);
+        alarmFor(same.data);
+      }
+      return;
+    }
     if (!statusOf[id] && extra && extra.from && QUEUES[extra.from]) {
       // First news of a hazard beyond the rendered window: it was counted in its old queue.
       statusOf[id] = extra.from;
@@ -479,7 +508,8 @@
         entry.marker = window.L.circleMarker([d.latitude, d.longitude], {
           radius: 6, color: "#0b5cad", weight: 2, fillColor: "#90caf9", fillOpacity: 1
         }).addTo(map);
-        entry.marker.bindTooltip(d.real_name || "");
+        // Text, not HTML: Leaflet puts a string tooltip in innerHTML, and the name is the volunteer's own.
+        entry.marker.bindTooltip(textNode(d.real_name || ""));
       } else {
         entry.marker.setLatLng([d.latitude, d.longitude]);
       }
@@ -502,6 +532,10 @@
   if (!window.GovernLive) return;
   window.GovernLive.connect({
     topics: ["dispatch"],
+    // The loop queues (to verify, reopen requested) follow the same stream (loop_queues.js).
+    onEvent: function (type, data) {
+      if (window.GovernLoopQueues) window.GovernLoopQueues.onEvent(type, data);
+    },
     handlers: {
       "hazard.created": function (d) {
         if (statusOf[d.id]) return;
@@ -513,6 +547,7 @@
           icon: "", grid_name: "", community_name: "", latitude: d.latitude, longitude: d.longitude,
           address: d.address, description: "", thumb: d.thumb, created_at: d.created_at, new: true
         }, true);
+        if (hazards[d.id]) alarmFor(hazards[d.id].data);
         updateEmpty();
         // The event is deliberately small: fill in description, names and icon from the API.
         request("GET", "/api/v1/hazards/" + d.id + "/").then(function (r) {
