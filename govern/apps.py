@@ -10,4 +10,10 @@ class GovernConfig(AppConfig):
         # Registers govern's Prometheus gauges and the quarantine check; after migrate, a restored
         # database starts a new epoch.
         from govern import live_epoch, metrics, token_signals  # noqa: F401
+
+        # Notifications are written in the same transaction as the live events that cause them.
+        from govern.live import on_events_written
         from govern.media import quarantine  # noqa: F401
+        from govern.notify import record
+
+        on_events_written(record.wants_notifications, record.record_for_events)

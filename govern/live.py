@@ -325,6 +325,17 @@ def _checked(topics: Iterable[str], type: str, data: dict) -> list[str]:  # noqa
     return unique_topics
 
 
+# (wants(types) -> bool, record(events)) pairs called inside publish_many's transaction with the
+# events just written. govern.notify registers itself in GovernConfig.ready (the live road does
+# not import what rides on it).
+_WRITE_HOOKS: list[tuple[Callable[[list[str]], bool], Callable[[list[LiveEvent]], object]]] = []
+
+
+def on_events_written(wants: Callable[[list[str]], bool], record: Callable[[list[LiveEvent]], object]) -> None:
+    if (wants, record) not in _WRITE_HOOKS:
+        _WRITE_HOOKS.append((wants, record))
+
+
 def publish(topics: Iterable[str], type: str, data: dict) -> LiveEvent:  # noqa: A002 - the contract's name
     """Record an event for these topics and deliver it after the surrounding transaction commits.
 
@@ -363,6 +374,16 @@ def publish_many(events: Iterable[tuple[Iterable[str], str, dict]]) -> list[Live
 
             def read_prev() -> int:
                 return prev
+
+        # What must be written next to the events, in this transaction (govern.notify's rows):
+        # the hooks need the events' ids, read now on PostgreSQL (one sync of a pipeline, only
+        # for the few event types a hook wants).
+        types = [type_ for _tops, type_, _data in checked]
+        hooks = [record for wants, record in _WRITE_HOOKS if wants(types)]
+        if hooks:
+            read_prev()
+            for record in hooks:
+                record(created)
 
     def deliver() -> None:
         # Each event's `prev` is the one before it: the newest id at the lock, then this batch's own.

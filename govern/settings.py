@@ -7,6 +7,7 @@ Two run modes, chosen by environment:
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -257,7 +258,52 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Retention of tables that only grow (each with its setting below).
     "govern-clear-sessions": {"task": "govern.tasks.clear_sessions", "schedule": timedelta(hours=6)},
     "alerts-prune-history": {"task": "hazards.premises.tasks.prune_alert_history", "schedule": timedelta(hours=6)},
+    # Notifications that are due (offer ladder, quiet hours over, retries, broker down at commit).
+    "govern-sweep-notifications": {
+        "task": "govern.tasks.sweep_notifications",
+        "schedule": timedelta(seconds=env_int("NOTIFY_SWEEP_INTERVAL", 30)),
+    },
 }
+
+# --- Notifications (govern.notify; docs/events.md §11) --------------------------------------
+# Absolute links in e-mail, push and SMS ("" keeps them relative).
+SITE_URL = os.environ.get("SITE_URL", "")
+# E-mail: Django's SMTP backend with the EMAIL_* settings; embedded mode prints to the console.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "govern@localhost")
+# Web Push: the VAPID private key (base64url raw P-256 scalar, or PEM) and the contact claim. Empty:
+# push is off (the channel records "not configured"). `manage.py vapid_keys` prints a new pair.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+NOTIFY_PUSH_TTL = env_int("NOTIFY_PUSH_TTL", 3600)
+# SMS: "console" (a JSON line per message in NOTIFY_SMS_FILE and the log) or "aliyun".
+NOTIFY_SMS_BACKEND = os.environ.get("NOTIFY_SMS_BACKEND", "console")
+NOTIFY_SMS_FILE = os.environ.get("NOTIFY_SMS_FILE", str(VAR_DIR / "sms.log"))
+NOTIFY_SMS_PER_HOUR = env_int("NOTIFY_SMS_PER_HOUR", 5)
+SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_ALIYUN_SIGN_NAME = os.environ.get("SMS_ALIYUN_SIGN_NAME", "")
+# {"default": "SMS_123", "offer_received": "SMS_456", ...}: the approved template code per kind.
+SMS_ALIYUN_TEMPLATES = json.loads(os.environ.get("SMS_ALIYUN_TEMPLATES", "{}") or "{}")
+SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com")
+# The offer ladder, per hazard severity: (push after N s unseen, SMS after M s not accepted); both
+# capped at half the time to the accept deadline. Env NOTIFY_OFFER_LADDER as JSON overrides it.
+NOTIFY_OFFER_LADDER = json.loads(
+    os.environ.get("NOTIFY_OFFER_LADDER", "")
+    or '{"low": [600, 1200], "medium": [120, 600], "high": [60, 240], "critical": [20, 90]}'
+)
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

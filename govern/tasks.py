@@ -40,3 +40,21 @@ def clear_sessions() -> None:
     from django.conf import settings
 
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+@shared_task(name="govern.tasks.deliver_notifications")
+def deliver_notifications(ids: list[int]) -> int:
+    """Send the notification rows a commit wrote (govern.notify). Idempotent: each row is claimed
+    with a guarded update, so a redelivered message sends nothing twice."""
+    from govern.notify.delivery import deliver
+
+    return deliver(ids)
+
+
+@shared_task(name="govern.tasks.sweep_notifications")
+def sweep_notifications() -> int:
+    """Beat job (every minute): ladder steps and deferred messages that are due, retries, and what a
+    broker outage at commit left."""
+    from govern.notify.delivery import sweep
+
+    return sweep()

@@ -10,6 +10,8 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from govern import api, api_errors, health, home, live_api, live_views, views
+from govern.notify import api as notify_api
+from govern.notify import views as notify_views
 from govern.open311.views import unknown_base
 
 api_v1 = [
@@ -18,6 +20,11 @@ api_v1 = [
     path("grids/", api.GridListView.as_view(), name="api-grids"),
     path("grids/locate/", api.GridLocateView.as_view(), name="api-grids-locate"),
     path("notices/", live_api.NoticeCreateView.as_view(), name="api-notices"),
+    path("notifications/", notify_api.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read-all/", notify_api.NotificationReadAllView.as_view(), name="api-notifications-read-all"),
+    path("notifications/preferences/", notify_api.PreferencesView.as_view(), name="api-notification-preferences"),
+    path("notifications/<int:pk>/read/", notify_api.NotificationReadView.as_view(), name="api-notification-read"),
+    path("push/subscriptions/", notify_api.PushSubscriptionView.as_view(), name="api-push-subscriptions"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("volunteers.api_urls")),
@@ -37,6 +44,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
     path("live/status/", live_views.live_status, name="live-status"),
+    path("me/notifications/", notify_views.inbox_page, name="notifications"),
+    path("me/notifications/preferences/", notify_views.preferences_page, name="notification-preferences"),
+    path("sw.js", notify_views.service_worker, name="service-worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", views.admin_login, name="admin-login"),  # before admin.site.urls: throttled
     path("admin/", admin.site.urls),

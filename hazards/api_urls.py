@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("tasks/", dispatch_api.TaskListView.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", dispatch_api.TaskDetailView.as_view(), name="api-task"),
     path("tasks/<int:pk>/accept/", dispatch_api.TaskAcceptView.as_view(), name="api-task-accept"),
+    path("tasks/<int:pk>/seen/", dispatch_api.TaskSeenView.as_view(), name="api-task-seen"),
     path("tasks/<int:pk>/decline/", dispatch_api.TaskDeclineView.as_view(), name="api-task-decline"),
     path("tasks/<int:pk>/start/", dispatch_api.TaskStartView.as_view(), name="api-task-start"),
     path("tasks/<int:pk>/complete/", dispatch_api.TaskCompleteView.as_view(), name="api-task-complete"),

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class HazardsConfig(AppConfig):
     name = "hazards"
     verbose_name = _("hazards")
+
+    def ready(self):
+        # The offer ladder asks dispatch whether an offer is still open (govern.notify.delivery).
+        from govern.notify.delivery import register_check
+        from hazards.dispatch.notify import offer_open
+
+        register_check("offer_open", offer_open)

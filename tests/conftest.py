@@ -14,7 +14,12 @@ from tests.reference import ensure_reference_data
 
 SERVICES_MODE = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
 
-pytest_plugins = ["tests.browser.harness", "tests.premises.campaign_helpers", "tests.deploy.seaweed"]
+pytest_plugins = [
+    "tests.browser.harness",
+    "tests.premises.campaign_helpers",
+    "tests.deploy.seaweed",
+    "tests.notify_support",
+]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -55,3 +55,4 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
         # Per process (Django deletes the file when the run ends), so parallel runs never meet.
         "NAME": os.path.join(_test_db_dir, f"govern-test-{os.getuid()}-{os.getpid()}.sqlite3"),
     }
+NOTIFY_SMS_FILE = os.path.join(tempfile.mkdtemp(prefix="govern-test-sms-"), "sms.log")

@@ -4,6 +4,7 @@ GET  /api/v1/hazards/{id}/candidates/   who could go, best first (distance_m, et
 POST /api/v1/hazards/{id}/dispatch/     offer to `assignee`, or to the best candidate(s)
 GET  /api/v1/tasks/                     mine (grid workers: also their grids'; dispatchers: all)
 GET  /api/v1/tasks/{id}/
+POST /api/v1/tasks/{id}/seen/                   the offer's card was shown (offer ladder)
 POST /api/v1/tasks/{id}/accept/ | decline/ | start/ | complete/ | verify/ | cancel/
 """
 
@@ -26,6 +27,7 @@ from hazards.core.serializers import PhotoSerializer
 from hazards.dispatch import banding, selectors, services
 from hazards.dispatch.candidates import rank_candidates
 from hazards.dispatch.filters import TaskFilter
+from hazards.dispatch.notify import task_seen
 from hazards.models import Task
 
 
@@ -254,6 +256,20 @@ class TaskAcceptView(APIView):
     def post(self, request, pk: int):
         services.task_accept(task_id=pk, actor=request.user)
         return _task_response(request, pk)
+
+
+class TaskSeenView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="The task's card was shown to its person",
+        description="The page calls it when an offer's card is on screen: the offer ladder then sends no push for it.",
+        request=None,
+        responses={204: None, **_errors(401, 404)},
+    )
+    def post(self, request, pk: int):
+        task_seen(task_id=pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TaskDeclineView(APIView):

@@ -81,7 +81,8 @@ def test_a_dispatcher_sends_a_notice_through_the_api(django_capture_on_commit_ca
     body = response.json()
     assert body["type"] == "system.notice" and body["topics"] == ["dispatch", "grid:3"]
     assert body["data"] == {"text": "台风过境，注意安全", "level": "warning", "sender": "指挥室"}
-    assert len(callbacks) == 1
+    # The live send, and the delivery of the dispatchers' notifications (govern.notify).
+    assert len(callbacks) == 2
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,14 @@ MATRIX: dict[str, tuple] = {
     "GET grids/": (None, everyone(200)),
     "GET grids/locate/": (lambda w: {"latitude": 30.905, "longitude": 120.805}, everyone(200)),
     "POST notices/": (lambda w: {"text": "台风预警", "level": "warning", "topics": ["dispatch"]}, dispatcher_only(201)),
+    # notifications (issue 22): everyone signed in has their own inbox, preferences and devices
+    "GET notifications/": (None, logged_in(200)),
+    "POST notifications/read-all/": (lambda w: {}, logged_in(200)),
+    "GET notifications/preferences/": (None, logged_in(200)),
+    "PUT notifications/preferences/": (lambda w: {"quiet_start": "22:00", "quiet_end": "07:00"}, logged_in(200)),
+    "POST notifications/<int:pk>/read/": (lambda w: {}, logged_in(404)),  # someone else's: not found
+    "POST push/subscriptions/": (lambda w: _push_subscription(), logged_in(201)),
+    "DELETE push/subscriptions/": (lambda w: {"endpoint": _push_subscription()["endpoint"]}, logged_in(204)),
     "GET schema/": (None, everyone(200)),
     "GET docs/": (None, everyone(200)),
     # volunteers
@@ -129,6 +137,7 @@ MATRIX: dict[str, tuple] = {
     "POST hazards/<int:pk>/dispatch/": (lambda w: {}, logged_in(404, dispatcher=201)),
     "GET tasks/": (None, logged_in(200)),
     "GET tasks/<int:pk>/": (None, logged_in(404, dispatcher=200)),
+    "POST tasks/<int:pk>/seen/": (lambda w: {}, logged_in(404)),  # only the task's own person
     "POST tasks/<int:pk>/accept/": (lambda w: {}, logged_in(404, dispatcher=403)),
     "POST tasks/<int:pk>/decline/": (lambda w: {"reason": "不在附近"}, logged_in(404, dispatcher=403)),
     "POST tasks/<int:pk>/start/": (lambda w: {}, logged_in(404, dispatcher=403)),
@@ -212,8 +221,23 @@ def api_endpoints() -> list[tuple[str, str]]:
     return found
 
 
+def _push_subscription() -> dict:
+    return {
+        "endpoint": "https://push.example.org/send/matrix",
+        "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1", "auth": "tBHItJI5svbpez7KI4CCXg"},
+    }
+
+
+def _someone_elses_notification() -> int:
+    from govern.models import Notification
+    from tests.factories import UserFactory
+
+    return Notification.objects.create(user=UserFactory(), event_id=0, kind="dispatcher_notice", channel="inbox").pk
+
+
 def fill(route: str, world: World) -> str:
     ids = {
+        "notifications/<int:pk>": _someone_elses_notification() if route.startswith("notifications/<") else 0,
         "volunteers/teams/<int:pk>": world.application.team_id or _any_team(),
         "volunteers/service-records/<int:pk>": world.own_record.pk,
         "volunteers/<int:pk>": world.application.pk,

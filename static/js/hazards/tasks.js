@@ -135,10 +135,26 @@ import { api, errorMessage, fetchHtml } from "../govern/http.js";
         document.getElementById("panel-open").hidden = historyShown;
         document.getElementById("panel-history").hidden = !historyShown;
         showDistances();
+        reportSeen();
       })
       .then(function () { pending = null; });
     return pending;
   }
+
+  /* An offer's card on screen counts as seen (POST /api/v1/tasks/{id}/seen/, once per offer): the
+     offer ladder (govern.notify) then does not push it to the phone. Only while the page is visible. */
+  var seenSent = new Set();
+  function reportSeen() {
+    var panel = document.getElementById("panel-open");
+    if (document.hidden || (panel && panel.hidden)) return;
+    root.querySelectorAll(".tk-card[data-task-id][data-status='offered']").forEach(function (card) {
+      var id = card.dataset.taskId;
+      if (seenSent.has(id)) return;
+      seenSent.add(id);
+      post(id, "seen").catch(function () { seenSent.delete(id); });
+    });
+  }
+  document.addEventListener("visibilitychange", reportSeen);
 
   function post(taskId, action, body) {
     return api("/api/v1/tasks/" + taskId + "/" + action + "/", { method: "POST", body: body });
@@ -211,6 +227,7 @@ import { api, errorMessage, fetchHtml } from "../govern/http.js";
     }
   }
 
+  reportSeen();
   window.GovernTasks = { onEvent: onTaskEvent, refresh: refresh, live: null };
   if (window.GovernLive && typeof window.GovernLive.connect === "function") {
     // Other parts of the page (a volunteer's home) add their handlers to this one socket.

@@ -1,0 +1,96 @@
+"""The inbox in a real headless Chromium: a dispatcher offers a task while the grid worker's inbox
+page is open; the badges and the list update live, the notification opens the task. The inbox and
+the settings page pass axe-core in Chinese at phone and desktop widths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
+from hazards.demo import seed_categories
+from hazards.dispatch import services as dispatch
+from hazards.reports.services import hazard_report
+from hazards.triage.services import hazard_triage
+from tests.browser.audit import axe_violations, english_leaks
+from tests.browser.harness import login
+from tests.conftest import SERVICES_MODE
+from tests.factories import UserFactory, make_grid
+from tests.hazards.images import jpeg_bytes, upload
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(SERVICES_MODE, reason="the same templates and scripts: the embedded pass checks them"),
+]
+
+LIVE_TIMEOUT_MS = 15_000
+SCREENSHOTS = os.environ.get("GOVERN_SCREENSHOTS", "")
+
+
+def test_an_offer_reaches_the_open_inbox_live_and_opens_the_task(asgi_live_server, browser, settings, tmp_path):
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for role in ALL_ROLES:
+        Group.objects.get_or_create(name=role)
+    seed_categories()
+    worker = UserFactory(username="gridder", roles=[GRID_WORKER], display_name="网格员")
+    office = UserFactory(username="office", roles=[DISPATCHER])
+    make_grid(west=120.80, south=30.90, workers=[worker])
+    hazard = hazard_report(
+        reporter=None,
+        category_slug="fire-passage",
+        description="消防通道被电动车堵住",
+        latitude=30.9062,
+        longitude=120.8061,
+        photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
+    ).hazard
+    hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, asgi_live_server.url, "gridder", "pw-govern-test")
+    page.goto(f"{asgi_live_server.url}/me/notifications/")
+    expect(page.locator(".notify-empty")).to_be_visible()
+    page.wait_for_function(
+        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    )
+    page.wait_for_timeout(300)  # the socket joins its groups right after opening
+
+    outcome = asgi_live_server.call(dispatch.task_dispatch, hazard_id=hazard.pk, actor=office, assignee_id=worker.pk)
+    task = outcome.tasks[0]
+    item = page.locator("#inbox .notify-item.unread").first
+    expect(item).to_contain_text("有一项任务邀请您处理", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator("#inbox-unread")).to_have_text("1")
+    expect(page.locator("#topbar-unread")).to_have_text("1")
+
+    for width, height in ((390, 844), (1440, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert axe_violations(page) == [], width
+        assert english_leaks(page) == [], width
+        if SCREENSHOTS:
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{SCREENSHOTS}/inbox-{width}.png", full_page=True)
+
+    with page.expect_navigation():
+        item.locator("button.notify-open").click()
+    assert page.url.endswith(f"/tasks/?task={task.pk}")
+    from govern.models import Notification
+
+    assert Notification.objects.get(user=worker, channel="inbox").read_at is not None
+
+    page.goto(f"{asgi_live_server.url}/me/notifications/preferences/")
+    for width, height in ((390, 844), (1440, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(200)
+        assert axe_violations(page) == [], width
+        assert english_leaks(page) == [], width
+        if SCREENSHOTS:
+            page.screenshot(path=f"{SCREENSHOTS}/notification-settings-{width}.png", full_page=True)
+    assert errors == []
+    context.close()
