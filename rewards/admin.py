@@ -35,7 +35,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EarningRuleForm(forms.ModelForm):
     class Meta:
         model = EarningRule
-        fields = ("code", "name", "description", "points", "severity_factors", "active")
+        fields = ("code", "name", "description", "points", "per_minutes", "severity_factors", "active")
 
     def clean_severity_factors(self):
         factors = self.cleaned_data.get("severity_factors") or {}
@@ -50,7 +50,7 @@ class EarningRuleForm(forms.ModelForm):
 @admin.register(EarningRule)
 class EarningRuleAdmin(admin.ModelAdmin):
     form = EarningRuleForm
-    list_display = ("code", "name", "points", "severity_factors", "active")
+    list_display = ("code", "name", "points", "per_minutes", "severity_factors", "active")
     list_filter = ("active",)
     search_fields = ("code", "name")
 

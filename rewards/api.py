@@ -22,6 +22,7 @@ from govern.pagination import Pagination
 from govern.permissions import IsDispatcher
 from rewards import clean, conf, ledger, redemptions, selectors
 from rewards.models import Coupon, Merchant, PointsEntry, Redemption
+from rewards.words import rule_sentence
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     clean.IDEMPOTENCY_HEADER,
@@ -270,6 +271,29 @@ class PointsAdjustView(APIView):
             "entry": PointsEntrySerializer(result.entry).data,
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class EarningRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    points = serializers.IntegerField()
+    per_minutes = serializers.IntegerField(
+        allow_null=True, help_text="Paid once per this many minutes; null: per source"
+    )
+    description = serializers.SerializerMethodField()
+
+    def get_description(self, rule) -> str:
+        return rule_sentence(rule)
+
+
+class EarningRuleListView(APIView):
+    """How points are earned: the active earning rules (edited in the admin)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: EarningRuleSerializer(many=True)})
+    def get(self, request):
+        return Response(EarningRuleSerializer(selectors.earning_rule_list(), many=True).data)
 
 
 class LeaderboardView(APIView):

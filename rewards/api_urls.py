@@ -7,6 +7,7 @@ from rewards import api
 urlpatterns = [
     path("points/", api.PointsView.as_view(), name="api-points"),
     path("points/adjust/", api.PointsAdjustView.as_view(), name="api-points-adjust"),
+    path("points/rules/", api.EarningRuleListView.as_view(), name="api-points-rules"),
     path("leaderboard/", api.LeaderboardView.as_view(), name="api-leaderboard"),
     path("coupons/", api.CouponListView.as_view(), name="api-coupons"),
     path("coupons/<int:pk>/", api.CouponDetailView.as_view(), name="api-coupon"),

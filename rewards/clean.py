@@ -85,6 +85,13 @@ def clean_source(source_type, source_id) -> tuple[str, str]:
     return source_type, source_id
 
 
+def clean_minutes(minutes) -> int:
+    """Minutes of service for a rule paid per time: a whole number, 0 or more."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+        raise InvalidInput(_("Minutes must be a whole number, 0 or more."), field="minutes")
+    return minutes
+
+
 def severity_factor(rule: EarningRule, severity: str | None) -> Decimal:
     """The rule's multiplier for a hazard of this severity (1 when the rule has none)."""
     factors = rule.severity_factors or {}

@@ -115,6 +115,15 @@ class EarningRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     points = models.PositiveIntegerField(_("points"))
+    per_minutes = models.PositiveIntegerField(
+        _("per minutes"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For rules that pay for time (approved service minutes): the points are paid once per this many "
+            "whole minutes. Empty: the points are paid once per source."
+        ),
+    )
     severity_factors = models.JSONField(_("severity factors"), default=dict, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
@@ -122,7 +131,12 @@ class EarningRule(models.Model):
         verbose_name = _("earning rule")
         verbose_name_plural = _("earning rules")
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="earning_rule_points_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="earning_rule_points_positive"),
+            models.CheckConstraint(
+                condition=Q(per_minutes__isnull=True) | Q(per_minutes__gt=0), name="earning_rule_per_minutes_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

@@ -15,6 +15,7 @@ from rewards import conf
 from rewards.models import (
     HOLDING_STATUSES,
     Coupon,
+    EarningRule,
     EntryKind,
     Merchant,
     PointsAccount,
@@ -40,6 +41,11 @@ def points_earned_today(*, user) -> int:
         total=Sum("amount")
     )["total"]
     return total or 0
+
+
+def earning_rule_list() -> QuerySet[EarningRule]:
+    """The active earning rules, for "how to earn" (the wallet and the API)."""
+    return EarningRule.objects.filter(active=True).order_by("code")
 
 
 def coupon_list(*, user=None, include_unavailable: bool = False) -> QuerySet[Coupon]:

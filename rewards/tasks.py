@@ -34,6 +34,7 @@ def award_points(
     source_id: str,
     actor_id: int | None = None,
     severity: str | None = None,
+    minutes: int | None = None,
 ) -> int | None:
     """Pay an earning rule once per (rule, source, user); returns the PointsAward id or None."""
     from govern.models import User
@@ -49,6 +50,7 @@ def award_points(
             source_id=source_id,
             actor=actor,
             severity=severity,
+            minutes=minutes,
         )
     except DomainError as exc:  # bad input will not get better by retrying
         logger.warning("award_points(%s, %s:%s → user %s) refused: %s", rule_code, source_type, source_id, user_id, exc)

@@ -22,6 +22,7 @@ from govern.pages import flash_errors, page_errors
 from rewards import conf, ledger, redemptions, selectors
 from rewards.api import CodeLookupThrottle
 from rewards.models import EntryKind, RedemptionStatus
+from rewards.words import rule_sentence
 
 WALLET_ENTRIES_PER_PAGE = 30
 WALLET_REDEMPTIONS = 50
@@ -81,6 +82,7 @@ def wallet(request):
         "redemptions": codes,
         "earned_today": selectors.points_earned_today(user=request.user),
         "daily_cap": conf.daily_cap(),
+        "rules": [{"name": rule.name, "sentence": rule_sentence(rule)} for rule in selectors.earning_rule_list()],
         "last_event_id": last_event_id,
         "highlight": request.GET.get("new", ""),
         "labels": _labels(),

@@ -21,7 +21,8 @@ from govern.task_outbox import enqueue_on_commit
 from hazards.core import events
 from hazards.core.clean import clean_note, clean_severity
 from hazards.core.locks import lock_hazard
-from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Status
+from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Source, Status
+from rewards.earning import FINDING_FIXED, REPORT_VERIFIED
 
 S = Status
 
@@ -161,7 +162,8 @@ def hazard_verified_followups(*, hazard: Hazard, actor) -> None:
     The reporter earns `report_verified`, enqueued on commit and idempotent per (rule, hazard,
     user). A cluster of duplicate reports pays once, to its first reporter: the earliest report
     (the original or one merged into it) whose reporter was signed in. Nobody earns for verifying
-    their own report (rewards refuses it).
+    their own report (rewards refuses it). A hazard found by an inspection pays its inspector
+    (the reporter) `finding_fixed` instead: the inspector's finding was fixed.
     """
     cluster = Hazard.objects.filter(Q(pk=hazard.pk) | Q(duplicate_of_id=hazard.pk), reporter__isnull=False)
     first = cluster.order_by("created_at", "id").values_list("reporter_id", flat=True).first()
@@ -170,7 +172,7 @@ def hazard_verified_followups(*, hazard: Hazard, actor) -> None:
     enqueue_on_commit(
         "rewards.tasks.award_points",
         user_id=first,
-        rule_code="report_verified",
+        rule_code=FINDING_FIXED if hazard.source == Source.INSPECTION else REPORT_VERIFIED,
         source_type="hazards.hazard",
         source_id=str(hazard.pk),
         actor_id=getattr(actor, "pk", None),

@@ -99,6 +99,7 @@ MATRIX: dict[str, tuple] = {
     "GET points/": (None, logged_in(200)),
     "PATCH points/": (lambda w: {"show_on_leaderboard": False}, logged_in(200)),
     "POST points/adjust/": (lambda w: {"user": w.owner.pk, "amount": 5, "reason": "奖励"}, dispatcher_only(201)),
+    "GET points/rules/": (None, everyone(200)),
     "GET leaderboard/": (None, everyone(200)),
     "GET coupons/": (None, everyone(200)),
     "GET coupons/<int:pk>/": (None, everyone(200)),
