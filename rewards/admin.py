@@ -11,9 +11,10 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from govern.errors import DomainError
+from govern.errors import DomainError, InvalidInput
 from rewards import catalog, ledger, redemptions
-from rewards.models import Coupon, EarningRule, Merchant, PointsAccount, PointsAward, PointsEntry, Redemption
+from rewards.clean import check_audience
+from rewards.models import Audience, Coupon, EarningRule, Merchant, PointsAccount, PointsAward, PointsEntry, Redemption
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -227,10 +228,30 @@ class CouponForm(forms.ModelForm):
             "valid_until",
             "code_valid_for",
             "active",
+            "audience",
+            "audience_teams",
+            "audience_community",
+            "audience_min_hours",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["audience"].required = False  # left out: everyone, as before audiences existed
+
+    def clean_audience(self):
+        return self.cleaned_data.get("audience") or Audience.EVERYONE
 
     def clean(self):
         data = super().clean()
+        try:
+            check_audience(
+                audience=data.get("audience") or "",
+                community_id=getattr(data.get("audience_community"), "pk", None),
+                min_hours=data.get("audience_min_hours"),
+                team_ids=[t.pk for t in data.get("audience_teams") or ()],
+            )
+        except InvalidInput as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end <= start:
             self.add_error("valid_until", _("valid_until must be after valid_from."))
@@ -271,6 +292,9 @@ class CouponAdmin(admin.ModelAdmin):
         upload = image if isinstance(image, UploadedFile) else None
         merchant = data.pop("merchant")
         stock_total = data.pop("stock_total")
+        data["audience_team_ids"] = [t.pk for t in data.pop("audience_teams", None) or ()]
+        community = data.pop("audience_community", None)
+        data["audience_community_id"] = community.pk if community is not None else None
         if change:
             coupon = catalog.coupon_update(
                 coupon_id=obj.pk,

@@ -21,6 +21,7 @@ from govern.errors import InvalidInput
 from govern.pagination import Pagination
 from govern.permissions import IsDispatcher
 from rewards import clean, conf, ledger, redemptions, selectors
+from rewards.audience import audience_badge
 from rewards.models import Coupon, Merchant, PointsEntry, Redemption
 from rewards.words import rule_sentence
 
@@ -53,6 +54,7 @@ class CouponSerializer(serializers.ModelSerializer):
     image = serializers.SerializerMethodField()
     redeemed_by_me = serializers.IntegerField(read_only=True, help_text="Your issued + used codes of this coupon.")
     available = serializers.SerializerMethodField(help_text="Redeemable now: active, inside the window, in stock.")
+    audience_badge = serializers.SerializerMethodField(help_text="Who may redeem, in words; empty for everyone.")
 
     class Meta:
         model = Coupon
@@ -72,6 +74,8 @@ class CouponSerializer(serializers.ModelSerializer):
             "image",
             "redeemed_by_me",
             "available",
+            "audience",
+            "audience_badge",
         ]
 
     def get_code_valid_for(self, coupon: Coupon) -> int:
@@ -80,6 +84,9 @@ class CouponSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_image(self, coupon: Coupon) -> str | None:
         return coupon.image.url if coupon.image else None
+
+    def get_audience_badge(self, coupon: Coupon) -> str:
+        return audience_badge(coupon, team_names=[t.name for t in coupon.audience_teams.all()])
 
     def get_available(self, coupon: Coupon) -> bool:
         now = timezone.now()

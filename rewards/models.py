@@ -213,6 +213,17 @@ class CouponKind(models.TextChoices):
     GOODS = "goods", _("goods")
 
 
+class Audience(models.TextChoices):
+    """Who may redeem a coupon (志愿者专享 and the like). Every audience but `everyone` needs an
+    approved volunteer profile; the checks are rewards.audience.audience_refusal."""
+
+    EVERYONE = "everyone", _("everyone")
+    VOLUNTEERS = "volunteers", _("approved volunteers")
+    TEAMS = "teams", _("members of given teams")
+    COMMUNITY = "community", _("volunteers of one community")
+    MIN_HOURS = "min_hours", _("volunteers with enough approved hours")
+
+
 class Coupon(models.Model):
     """An offer in the shop. `valid_from`..`valid_until` is when it can be redeemed; an issued code
     stays usable for `code_valid_for` from the moment it is issued.
@@ -236,6 +247,19 @@ class Coupon(models.Model):
     valid_until = models.DateTimeField(_("valid until"))
     code_valid_for = models.DurationField(_("code valid for"), default=timedelta(days=7))
     active = models.BooleanField(_("active"), default=True)
+    audience = models.CharField(_("who may redeem"), max_length=16, choices=Audience.choices, default=Audience.EVERYONE)
+    audience_teams = models.ManyToManyField(
+        "volunteers.Team", blank=True, related_name="coupons", verbose_name=_("teams that may redeem")
+    )
+    audience_community = models.ForeignKey(
+        "govern.Community",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coupons",
+        verbose_name=_("community that may redeem"),
+    )
+    audience_min_hours = models.PositiveIntegerField(_("minimum approved hours"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -252,6 +276,15 @@ class Coupon(models.Model):
             models.CheckConstraint(condition=Q(per_user_limit__gte=1), name="coupon_per_user_limit_positive"),
             models.CheckConstraint(condition=Q(valid_until__gt=F("valid_from")), name="coupon_window_ordered"),
             models.CheckConstraint(condition=Q(code_valid_for__gt=timedelta(0)), name="coupon_code_valid_for_positive"),
+            models.CheckConstraint(condition=Q(audience__in=Audience.values), name="coupon_audience_valid"),
+            models.CheckConstraint(
+                condition=~Q(audience=Audience.COMMUNITY) | Q(audience_community__isnull=False),
+                name="coupon_audience_community_named",
+            ),
+            models.CheckConstraint(
+                condition=~Q(audience=Audience.MIN_HOURS) | Q(audience_min_hours__gt=0),
+                name="coupon_audience_min_hours_positive",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from govern.live import current_event_id
 from govern.pages import flash_errors, page_errors
 from rewards import conf, ledger, redemptions, selectors
 from rewards.api import CodeLookupThrottle
+from rewards.audience import audience_badge, audience_refusal, member_of
 from rewards.models import EntryKind, RedemptionStatus
 from rewards.words import rule_sentence
 
@@ -46,10 +47,12 @@ def _labels() -> dict:
     }
 
 
-def _coupon_state(coupon, account, now) -> str:
+def _coupon_state(coupon, account, now, member) -> str:
     """Which button the shop shows; the service decides for real when it is pressed."""
     if account is None:
         return "login"
+    if audience_refusal(coupon, member, team_ids={t.pk for t in coupon.audience_teams.all()}) is not None:
+        return "not_eligible"
     if now < coupon.valid_from:
         return "soon"
     if coupon.stock_remaining <= 0:
@@ -115,9 +118,11 @@ def shop(request):
     account = selectors.points_account_get(user=request.user) if request.user.is_authenticated else None
     last_event_id = current_event_id()
     coupons = list(selectors.coupon_list(user=request.user))
+    member = member_of(request.user.pk) if account is not None else None
     now = timezone.now()
     for coupon in coupons:
-        coupon.state = _coupon_state(coupon, account, now)
+        coupon.state = _coupon_state(coupon, account, now, member)
+        coupon.badge = audience_badge(coupon, team_names=[t.name for t in coupon.audience_teams.all()])
         # A key per rendered offer: submitting the same page twice (no-JS path) redeems once.
         coupon.form_key = secrets.token_urlsafe(16)
     context = {

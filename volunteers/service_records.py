@@ -16,7 +16,6 @@ from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, publish, user_topic
 from govern.models import User
 from govern.task_outbox import enqueue_on_commit
-from rewards.earning import AWARD_TASK, SERVICE_MINUTES
 from volunteers import conf
 from volunteers.clean import clean_minutes, clean_reason, clean_text
 from volunteers.models import ServiceRecord, ServiceRecordSource, ServiceRecordStatus, Volunteer, VolunteerStatus
@@ -167,10 +166,12 @@ def _review(*, record_id: int, actor: User, approve: bool, reason: str) -> Servi
     total = _credit(volunteer.pk, record.minutes) if approve else volunteer.service_minutes
     if approve:
         # Paid on commit, once per record (the award's source), per 30 minutes (the rule row).
+        # By name: rewards sits above volunteers (its coupon audiences read volunteers), so
+        # volunteers never imports rewards (see rewards.earning for the rule codes).
         enqueue_on_commit(
-            AWARD_TASK,
+            "rewards.tasks.award_points",
             user_id=volunteer.user_id,
-            rule_code=SERVICE_MINUTES,
+            rule_code="service_minutes",
             source_type=SERVICE_RECORD_SOURCE,
             source_id=str(record.pk),
             actor_id=actor.pk,
