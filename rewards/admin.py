@@ -12,9 +12,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from govern.errors import DomainError, InvalidInput
-from rewards import catalog, ledger, redemptions
+from rewards import catalog, clawback, ledger, redemptions
 from rewards.clean import check_audience
-from rewards.models import Audience, Coupon, EarningRule, Merchant, PointsAccount, PointsAward, PointsEntry, Redemption
+from rewards.models import (
+    Audience,
+    Coupon,
+    EarningRule,
+    Merchant,
+    PointsAccount,
+    PointsAward,
+    PointsClawback,
+    PointsEntry,
+    Redemption,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -188,6 +198,52 @@ class PointsAwardAdmin(ReadOnlyAdmin):
     list_filter = ("rule",)
     search_fields = ("user__username", "source_type", "source_id")
     list_select_related = ("rule", "user", "actor")
+
+
+class OpenShortfallFilter(admin.SimpleListFilter):
+    title = _("shortfall")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("open shortfalls (for a dispatcher)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(shortfall__gt=0, resolved_at__isnull=True)
+        return queryset
+
+
+@admin.register(PointsClawback)
+class PointsClawbackAdmin(ReadOnlyAdmin):
+    """Claw-backs of reopened verifications; the open shortfalls are the dispatcher's to resolve."""
+
+    list_display = (
+        "id",
+        "award",
+        "points_paid",
+        "points_taken",
+        "shortfall",
+        "reason",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    )
+    list_filter = (OpenShortfallFilter,)
+    search_fields = ("award__user__username", "award__source_id", "reason")
+    list_select_related = ("award__rule", "award__user", "resolved_by")
+    actions = ["resolve"]
+
+    @admin.action(description=_("Mark the selected shortfalls resolved"))
+    def resolve(self, request, queryset):
+        done = 0
+        for clawback_id in queryset.order_by("id").values_list("id", flat=True):
+            try:
+                clawback.points_clawback_resolve(clawback_id=clawback_id, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"#{clawback_id}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, gettext("%(n)d shortfall(s) resolved.") % {"n": done}, messages.SUCCESS)
 
 
 # --- catalog ----------------------------------------------------------------------------------

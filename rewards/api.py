@@ -20,9 +20,9 @@ from govern.api import ErrorSerializer
 from govern.errors import InvalidInput
 from govern.pagination import Pagination
 from govern.permissions import IsDispatcher
-from rewards import clean, conf, ledger, redemptions, selectors
+from rewards import clawback, clean, conf, ledger, redemptions, selectors
 from rewards.audience import audience_badge
-from rewards.models import Coupon, Merchant, PointsEntry, Redemption
+from rewards.models import Coupon, Merchant, PointsClawback, PointsEntry, Redemption
 from rewards.words import rule_sentence
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -301,6 +301,60 @@ class EarningRuleListView(APIView):
     @extend_schema(responses={200: EarningRuleSerializer(many=True)})
     def get(self, request):
         return Response(EarningRuleSerializer(selectors.earning_rule_list(), many=True).data)
+
+
+class ClawbackSerializer(serializers.ModelSerializer):
+    user = serializers.IntegerField(source="award.user_id")
+    source_type = serializers.CharField(source="award.source_type")
+    source_id = serializers.CharField(source="award.source_id")
+
+    class Meta:
+        model = PointsClawback
+        fields = [
+            "id",
+            "user",
+            "source_type",
+            "source_id",
+            "points_paid",
+            "points_taken",
+            "shortfall",
+            "reason",
+            "created_at",
+            "resolved_at",
+        ]
+
+
+class ClawbackListView(generics.ListAPIView):
+    """Claw-backs of reopened verifications, newest first; `open=true`: only the unresolved
+    shortfalls (points already spent when the award was taken back), the dispatcher's to handle."""
+
+    permission_classes = [IsDispatcher]
+    serializer_class = ClawbackSerializer
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[OpenApiParameter("open", bool, description="Only unresolved shortfalls")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.clawback_list(open_only=self.request.query_params.get("open") in ("1", "true"))
+
+
+class ClawbackResolveView(APIView):
+    """A dispatcher marks a shortfall resolved (409 if it already was)."""
+
+    permission_classes = [IsDispatcher]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ClawbackSerializer,
+            **_errors(**{"403": "Not a dispatcher", "404": "No such claw-back", "409": "Already resolved"}),
+        },
+    )
+    def post(self, request, pk: int):
+        done = clawback.points_clawback_resolve(clawback_id=pk, actor=request.user)
+        return Response(ClawbackSerializer(selectors.clawback_list(open_only=False).get(pk=done.pk)).data)
 
 
 class LeaderboardView(APIView):

@@ -24,6 +24,7 @@ from govern.models import User
 from govern.task_outbox import enqueue_on_commit
 
 AWARD_TASK = "rewards.tasks.award_points"
+CLAWBACK_TASK = "rewards.tasks.claw_back_points"  # rewards.clawback: a verified hazard reopened
 
 REPORT_VERIFIED = "report_verified"
 TASK_VERIFIED = "task_verified"

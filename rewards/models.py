@@ -371,3 +371,53 @@ class Redemption(models.Model):
     def is_overdue(self) -> bool:
         """Issued but past its expiry: the next expiry run refunds it."""
         return self.status == RedemptionStatus.ISSUED and self.expires_at <= timezone.now()
+
+
+class PointsClawback(models.Model):
+    """追回: an award taken back because what it paid for was undone (a verified hazard reopened).
+
+    One per award (a constraint), so a repeated reopen or a retried job takes back once. The
+    balance never goes below 0: what was already spent stays spent, and the difference is the
+    `shortfall`, flagged for a dispatcher until one marks it resolved.
+    """
+
+    award = models.OneToOneField(
+        PointsAward, on_delete=models.PROTECT, related_name="clawback", verbose_name=_("award")
+    )
+    entry = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clawback",
+        verbose_name=_("reversal entry"),
+    )
+    points_paid = models.PositiveIntegerField(_("points paid"))
+    points_taken = models.PositiveIntegerField(_("points taken back"))
+    shortfall = models.PositiveIntegerField(_("shortfall"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clawbacks_resolved",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        verbose_name = _("points claw-back")
+        verbose_name_plural = _("points claw-backs")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["shortfall", "resolved_at"], name="clawback_open_shortfall")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_taken__lte=F("points_paid")) & Q(shortfall=F("points_paid") - F("points_taken")),
+                name="clawback_taken_plus_shortfall_is_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.award_id}: -{self.points_taken} (short {self.shortfall})"

@@ -19,6 +19,7 @@ from rewards.models import (
     EntryKind,
     Merchant,
     PointsAccount,
+    PointsClawback,
     PointsEntry,
     Redemption,
     RedemptionStatus,
@@ -47,6 +48,12 @@ def points_earned_today(*, user) -> int:
 def earning_rule_list() -> QuerySet[EarningRule]:
     """The active earning rules, for "how to earn" (the wallet and the API)."""
     return EarningRule.objects.filter(active=True).order_by("code")
+
+
+def clawback_list(*, open_only: bool = False) -> QuerySet[PointsClawback]:
+    """Claw-backs newest first; `open_only`: unresolved shortfalls (for dispatchers)."""
+    qs = PointsClawback.objects.select_related("award").order_by("-id")
+    return qs.filter(shortfall__gt=0, resolved_at__isnull=True) if open_only else qs
 
 
 def coupon_list(*, user=None, include_unavailable: bool = False) -> QuerySet[Coupon]:

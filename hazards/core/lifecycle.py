@@ -21,8 +21,8 @@ from govern.task_outbox import enqueue_on_commit
 from hazards.core import events
 from hazards.core.clean import clean_note, clean_severity
 from hazards.core.locks import lock_hazard
-from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Source, Status
-from rewards.earning import FINDING_FIXED, REPORT_VERIFIED
+from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Source, Status, Task
+from rewards.earning import CLAWBACK_TASK, FINDING_FIXED, REPORT_VERIFIED, TASK_VERIFIED
 
 S = Status
 
@@ -130,6 +130,8 @@ def hazard_transition(
     publish(topics, "hazard.status_changed", events.hazard_status_changed(hazard, event))
     if to_status == Status.VERIFIED:
         hazard_verified_followups(hazard=hazard, actor=actor)
+    if to_status == Status.REOPENED and from_status == Status.VERIFIED:
+        hazard_reopened_after_verification(hazard=hazard, actor=actor)
     return hazard
 
 
@@ -153,6 +155,22 @@ def hazard_raise_severity(*, hazard_id: int, severity: str, actor=None, note: st
     )
     publish(events.hazard_topics(hazard), "hazard.status_changed", events.hazard_status_changed(hazard, event))
     return hazard, True
+
+
+def hazard_reopened_after_verification(*, hazard: Hazard, actor) -> None:
+    """A verified hazard is reopened: the fix did not hold, so each verified task's award is
+    taken back (rewards.clawback: once per award, never below zero, a shortfall flagged for a
+    dispatcher). Queued on commit like the award itself; points are never locked here."""
+    task_ids = Task.objects.filter(hazard_id=hazard.pk, verified_at__isnull=False).values_list("pk", flat=True)
+    for task_id in task_ids:
+        enqueue_on_commit(
+            CLAWBACK_TASK,
+            rule_code=TASK_VERIFIED,
+            source_type="hazards.task",
+            source_id=str(task_id),
+            reason=_("Hazard %(code)s reopened after verification") % {"code": hazard.tracking_code},
+            actor_id=getattr(actor, "pk", None),
+        )
 
 
 def hazard_verified_followups(*, hazard: Hazard, actor) -> None:
