@@ -54,6 +54,7 @@ browser-deps:
 test: $(VENV)/.installed-dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from govern.media.checks import PhotoRefused, photo_label
+from govern.media.checks import CheckedUpload, PhotoRefused, photo_label
 from govern.media.limits import MediaLimits
 from govern.media.quarantine import read_original
 from govern.media.renditions import ProcessedPhoto, render
@@ -46,6 +46,24 @@ class Outcome:
     photo_id: int
     processed: ProcessedPhoto | None = None
     failure: str = ""
+
+
+def pending_rows(model, checked: Sequence[CheckedUpload], originals: Sequence[str], *, start: int = 0, **owner) -> list:
+    """Unsaved `model` rows, status "processing", for uploads that passed the fast checks and wait in
+    quarantine under `originals` (one each, in order), numbered from `start`; `owner` names the
+    row's owner (`hazard=...`, `task=...`). The caller bulk-creates them in its transaction."""
+    return [
+        model(
+            **owner,
+            status="processing",
+            original=original,
+            width=upload.width,
+            height=upload.height,
+            original_format=upload.original_format,
+            position=position,
+        )
+        for position, (upload, original) in enumerate(zip(checked, originals, strict=True), start=start)
+    ]
 
 
 def render_pending(rows: Sequence, *, limits: MediaLimits) -> list[Outcome]:

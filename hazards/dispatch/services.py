@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
 from govern.media.checks import check_uploads
+from govern.media.pending import pending_rows
 from govern.media.writer import PhotoWriter
 from govern.models import User
 from govern.task_outbox import enqueue_on_commit, send_after_commit
@@ -42,7 +43,6 @@ from hazards.models import (
     LIVE_TASK_Q,
     AssigneeKind,
     Hazard,
-    PhotoStatus,
     Status,
     Task,
     TaskPhoto,
@@ -334,18 +334,7 @@ def task_complete(*, task_id: int, actor, note: str, photos: Sequence, now: dt.d
             _own(task, actor)
             _refuse_status(task, TaskStatus.IN_PROGRESS)
             start = TaskPhoto.objects.filter(task=task).count()
-            rows = [
-                TaskPhoto(
-                    task=task,
-                    status=PhotoStatus.PROCESSING,
-                    original=original,
-                    width=upload.width,
-                    height=upload.height,
-                    original_format=upload.original_format,
-                    position=position,
-                )
-                for position, (upload, original) in enumerate(zip(checked, originals, strict=True), start=start)
-            ]
+            rows = pending_rows(TaskPhoto, checked, originals, start=start, task=task)
             TaskPhoto.objects.bulk_create(rows)
             task.status, task.completed_at, task.note, task.reason = TaskStatus.DONE, now, note, ""
             task.save(update_fields=["status", "completed_at", "note", "reason", "updated_at"])

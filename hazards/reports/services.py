@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput
 from govern.live import publish
 from govern.media.checks import CheckedUpload, check_uploads
+from govern.media.pending import pending_rows
 from govern.media.writer import PhotoWriter
 from govern.pipeline import atomic_pipelined, insert_later, update_later
 from govern.selectors import grid_for_point
@@ -24,7 +25,7 @@ from govern.task_outbox import send_after_commit
 from hazards import conf
 from hazards.core import events
 from hazards.core.clean import DESCRIPTION_MAX
-from hazards.models import Hazard, HazardEvent, HazardPhoto, PhotoStatus, Source, Status, TriageRule, max_severity
+from hazards.models import Hazard, HazardEvent, HazardPhoto, Source, Status, TriageRule, max_severity
 from hazards.reports import suggestions
 from hazards.reports.clean import ReportFields, clean_report_fields
 from hazards.reports.selectors import NearbyHazard, hazard_nearby_open
@@ -171,19 +172,7 @@ def _file_report(
 
 
 def _store_photos(*, hazard: Hazard, checked: Sequence[CheckedUpload], originals: Sequence[str]) -> list[HazardPhoto]:
-    rows = [
-        HazardPhoto(
-            hazard=hazard,
-            status=PhotoStatus.PROCESSING,
-            original=original,
-            width=upload.width,
-            height=upload.height,
-            original_format=upload.original_format,
-            position=position,
-        )
-        for position, (upload, original) in enumerate(zip(checked, originals, strict=True))
-    ]
-    return HazardPhoto.objects.bulk_create(rows)
+    return HazardPhoto.objects.bulk_create(pending_rows(HazardPhoto, checked, originals, hazard=hazard))
 
 
 def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:

@@ -26,6 +26,29 @@ SENSOR_ID_MAX = 64
 METRIC_MAX = 40
 CLEAR_MARGIN_MAX = 50  # percent: a wider band would keep a hazard open long after the condition ended
 
+# What a sensor measures, in words: a gateway names its metric freely ("temperature", "gas_ppm");
+# the pages show the label when the metric is one of these and the raw name, marked as a code, when
+# it is not. Beside the model (not in hazards.premises.alerts) because `Sensor.metric_label` reads
+# it, and the models import nothing of the layers above them.
+METRIC_LABELS = {
+    "temperature": _("temperature"),
+    "vibration": _("vibration"),
+    "gas_ppm": _("combustible gas"),
+    "co_ppm": _("carbon monoxide"),
+    "oxygen_percent": _("oxygen"),
+    "smoke": _("smoke"),
+    "pressure": _("pressure"),
+    "humidity": _("humidity"),
+    "water_level": _("water level"),
+    "current": _("electric current"),
+}
+
+
+def metric_label(metric: str) -> str:
+    """The label of a known metric, or "" for one the pages show as sent."""
+    label = METRIC_LABELS.get(metric.strip().lower())
+    return str(label) if label else ""
+
 
 class EnterpriseKey(models.Model):
     """An API key (govern.ApiClient) that speaks for one enterprise's sensors.
@@ -199,8 +222,6 @@ class Sensor(models.Model):
 
     @property
     def metric_label(self) -> str:
-        from hazards.premises.alerts.metrics import metric_label
-
         return metric_label(self.metric)
 
 
