@@ -1,6 +1,6 @@
 """Who may redeem a coupon (Coupon.audience): the check the redemption runs inside its
-transaction, and the badge the shop shows. Rewards reads volunteers here (rewards sits above
-volunteers; volunteers never imports rewards).
+transaction, and the badge the shop shows. Who is an approved volunteer comes through the
+kernel's port (govern.membership), as rewards and volunteers never import each other.
 
 Every audience but `everyone` needs an APPROVED volunteer profile: a pending, rejected or
 suspended volunteer is refused like a resident. "Approved hours" are the volunteer's credited
@@ -9,33 +9,12 @@ service minutes (verified tasks and reviewed records) divided by 60.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.utils.translation import gettext as _
 
+from govern.membership import Member, member_of
 from rewards.models import Audience, Coupon
-from volunteers.models import Volunteer, VolunteerStatus
 
-
-@dataclass(frozen=True)
-class Member:
-    """What an audience looks at about a person: their approved volunteer profile."""
-
-    team_id: int | None
-    community_id: int
-    service_minutes: int
-
-
-def member_of(user_id: int | None) -> Member | None:
-    """The approved volunteer profile of a user (one query), or None."""
-    if user_id is None:
-        return None
-    row = (
-        Volunteer.objects.filter(user_id=user_id, status=VolunteerStatus.APPROVED)
-        .values_list("team_id", "community_id", "service_minutes")
-        .first()
-    )
-    return Member(*row) if row is not None else None
+__all__ = ["audience_badge", "audience_refusal", "member_of"]
 
 
 def audience_refusal(coupon: Coupon, member: Member | None, *, team_ids: set[int] | None = None) -> str | None:

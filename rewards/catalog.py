@@ -25,7 +25,6 @@ from rewards import conf
 from rewards.clean import COUPON_FIELDS, check_audience, check_coupon_fields, check_window
 from rewards.lock_objects import coupon_for_update
 from rewards.models import Audience, Coupon, CouponKind, Merchant
-from volunteers.models import Team
 
 
 @transaction.atomic
@@ -101,7 +100,9 @@ def _audience_teams(audience, team_ids, community_id, min_hours) -> list[int]:
     """Check an audience and return the team ids it keeps (none unless the audience is teams)."""
     ids = sorted({int(t) for t in team_ids or ()}) if audience == Audience.TEAMS else []
     check_audience(audience=audience, community_id=community_id, min_hours=min_hours, team_ids=ids)
-    if ids and Team.objects.filter(pk__in=ids).count() != len(ids):
+    # The team model by the relation, not by import (rewards and volunteers never import each other).
+    teams = Coupon._meta.get_field("audience_teams").related_model
+    if ids and teams.objects.filter(pk__in=ids).count() != len(ids):
         raise NotFound(_("No such team."), field="audience_teams")
     if audience == Audience.COMMUNITY and not Community.objects.filter(pk=community_id).exists():
         raise NotFound(_("No such community."), field="audience_community")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,6 @@ from rewards.models import (
     Redemption,
     RedemptionStatus,
 )
-from volunteers.models import Team
 
 
 def points_account_get(*, user) -> PointsAccount:
@@ -59,9 +58,7 @@ def clawback_list(*, open_only: bool = False) -> QuerySet[PointsClawback]:
 def coupon_list(*, user=None, include_unavailable: bool = False) -> QuerySet[Coupon]:
     """Coupons on offer (active, merchant active, not ended), cheapest first, each annotated with
     `redeemed_by_me`: the viewer's issued + used codes of it (0 for anonymous viewers)."""
-    qs = Coupon.objects.select_related("merchant", "audience_community").prefetch_related(
-        Prefetch("audience_teams", queryset=Team.objects.order_by("name"))
-    )
+    qs = Coupon.objects.select_related("merchant", "audience_community").prefetch_related("audience_teams")
     if not include_unavailable:
         qs = qs.filter(active=True, merchant__active=True, valid_until__gt=timezone.now())
     if user is not None and getattr(user, "is_authenticated", False):

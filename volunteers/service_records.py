@@ -166,8 +166,7 @@ def _review(*, record_id: int, actor: User, approve: bool, reason: str) -> Servi
     total = _credit(volunteer.pk, record.minutes) if approve else volunteer.service_minutes
     if approve:
         # Paid on commit, once per record (the award's source), per 30 minutes (the rule row).
-        # By name: rewards sits above volunteers (its coupon audiences read volunteers), so
-        # volunteers never imports rewards (see rewards.earning for the rule codes).
+        # By name: rewards and volunteers never import each other (rule codes: rewards.earning).
         enqueue_on_commit(
             "rewards.tasks.award_points",
             user_id=volunteer.user_id,
