@@ -89,3 +89,11 @@ def claw_back_points(
         logger.warning("claw_back_points(%s, %s:%s) refused: %s", rule_code, source_type, source_id, exc)
         return []
     return [c.pk for c in done]
+
+
+@shared_task(name="rewards.tasks.expire_points")
+def expire_points() -> int:
+    """Beat job: points unspent for POINTS_EXPIRE_AFTER_DAYS expire, oldest first (off when 0)."""
+    from rewards.expiry import points_expire_due
+
+    return points_expire_due()

@@ -22,6 +22,7 @@ from govern.pages import flash_errors, page_errors
 from rewards import conf, ledger, redemptions, selectors
 from rewards.api import CodeLookupThrottle
 from rewards.audience import audience_badge, audience_refusal, member_of
+from rewards.expiry import next_expiry
 from rewards.models import EntryKind, RedemptionStatus
 from rewards.words import rule_sentence
 
@@ -85,6 +86,7 @@ def wallet(request):
         "redemptions": codes,
         "earned_today": selectors.points_earned_today(user=request.user),
         "daily_cap": conf.daily_cap(),
+        "next_expiry": next_expiry(account=account),
         "rules": [{"name": rule.name, "sentence": rule_sentence(rule)} for rule in selectors.earning_rule_list()],
         "last_event_id": last_event_id,
         "highlight": request.GET.get("new", ""),
