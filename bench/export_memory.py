@@ -53,6 +53,7 @@ def _seed(big: int, small: int):
                     category=category,
                     description=f"基准导出隐患 {n}: 楼道堆放杂物，消防通道被堵，需要尽快清理。" * 2,
                     severity="medium",
+                    peak_severity="medium",
                     latitude=31.505,
                     longitude=grid.center_longitude,
                     address=f"{n} 号楼",

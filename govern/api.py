@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from govern.models import Grid
 from govern.roles import user_roles
 from govern.selectors import grid_for_point, grid_list
 from govern.throttles import FailedLoginThrottle
+from govern.tokens import token_for
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -175,7 +175,7 @@ class ObtainTokenView(APIView):
         if not serializer.is_valid():
             FailedLoginThrottle().record_failure(request)
             serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        token = token_for(serializer.validated_data["user"])  # a fresh one when the old expired
         return Response({"token": token.key})
 
 

@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from govern.db_retry import conflict_sqlstate
 from govern.errors import DomainError
 
 
@@ -73,6 +74,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if conflict_sqlstate(exc) is not None:
+        # Still a deadlock or a serialization failure after govern.db_retry's attempts: nothing
+        # was written and the same request will very likely succeed, so say so (not a 500).
+        body = {"detail": gettext("The server is busy; please send this again."), "code": "busy"}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -9,5 +9,5 @@ class GovernConfig(AppConfig):
     def ready(self):
         # Registers govern's Prometheus gauges and the quarantine check; after migrate, a restored
         # database starts a new epoch.
-        from govern import live_epoch, metrics  # noqa: F401
+        from govern import live_epoch, metrics, token_signals  # noqa: F401
         from govern.media import quarantine  # noqa: F401

@@ -36,7 +36,14 @@ def csrf_failure(request, reason: str = ""):
 def server_error(request):
     """handler500: the layout with the request when it can still be drawn, else the bare template.
 
-    Drawing the menu needs the database, which may be what failed: then the page comes without it."""
+    Drawing the menu needs the database, which may be what failed: then the page comes without it.
+    Under /api/ the answer is JSON like every other API error (a client parses it; an HTML page
+    there read as "the server is broken" to every API client, and as a lost report)."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        body = {"detail": _("Something went wrong on our side; please try again."), "code": "server_error"}
+        return JsonResponse(body, status=500)
     try:
         html = loader.render_to_string("500.html", request=request)
     except Exception:

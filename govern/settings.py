@@ -295,13 +295,17 @@ PHOTO_QUARANTINE_ROOT = Path(os.environ.get("PHOTO_QUARANTINE_ROOT", VAR_DIR / "
 # the row) is deleted by the hourly `hazards.tasks.sweep_quarantine` once this old (seconds); keep
 # it well above the longest request.
 PHOTO_QUARANTINE_ORPHAN_AGE = timedelta(seconds=env_int("PHOTO_QUARANTINE_ORPHAN_AGE", 3600))
+# A photo whose original no worker could read from the quarantine (logged at WARNING each time)
+# stays owed, sent again by the sweep every 5 minutes, until it is this old (seconds); then it
+# ends `failed` ("the upload was lost").
+PHOTO_UNREADABLE_GIVE_UP = timedelta(seconds=env_int("PHOTO_UNREADABLE_GIVE_UP", 86400))
 # Processed photos (and coupon images): on this machine's disk under MEDIA_ROOT (one machine, or a
 # shared volume), or in an S3-compatible bucket (several machines: web servers and workers write
 # and read the same objects) when MEDIA_S3_BUCKET is set. Credentials come from the environment
 # as boto3 reads them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from this file.
 MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
 if MEDIA_S3_BUCKET:
-    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
     _media_options = {
         "bucket_name": MEDIA_S3_BUCKET,
         "endpoint_url": S3_ENDPOINT_URL or None,
@@ -327,9 +331,30 @@ if MEDIA_S3_BUCKET:
 else:
     _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     MEDIA_ORIGIN = ""  # served by this site under MEDIA_URL
+# The quarantine in a private bucket of the same S3 server (several machines without a shared
+# volume): QUARANTINE_S3_BUCKET, never the media bucket (that one allows anonymous reads; the
+# `hazards.E001` check refuses it).
+QUARANTINE_S3_BUCKET = os.environ.get("QUARANTINE_S3_BUCKET", "")
+if QUARANTINE_S3_BUCKET:
+    _quarantine_storage = {
+        "BACKEND": "govern.media.s3_quarantine.S3QuarantineStorage",
+        "OPTIONS": {
+            "bucket_name": QUARANTINE_S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": os.environ.get("S3_REGION", "") or None,
+            "location": os.environ.get("QUARANTINE_S3_PREFIX", "").strip("/"),
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "default_acl": None,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path" if S3_ENDPOINT_URL else "auto"),
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    _quarantine_storage = {"BACKEND": "govern.media.quarantine.QuarantineStorage"}
 STORAGES = {
     "default": _media_storage,
-    "quarantine": {"BACKEND": "govern.media.quarantine.QuarantineStorage"},
+    "quarantine": _quarantine_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -346,7 +371,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 12
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "govern.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -363,7 +388,8 @@ REST_FRAMEWORK = {
         # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
         "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # Always a number (0 allowed and the default): see govern/client_address.py and deploy/README.md.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "govern API",
@@ -394,6 +420,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "hazards.models.Severity",
     },
 }
+
+# API tokens expire this long after they were issued (govern.tokens); logout and a password
+# change revoke them at once.
+API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 30))
 
 # --- Live events -----------------------------------------------------------------------------
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))

@@ -13,8 +13,10 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from govern.client_address import ClientAddressIdent
 
-class FailedLoginThrottle(SimpleRateThrottle):
+
+class FailedLoginThrottle(ClientAddressIdent, SimpleRateThrottle):
     scope = "login"
 
     def get_rate(self):

@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("live/status/", live_views.live_status, name="live-status"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", views.admin_login, name="admin-login"),  # before admin.site.urls: throttled
     path("admin/", admin.site.urls),
     path("office/", include("govern.office.urls")),
     path("api/v1/", include(api_v1)),

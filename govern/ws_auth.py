@@ -28,8 +28,10 @@ from django.contrib.auth.models import AnonymousUser
 def user_for_token(key: str):
     from rest_framework.authtoken.models import Token
 
+    from govern.tokens import expired
+
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or expired(token):
         return None
     return token.user
 

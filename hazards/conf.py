@@ -29,6 +29,13 @@ def quarantine_orphan_age() -> timedelta:
     return _get("PHOTO_QUARANTINE_ORPHAN_AGE", timedelta(hours=1))
 
 
+def photo_unreadable_give_up() -> timedelta:
+    """A photo whose quarantined original no worker could read stays owed (the sweep sends it
+    again every 5 minutes) until it is this old (PHOTO_UNREADABLE_GIVE_UP), then ends `failed`:
+    long enough to fix the storage of a worker, short enough that a reporter hears of it."""
+    return _get("PHOTO_UNREADABLE_GIVE_UP", timedelta(days=1))
+
+
 def max_photos() -> int:
     return _get("HAZARD_MAX_PHOTOS", 6)
 
@@ -110,6 +117,11 @@ def travel_modes() -> list[dict]:
 def candidate_radius_m() -> float:
     """Volunteers farther than this from a hazard are not candidates."""
     return float(_get("HAZARD_CANDIDATE_RADIUS_M", 5000.0))
+
+
+def candidate_distance_band_m() -> int:
+    """Non-dispatchers see candidate distances rounded up to this band (hazards.dispatch.banding)."""
+    return max(1, int(_get("HAZARD_CANDIDATE_DISTANCE_BAND_M", 250)))
 
 
 def candidate_limit() -> int:

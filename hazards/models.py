@@ -112,6 +112,15 @@ class Category(models.Model):
         return in_language(self.name, self.name_en, language)
 
 
+def _peak_at_least_severity() -> Q:
+    """peak_severity ranks at or above severity (one Q per severity: ranks are not orderable in SQL)."""
+    condition = Q()
+    for severity, rank in SEVERITY_RANK.items():
+        graver = [s for s, r in SEVERITY_RANK.items() if r >= rank]
+        condition |= Q(severity=severity, peak_severity__in=graver)
+    return condition
+
+
 class Hazard(models.Model):
     """隐患: one report of a hazard at a point, assigned to the grid containing the point."""
 
@@ -119,6 +128,12 @@ class Hazard(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="hazards", verbose_name=_("category"))
     description = models.TextField(_("description"), max_length=2000)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    # The gravest severity the hazard has had (reporter, category default, keyword rule, sensor,
+    # triage) since a dispatcher last set it: only a dispatcher's triage may lower it. Who may
+    # verify a fix is decided on it, so a grid worker who lowers a report to "low" at triage does
+    # not get to settle a fix the system had raised to critical (issue 21), while a dispatcher's
+    # own judgement that a report is minor still lets the grid's worker verify it.
+    peak_severity = models.CharField(_("peak severity"), max_length=10, choices=Severity.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
@@ -184,6 +199,7 @@ class Hazard(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="hazard_status_valid"),
             models.CheckConstraint(condition=Q(severity__in=Severity.values), name="hazard_severity_valid"),
+            models.CheckConstraint(condition=_peak_at_least_severity(), name="hazard_peak_severity_at_least_severity"),
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="hazard_coordinates_in_range",
@@ -199,6 +215,11 @@ class Hazard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_code} · {self.category_id} · {self.status}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.peak_severity:
+            self.peak_severity = self.severity
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

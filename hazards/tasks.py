@@ -14,6 +14,21 @@ def escalate_tasks() -> dict:
     return vars(tasks_escalate())
 
 
+class PhotosUnreadable(Exception):
+    """Some photos stay owed: the quarantine could not give their originals (each logged at
+    WARNING with the reason by govern.media.pending). Declared in `throws`: the task ends FAILED
+    with this one line, no traceback, instead of "succeeded"; the sweep sends it again."""
+
+
+def _owed(outcome: dict, what: str) -> dict:
+    if outcome.get("unreadable"):
+        raise PhotosUnreadable(
+            f"{outcome['unreadable']} photo(s) of {what}: the quarantined original cannot be read by this "
+            "worker (see the WARNING above); left processing, the sweep retries"
+        )
+    return outcome
+
+
 # Photo processing is idempotent (only rows still `processing` are touched, under a row lock), so a
 # redelivery after a lost worker (acks late) or an overlap with the sweep is harmless.
 @shared_task(
@@ -22,12 +37,13 @@ def escalate_tasks() -> dict:
     autoretry_for=(OperationalError,),
     max_retries=5,
     retry_backoff=True,
+    throws=(PhotosUnreadable,),
 )
 def process_hazard_photos(*, hazard_id: int) -> dict:
     """After a report commits: re-encode its photos and publish `hazard.photos_ready`."""
     from hazards.reports.photos import hazard_photos_process
 
-    return hazard_photos_process(hazard_id=hazard_id)
+    return _owed(hazard_photos_process(hazard_id=hazard_id), f"hazard {hazard_id}")
 
 
 @shared_task(
@@ -36,12 +52,13 @@ def process_hazard_photos(*, hazard_id: int) -> dict:
     autoretry_for=(OperationalError,),
     max_retries=5,
     retry_backoff=True,
+    throws=(PhotosUnreadable,),
 )
 def process_task_photos(*, task_id: int) -> dict:
     """After a task completion commits: re-encode its after-photos and publish `task.updated`."""
     from hazards.dispatch.photos import task_photos_process
 
-    return task_photos_process(task_id=task_id)
+    return _owed(task_photos_process(task_id=task_id), f"task {task_id}")
 
 
 @shared_task(name="hazards.tasks.sweep_photos", autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)

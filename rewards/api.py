@@ -17,6 +17,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer
+from govern.client_address import ClientAddressIdent
 from govern.errors import InvalidInput
 from govern.pagination import Pagination
 from govern.permissions import IsDispatcher
@@ -511,7 +512,7 @@ class RedemptionCancelView(APIView):
         return Response(RedemptionSerializer(redemption).data)
 
 
-class CodeLookupThrottle(ScopedRateThrottle):
+class CodeLookupThrottle(ClientAddressIdent, ScopedRateThrottle):
     """Checks per user against guessing (rate: REST_FRAMEWORK throttle scope `code_lookup`)."""
 
 

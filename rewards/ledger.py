@@ -227,7 +227,9 @@ def points_adjust(
             key = _adjust_key(actor, idempotency_key)
             existing = PointsEntry.objects.filter(idempotency_key=key).first()
             if existing is not None:
-                if existing.account_id != account.pk or existing.amount != amount:
+                # Any difference in the body (whose account, how much, why) is a different
+                # adjustment, not a retry: 422 like redemptions (issue 21).
+                if existing.account_id != account.pk or existing.amount != amount or existing.reason != reason[:200]:
                     raise Unprocessable(
                         _("This Idempotency-Key was already used for a different adjustment."),
                         code="idempotency_key_reused",

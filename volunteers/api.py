@@ -12,6 +12,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from govern.api import ErrorSerializer
+from govern.client_address import ClientAddressIdent
 from govern.errors import InvalidInput, NotFound, PermissionDenied
 from govern.permissions import IsDispatcher
 from govern.roles import is_dispatcher
@@ -46,7 +47,7 @@ E404 = OpenApiResponse(ErrorSerializer, description="Not found")
 E409 = OpenApiResponse(ErrorSerializer, description="Not allowed in the current state (the sentence says why)")
 
 
-class ApplyThrottle(AnonRateThrottle):
+class ApplyThrottle(ClientAddressIdent, AnonRateThrottle):
     """Only anonymous applications (which create an account) are throttled, per client address."""
 
     scope = "volunteer_apply"
@@ -250,6 +251,17 @@ class SuspendView(_DecisionView):
     input_serializer = RequiredReasonInputSerializer
 
     @extend_schema(request=RequiredReasonInputSerializer, responses=_decision_responses)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+
+class SkillsReviewView(_DecisionView):
+    """A dispatcher confirms the volunteer's skill claims: only reviewed skills count for dispatch
+    (a volunteer's own edits add or change claims unreviewed)."""
+
+    action = "skills_review"
+
+    @extend_schema(request=ReasonInputSerializer, responses=_decision_responses)
     def post(self, request, pk: int):
         return super().post(request, pk)
 

@@ -28,5 +28,6 @@ urlpatterns = [
     path("volunteers/<int:pk>/approve/", api.ApproveView.as_view(), name="api-volunteer-approve"),
     path("volunteers/<int:pk>/reject/", api.RejectView.as_view(), name="api-volunteer-reject"),
     path("volunteers/<int:pk>/suspend/", api.SuspendView.as_view(), name="api-volunteer-suspend"),
+    path("volunteers/<int:pk>/review-skills/", api.SkillsReviewView.as_view(), name="api-volunteer-review-skills"),
     path("volunteers/<int:pk>/reinstate/", api.ReinstateView.as_view(), name="api-volunteer-reinstate"),
 ]

@@ -271,7 +271,7 @@ def seed_scale(ctx: DemoContext, n: int, progress_bar) -> None:
             if skills:
                 VolunteerSkill.objects.bulk_create(
                     [
-                        VolunteerSkill(volunteer=v, skill=skill)
+                        VolunteerSkill(volunteer=v, skill=skill, reviewed_at=now)
                         for v in volunteers
                         for skill in rng.sample(skills, k=min(len(skills), 1 + rng.randint(0, 1)))
                     ]

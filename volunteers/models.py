@@ -173,6 +173,18 @@ class VolunteerSkill(models.Model):
     certified_until = models.DateField(
         _("certified until"), null=True, blank=True, help_text=_("Empty: no certificate needed or no expiry.")
     )
+    # Dispatch counts a skill only once a dispatcher has reviewed the claim (when approving the
+    # application, or by setting the skills themselves): a volunteer's own edit adds or changes a
+    # claim unreviewed, so nobody certifies themselves for gas leaks (issue 21).
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
 
     class Meta:
         verbose_name = _("volunteer skill")

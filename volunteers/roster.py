@@ -17,9 +17,7 @@ Columns (header names in English or Chinese; order free):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govern import csv_import
+from govern import csv_export, csv_import
 from govern.errors import DomainError
 from govern.models import Community, User
 from govern.roles import is_dispatcher
@@ -399,10 +397,5 @@ def roster_rows(queryset) -> Iterator[list[str]]:
 
 
 def roster_csv(queryset) -> str:
-    """The export as text with a BOM, so Excel opens the Chinese correctly."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    for row in roster_rows(queryset):
-        writer.writerow(row)
-    return buffer.getvalue()
+    """The export as text with a BOM (Excel), formulas escaped: govern.csv_export, the one writer."""
+    return csv_export.csv_text(roster_rows(queryset))

@@ -104,9 +104,15 @@ class HeldSkillSerializer(serializers.Serializer):
     name = serializers.CharField(source="skill.label")
     certified_until = serializers.DateField(allow_null=True)
     valid = serializers.SerializerMethodField()
+    reviewed = serializers.SerializerMethodField(
+        help_text="A dispatcher has reviewed the claim; dispatch counts it only then"
+    )
 
     def get_valid(self, link) -> bool:
         return link.valid_on(timezone.localdate())
+
+    def get_reviewed(self, link) -> bool:
+        return link.reviewed_at is not None
 
 
 class StatusChangeSerializer(serializers.Serializer):

@@ -50,19 +50,31 @@ from volunteers.payloads import applied_payload, status_changed_payload
 from volunteers.policy import may_edit_profile
 
 
-def _write_skills(volunteer: Volunteer, cleaned: list[tuple[Skill, SkillClaim]]) -> None:
-    VolunteerSkill.objects.filter(volunteer=volunteer).delete()
-    VolunteerSkill.objects.bulk_create(
-        [
+def _write_skills(volunteer: Volunteer, cleaned: list[tuple[Skill, SkillClaim]], *, actor: User | None) -> None:
+    """Replace the volunteer's skills. A dispatcher's write is the review; anyone else's keeps the
+    review of claims it leaves exactly as they were and leaves new or changed claims unreviewed."""
+    reviewer = actor if actor is not None and is_dispatcher(actor) and actor.pk != volunteer.user_id else None
+    now = timezone.now()
+    previous = {
+        (link.skill_id, link.certified_until, link.certificate_no): link
+        for link in VolunteerSkill.objects.filter(volunteer=volunteer)
+    }
+    rows = []
+    for skill, claim in cleaned:
+        certificate_no = (claim.certificate_no or "").strip()
+        kept = previous.get((skill.pk, claim.certified_until, certificate_no))
+        rows.append(
             VolunteerSkill(
                 volunteer=volunteer,
                 skill=skill,
                 certified_until=claim.certified_until,
-                certificate_no=(claim.certificate_no or "").strip(),
+                certificate_no=certificate_no,
+                reviewed_at=now if reviewer else (kept.reviewed_at if kept else None),
+                reviewed_by=reviewer if reviewer else (kept.reviewed_by if kept else None),
             )
-            for skill, claim in cleaned
-        ]
-    )
+        )
+    VolunteerSkill.objects.filter(volunteer=volunteer).delete()
+    VolunteerSkill.objects.bulk_create(rows)
 
 
 def _write_slots(volunteer: Volunteer, slots: list[Slot]) -> None:
@@ -154,7 +166,7 @@ def volunteer_apply(
         if Volunteer.objects.filter(user=actor).exclude(pk=getattr(existing, "pk", None)).exists():
             raise Conflict(_("You have already applied."), code="already_applied")
         raise InvalidInput(_("This mobile number is already registered by another volunteer."), field="phone")
-    _write_skills(volunteer, cleaned_skills)
+    _write_skills(volunteer, cleaned_skills, actor=actor)
     _write_slots(volunteer, slots)
     VolunteerStatusChange.objects.create(
         volunteer=volunteer,
@@ -254,7 +266,9 @@ def volunteer_update(
         raise InvalidInput(_("This mobile number is already registered by another volunteer."), field="phone")
     if skills is not None:
         held = VolunteerSkill.objects.filter(volunteer=volunteer).values_list("skill_id", flat=True)
-        _write_skills(volunteer, clean_skills(skills, today=timezone.localdate(), allow_inactive=list(held)))
+        _write_skills(
+            volunteer, clean_skills(skills, today=timezone.localdate(), allow_inactive=list(held)), actor=actor
+        )
     if availability is not None:
         _write_slots(volunteer, clean_availability(availability))
     return volunteer
@@ -301,9 +315,30 @@ def _transition(*, action: str, volunteer_id: int, actor: User, reason: str, now
         volunteer.is_team_leader = False  # a suspended leader no longer reviews minutes
     volunteer.save()
     _set_volunteer_role(volunteer.user_id, target == VolunteerStatus.APPROVED)
+    if action == "approve":  # approving the application reviews the skills it claims
+        VolunteerSkill.objects.filter(volunteer=volunteer, reviewed_at__isnull=True).update(
+            reviewed_at=now, reviewed_by=actor
+        )
     _record_status(volunteer, from_status, target, actor, reason, now)
     if went_off_duty:
         publish_duty(volunteer)
+    return volunteer
+
+
+@transaction.atomic
+def volunteer_skills_review(*, volunteer_id: int, actor: User, reason: str = "") -> Volunteer:
+    """A dispatcher confirms the volunteer's skill claims (certificates checked): dispatch counts
+    them from now on. Claims the volunteer changes later need another review."""
+    if not is_dispatcher(actor):
+        raise PermissionDenied(_("Only dispatchers review skills."))
+    volunteer = Volunteer.objects.select_for_update().filter(pk=volunteer_id).first()
+    if volunteer is None:
+        raise NotFound(_("No such volunteer."))
+    if volunteer.user_id == actor.pk:
+        raise PermissionDenied(_("Someone else must review your own skills."))
+    VolunteerSkill.objects.filter(volunteer=volunteer, reviewed_at__isnull=True).update(
+        reviewed_at=timezone.now(), reviewed_by=actor
+    )
     return volunteer
 
 

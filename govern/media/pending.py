@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from govern.media.checks import CheckedUpload, PhotoRefused, photo_label
 from govern.media.limits import MediaLimits
-from govern.media.quarantine import read_original
+from govern.media.quarantine import QuarantineUnreadable, read_original
 from govern.media.renditions import ProcessedPhoto, render
 from govern.media.writer import PhotoWriter
 
@@ -46,6 +47,7 @@ class Outcome:
     photo_id: int
     processed: ProcessedPhoto | None = None
     failure: str = ""
+    unreadable: str = ""  # the quarantine could not give the original (why): the row stays owed
 
 
 def pending_rows(model, checked: Sequence[CheckedUpload], originals: Sequence[str], *, start: int = 0, **owner) -> list:
@@ -73,9 +75,17 @@ def render_pending(rows: Sequence, *, limits: MediaLimits) -> list[Outcome]:
     for row in rows:
         index = row.position + 1
         label = photo_label(index)
-        data = read_original(row.original, max_bytes=limits.max_bytes) if row.original else None
-        if data is None:
+        if not row.original:
             outcomes.append(Outcome(photo_id=row.pk, failure="missing"))
+            continue
+        try:
+            data = read_original(row.original, max_bytes=limits.max_bytes)
+        except QuarantineUnreadable as exc:
+            # Loud: a worker that cannot read the quarantine is a deployment fault (another
+            # machine without the shared storage, a bucket refusing the credentials), and every
+            # photo waits on it. The row stays `processing`; the sweep sends it again.
+            logger.warning("%s: its quarantined original cannot be read: %s", row, exc.reason)
+            outcomes.append(Outcome(photo_id=row.pk, unreadable=exc.reason))
             continue
         try:
             outcomes.append(Outcome(photo_id=row.pk, processed=render(data, limits=limits, index=index, label=label)))
@@ -87,11 +97,15 @@ def render_pending(rows: Sequence, *, limits: MediaLimits) -> list[Outcome]:
     return outcomes
 
 
-def apply_outcomes(rows: Sequence, outcomes: Sequence[Outcome], writer: PhotoWriter) -> tuple[list, list[str]]:
+def apply_outcomes(
+    rows: Sequence, outcomes: Sequence[Outcome], writer: PhotoWriter, *, give_up_before: datetime | None = None
+) -> tuple[list, list[str]]:
     """Fill locked, still-pending rows from their outcomes (inside the caller's transaction).
 
     Returns (the rows that changed, the quarantined originals to delete once that commits). A row
-    that is no longer pending (another run finished it) is left alone.
+    that is no longer pending (another run finished it) is left alone, and so is a row whose
+    original could not be read, unless it was created before `give_up_before`: that one ends
+    `failed` ("missing").
     """
     by_id = {outcome.photo_id: outcome for outcome in outcomes}
     changed, originals = [], []
@@ -99,6 +113,11 @@ def apply_outcomes(rows: Sequence, outcomes: Sequence[Outcome], writer: PhotoWri
         outcome = by_id.get(row.pk)
         if outcome is None or row.status != "processing":
             continue
+        if outcome.unreadable:
+            if give_up_before is None or row.created_at >= give_up_before:
+                continue  # still owed: the sweep sends it again
+            logger.warning("%s: giving up, its original has been unreadable since %s", row, row.created_at)
+            outcome = Outcome(photo_id=row.pk, failure="missing")
         if outcome.processed is not None:
             photo = outcome.processed
             names = writer.write(photo)
@@ -115,3 +134,14 @@ def apply_outcomes(rows: Sequence, outcomes: Sequence[Outcome], writer: PhotoWri
         row.save(update_fields=_FIELDS)
         changed.append(row)
     return changed, originals
+
+
+def counts(outcomes: Sequence[Outcome], changed: Sequence) -> dict:
+    """What a processing run did, as its task returns it: photos now ready, failed, and still owed
+    because their originals could not be read (not given up)."""
+    done = {row.pk for row in changed}
+    return {
+        "ready": sum(1 for row in changed if row.status == "ready"),
+        "failed": sum(1 for row in changed if row.status == "failed"),
+        "unreadable": sum(1 for outcome in outcomes if outcome.unreadable and outcome.photo_id not in done),
+    }

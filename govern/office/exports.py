@@ -9,15 +9,14 @@ with = + - @, tab or CR) are prefixed with an apostrophe: descriptions come from
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# The one CSV writer (formula escaping, BOM, chunking) lives in govern.csv_export.
+from govern.csv_export import BOM, FLUSH_ROWS, cell, csv_chunks  # noqa: F401 - re-exported
 
 # What a person reads in the header row (govern.csv_export decides between these and the names).
 HEADER_LABELS = {
@@ -82,51 +81,6 @@ HEADER_LABELS = {
 }
 
 CHUNK_SIZE = 2000
-FLUSH_ROWS = 500
-BOM = "\ufeff"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return (
-            timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-            if timezone.is_aware(value)
-            else value.isoformat(" ")
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (int, float)):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def csv_chunks(
-    header: list[str], rows: Iterable[tuple], convert: Callable[[tuple], Iterable] | None = None
-) -> Iterator[str]:
-    """BOM + header, then rows in blocks of FLUSH_ROWS: a few hundred rows per write to the socket."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield BOM + buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    pending = 0
-    for row in rows:
-        writer.writerow([cell(v) for v in (convert(row) if convert else row)])
-        pending += 1
-        if pending >= FLUSH_ROWS:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue()
 
 
 async def as_async(chunks: Iterator[bytes], batch: int = 8):

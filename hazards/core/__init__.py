@@ -27,6 +27,9 @@ primary key, so two services never wait for each other in a circle:
     → volunteer → service record                   (service minutes credited at verification)
     → the live outbox's publish lock               (govern.live: always last)
 
+Hazards and tasks are locked FOR NO KEY UPDATE (see `locks`); a transaction PostgreSQL still aborts
+for a deadlock runs again (govern.db_retry).
+
 Points are never locked here: awards are queued on commit (govern.task_outbox) and take the
 rewards locks in their own transaction.
 """

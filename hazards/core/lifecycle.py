@@ -21,7 +21,7 @@ from govern.task_outbox import enqueue_on_commit
 from hazards.core import events
 from hazards.core.clean import clean_note, clean_severity
 from hazards.core.locks import lock_hazard
-from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Source, Status, Task
+from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Source, Status, Task, max_severity
 from rewards.earning import CLAWBACK_TASK, FINDING_FIXED, REPORT_VERIFIED, TASK_VERIFIED
 
 S = Status
@@ -149,7 +149,8 @@ def hazard_raise_severity(*, hazard_id: int, severity: str, actor=None, note: st
     if SEVERITY_RANK[severity] <= SEVERITY_RANK[hazard.severity]:
         return hazard, False
     hazard.severity = severity
-    hazard.save(update_fields=["severity", "updated_at"])
+    hazard.peak_severity = max_severity(hazard.peak_severity, severity)
+    hazard.save(update_fields=["severity", "peak_severity", "updated_at"])
     event = HazardEvent.objects.create(
         hazard=hazard, actor=actor, from_status=hazard.status, to_status=hazard.status, note=note
     )

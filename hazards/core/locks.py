@@ -1,6 +1,13 @@
 """Row locks on hazards and tasks, in the one order of the package docstring (hazards.core).
 
 Every module that locks a hazard or a task does it through these, inside its own transaction.
+
+FOR NO KEY UPDATE, not FOR UPDATE: the services change a hazard's or a task's columns, never its
+key, and a transaction inserting a row that references one (a report's duplicate suggestion
+names the hazard nearby; PostgreSQL checks Django's deferred foreign keys at COMMIT, after that
+transaction took the publish lock) takes FOR KEY SHARE on it, which FOR UPDATE would block: the
+locker, waiting for the publish lock next, and the reporter would wait for each other (a
+deadlock, reports lost under load). NO KEY UPDATE still excludes every other locker here.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from hazards.models import Hazard, Task
 def lock_hazard(hazard_id) -> Hazard:
     """The hazard, row-locked, with its category and duplicate_of loaded."""
     hazard = (
-        Hazard.objects.select_for_update(of=("self",))
+        Hazard.objects.select_for_update(of=("self",), no_key=True)
         .select_related("category", "duplicate_of")
         .filter(pk=hazard_id)
         .first()
@@ -30,7 +37,7 @@ def lock_hazards(hazard_ids: Iterable[int]) -> None:
     """Lock several hazards, lowest id first (two merges of a pair in opposite directions then wait
     for each other instead of deadlocking)."""
     list(
-        Hazard.objects.select_for_update()
+        Hazard.objects.select_for_update(no_key=True)
         .filter(pk__in=sorted(set(hazard_ids)))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -43,7 +50,9 @@ def lock_task(task_id) -> tuple[Hazard, Task]:
     if hazard_id is None:
         raise NotFound(_("No task with this id."))
     hazard = lock_hazard(hazard_id)
-    task = Task.objects.select_for_update(of=("self",)).select_related("assignee").filter(pk=task_id).first()
+    task = (
+        Task.objects.select_for_update(of=("self",), no_key=True).select_related("assignee").filter(pk=task_id).first()
+    )
     if task is None:
         raise NotFound(_("No task with this id."))
     task.hazard = hazard

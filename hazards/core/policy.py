@@ -66,4 +66,8 @@ def can_verify(user, task) -> bool:
         return False
     if is_dispatcher(user):
         return True
-    return works_grid(user, task.hazard) and task.hazard.severity in conf.grid_worker_verify_severities()
+    # On the gravest severity the hazard ever had: a grid worker who lowered it at triage (or
+    # anyone who did) does not thereby get to settle a fix the system had judged graver.
+    hazard = task.hazard
+    allowed = conf.grid_worker_verify_severities()
+    return works_grid(user, hazard) and hazard.severity in allowed and hazard.peak_severity in allowed

@@ -23,7 +23,7 @@ from govern.media.checks import too_many_files_sentence
 from hazards import conf
 from hazards.core.clean import NOTE_MAX
 from hazards.core.serializers import PhotoSerializer
-from hazards.dispatch import selectors, services
+from hazards.dispatch import banding, selectors, services
 from hazards.dispatch.candidates import rank_candidates
 from hazards.dispatch.filters import TaskFilter
 from hazards.models import Task
@@ -43,8 +43,13 @@ def _errors(*codes: int) -> dict:
 class CandidateSerializer(serializers.Serializer):
     user = UserRefSerializer()
     kind = serializers.CharField(help_text="grid_worker or volunteer")
-    distance_m = serializers.FloatField()
-    eta_s = serializers.IntegerField(help_text="distance over the speed of `mode` (hazards.conf travel modes)")
+    distance_m = serializers.FloatField(
+        help_text="metres; exact for dispatchers, else rounded up to HAZARD_CANDIDATE_DISTANCE_BAND_M (250)"
+    )
+    eta_s = serializers.IntegerField(
+        help_text="distance over the speed of `mode` (hazards.conf travel modes); non-dispatchers: from the "
+        "banded distance, whole minutes"
+    )
     mode = serializers.CharField(help_text="walking, ebike or car (by distance)")
     position_source = serializers.CharField(help_text="duty: a fresh duty position; grid_centre: the grid's centre")
     active_tasks = serializers.IntegerField()
@@ -173,13 +178,13 @@ class HazardCandidatesView(APIView):
             "volunteer, else the grid's centre) and approved on-duty volunteers with a fresh position within "
             "HAZARD_CANDIDATE_RADIUS_M holding the category's required skill; without people who declined this "
             "hazard or let its offer expire, who already hold it, or who are at their task limit. Best (lowest "
-            "eta_s) first. Dispatchers, and grid workers for their grids."
+            "eta_s) first. Dispatchers, and grid workers for their grids (who see banded distances, never exact ones)."
         ),
         responses={200: CandidatesSerializer, **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):
         hazard = selectors.hazard_for_dispatch(user=request.user, hazard_id=pk)
-        ranked = rank_candidates(hazard, limit=conf.candidate_limit())
+        ranked = banding.for_viewer(rank_candidates(hazard, limit=conf.candidate_limit()), viewer=request.user)
         results = [{**vars(c), "user": c.user} for c in ranked]
         return Response(CandidatesSerializer({"hazard": hazard.pk, "results": results}).data)
 

@@ -55,7 +55,7 @@ def tasks_escalate(*, now: dt.datetime | None = None) -> EscalationOutcome:
 def _expire_offers(*, hazard_id: int, now, outcome: EscalationOutcome) -> None:
     hazard = lock_hazard(hazard_id)
     expired = list(
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(no_key=True)
         .filter(hazard=hazard, status=TaskStatus.OFFERED, accept_deadline__lte=now)
         .order_by("pk")
     )

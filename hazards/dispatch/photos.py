@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
+from govern.db_retry import run_with_retry
 from govern.errors import NotFound
 from govern.live import publish
-from govern.media.pending import apply_outcomes, render_pending
+from govern.media.pending import apply_outcomes, counts, render_pending
 from govern.media.quarantine import delete_originals
 from govern.media.writer import PhotoWriter
 from hazards import conf
@@ -22,28 +24,36 @@ def task_photos_process(*, task_id: int) -> dict:
     originals deleted once committed) and publish `task.updated` with the photos."""
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
     if not pending:
-        return {"ready": 0, "failed": 0}
+        return counts([], [])
     outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
-    changed, originals, gone = [], [], False
+    # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
+    # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
+    gone, changed, originals = run_with_retry(
+        lambda: _apply(task_id=task_id, pending=pending, outcomes=outcomes), what="task photo processing"
+    )
+    if gone:
+        originals = [row.original for row in pending]
+    delete_originals(originals)
+    return counts(outcomes, changed)
+
+
+def _apply(*, task_id: int, pending: list[TaskPhoto], outcomes) -> tuple[bool, list, list[str]]:
+    """The rows filled in from the outcomes, in one transaction: (whether the task was deleted
+    meanwhile, the rows that changed, the originals to delete once committed)."""
     with PhotoWriter("tasks") as writer, transaction.atomic():
         try:
             _hazard, task = lock_task(task_id)
         except NotFound:
-            gone = True
-        else:
-            rows = list(
-                TaskPhoto.objects.select_for_update()
-                .filter(task_id=task_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
-                .order_by("pk")
-            )
-            changed, originals = apply_outcomes(rows, outcomes, writer)
-            if changed:
-                photos = list(TaskPhoto.objects.filter(task_id=task_id).order_by("position", "id"))
-                publish(events.task_topics(task), "task.updated", events.task_with_photos(task, photos))
-    if gone:
-        originals = [row.original for row in pending]
-    delete_originals(originals)
-    return {
-        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
-        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
-    }
+            return True, [], []
+        rows = list(
+            TaskPhoto.objects.select_for_update(no_key=True)
+            .filter(task_id=task_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
+            .order_by("pk")
+        )
+        changed, originals = apply_outcomes(
+            rows, outcomes, writer, give_up_before=timezone.now() - conf.photo_unreadable_give_up()
+        )
+        if changed:
+            photos = list(TaskPhoto.objects.filter(task_id=task_id).order_by("position", "id"))
+            publish(events.task_topics(task), "task.updated", events.task_with_photos(task, photos))
+    return False, changed, originals

@@ -268,7 +268,7 @@ def task_accept(*, task_id: int, actor, now: dt.datetime | None = None) -> Task:
     except IntegrityError:
         raise Conflict(_("Someone else accepted this task first."), code="taken")
     for other in (
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(no_key=True)
         .filter(hazard=hazard, status=TaskStatus.OFFERED)
         .exclude(pk=task.pk)
         .order_by("pk")
@@ -446,7 +446,7 @@ def tasks_withdraw_for_hazard(*, hazard_id: int, reason: str, now: dt.datetime |
     now = now or timezone.now()
     hazard = lock_hazard(hazard_id)
     tasks = list(
-        Task.objects.select_for_update(of=("self",))
+        Task.objects.select_for_update(of=("self",), no_key=True)
         .filter(hazard_id=hazard.pk, status__in=[TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS])
         .order_by("pk")
     )

@@ -19,13 +19,12 @@ Columns (header names in English or Chinese; order free):
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from govern import csv_import
+from govern import csv_export, csv_import
 from govern.models import User
 from hazards.premises import conf
 from hazards.premises.clean import FIELDS, REQUIRED, clean_fields
@@ -253,10 +252,5 @@ def export_rows(queryset, header: list[str] | None = None):
 
 
 def export_csv(queryset, header: list[str] | None = None) -> str:
-    """The export as text with a BOM, so Excel opens the Chinese correctly."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    for row in export_rows(queryset, header):
-        writer.writerow(row)
-    return buffer.getvalue()
+    """The export as text with a BOM (Excel), formulas escaped: govern.csv_export, the one writer."""
+    return csv_export.csv_text(export_rows(queryset, header))

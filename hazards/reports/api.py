@@ -33,7 +33,7 @@ from hazards.core.clean import DESCRIPTION_MAX
 from hazards.core.events import hazard_fields
 from hazards.core.serializers import CategoryRefSerializer, PhotoSerializer, category_ref
 from hazards.models import Category, Hazard, Source
-from hazards.reports import selectors, services
+from hazards.reports import hints, selectors, services
 from hazards.reports.filters import HazardFilter
 from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
@@ -75,10 +75,14 @@ class HazardLinkSerializer(serializers.Serializer):
 
 
 class DuplicateHintSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    tracking_code = serializers.CharField()
+    """Another open report nearby (hazards.reports.hints): its code and id only for dispatchers and
+    whoever may open it; for everyone else null, and the distance rounded to 10 m."""
+
+    id = serializers.IntegerField(allow_null=True)
+    tracking_code = serializers.CharField(allow_null=True)
+    category = serializers.CharField(help_text="category slug")
     status = serializers.CharField()
-    distance_m = serializers.FloatField()
+    distance_m = serializers.FloatField(help_text="metres; rounded to 10 m unless you may open that report")
     created_at = serializers.DateTimeField()
 
 
@@ -194,7 +198,7 @@ class SuggestionSerializer(serializers.Serializer):
     suggested_category = serializers.SerializerMethodField()
     suggested_severity = serializers.CharField()
     similar_hazard = serializers.SerializerMethodField()
-    distance = serializers.FloatField(allow_null=True)
+    distance = serializers.SerializerMethodField()
     applied = serializers.BooleanField()
 
     @extend_schema_field(CategoryRefSerializer(allow_null=True))
@@ -204,9 +208,20 @@ class SuggestionSerializer(serializers.Serializer):
     @extend_schema_field(HazardLinkSerializer(allow_null=True))
     def get_similar_hazard(self, suggestion) -> dict | None:
         other = suggestion.similar_hazard
-        if other is None:
-            return None
+        if other is None or not hints.sees_others(self._viewer(), other):
+            return None  # another person's report: not its code (hazards.reports.hints)
         return hazard_fields(other, LINK_FIELDS)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_distance(self, suggestion) -> float | None:
+        other = suggestion.similar_hazard
+        if suggestion.kind == "nearby" and other is not None and not hints.sees_others(self._viewer(), other):
+            return hints.rough_m(suggestion.distance)  # metres (a photo's distance is a hash distance)
+        return suggestion.distance
+
+    def _viewer(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
 
 class HazardDetailSerializer(HazardSerializer):
@@ -305,7 +320,7 @@ class CategoryListView(generics.ListAPIView):
         return selectors.category_list()
 
 
-def created_body(outcome: services.ReportOutcome) -> dict:
+def created_body(outcome: services.ReportOutcome, *, viewer) -> dict:
     hazard = outcome.hazard
     return {
         "id": hazard.pk,
@@ -318,7 +333,7 @@ def created_body(outcome: services.ReportOutcome) -> dict:
         "created_at": hazard.created_at,
         "tracking_url": f"/track/{hazard.tracking_code}/",
         "photos": outcome.photos,
-        "duplicates": [vars(d) for d in outcome.duplicates],
+        "duplicates": hints.duplicate_hints(outcome.duplicates, viewer=viewer, category_slug=hazard.category.slug),
     }
 
 
@@ -400,7 +415,9 @@ class HazardListCreateView(generics.ListAPIView):
             photos=photos,
             source=Source.API if request.auth is not None else Source.WEB,
         )
-        return Response(HazardCreatedSerializer(created_body(outcome)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            HazardCreatedSerializer(created_body(outcome, viewer=request.user)).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _filtered(request, queryset):

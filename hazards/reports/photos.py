@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
+from govern.db_retry import run_with_retry
 from govern.live import publish
-from govern.media.pending import apply_outcomes, render_pending
+from govern.media.pending import apply_outcomes, counts, render_pending
 from govern.media.quarantine import delete_originals
 from govern.media.writer import PhotoWriter
 from hazards import conf
@@ -29,31 +31,48 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
         HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
     )
     if not pending:
-        return {"ready": 0, "failed": 0}
+        return counts([], [])
     outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
+    # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
+    # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
+    hazard, changed, originals = run_with_retry(
+        lambda: _apply(hazard_id=hazard_id, pending=pending, outcomes=outcomes), what="hazard photo processing"
+    )
+    if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
+        originals = [row.original for row in pending]
+    delete_originals(originals)
+    return counts(outcomes, changed)
+
+
+def _apply(*, hazard_id: int, pending: list[HazardPhoto], outcomes) -> tuple[Hazard | None, list, list[str]]:
+    """The rows filled in from the outcomes, in one transaction: (the hazard, or None when it was
+    deleted meanwhile; the rows that changed; the originals to delete once committed)."""
+    changed, originals = [], []
     with PhotoWriter("hazards") as writer, transaction.atomic():
         # Not lock_hazard: a hazard deleted meanwhile is no error here (its rows went with it).
-        hazard = Hazard.objects.select_for_update(of=("self",)).select_related("category").filter(pk=hazard_id).first()
-        rows = (
-            list(
-                HazardPhoto.objects.select_for_update()
-                .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
-                .order_by("pk")
-            )
-            if hazard is not None
-            else []
+        # FOR NO KEY UPDATE, as lock_hazard: a report nearby referencing this hazard (a duplicate
+        # suggestion) takes FOR KEY SHARE at its commit, after the publish lock; FOR UPDATE here
+        # would wait in a circle with it (this transaction waits for the publish lock next).
+        hazard = (
+            Hazard.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("category")
+            .filter(pk=hazard_id)
+            .first()
         )
-        changed, originals = apply_outcomes(rows, outcomes, writer)
+        if hazard is None:
+            return None, changed, originals
+        rows = list(
+            HazardPhoto.objects.select_for_update(no_key=True)
+            .filter(hazard_id=hazard_id, pk__in=[row.pk for row in pending], status=PhotoStatus.PROCESSING)
+            .order_by("pk")
+        )
+        changed, originals = apply_outcomes(
+            rows, outcomes, writer, give_up_before=timezone.now() - conf.photo_unreadable_give_up()
+        )
         if changed:
             by_id = {outcome.photo_id: outcome.processed for outcome in outcomes if outcome.processed is not None}
             fresh = [by_id[row.pk] for row in changed if row.pk in by_id]
             TriageSuggestion.objects.bulk_create(suggestions.similar_photo_suggestions(hazard=hazard, photos=fresh))
             photos = list(HazardPhoto.objects.filter(hazard_id=hazard_id).order_by("position", "id"))
             publish(events.hazard_topics(hazard), "hazard.photos_ready", events.hazard_photos_ready(hazard, photos))
-    if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
-        originals = [row.original for row in pending]
-    delete_originals(originals)
-    return {
-        "ready": sum(1 for row in changed if row.status == PhotoStatus.READY),
-        "failed": sum(1 for row in changed if row.status == PhotoStatus.FAILED),
-    }
+    return hazard, changed, originals

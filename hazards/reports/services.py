@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from govern.db_retry import run_with_retry
 from govern.errors import Conflict, InvalidInput
 from govern.live import publish
 from govern.media.checks import CheckedUpload, check_uploads
@@ -108,8 +109,11 @@ def hazard_report(
                 # read, and the publish lock, the events and the COMMIT go in one message, so the
                 # lock every publisher queues for is held only while the server runs them, not
                 # across this thread's wait for the GIL (bench: intake). Four round trips, not nine.
-                with atomic_pipelined():
-                    hazard, duplicates, stored = _file_report(
+                # PostgreSQL may abort it for a deadlock with another transaction (photo
+                # processing of a report nearby): run it again (govern.db_retry), the uploads
+                # stay in quarantine meanwhile.
+                hazard, duplicates, stored = run_with_retry(
+                    lambda code=code: _file_report_in_transaction(
                         fields=fields,
                         checked=checked,
                         originals=originals,
@@ -120,7 +124,9 @@ def hazard_report(
                         source=source,
                         api_client=api_client,
                         client_data=client_data,
-                    )
+                    ),
+                    what="report intake",
+                )
                 break
             except IntegrityError:
                 # A (very unlikely) tracking-code collision rolls the whole report back and retries it
@@ -134,6 +140,11 @@ def hazard_report(
     if checked and send_after_commit("hazards.tasks.process_hazard_photos", hazard_id=hazard.pk):
         stored = list(HazardPhoto.objects.filter(hazard_id=hazard.pk).order_by("position", "id"))  # processed already
     return ReportOutcome(hazard=hazard, duplicates=duplicates, photos=stored)
+
+
+def _file_report_in_transaction(**kwargs) -> tuple[Hazard, list, list]:
+    with atomic_pipelined():
+        return _file_report(**kwargs)
 
 
 def _file_report(
@@ -186,6 +197,12 @@ def _auto_triage(*, hazard: Hazard, rules, nearby) -> None:
     if raised != hazard.severity:
         hazard.severity, hazard.updated_at = raised, timezone.now()
         # Not save(): inside the report's pipeline it would wait for its row count.
-        update_later(Hazard.objects.filter(pk=hazard.pk), severity=raised, updated_at=hazard.updated_at)
+        hazard.peak_severity = max_severity(raised, hazard.peak_severity)
+        update_later(
+            Hazard.objects.filter(pk=hazard.pk),
+            severity=raised,
+            peak_severity=hazard.peak_severity,
+            updated_at=hazard.updated_at,
+        )
     found += suggestions.nearby_suggestions(hazard=hazard, nearby=nearby)
     insert_later(found)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from govern.client_address import ClientAddressIdent
+
 ANON_REPORT_SCOPE = "anon_report"
 
 
-class AnonReportThrottle(ScopedRateThrottle):
+class AnonReportThrottle(ClientAddressIdent, ScopedRateThrottle):
     """ScopedRateThrottle("anon_report") applied to anonymous POSTs only."""
 
     @property
@@ -27,7 +29,7 @@ class AnonReportThrottle(ScopedRateThrottle):
         return super().allow_request(request, view)
 
 
-class CodeLookupThrottle(ScopedRateThrottle):
+class CodeLookupThrottle(ClientAddressIdent, ScopedRateThrottle):
     """Tracking-code lookups (scope "code_lookup"): makes guessing codes pointless."""
 
     @property

@@ -20,7 +20,7 @@ from govern.selectors import grid_list
 from hazards import conf
 from hazards.core.lifecycle import status_label
 from hazards.models import Source, Status
-from hazards.reports import selectors, services
+from hazards.reports import hints, selectors, services
 from hazards.reports.forms import ReportForm
 from hazards.reports.throttles import anon_report_wait
 from hazards.reports.tracking import normalise_tracking_code
@@ -93,15 +93,13 @@ def report(request):
                 photos=request.FILES.getlist("photos"),
                 source=Source.WEB,
             )
-            for hint in outcome.duplicates:
+            slug = outcome.hazard.category.slug
+            for hint in hints.duplicate_hints(outcome.duplicates, viewer=request.user, category_slug=slug):
+                # Without another person's tracking code (hazards.reports.hints).
                 messages.info(
                     request,
-                    _("A similar open report is %(distance)d m away: %(code)s (%(status)s).")
-                    % {
-                        "distance": round(hint.distance_m),
-                        "code": hint.tracking_code,
-                        "status": status_label(hint.status),
-                    },
+                    _("A similar open report of this kind is about %(distance)d m away (%(status)s).")
+                    % {"distance": round(hint["distance_m"]), "status": status_label(hint["status"])},
                 )
             return redirect(f"/track/{outcome.hazard.tracking_code}/?new=1")
     return render(request, "hazards/report.html", _report_context(form), status=400)

@@ -10,12 +10,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from govern.roles import is_dispatcher
 from hazards.core import policy
 from hazards.core.clean import clean_note, clean_severity
 from hazards.core.lifecycle import hazard_transition, is_legal, refusal_sentence
 from hazards.core.locks import lock_hazard, lock_hazards
 from hazards.dispatch.services import auto_dispatch_after_triage
-from hazards.models import Category, Hazard, Status
+from hazards.models import Category, Hazard, Status, max_severity
 from hazards.triage.duplicates import resolve_original
 
 TRIAGE_DECISIONS = ("accept", "reject", "duplicate")
@@ -43,7 +44,7 @@ def hazard_triage(
         current = Hazard.objects.filter(pk=hazard_id).first()
         if current is None or not policy.can_view(actor, current):
             raise NotFound(_("No hazard with this id is visible to you."))
-        first_guess = resolve_original(duplicate_of, hazard=current)
+        first_guess = resolve_original(duplicate_of, hazard=current, actor=actor)
         lock_hazards([hazard_id, first_guess.pk])
     hazard = lock_hazard(hazard_id)
     if not policy.can_view(actor, hazard) or not policy.can_triage(actor, hazard, decision):
@@ -63,7 +64,9 @@ def hazard_triage(
             hazard.category = category
         if severity:
             hazard.severity = severity
-        hazard.save(update_fields=["severity", "category", "updated_at"])
+            # A dispatcher's severity is the judgement; anyone else's cannot lower the gate.
+            hazard.peak_severity = severity if is_dispatcher(actor) else max_severity(hazard.peak_severity, severity)
+        hazard.save(update_fields=["severity", "peak_severity", "category", "updated_at"])
         hazard = hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.TRIAGED, note=note)
         if hazard.category.auto_dispatch and auto_dispatch_after_triage(hazard_id=hazard.pk, actor=actor):
             hazard = lock_hazard(hazard.pk)
@@ -72,11 +75,12 @@ def hazard_triage(
         if not note:
             raise InvalidInput(_("Say why the report is rejected: the reporter will read it."), field="note")
         return hazard_transition(hazard_id=hazard.pk, actor=actor, to_status=Status.REJECTED, note=note)
-    original = resolve_original(duplicate_of, hazard=hazard)  # again, under the locks
+    original = resolve_original(duplicate_of, hazard=hazard, actor=actor)  # again, under the locks
     if not is_legal(hazard.status, Status.DUPLICATE):
         raise Conflict(refusal_sentence(hazard.status, Status.DUPLICATE), code="illegal_transition")
     if not note:
-        note = _("Merged into %(code)s: follow it there.") % {"code": original.tracking_code}
+        # Public (tracking page, Open311 status_notes): never the original's code (issue 21).
+        note = _("Merged into an earlier report of the same hazard.")
     return hazard_transition(
         hazard_id=hazard.pk, actor=actor, to_status=Status.DUPLICATE, note=note, duplicate_of_id=original.pk
     )

@@ -59,3 +59,37 @@ def test_the_broker_visibility_timeout_outlasts_every_task_and_retry_countdown()
             countdown = task.default_retry_delay or 0
         assert visibility > limit + countdown, name
     assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+
+
+def test_storages_come_from_the_environment():
+    """Media and the quarantine each in a bucket, set by environment variables alone; the
+    quarantine in the (public) media bucket is refused at startup (hazards.E001)."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps({k: settings.STORAGES[k] for k in ('default', 'quarantine')}))"
+    )
+    base = {
+        "DJANGO_DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "govern.settings",
+        "MEDIA_S3_BUCKET": "govern-media",
+        "S3_ENDPOINT_URL": "https://s3.example.org",
+        "QUARANTINE_S3_BUCKET": "govern-quarantine",
+        "QUARANTINE_S3_PREFIX": "/uploads/",
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | base
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    import json
+
+    storages = json.loads(run.stdout.strip().splitlines()[-1])
+    assert storages["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storages["default"]["OPTIONS"]["bucket_name"] == "govern-media"
+    quarantine = storages["quarantine"]
+    assert quarantine["BACKEND"] == "govern.media.s3_quarantine.S3QuarantineStorage"
+    assert quarantine["OPTIONS"]["bucket_name"] == "govern-quarantine"
+    assert quarantine["OPTIONS"]["location"] == "uploads"
+    assert quarantine["OPTIONS"]["endpoint_url"] == "https://s3.example.org"
+    assert _run(base, "check").returncode == 0
+
+    refused = _run({**base, "QUARANTINE_S3_BUCKET": "govern-media"}, "check")
+    assert refused.returncode != 0 and "hazards.E001" in refused.stderr, refused.stderr

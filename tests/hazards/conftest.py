@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -160,3 +161,15 @@ def triaged(make_hazard, boss):
         return hazard_triage(hazard_id=hazard.pk, actor=boss, decision="accept", severity=severity)
 
     return make
+
+
+class Heard(logging.Handler):
+    """The records one logger emits (govern's loggers do not propagate to the root, which writes
+    JSON lines, so pytest's caplog never sees them): `logger.addHandler(Heard())`."""
+
+    def __init__(self, level=logging.INFO):
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)

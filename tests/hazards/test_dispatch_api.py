@@ -31,6 +31,21 @@ def test_candidates_endpoint(triaged, on_duty, boss, grid_worker, resident):
     assert as_user(resident).get(f"/api/v1/hazards/{hazard.pk}/candidates/").status_code == 404
 
 
+def test_grid_workers_see_banded_distances_only(triaged, on_duty, boss, grid_worker):
+    """Issue 21: exact distances (to 0.1 m) let a grid worker trilaterate a volunteer's live
+    position over three reports; they get the distance rounded up to 250 m and a whole-minute ETA."""
+    volunteer = on_duty((30.9021, 120.8021), name="陈一")
+    hazard = triaged(latitude=30.902, longitude=120.802)
+    exact = as_user(boss).get(f"/api/v1/hazards/{hazard.pk}/candidates/").json()["results"]
+    banded = as_user(grid_worker).get(f"/api/v1/hazards/{hazard.pk}/candidates/").json()["results"]
+    assert [r["user"]["id"] for r in banded] == [r["user"]["id"] for r in exact]
+    mine = next(r for r in exact if r["user"]["id"] == volunteer.user_id)
+    seen = next(r for r in banded if r["user"]["id"] == volunteer.user_id)
+    assert mine["distance_m"] % 250 != 0  # the dispatcher's figure is exact
+    assert seen["distance_m"] == 250.0 and seen["eta_s"] % 60 == 0
+    assert all(r["distance_m"] % 250 == 0 and r["eta_s"] % 60 == 0 for r in banded)
+
+
 def test_dispatch_endpoint_with_and_without_assignee(triaged, on_duty, boss, grid_worker):
     volunteer = on_duty(NEAR)
     hazard = triaged()

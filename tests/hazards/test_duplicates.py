@@ -27,10 +27,34 @@ def test_an_open_report_nearby_is_hinted_and_stored_for_the_dispatcher(anon_en, 
     earlier = make_hazard(category="electrical-wiring")
     body = _post(anon_en, **NEAR)
     [hint] = body["duplicates"]
-    assert hint["id"] == earlier.id and hint["tracking_code"] == earlier.tracking_code
-    assert hint["status"] == "submitted" and 30 < hint["distance_m"] < 36
+    # Issue 21: an anonymous reporter learns category, status and a rough distance, never the
+    # other report's code, id or exact distance (a few of those give its exact point).
+    assert hint["id"] is None and hint["tracking_code"] is None
+    assert earlier.tracking_code.encode() not in str(body).encode()
+    assert hint["category"] == "electrical-wiring"
+    assert hint["status"] == "submitted" and hint["distance_m"] == 30.0
     stored = Hazard.objects.get(pk=body["id"]).suggestions.get(kind=SuggestionKind.NEARBY)
     assert stored.similar_hazard_id == earlier.id
+
+
+def test_a_dispatcher_reporting_sees_the_code_and_exact_distance(make_hazard, dispatcher):
+    from tests.hazards.conftest import as_user
+
+    earlier = make_hazard(category="electrical-wiring")
+    [hint] = _post(as_user(dispatcher), **NEAR)["duplicates"]
+    assert hint["id"] == earlier.id and hint["tracking_code"] == earlier.tracking_code
+    assert 30 < hint["distance_m"] < 36 and hint["distance_m"] != 30.0
+
+
+def test_the_reporters_own_suggestions_hide_the_other_report(make_hazard, resident):
+    from tests.hazards.conftest import as_user
+
+    earlier = make_hazard(category="electrical-wiring")
+    mine = _post(as_user(resident), **NEAR)
+    detail = as_user(resident).get(f"/api/v1/hazards/{mine['id']}/")
+    assert detail.status_code == 200 and earlier.tracking_code.encode() not in detail.content
+    [nearby] = [s for s in detail.json()["suggestions"] if s["kind"] == "nearby"]
+    assert nearby["similar_hazard"] is None and nearby["distance"] == 30.0
 
 
 def test_no_hint_for_other_category_far_old_or_finished_reports(anon_en, make_hazard, dispatcher):

@@ -9,6 +9,7 @@ reporter sees between the 201 and the worker, and what the worker then does.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -23,9 +24,9 @@ from govern.models import LiveEvent
 from hazards.models import HazardPhoto, PhotoStatus, TaskPhoto, TriageSuggestion
 from hazards.reports.services import hazard_report
 from hazards.reports.sweeps import photos_sweep
-from hazards.tasks import process_hazard_photos, process_task_photos
+from hazards.tasks import PhotosUnreadable, process_hazard_photos, process_task_photos
 from tests.conftest import client_for, quarantined
-from tests.hazards.conftest import INSIDE, report_form, stored_files
+from tests.hazards.conftest import INSIDE, Heard, report_form, stored_files
 from tests.hazards.images import encode, jpeg_bytes, scene, upload
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,11 @@ def test_the_request_quarantines_the_upload_and_the_task_renders_it(
     client.force_login(resident)
     assert "hz-photo-pending" in client.get("/my/reports/").content.decode()
 
-    assert process_hazard_photos.apply(kwargs={"hazard_id": body["id"]}).get() == {"ready": 1, "failed": 0}
+    assert process_hazard_photos.apply(kwargs={"hazard_id": body["id"]}).get() == {
+        "ready": 1,
+        "failed": 0,
+        "unreadable": 0,
+    }
 
     row.refresh_from_db()
     assert row.status == PhotoStatus.READY and row.original == "" and row.failure == ""
@@ -135,16 +140,28 @@ def test_an_upload_spooled_to_a_temporary_file_is_moved_into_quarantine_not_writ
     assert rewritten == []  # moved, not written again
     assert os.listdir(spool) == []  # and Django's clean-up did not trip over the moved file
     monkeypatch.setattr(writer, "_in_one_write", real)
-    assert process_hazard_photos.apply(kwargs={"hazard_id": response.json()["id"]}).get() == {"ready": 1, "failed": 0}
+    assert process_hazard_photos.apply(kwargs={"hazard_id": response.json()["id"]}).get() == {
+        "ready": 1,
+        "failed": 0,
+        "unreadable": 0,
+    }
     assert quarantined(quarantine_root) == []
 
 
 def test_rerunning_the_task_changes_nothing(deferred, categories, grid, resident, media_root, quarantine_root):
     hazard = report(resident, [upload("a.jpg", jpeg_bytes(seed=3))])
-    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {"ready": 1, "failed": 0}
+    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {
+        "ready": 1,
+        "failed": 0,
+        "unreadable": 0,
+    }
     files = stored_files(media_root)
     row = HazardPhoto.objects.get()
-    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {"ready": 0, "failed": 0}
+    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {
+        "ready": 0,
+        "failed": 0,
+        "unreadable": 0,
+    }
     assert stored_files(media_root) == files and LiveEvent.objects.filter(type="hazard.photos_ready").count() == 1
     again = HazardPhoto.objects.get()
     assert (again.image.name, again.sha256, again.status) == (row.image.name, row.sha256, PhotoStatus.READY)
@@ -155,7 +172,11 @@ def test_a_photo_only_the_full_decode_refuses_ends_failed_and_says_why(
 ):
     hazard = report(resident, [upload("good.jpg", jpeg_bytes(seed=4)), upload("broken.png", broken_png(), "image/png")])
     assert len(quarantined(quarantine_root)) == 2
-    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {"ready": 1, "failed": 1}
+    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {
+        "ready": 1,
+        "failed": 1,
+        "unreadable": 0,
+    }
     good, bad = HazardPhoto.objects.order_by("position")
     assert good.status == PhotoStatus.READY
     assert bad.status == PhotoStatus.FAILED and bad.failure == "corrupt" and not bad.image and bad.original == ""
@@ -175,11 +196,49 @@ def test_a_photo_only_the_full_decode_refuses_ends_failed_and_says_why(
     assert detail["photos"][1]["thumb"] is None
 
 
-def test_a_lost_upload_ends_failed_not_pending(deferred, categories, grid, resident, quarantine_root):
+def test_an_unreadable_upload_fails_the_task_loudly_and_stays_owed_for_the_sweep(
+    deferred, categories, grid, resident, quarantine_root
+):
+    """A worker that cannot read the quarantine (another machine, local disk) used to mark the
+    photo failed and log "succeeded" at INFO: now a WARNING names the photo and the reason, the
+    task ends FAILED, and the photo stays `processing` for the sweep to send again."""
+    hazard = report(resident, [upload("a.jpg", jpeg_bytes(seed=5))])
+    [path] = quarantined(quarantine_root)
+    moved = path + ".elsewhere"
+    os.rename(path, moved)
+    heard = Heard()
+    logging.getLogger("govern.media.pending").addHandler(heard)
+    try:
+        with pytest.raises(PhotosUnreadable, match="1 photo\\(s\\) of hazard"):
+            process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}, throw=True)
+    finally:
+        logging.getLogger("govern.media.pending").removeHandler(heard)
+    [warning] = [r for r in heard.records if r.levelno == logging.WARNING]
+    assert "cannot be read" in warning.getMessage() and "is not in the quarantine storage" in warning.getMessage()
+    photo = HazardPhoto.objects.get()
+    assert photo.status == PhotoStatus.PROCESSING and photo.original and photo.failure == ""
+
+    # The sweep sends it again; once the storage is fixed, that run processes it.
+    HazardPhoto.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    os.rename(moved, path)
+    assert photos_sweep() == {"hazards": 1, "tasks": 0}
+    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {
+        "ready": 1,
+        "failed": 0,
+        "unreadable": 0,
+    }
+
+
+def test_an_upload_unreadable_for_a_day_ends_failed(deferred, categories, grid, resident, quarantine_root, settings):
     hazard = report(resident, [upload("a.jpg", jpeg_bytes(seed=5))])
     for path in quarantined(quarantine_root):
         os.remove(path)
-    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {"ready": 0, "failed": 1}
+    HazardPhoto.objects.update(created_at=timezone.now() - settings.PHOTO_UNREADABLE_GIVE_UP - timedelta(seconds=1))
+    assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {
+        "ready": 0,
+        "failed": 1,
+        "unreadable": 0,
+    }
     assert HazardPhoto.objects.get().failure == "missing"
 
 
@@ -237,8 +296,8 @@ def test_task_after_photos_take_the_same_road(deferred, triaged, on_duty, boss, 
     assert row.status == PhotoStatus.PROCESSING and len(quarantined(quarantine_root / "tasks")) == 1
     done = LiveEvent.objects.filter(type="task.updated").order_by("id").last()
     assert done.data["status"] == "done" and done.data["photos"] == [] and done.data["photos_pending"] == 1
-    assert process_task_photos.apply(kwargs={"task_id": task.pk}).get() == {"ready": 1, "failed": 0}
-    assert process_task_photos.apply(kwargs={"task_id": task.pk}).get() == {"ready": 0, "failed": 0}
+    assert process_task_photos.apply(kwargs={"task_id": task.pk}).get() == {"ready": 1, "failed": 0, "unreadable": 0}
+    assert process_task_photos.apply(kwargs={"task_id": task.pk}).get() == {"ready": 0, "failed": 0, "unreadable": 0}
     row.refresh_from_db()
     assert row.status == PhotoStatus.READY and quarantined(quarantine_root / "tasks") == []
     assert len(stored_files(media_root)) == len(before) + 3

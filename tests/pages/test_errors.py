@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client, RequestFactory
 
@@ -75,3 +77,41 @@ def test_server_error_page_in_the_layout_and_without_the_request(client, monkeyp
     response = server_error(request)
     assert response.status_code == 500 and "我们这边出了点问题" in response.content.decode()
     assert 'id="site-menu"' not in response.content.decode()
+
+
+def test_a_server_error_under_the_api_is_json():
+    response = server_error(RequestFactory().get("/api/v1/hazards/"))
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["code"] == "server_error"
+
+
+def test_an_unhandled_error_in_an_api_view_answers_json(monkeypatch):
+    """End to end through Django's handler500 (the test client does not re-raise)."""
+    from hazards.reports import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "hazard_report", broken)
+    response = Client(raise_request_exception=False).post(
+        "/api/v1/hazards/", {"category": "x", "description": "d", "latitude": "30.9", "longitude": "120.8"}
+    )
+    assert response.status_code == 500 and response.json()["code"] == "server_error"
+
+
+def test_a_deadlock_left_after_the_retries_is_a_503_to_send_again():
+    """govern.db_retry gave up: nothing was written, so the client is told to send it again."""
+    import psycopg
+    from django.db import OperationalError
+
+    from govern.api_errors import exception_handler
+
+    try:
+        try:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        except psycopg.Error as cause:
+            raise OperationalError("deadlock detected") from cause
+    except OperationalError as exc:
+        response = exception_handler(exc, {})
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert response.data["code"] == "busy"

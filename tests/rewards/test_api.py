@@ -89,6 +89,12 @@ def test_adjust_by_dispatcher(resident, dispatcher):
     )
     assert replay.status_code == 200 and replay.json()["entry"]["id"] == body["entry"]["id"]
     assert balance_of(resident) == 30
+    for other in ({"amount": 31, "reason": "Helped at the drill"}, {"amount": 30, "reason": "Something else"}):
+        reused = client.post(
+            "/api/v1/points/adjust/", {"user": resident.pk, **other}, format="json", HTTP_IDEMPOTENCY_KEY="adj-1"
+        )
+        assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused", other
+    assert balance_of(resident) == 30
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,7 @@ MATRIX: dict[str, tuple] = {
     "POST volunteers/<int:pk>/reject/": (lambda w: {"reason": "不在本社区"}, dispatcher_only()),
     "POST volunteers/<int:pk>/suspend/": (lambda w: {"reason": "投诉"}, dispatcher_only(409)),
     "POST volunteers/<int:pk>/reinstate/": (lambda w: {}, dispatcher_only(409)),
+    "POST volunteers/<int:pk>/review-skills/": (lambda w: {}, dispatcher_only()),
     # rewards
     "GET points/": (None, logged_in(200)),
     "PATCH points/": (lambda w: {"show_on_leaderboard": False}, logged_in(200)),
@@ -460,3 +461,72 @@ def test_sensor_alerts_need_an_enterprise_key(world, demo):
     }
     got = {name: call(client, "POST", "/api/v1/alerts/", body)[0] for name, (client, _want) in cells.items()}
     assert got == {name: want for name, (_client, want) in cells.items()}
+
+
+# --- issue 21: grid workers stay inside their grid and do not settle what they downgraded ---------
+
+
+def test_a_grid_worker_cannot_merge_into_another_grids_hazard(world, demo):
+    """404 naming duplicate_of (as for an unknown original), nothing merged, the target's code not
+    in the answer; the same merge into a hazard of their own grid works."""
+    from hazards.models import Hazard, Status
+
+    elsewhere = Hazard.objects.exclude(grid=world.grid1_grid).exclude(status=Status.REJECTED).first()
+    url = f"/api/v1/hazards/{world.hazard.pk}/triage/"
+    for target in (elsewhere.pk, elsewhere.tracking_code):
+        refused = client_for(demo["grid1"]).post(url, {"decision": "duplicate", "duplicate_of": target}, format="json")
+        assert refused.status_code == 404, refused.content
+        assert "duplicate_of" in refused.json()["errors"]
+        assert elsewhere.tracking_code.encode() not in refused.content
+    assert Hazard.objects.get(pk=world.hazard.pk).status == Status.SUBMITTED
+    merged = client_for(demo["grid1"]).post(
+        url, {"decision": "duplicate", "duplicate_of": world.task.hazard_id}, format="json"
+    )
+    assert merged.status_code == 200, merged.content
+    assert Hazard.objects.get(pk=world.hazard.pk).duplicate_of_id == world.task.hazard_id
+
+
+def _done_task(hazard, assignee, dispatcher):
+    from hazards.dispatch import services
+    from tests.hazards.images import jpeg_bytes, upload
+
+    task = services.task_dispatch(hazard_id=hazard.pk, actor=dispatcher, assignee_id=assignee.pk).tasks[0]
+    services.task_accept(task_id=task.pk, actor=assignee)
+    services.task_start(task_id=task.pk, actor=assignee)
+    services.task_complete(task_id=task.pk, actor=assignee, note="已处理", photos=[upload("d.jpg", jpeg_bytes())])
+    return task
+
+
+def test_a_grid_worker_cannot_verify_a_fix_they_downgraded(world, demo):
+    """The gas report (critical by the system) lowered to low by grid1 at triage: grid1's verify is
+    403 and the hazard stays done; the dispatcher verifies. When the dispatcher is the one who
+    judges a report low, the grid's worker verifies it."""
+    from hazards.models import Hazard, Status
+    from hazards.triage.services import hazard_triage
+
+    url = f"/api/v1/hazards/{world.hazard.pk}/triage/"
+    lowered = client_for(demo["grid1"]).post(url, {"decision": "accept", "severity": "low"}, format="json")
+    assert lowered.status_code == 200 and lowered.json()["severity"] == "low", lowered.content
+    task = _done_task(world.hazard, demo["vol5"], demo["dispatcher"])
+    verify = f"/api/v1/tasks/{task.pk}/verify/"
+    refused = client_for(demo["grid1"]).post(verify, {"approved": True}, format="json")
+    assert refused.status_code == 403, refused.content
+    assert Hazard.objects.get(pk=world.hazard.pk).status != Status.VERIFIED
+    assert client_for(demo["dispatcher"]).post(verify, {"approved": True}, format="json").status_code == 200
+
+    from hazards.reports.services import hazard_report
+    from tests.hazards.images import jpeg_bytes, upload
+
+    grid = world.grid1_grid
+    judged = hazard_report(
+        reporter=world.owner,
+        category_slug="gas-safety",
+        description="matrix: 燃气表旁有异味，已消散",
+        latitude=grid.min_latitude + 0.002,
+        longitude=grid.min_longitude + 0.002,
+        photos=[upload("j.jpg", jpeg_bytes(size=(120, 90)))],
+    ).hazard
+    hazard_triage(hazard_id=judged.pk, actor=demo["dispatcher"], decision="accept", severity="low")
+    other = _done_task(judged, demo["vol4"], demo["dispatcher"])
+    allowed = client_for(demo["grid1"]).post(f"/api/v1/tasks/{other.pk}/verify/", {"approved": True}, format="json")
+    assert allowed.status_code == 200, allowed.content

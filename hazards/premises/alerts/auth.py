@@ -19,6 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from govern.api_keys import api_client_for_key
+from govern.client_address import ClientAddressIdent
 from govern.models import ApiClient
 from hazards.premises.alerts.selectors import enterprise_for_client
 
@@ -70,7 +71,7 @@ class IsEnterpriseKey(BasePermission):
         return True
 
 
-class SensorAlertThrottle(SimpleRateThrottle):
+class SensorAlertThrottle(ClientAddressIdent, SimpleRateThrottle):
     """Per key, so one broken gateway is throttled alone (429 with Retry-After)."""
 
     scope = "sensor_alert"

@@ -134,12 +134,19 @@
     return rest || name;
   }
 
+  function textSpan(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   /* On hover: the full name; always shown (no tiles, or a page that asks): the short one. */
   function labelOutlines(outlines, permanent) {
     outlines.forEach(function (item) {
       item.polygon.unbindTooltip();
-      if (permanent) item.polygon.bindTooltip(item.short, { permanent: true, direction: "center", className: "hz-grid-label" });
-      else item.polygon.bindTooltip(item.label);
+      // Elements, not strings: Leaflet renders a string tooltip as HTML.
+      if (permanent) item.polygon.bindTooltip(textSpan(item.short), { permanent: true, direction: "center", className: "hz-grid-label" });
+      else item.polygon.bindTooltip(textSpan(item.label));
     });
   }
 

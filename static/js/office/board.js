@@ -25,6 +25,13 @@
   var QUEUE_NAMES = ["untriaged", "overdue", "unassigned", "in_work"];
   var LIVE_TASK = { offered: true, accepted: true, in_progress: true };
 
+  /* Map tooltips get an element with text, never a string (Leaflet would parse it as HTML). */
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function readJSON(id) {
     var node = document.getElementById(id);
     if (!node) return null;
@@ -78,7 +85,7 @@
     var marker = window.L.circleMarker([h.latitude, h.longitude], {
       radius: 9, color: "#fff", weight: 2, fillColor: COLOURS[h.severity] || "#0b5cad", fillOpacity: 0.95
     }).addTo(map);
-    marker.bindTooltip((h.icon ? h.icon + " " : "") + (h.category_name || h.category) + " · " + (h.tracking_code || ""));
+    marker.bindTooltip(textNode((h.icon ? h.icon + " " : "") + (h.category_name || h.category) + " · " + (h.tracking_code || "")));
     marker.on("click", function () {
       var entry = hazards[h.id];
       if (entry && entry.card) {
@@ -479,7 +486,8 @@
         entry.marker = window.L.circleMarker([d.latitude, d.longitude], {
           radius: 6, color: "#0b5cad", weight: 2, fillColor: "#90caf9", fillOpacity: 1
         }).addTo(map);
-        entry.marker.bindTooltip(d.real_name || "");
+        // Text, not HTML: Leaflet puts a string tooltip in innerHTML, and the name is the volunteer's own.
+        entry.marker.bindTooltip(textNode(d.real_name || ""));
       } else {
         entry.marker.setLatLng([d.latitude, d.longitude]);
       }

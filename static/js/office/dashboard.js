@@ -12,6 +12,13 @@ function styleFor(level) {
   return { color: "#4b5b6b", weight: 1.5, fillColor: COLOURS[level] || COLOURS.none, fillOpacity: 0.7 };
 }
 
+/* Tooltip content as an element with text: Leaflet parses strings as HTML. */
+function textSpan(text) {
+  const span = document.createElement("span");
+  span.textContent = text == null ? "" : String(text);
+  return span;
+}
+
 function labelFor(grid) {
   const name = window.HazardBasemap ? window.HazardBasemap.shortName(grid) : grid.name;
   return `${name} · ${Math.round(grid.score)}`;
@@ -51,7 +58,7 @@ if (section) {
       const outline = outlines && outlines.get(g.id);
       if (outline) {
         outline.polygon.setStyle(styleFor(g.level));
-        outline.polygon.setTooltipContent(labelFor({ ...outline.grid, ...g }));
+        outline.polygon.setTooltipContent(textSpan(labelFor({ ...outline.grid, ...g })));
       }
       const shape = section.querySelector(`g[data-grid-id='${g.id}']`);
       if (shape) {
