@@ -247,6 +247,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-pending-tasks": {"task": "govern.tasks.send_pending_tasks", "schedule": timedelta(minutes=1)},
     # Expired coupon codes give their points and stock back (rewards; idempotent, once per code).
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
+    # Points unspent for POINTS_EXPIRE_AFTER_DAYS expire, oldest first (rewards; off when 0; idempotent).
+    "rewards-expire-points": {"task": "rewards.tasks.expire_points", "schedule": timedelta(hours=1)},
     # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).
     "hazards-escalate-tasks": {"task": "hazards.tasks.escalate_tasks", "schedule": timedelta(minutes=1)},
     # Volunteers whose phone stopped sending positions go off duty (volunteers).

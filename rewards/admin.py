@@ -11,9 +11,20 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from govern.errors import DomainError
-from rewards import catalog, ledger, redemptions
-from rewards.models import Coupon, EarningRule, Merchant, PointsAccount, PointsAward, PointsEntry, Redemption
+from govern.errors import DomainError, InvalidInput
+from rewards import catalog, clawback, ledger, redemptions
+from rewards.clean import check_audience
+from rewards.models import (
+    Audience,
+    Coupon,
+    EarningRule,
+    Merchant,
+    PointsAccount,
+    PointsAward,
+    PointsClawback,
+    PointsEntry,
+    Redemption,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,7 +46,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EarningRuleForm(forms.ModelForm):
     class Meta:
         model = EarningRule
-        fields = ("code", "name", "description", "points", "severity_factors", "active")
+        fields = ("code", "name", "description", "points", "per_minutes", "severity_factors", "active")
 
     def clean_severity_factors(self):
         factors = self.cleaned_data.get("severity_factors") or {}
@@ -50,7 +61,7 @@ class EarningRuleForm(forms.ModelForm):
 @admin.register(EarningRule)
 class EarningRuleAdmin(admin.ModelAdmin):
     form = EarningRuleForm
-    list_display = ("code", "name", "points", "severity_factors", "active")
+    list_display = ("code", "name", "points", "per_minutes", "severity_factors", "active")
     list_filter = ("active",)
     search_fields = ("code", "name")
 
@@ -189,6 +200,52 @@ class PointsAwardAdmin(ReadOnlyAdmin):
     list_select_related = ("rule", "user", "actor")
 
 
+class OpenShortfallFilter(admin.SimpleListFilter):
+    title = _("shortfall")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("open shortfalls (for a dispatcher)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(shortfall__gt=0, resolved_at__isnull=True)
+        return queryset
+
+
+@admin.register(PointsClawback)
+class PointsClawbackAdmin(ReadOnlyAdmin):
+    """Claw-backs of reopened verifications; the open shortfalls are the dispatcher's to resolve."""
+
+    list_display = (
+        "id",
+        "award",
+        "points_paid",
+        "points_taken",
+        "shortfall",
+        "reason",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    )
+    list_filter = (OpenShortfallFilter,)
+    search_fields = ("award__user__username", "award__source_id", "reason")
+    list_select_related = ("award__rule", "award__user", "resolved_by")
+    actions = ["resolve"]
+
+    @admin.action(description=_("Mark the selected shortfalls resolved"))
+    def resolve(self, request, queryset):
+        done = 0
+        for clawback_id in queryset.order_by("id").values_list("id", flat=True):
+            try:
+                clawback.points_clawback_resolve(clawback_id=clawback_id, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"#{clawback_id}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, gettext("%(n)d shortfall(s) resolved.") % {"n": done}, messages.SUCCESS)
+
+
 # --- catalog ----------------------------------------------------------------------------------
 
 
@@ -227,10 +284,30 @@ class CouponForm(forms.ModelForm):
             "valid_until",
             "code_valid_for",
             "active",
+            "audience",
+            "audience_teams",
+            "audience_community",
+            "audience_min_hours",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["audience"].required = False  # left out: everyone, as before audiences existed
+
+    def clean_audience(self):
+        return self.cleaned_data.get("audience") or Audience.EVERYONE
 
     def clean(self):
         data = super().clean()
+        try:
+            check_audience(
+                audience=data.get("audience") or "",
+                community_id=getattr(data.get("audience_community"), "pk", None),
+                min_hours=data.get("audience_min_hours"),
+                team_ids=[t.pk for t in data.get("audience_teams") or ()],
+            )
+        except InvalidInput as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end <= start:
             self.add_error("valid_until", _("valid_until must be after valid_from."))
@@ -271,6 +348,9 @@ class CouponAdmin(admin.ModelAdmin):
         upload = image if isinstance(image, UploadedFile) else None
         merchant = data.pop("merchant")
         stock_total = data.pop("stock_total")
+        data["audience_team_ids"] = [t.pk for t in data.pop("audience_teams", None) or ()]
+        community = data.pop("audience_community", None)
+        data["audience_community_id"] = community.pk if community is not None else None
         if change:
             coupon = catalog.coupon_update(
                 coupon_id=obj.pk,

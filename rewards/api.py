@@ -21,8 +21,10 @@ from govern.client_address import ClientAddressIdent
 from govern.errors import InvalidInput
 from govern.pagination import Pagination
 from govern.permissions import IsDispatcher
-from rewards import clean, conf, ledger, redemptions, selectors
-from rewards.models import Coupon, Merchant, PointsEntry, Redemption
+from rewards import clawback, clean, conf, ledger, redemptions, selectors
+from rewards.audience import audience_badge
+from rewards.models import Coupon, Merchant, PointsClawback, PointsEntry, Redemption
+from rewards.words import rule_sentence
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     clean.IDEMPOTENCY_HEADER,
@@ -53,6 +55,7 @@ class CouponSerializer(serializers.ModelSerializer):
     image = serializers.SerializerMethodField()
     redeemed_by_me = serializers.IntegerField(read_only=True, help_text="Your issued + used codes of this coupon.")
     available = serializers.SerializerMethodField(help_text="Redeemable now: active, inside the window, in stock.")
+    audience_badge = serializers.SerializerMethodField(help_text="Who may redeem, in words; empty for everyone.")
 
     class Meta:
         model = Coupon
@@ -72,6 +75,8 @@ class CouponSerializer(serializers.ModelSerializer):
             "image",
             "redeemed_by_me",
             "available",
+            "audience",
+            "audience_badge",
         ]
 
     def get_code_valid_for(self, coupon: Coupon) -> int:
@@ -80,6 +85,9 @@ class CouponSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_image(self, coupon: Coupon) -> str | None:
         return coupon.image.url if coupon.image else None
+
+    def get_audience_badge(self, coupon: Coupon) -> str:
+        return audience_badge(coupon, team_names=[t.name for t in coupon.audience_teams.all()])
 
     def get_available(self, coupon: Coupon) -> bool:
         now = timezone.now()
@@ -271,6 +279,83 @@ class PointsAdjustView(APIView):
             "entry": PointsEntrySerializer(result.entry).data,
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class EarningRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    points = serializers.IntegerField()
+    per_minutes = serializers.IntegerField(
+        allow_null=True, help_text="Paid once per this many minutes; null: per source"
+    )
+    description = serializers.SerializerMethodField()
+
+    def get_description(self, rule) -> str:
+        return rule_sentence(rule)
+
+
+class EarningRuleListView(APIView):
+    """How points are earned: the active earning rules (edited in the admin)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: EarningRuleSerializer(many=True)})
+    def get(self, request):
+        return Response(EarningRuleSerializer(selectors.earning_rule_list(), many=True).data)
+
+
+class ClawbackSerializer(serializers.ModelSerializer):
+    user = serializers.IntegerField(source="award.user_id")
+    source_type = serializers.CharField(source="award.source_type")
+    source_id = serializers.CharField(source="award.source_id")
+
+    class Meta:
+        model = PointsClawback
+        fields = [
+            "id",
+            "user",
+            "source_type",
+            "source_id",
+            "points_paid",
+            "points_taken",
+            "shortfall",
+            "reason",
+            "created_at",
+            "resolved_at",
+        ]
+
+
+class ClawbackListView(generics.ListAPIView):
+    """Claw-backs of reopened verifications, newest first; `open=true`: only the unresolved
+    shortfalls (points already spent when the award was taken back), the dispatcher's to handle."""
+
+    permission_classes = [IsDispatcher]
+    serializer_class = ClawbackSerializer
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[OpenApiParameter("open", bool, description="Only unresolved shortfalls")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.clawback_list(open_only=self.request.query_params.get("open") in ("1", "true"))
+
+
+class ClawbackResolveView(APIView):
+    """A dispatcher marks a shortfall resolved (409 if it already was)."""
+
+    permission_classes = [IsDispatcher]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ClawbackSerializer,
+            **_errors(**{"403": "Not a dispatcher", "404": "No such claw-back", "409": "Already resolved"}),
+        },
+    )
+    def post(self, request, pk: int):
+        done = clawback.points_clawback_resolve(clawback_id=pk, actor=request.user)
+        return Response(ClawbackSerializer(selectors.clawback_list(open_only=False).get(pk=done.pk)).data)
 
 
 class LeaderboardView(APIView):

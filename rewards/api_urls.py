@@ -7,6 +7,9 @@ from rewards import api
 urlpatterns = [
     path("points/", api.PointsView.as_view(), name="api-points"),
     path("points/adjust/", api.PointsAdjustView.as_view(), name="api-points-adjust"),
+    path("points/rules/", api.EarningRuleListView.as_view(), name="api-points-rules"),
+    path("points/clawbacks/", api.ClawbackListView.as_view(), name="api-points-clawbacks"),
+    path("points/clawbacks/<int:pk>/resolve/", api.ClawbackResolveView.as_view(), name="api-points-clawback-resolve"),
     path("leaderboard/", api.LeaderboardView.as_view(), name="api-leaderboard"),
     path("coupons/", api.CouponListView.as_view(), name="api-coupons"),
     path("coupons/<int:pk>/", api.CouponDetailView.as_view(), name="api-coupon"),

@@ -8,6 +8,7 @@ change commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group
@@ -18,12 +19,12 @@ from govern.errors import InvalidInput, NotFound
 from govern.media.checks import display_name
 from govern.media.renditions import ProcessedPhoto, process_upload
 from govern.media.writer import PhotoWriter, delete_files
-from govern.models import User
+from govern.models import Community, User
 from govern.roles import MERCHANT_STAFF
 from rewards import conf
-from rewards.clean import COUPON_FIELDS, check_coupon_fields, check_window
+from rewards.clean import COUPON_FIELDS, check_audience, check_coupon_fields, check_window
 from rewards.lock_objects import coupon_for_update
-from rewards.models import Coupon, CouponKind, Merchant
+from rewards.models import Audience, Coupon, CouponKind, Merchant
 
 
 @transaction.atomic
@@ -59,6 +60,10 @@ def coupon_create(
     code_valid_for: timedelta = timedelta(days=7),
     active: bool = True,
     image=None,
+    audience: str = Audience.EVERYONE,
+    audience_team_ids: Iterable[int] = (),
+    audience_community_id: int | None = None,
+    audience_min_hours: int | None = None,
 ) -> Coupon:
     fields = {
         "title": title,
@@ -70,9 +75,13 @@ def coupon_create(
         "valid_until": valid_until,
         "code_valid_for": code_valid_for,
         "active": active,
+        "audience": audience,
+        "audience_community_id": audience_community_id if audience == Audience.COMMUNITY else None,
+        "audience_min_hours": audience_min_hours if audience == Audience.MIN_HOURS else None,
     }
     check_coupon_fields(fields)
     check_window(valid_from, valid_until)
+    team_ids = _audience_teams(audience, audience_team_ids, audience_community_id, audience_min_hours)
     if stock_total is None or int(stock_total) < 0:
         raise InvalidInput(_("The stock cannot be negative."), field="stock_total")
     if not Merchant.objects.filter(pk=merchant_id).exists():
@@ -83,14 +92,35 @@ def coupon_create(
         if processed is not None:
             coupon.image = writer.write(processed)["large"]
         coupon.save()
+        coupon.audience_teams.set(team_ids)
     return coupon
 
 
+def _audience_teams(audience, team_ids, community_id, min_hours) -> list[int]:
+    """Check an audience and return the team ids it keeps (none unless the audience is teams)."""
+    ids = sorted({int(t) for t in team_ids or ()}) if audience == Audience.TEAMS else []
+    check_audience(audience=audience, community_id=community_id, min_hours=min_hours, team_ids=ids)
+    # The team model by the relation, not by import (rewards and volunteers never import each other).
+    teams = Coupon._meta.get_field("audience_teams").related_model
+    if ids and teams.objects.filter(pk__in=ids).count() != len(ids):
+        raise NotFound(_("No such team."), field="audience_teams")
+    if audience == Audience.COMMUNITY and not Community.objects.filter(pk=community_id).exists():
+        raise NotFound(_("No such community."), field="audience_community")
+    return ids
+
+
 def coupon_update(
-    *, coupon_id: int, stock_total: int | None = None, image=None, remove_image: bool = False, **changes
+    *,
+    coupon_id: int,
+    stock_total: int | None = None,
+    image=None,
+    remove_image: bool = False,
+    audience_team_ids: Iterable[int] | None = None,
+    **changes,
 ) -> Coupon:
     """Change an offer. A new total stock moves the remaining stock by the same amount, so the
-    codes already issued or used stay counted; it cannot drop below them."""
+    codes already issued or used stay counted; it cannot drop below them. The audience is checked
+    as a whole after the changes (teams: `audience_team_ids`, else the coupon's current teams)."""
     unknown = set(changes) - set(COUPON_FIELDS) - {"merchant_id"}
     if unknown:
         raise InvalidInput(_("Unknown field %(field)s.") % {"field": sorted(unknown)[0]}, field=sorted(unknown)[0])
@@ -106,6 +136,15 @@ def coupon_update(
         for name, value in changes.items():
             setattr(coupon, name, value)
         check_window(coupon.valid_from, coupon.valid_until)
+        if audience_team_ids is None:
+            audience_team_ids = list(coupon.audience_teams.values_list("pk", flat=True))
+        if coupon.audience != Audience.COMMUNITY:
+            coupon.audience_community_id = None
+        if coupon.audience != Audience.MIN_HOURS:
+            coupon.audience_min_hours = None
+        team_ids = _audience_teams(
+            coupon.audience, audience_team_ids, coupon.audience_community_id, coupon.audience_min_hours
+        )
         if stock_total is not None:
             holding = coupon.stock_total - coupon.stock_remaining
             if int(stock_total) < holding:
@@ -121,6 +160,7 @@ def coupon_update(
         elif remove_image:
             coupon.image = ""
         coupon.save()
+        coupon.audience_teams.set(team_ids)
         if replaced:
             transaction.on_commit(lambda: delete_files([replaced]))  # once no row names it
     return coupon

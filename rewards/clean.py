@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from govern.errors import InvalidInput
 from rewards import conf
-from rewards.models import CouponKind, EarningRule
+from rewards.models import Audience, CouponKind, EarningRule
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -27,6 +27,9 @@ COUPON_FIELDS = (
     "valid_until",
     "code_valid_for",
     "active",
+    "audience",
+    "audience_community_id",
+    "audience_min_hours",
 )
 
 
@@ -85,6 +88,13 @@ def clean_source(source_type, source_id) -> tuple[str, str]:
     return source_type, source_id
 
 
+def clean_minutes(minutes) -> int:
+    """Minutes of service for a rule paid per time: a whole number, 0 or more."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+        raise InvalidInput(_("Minutes must be a whole number, 0 or more."), field="minutes")
+    return minutes
+
+
 def severity_factor(rule: EarningRule, severity: str | None) -> Decimal:
     """The rule's multiplier for a hazard of this severity (1 when the rule has none)."""
     factors = rule.severity_factors or {}
@@ -115,6 +125,23 @@ def check_coupon_fields(fields: dict) -> None:
         raise InvalidInput(_("The limit per user must be at least 1."), field="per_user_limit")
     if "code_valid_for" in fields and (fields["code_valid_for"] is None or fields["code_valid_for"] <= timedelta(0)):
         raise InvalidInput(_("Codes must stay valid for some time."), field="code_valid_for")
+
+
+def check_audience(*, audience: str, community_id, min_hours, team_ids) -> None:
+    """The audience and what it names agree: a community for `community`, a positive number of
+    hours for `min_hours`, at least one team for `teams` (their existence is the caller's check)."""
+    if audience not in Audience.values:
+        raise InvalidInput(
+            _("audience must be one of: %(values)s.") % {"values": ", ".join(Audience.values)}, field="audience"
+        )
+    if audience == Audience.COMMUNITY and not community_id:
+        raise InvalidInput(_("Choose the community whose volunteers may redeem."), field="audience_community")
+    if audience == Audience.MIN_HOURS and (
+        isinstance(min_hours, bool) or not isinstance(min_hours, int) or min_hours <= 0
+    ):
+        raise InvalidInput(_("Enter the minimum approved hours (a whole number above 0)."), field="audience_min_hours")
+    if audience == Audience.TEAMS and not team_ids:
+        raise InvalidInput(_("Choose at least one team whose members may redeem."), field="audience_teams")
 
 
 def check_window(valid_from: datetime, valid_until: datetime) -> None:

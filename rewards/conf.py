@@ -32,6 +32,11 @@ def expiry_batch() -> int:
     return int(getattr(settings, "REDEMPTION_EXPIRY_BATCH", 500))
 
 
+def expire_after_days() -> int:
+    """Points unspent this many days after they were credited expire (rewards.expiry); 0: never."""
+    return max(0, int(getattr(settings, "POINTS_EXPIRE_AFTER_DAYS", 0)))
+
+
 def expiry_interval() -> timedelta:
     return getattr(settings, "REDEMPTION_EXPIRY_INTERVAL", timedelta(minutes=5))
 

@@ -28,6 +28,7 @@ from govern.models import User
 from rewards import conf
 from rewards.clean import (
     clean_adjust_amount,
+    clean_minutes,
     clean_optional_idempotency_key,
     clean_reason,
     clean_source,
@@ -122,6 +123,7 @@ def points_award(
     source_id: str | int,
     actor: User | None = None,
     severity: str | None = None,
+    minutes: int | None = None,
 ) -> PointsAward | None:
     """Pay `user_id` for verified help under an earning rule. Idempotent; safe to retry.
 
@@ -132,7 +134,9 @@ def points_award(
       another verifier may still pay.
     - Daily cap (rewards.conf.daily_cap): pays only what is left of today's cap (local day); the
       award is recorded even when nothing was left, so the same source never pays later.
-    - Points due = rule.points × the rule's factor for `severity`, rounded half up.
+    - Points due = rule.points × the rule's factor for `severity`, rounded half up; for a rule
+      paid per time (`rule.per_minutes`, e.g. 30), times the whole units in `minutes` (90 → 3).
+      A source worth nothing (29 minutes) is still recorded, with 0 due and 0 paid.
     """
     source_type, source_id = clean_source(source_type, source_id)
     actor_id = actor.pk if actor is not None else None
@@ -147,6 +151,8 @@ def points_award(
         return None
     factor = severity_factor(rule, severity)
     due = int((Decimal(rule.points) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if rule.per_minutes:
+        due *= clean_minutes(minutes) // rule.per_minutes
     if not User.objects.filter(pk=user_id).exists():
         raise NotFound(_("No such user."), field="user_id")
 

@@ -115,6 +115,15 @@ class EarningRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     points = models.PositiveIntegerField(_("points"))
+    per_minutes = models.PositiveIntegerField(
+        _("per minutes"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For rules that pay for time (approved service minutes): the points are paid once per this many "
+            "whole minutes. Empty: the points are paid once per source."
+        ),
+    )
     severity_factors = models.JSONField(_("severity factors"), default=dict, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
@@ -122,7 +131,12 @@ class EarningRule(models.Model):
         verbose_name = _("earning rule")
         verbose_name_plural = _("earning rules")
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="earning_rule_points_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="earning_rule_points_positive"),
+            models.CheckConstraint(
+                condition=Q(per_minutes__isnull=True) | Q(per_minutes__gt=0), name="earning_rule_per_minutes_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -199,6 +213,17 @@ class CouponKind(models.TextChoices):
     GOODS = "goods", _("goods")
 
 
+class Audience(models.TextChoices):
+    """Who may redeem a coupon (志愿者专享 and the like). Every audience but `everyone` needs an
+    approved volunteer profile; the checks are rewards.audience.audience_refusal."""
+
+    EVERYONE = "everyone", _("everyone")
+    VOLUNTEERS = "volunteers", _("approved volunteers")
+    TEAMS = "teams", _("members of given teams")
+    COMMUNITY = "community", _("volunteers of one community")
+    MIN_HOURS = "min_hours", _("volunteers with enough approved hours")
+
+
 class Coupon(models.Model):
     """An offer in the shop. `valid_from`..`valid_until` is when it can be redeemed; an issued code
     stays usable for `code_valid_for` from the moment it is issued.
@@ -222,6 +247,19 @@ class Coupon(models.Model):
     valid_until = models.DateTimeField(_("valid until"))
     code_valid_for = models.DurationField(_("code valid for"), default=timedelta(days=7))
     active = models.BooleanField(_("active"), default=True)
+    audience = models.CharField(_("who may redeem"), max_length=16, choices=Audience.choices, default=Audience.EVERYONE)
+    audience_teams = models.ManyToManyField(
+        "volunteers.Team", blank=True, related_name="coupons", verbose_name=_("teams that may redeem")
+    )
+    audience_community = models.ForeignKey(
+        "govern.Community",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coupons",
+        verbose_name=_("community that may redeem"),
+    )
+    audience_min_hours = models.PositiveIntegerField(_("minimum approved hours"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -238,6 +276,15 @@ class Coupon(models.Model):
             models.CheckConstraint(condition=Q(per_user_limit__gte=1), name="coupon_per_user_limit_positive"),
             models.CheckConstraint(condition=Q(valid_until__gt=F("valid_from")), name="coupon_window_ordered"),
             models.CheckConstraint(condition=Q(code_valid_for__gt=timedelta(0)), name="coupon_code_valid_for_positive"),
+            models.CheckConstraint(condition=Q(audience__in=Audience.values), name="coupon_audience_valid"),
+            models.CheckConstraint(
+                condition=~Q(audience=Audience.COMMUNITY) | Q(audience_community__isnull=False),
+                name="coupon_audience_community_named",
+            ),
+            models.CheckConstraint(
+                condition=~Q(audience=Audience.MIN_HOURS) | Q(audience_min_hours__gt=0),
+                name="coupon_audience_min_hours_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -324,3 +371,53 @@ class Redemption(models.Model):
     def is_overdue(self) -> bool:
         """Issued but past its expiry: the next expiry run refunds it."""
         return self.status == RedemptionStatus.ISSUED and self.expires_at <= timezone.now()
+
+
+class PointsClawback(models.Model):
+    """追回: an award taken back because what it paid for was undone (a verified hazard reopened).
+
+    One per award (a constraint), so a repeated reopen or a retried job takes back once. The
+    balance never goes below 0: what was already spent stays spent, and the difference is the
+    `shortfall`, flagged for a dispatcher until one marks it resolved.
+    """
+
+    award = models.OneToOneField(
+        PointsAward, on_delete=models.PROTECT, related_name="clawback", verbose_name=_("award")
+    )
+    entry = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clawback",
+        verbose_name=_("reversal entry"),
+    )
+    points_paid = models.PositiveIntegerField(_("points paid"))
+    points_taken = models.PositiveIntegerField(_("points taken back"))
+    shortfall = models.PositiveIntegerField(_("shortfall"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clawbacks_resolved",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        verbose_name = _("points claw-back")
+        verbose_name_plural = _("points claw-backs")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["shortfall", "resolved_at"], name="clawback_open_shortfall")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_taken__lte=F("points_paid")) & Q(shortfall=F("points_paid") - F("points_taken")),
+                name="clawback_taken_plus_shortfall_is_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.award_id}: -{self.points_taken} (short {self.shortfall})"

@@ -23,6 +23,7 @@ from govern.live import publish, publish_many, user_topic
 from govern.models import User
 from govern.pipeline import pipelined, update_later
 from rewards import conf
+from rewards.audience import audience_refusal, member_of
 from rewards.clean import IDEMPOTENCY_HEADER, clean_idempotency_key
 from rewards.codes import looks_like_code, new_code, normalise_code
 from rewards.ledger import post_entry
@@ -52,7 +53,8 @@ def redemption_create(*, user_id: int, coupon_id: int, idempotency_key: str) -> 
     """Buy a coupon with points: one code, one debit, one unit of stock, or nothing at all.
 
     Same key again → the same redemption (`created` False); the same key for another coupon →
-    422. Refusals (nothing is recorded): outside the window / inactive 422, per-user limit 422
+    422. Refusals (nothing is recorded): outside the window / inactive 422, not in the coupon's
+    audience 422 `not_eligible` (rewards.audience), per-user limit 422
     (issued and used codes count; expired and cancelled ones were refunded and do not),
     not enough points 422, out of stock 409.
 
@@ -109,7 +111,7 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
         # No row lock: see the docstring. The count is current, as this user's account is locked.
         held = Redemption.objects.filter(user_id=user_id, coupon_id=OuterRef("pk"), status__in=HOLDING_STATUSES)
         coupon = (
-            Coupon.objects.select_related("merchant")
+            Coupon.objects.select_related("merchant", "audience_community")
             .annotate(held=Subquery(held.values("coupon_id").annotate(n=Count("pk")).values("n")[:1]))
             .filter(pk=coupon_id)
             .first()
@@ -130,6 +132,9 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
                 _("This coupon could be redeemed until %(time)s.") % {"time": _when(coupon.valid_until)},
                 code="outside_window",
             )
+        refusal = audience_refusal(coupon, member_of(user_id))
+        if refusal is not None:
+            raise Unprocessable(refusal, code="not_eligible")
         if (coupon.held or 0) >= coupon.per_user_limit:
             raise Unprocessable(
                 _("Limit reached: you can redeem this coupon %(n)d time(s).") % {"n": coupon.per_user_limit},
@@ -183,6 +188,9 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
                     valid_from__lte=now,
                     valid_until__gt=now,
                     code_valid_for=coupon.code_valid_for,
+                    audience=coupon.audience,
+                    audience_community_id=coupon.audience_community_id,
+                    audience_min_hours=coupon.audience_min_hours,
                 ),
                 stock_remaining=F("stock_remaining") - 1,
             )

@@ -15,9 +15,11 @@ from rewards import conf
 from rewards.models import (
     HOLDING_STATUSES,
     Coupon,
+    EarningRule,
     EntryKind,
     Merchant,
     PointsAccount,
+    PointsClawback,
     PointsEntry,
     Redemption,
     RedemptionStatus,
@@ -42,10 +44,21 @@ def points_earned_today(*, user) -> int:
     return total or 0
 
 
+def earning_rule_list() -> QuerySet[EarningRule]:
+    """The active earning rules, for "how to earn" (the wallet and the API)."""
+    return EarningRule.objects.filter(active=True).order_by("code")
+
+
+def clawback_list(*, open_only: bool = False) -> QuerySet[PointsClawback]:
+    """Claw-backs newest first; `open_only`: unresolved shortfalls (for dispatchers)."""
+    qs = PointsClawback.objects.select_related("award").order_by("-id")
+    return qs.filter(shortfall__gt=0, resolved_at__isnull=True) if open_only else qs
+
+
 def coupon_list(*, user=None, include_unavailable: bool = False) -> QuerySet[Coupon]:
     """Coupons on offer (active, merchant active, not ended), cheapest first, each annotated with
     `redeemed_by_me`: the viewer's issued + used codes of it (0 for anonymous viewers)."""
-    qs = Coupon.objects.select_related("merchant")
+    qs = Coupon.objects.select_related("merchant", "audience_community").prefetch_related("audience_teams")
     if not include_unavailable:
         qs = qs.filter(active=True, merchant__active=True, valid_until__gt=timezone.now())
     if user is not None and getattr(user, "is_authenticated", False):

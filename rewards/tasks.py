@@ -34,6 +34,7 @@ def award_points(
     source_id: str,
     actor_id: int | None = None,
     severity: str | None = None,
+    minutes: int | None = None,
 ) -> int | None:
     """Pay an earning rule once per (rule, source, user); returns the PointsAward id or None."""
     from govern.models import User
@@ -49,6 +50,7 @@ def award_points(
             source_id=source_id,
             actor=actor,
             severity=severity,
+            minutes=minutes,
         )
     except DomainError as exc:  # bad input will not get better by retrying
         logger.warning("award_points(%s, %s:%s → user %s) refused: %s", rule_code, source_type, source_id, user_id, exc)
@@ -62,3 +64,36 @@ def expire_redemptions() -> int:
     from rewards.redemptions import redemptions_expire_due
 
     return redemptions_expire_due()
+
+
+@shared_task(
+    name="rewards.tasks.claw_back_points",
+    autoretry_for=(OperationalError,),  # idempotent: one claw-back per award
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def claw_back_points(
+    *, rule_code: str, source_type: str, source_id: str, reason: str, actor_id: int | None = None
+) -> list[int]:
+    """Take back the awards of a rule for a source (a reopened verification), once each."""
+    from govern.models import User
+    from rewards.clawback import points_clawback
+
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    try:
+        done = points_clawback(
+            rule_code=rule_code, source_type=source_type, source_id=source_id, reason=reason, actor=actor
+        )
+    except DomainError as exc:
+        logger.warning("claw_back_points(%s, %s:%s) refused: %s", rule_code, source_type, source_id, exc)
+        return []
+    return [c.pk for c in done]
+
+
+@shared_task(name="rewards.tasks.expire_points")
+def expire_points() -> int:
+    """Beat job: points unspent for POINTS_EXPIRE_AFTER_DAYS expire, oldest first (off when 0)."""
+    from rewards.expiry import points_expire_due
+
+    return points_expire_due()

@@ -21,7 +21,10 @@ from govern.live import current_event_id
 from govern.pages import flash_errors, page_errors
 from rewards import conf, ledger, redemptions, selectors
 from rewards.api import CodeLookupThrottle
+from rewards.audience import audience_badge, audience_refusal, member_of
+from rewards.expiry import next_expiry
 from rewards.models import EntryKind, RedemptionStatus
+from rewards.words import rule_sentence
 
 WALLET_ENTRIES_PER_PAGE = 30
 WALLET_REDEMPTIONS = 50
@@ -45,10 +48,12 @@ def _labels() -> dict:
     }
 
 
-def _coupon_state(coupon, account, now) -> str:
+def _coupon_state(coupon, account, now, member) -> str:
     """Which button the shop shows; the service decides for real when it is pressed."""
     if account is None:
         return "login"
+    if audience_refusal(coupon, member, team_ids={t.pk for t in coupon.audience_teams.all()}) is not None:
+        return "not_eligible"
     if now < coupon.valid_from:
         return "soon"
     if coupon.stock_remaining <= 0:
@@ -81,6 +86,8 @@ def wallet(request):
         "redemptions": codes,
         "earned_today": selectors.points_earned_today(user=request.user),
         "daily_cap": conf.daily_cap(),
+        "next_expiry": next_expiry(account=account),
+        "rules": [{"name": rule.name, "sentence": rule_sentence(rule)} for rule in selectors.earning_rule_list()],
         "last_event_id": last_event_id,
         "highlight": request.GET.get("new", ""),
         "labels": _labels(),
@@ -113,9 +120,11 @@ def shop(request):
     account = selectors.points_account_get(user=request.user) if request.user.is_authenticated else None
     last_event_id = current_event_id()
     coupons = list(selectors.coupon_list(user=request.user))
+    member = member_of(request.user.pk) if account is not None else None
     now = timezone.now()
     for coupon in coupons:
-        coupon.state = _coupon_state(coupon, account, now)
+        coupon.state = _coupon_state(coupon, account, now, member)
+        coupon.badge = audience_badge(coupon, team_names=[t.name for t in coupon.audience_teams.all()])
         # A key per rendered offer: submitting the same page twice (no-JS path) redeems once.
         coupon.form_key = secrets.token_urlsafe(16)
     context = {

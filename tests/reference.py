@@ -9,6 +9,7 @@ import importlib
 REFERENCE_SEEDS = [
     ("govern.migrations.0002_roles", "create_roles"),
     ("rewards.migrations.0002_append_only_ledger_and_rules", "seed_rules"),
+    ("rewards.migrations.0003_earning_rules_for_service", "seed_rules"),
     ("hazards.premises.migrations.0002_premises_types", "seed_types"),
 ]
 

@@ -326,3 +326,15 @@ def is_team_leader(user: User | None) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return Volunteer.objects.filter(user_id=user.pk, is_team_leader=True, status=VolunteerStatus.APPROVED).exists()
+
+
+def approved_member(user_id: int):
+    """An approved volunteer's standing for govern.membership (one query), or None."""
+    from govern.membership import Member
+
+    row = (
+        Volunteer.objects.filter(user_id=user_id, status=VolunteerStatus.APPROVED)
+        .values_list("team_id", "community_id", "service_minutes")
+        .first()
+    )
+    return Member(*row) if row is not None else None

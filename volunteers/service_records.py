@@ -15,11 +15,14 @@ from django.utils.translation import gettext as _
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, publish, user_topic
 from govern.models import User
+from govern.task_outbox import enqueue_on_commit
 from volunteers import conf
 from volunteers.clean import clean_minutes, clean_reason, clean_text
 from volunteers.models import ServiceRecord, ServiceRecordSource, ServiceRecordStatus, Volunteer, VolunteerStatus
 from volunteers.payloads import record_payload
 from volunteers.policy import may_review_record
+
+SERVICE_RECORD_SOURCE = "volunteers.service_record"
 
 
 def _credit(volunteer_id: int, minutes: int) -> int:
@@ -161,6 +164,18 @@ def _review(*, record_id: int, actor: User, approve: bool, reason: str) -> Servi
     record.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
     volunteer = record.volunteer
     total = _credit(volunteer.pk, record.minutes) if approve else volunteer.service_minutes
+    if approve:
+        # Paid on commit, once per record (the award's source), per 30 minutes (the rule row).
+        # By name: rewards and volunteers never import each other (rule codes: rewards.earning).
+        enqueue_on_commit(
+            "rewards.tasks.award_points",
+            user_id=volunteer.user_id,
+            rule_code="service_minutes",
+            source_type=SERVICE_RECORD_SOURCE,
+            source_id=str(record.pk),
+            actor_id=actor.pk,
+            minutes=record.minutes,
+        )
     topics = [
         user_topic(volunteer.user_id),
         DISPATCH_TOPIC,

@@ -21,7 +21,8 @@ from govern.task_outbox import enqueue_on_commit
 from hazards.core import events
 from hazards.core.clean import clean_note, clean_severity
 from hazards.core.locks import lock_hazard
-from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Status, max_severity
+from hazards.models import SEVERITY_RANK, Hazard, HazardEvent, Source, Status, Task, max_severity
+from rewards.earning import CLAWBACK_TASK, FINDING_FIXED, REPORT_VERIFIED, TASK_VERIFIED
 
 S = Status
 
@@ -129,6 +130,8 @@ def hazard_transition(
     publish(topics, "hazard.status_changed", events.hazard_status_changed(hazard, event))
     if to_status == Status.VERIFIED:
         hazard_verified_followups(hazard=hazard, actor=actor)
+    if to_status == Status.REOPENED and from_status == Status.VERIFIED:
+        hazard_reopened_after_verification(hazard=hazard, actor=actor)
     return hazard
 
 
@@ -155,6 +158,22 @@ def hazard_raise_severity(*, hazard_id: int, severity: str, actor=None, note: st
     return hazard, True
 
 
+def hazard_reopened_after_verification(*, hazard: Hazard, actor) -> None:
+    """A verified hazard is reopened: the fix did not hold, so each verified task's award is
+    taken back (rewards.clawback: once per award, never below zero, a shortfall flagged for a
+    dispatcher). Queued on commit like the award itself; points are never locked here."""
+    task_ids = Task.objects.filter(hazard_id=hazard.pk, verified_at__isnull=False).values_list("pk", flat=True)
+    for task_id in task_ids:
+        enqueue_on_commit(
+            CLAWBACK_TASK,
+            rule_code=TASK_VERIFIED,
+            source_type="hazards.task",
+            source_id=str(task_id),
+            reason=_("Hazard %(code)s reopened after verification") % {"code": hazard.tracking_code},
+            actor_id=getattr(actor, "pk", None),
+        )
+
+
 def hazard_verified_followups(*, hazard: Hazard, actor) -> None:
     """The one place where work that follows a verification starts (inside the transaction that
     makes a hazard `verified`; task verification gets here too).
@@ -162,7 +181,8 @@ def hazard_verified_followups(*, hazard: Hazard, actor) -> None:
     The reporter earns `report_verified`, enqueued on commit and idempotent per (rule, hazard,
     user). A cluster of duplicate reports pays once, to its first reporter: the earliest report
     (the original or one merged into it) whose reporter was signed in. Nobody earns for verifying
-    their own report (rewards refuses it).
+    their own report (rewards refuses it). A hazard found by an inspection pays its inspector
+    (the reporter) `finding_fixed` instead: the inspector's finding was fixed.
     """
     cluster = Hazard.objects.filter(Q(pk=hazard.pk) | Q(duplicate_of_id=hazard.pk), reporter__isnull=False)
     first = cluster.order_by("created_at", "id").values_list("reporter_id", flat=True).first()
@@ -171,7 +191,7 @@ def hazard_verified_followups(*, hazard: Hazard, actor) -> None:
     enqueue_on_commit(
         "rewards.tasks.award_points",
         user_id=first,
-        rule_code="report_verified",
+        rule_code=FINDING_FIXED if hazard.source == Source.INSPECTION else REPORT_VERIFIED,
         source_type="hazards.hazard",
         source_id=str(hazard.pk),
         actor_id=getattr(actor, "pk", None),

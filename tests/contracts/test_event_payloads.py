@@ -29,7 +29,9 @@ from hazards.premises.alerts.services import alert_receive
 from hazards.premises.campaigns.services import campaign_unassign
 from hazards.premises.models import CampaignPremises, EnterpriseKey, Sensor
 from hazards.reports.feedback import feedback_submit
-from rewards.models import Coupon, PointsAccount
+from rewards.clawback import points_clawback
+from rewards.ledger import points_adjust
+from rewards.models import Coupon, PointsAccount, PointsAward
 from rewards.redemptions import redemption_create
 from volunteers.duty import volunteer_duty_set
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Volunteer, VolunteerStatus
@@ -118,6 +120,15 @@ def test_what_every_service_publishes_validates_against_its_schema(
         account = PointsAccount.objects.order_by("-balance", "pk").first()
         coupon = Coupon.objects.filter(stock_remaining__gt=0, cost__lte=account.balance).order_by("cost", "pk").first()
         redemption_create(user_id=account.user_id, coupon_id=coupon.pk, idempotency_key="event-contracts")
+
+        # points.clawback_shortfall: an award taken back (a reopened verification) after its points were spent
+        award = PointsAward.objects.filter(points_paid__gt=0).order_by("pk").first()
+        left = PointsAccount.objects.get(user_id=award.user_id).balance
+        if left:
+            points_adjust(user_id=award.user_id, amount=-left, reason="spent", actor=None)
+        points_clawback(
+            rule_code=award.rule.code, source_type=award.source_type, source_id=award.source_id, reason="reopened"
+        )
 
         # task.overdue (and task.updated): escalation long after every due time
         assert Task.objects.filter(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]).exists()

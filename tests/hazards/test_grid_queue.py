@@ -39,7 +39,9 @@ def test_only_the_workers_grids_gravest_first(make_hazard, grid_worker, other_gr
     mine_low = make_hazard()
     mine = make_hazard()
     Hazard.objects.filter(pk=mine_low.pk).update(severity="low")
-    Hazard.objects.filter(pk=mine.pk).update(severity="critical", peak_severity="critical")  # reported later, shown first
+    Hazard.objects.filter(pk=mine.pk).update(
+        severity="critical", peak_severity="critical"
+    )  # reported later, shown first
     theirs = make_hazard(latitude=OTHER[0], longitude=OTHER[1])
     client = page_for(grid_worker)
     cards = client.get("/grid/").context["cards"]

@@ -457,3 +457,44 @@ def test_database_constraints_back_the_invariants(running, office):
         Campaign.objects.filter(pk=running["campaign"].pk).update(premises_done=99)
     with pytest.raises(IntegrityError), transaction.atomic():
         Checklist.objects.create(premises_type=inspection.checklist.premises_type, name="x", name_en="x", active=True)
+
+
+# --- points for inspections (issue 24) --------------------------------------------------------------
+
+
+def test_a_submitted_inspection_pays_its_inspector_once_and_its_fixed_finding_pays_again(
+    running, office, django_capture_on_commit_callbacks
+):
+    from hazards.core.lifecycle import hazard_transition
+    from hazards.models import Status
+    from rewards.models import EarningRule, PointsAward
+    from rewards.tasks import award_points
+    from tests.rewards.conftest import assert_ledger_consistent, balance_of
+
+    inspector = running["inspector"]
+    inspection = inspections.inspection_start(entry_id=running["entry"].pk, actor=inspector)
+    _tick_all(inspection, inspector, failures={1: ("报警器没电", fail_photo())})
+    with django_capture_on_commit_callbacks(execute=True):
+        first = inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)
+    with django_capture_on_commit_callbacks(execute=True):
+        inspections.inspection_submit(inspection_id=inspection.pk, actor=inspector)  # a replay
+    award_points.apply(
+        kwargs={
+            "user_id": inspector.pk,
+            "rule_code": "inspection_submitted",
+            "source_type": "premises.inspection",
+            "source_id": str(inspection.pk),
+        },
+        throw=True,
+    )  # and a retry of the queued award
+    visit = EarningRule.objects.get(code="inspection_submitted").points
+    assert PointsAward.objects.filter(user=inspector, rule__code="inspection_submitted").count() == 1
+    assert balance_of(inspector) == visit
+    (finding,) = first.hazards
+    with django_capture_on_commit_callbacks(execute=True):
+        for status in (Status.TRIAGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RECTIFIED, Status.VERIFIED):
+            hazard_transition(hazard_id=finding.pk, actor=office, to_status=status, note=str(status))
+    fixed = PointsAward.objects.get(user=inspector, source_type="hazards.hazard", source_id=str(finding.pk))
+    assert fixed.rule.code == "finding_fixed"  # not report_verified: it was the inspector's finding
+    assert balance_of(inspector) == visit + fixed.points_paid and fixed.points_paid > 0
+    assert_ledger_consistent()

@@ -180,7 +180,7 @@ def test_coupon_list_constant_queries(resident, merchant, django_assert_max_num_
         c = make_coupon(merchant, cost=1)
         redemptions.redemption_create(user_id=resident.pk, coupon_id=c.pk, idempotency_key=f"k{c.pk}")
     client = client_for(resident)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # one of them: the audience teams of every coupon at once
         body = client.get("/api/v1/coupons/?page_size=100").json()
     assert body["count"] == n and all(item["redeemed_by_me"] == 1 for item in body["results"])
 

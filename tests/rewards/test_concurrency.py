@@ -269,3 +269,41 @@ def test_terms_edited_meanwhile_are_charged_as_edited_on_the_redone_attempt(resi
     assert edited and result.created and result.redemption.cost == 20
     assert balance_of(resident) == 80 and Coupon.objects.get(pk=coupon.pk).stock_remaining == 2
     assert Redemption.objects.count() == 1 and PointsEntry.objects.filter(amount=-20).count() == 1
+
+
+def test_residents_racing_volunteers_for_a_volunteers_only_coupon_are_refused_and_pay_nothing(merchant):
+    """Residents and volunteers press at once on a small volunteers-only stock: every resident
+    gets 422 not_eligible with balance unchanged; the stock goes to volunteers only."""
+    from tests.rewards.audience_helpers import make_community, make_member
+
+    coupon = make_coupon(merchant, cost=10, stock_total=3, per_user_limit=1, audience="volunteers")
+    residents = [UserFactory(roles=[RESIDENT]) for _ in range(8)]
+    home = make_community("黎里社区")
+    volunteers = [make_member(home).user for _ in range(6)]
+    for user in residents + volunteers:
+        fund(user, 50)
+
+    def attempt(user):
+        return lambda: (user.pk, _redeem_status(user.pk, coupon.pk, f"race-{user.pk}"))
+
+    results = dict(race([attempt(u) for u in residents + volunteers]))
+    assert {results[u.pk] for u in residents} == {"not_eligible"}
+    assert sorted(results[u.pk] for u in volunteers) == ["created"] * 3 + ["out_of_stock"] * 3
+    assert all(balance_of(u) == 50 for u in residents)
+    assert not Redemption.objects.filter(user__in=residents).exists()
+    assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 0
+
+
+def test_an_audience_narrowed_meanwhile_refuses_on_the_redone_attempt(resident, merchant, monkeypatch):
+    from govern.errors import Unprocessable
+
+    coupon = make_coupon(merchant, cost=10, stock_total=3)
+    fund(resident, 100)
+    narrowed = _while_between_read_and_update(
+        monkeypatch, lambda: Coupon.objects.filter(pk=coupon.pk).update(audience="volunteers")
+    )
+    with pytest.raises(Unprocessable) as info:
+        redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="narrowed")
+    assert narrowed and info.value.code == "not_eligible"
+    assert balance_of(resident) == 100 and not Redemption.objects.exists()
+    assert Coupon.objects.get(pk=coupon.pk).stock_remaining == 3

@@ -53,7 +53,8 @@ def test_wallet_constant_queries(client, resident, merchant, django_assert_max_n
         coupon = make_coupon(merchant, cost=1)
         redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key=f"k{i}")
     logged_in(client, resident)
-    with django_assert_max_num_queries(10):  # one of them: the menu asks whether the person answers for a premises
+    # one of them: the menu asks whether the person answers for a premises; one: the earning rules
+    with django_assert_max_num_queries(11):
         assert client.get("/wallet/").status_code == 200
 
 
@@ -99,7 +100,9 @@ def test_shop_constant_queries(client, resident, django_assert_max_num_queries, 
     for _ in range(n):
         make_coupon(make_merchant())
     logged_in(client, resident)
-    with django_assert_max_num_queries(7):  # one of them: the menu asks whether the person answers for a premises
+    # one: the menu asks whether the person answers for a premises; two: the audience teams of
+    # every coupon at once, and the viewer's volunteer profile
+    with django_assert_max_num_queries(9):
         assert client.get("/shop/").status_code == 200
 
 
@@ -286,3 +289,31 @@ def test_admin_merchant_staff_get_the_role(client, admin_user):
     assert list(Merchant.objects.get(name="新店").staff.all()) == [newcomer]
     newcomer.refresh_from_db()
     assert has_role(newcomer, MERCHANT_STAFF)
+
+
+def test_wallet_and_api_say_how_to_earn_from_the_rule_rows(client, api, resident, admin_user):
+    from rewards.models import EarningRule
+
+    admin = logged_in(client, admin_user)
+    rule = EarningRule.objects.get(code="service_minutes")
+    edited = admin.post(
+        f"/admin/rewards/earningrule/{rule.pk}/change/",
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "points": 6,
+            "per_minutes": 60,
+            "severity_factors": "{}",
+            "active": "on",
+        },
+    )
+    assert edited.status_code == 302
+    EarningRule.objects.filter(code="activity_attended").update(active=False)
+    body = api.get("/api/v1/points/rules/", HTTP_ACCEPT_LANGUAGE="en").json()
+    by_code = {r["code"]: r for r in body}
+    assert by_code["service_minutes"]["per_minutes"] == 60
+    assert by_code["service_minutes"]["description"] == "6 points per 60 minutes"
+    assert {"inspection_submitted", "finding_fixed", "task_verified"} <= set(by_code)
+    assert "activity_attended" not in by_code  # inactive rules pay nothing and are not offered
+    html = logged_in(client, resident).get("/wallet/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="earning-rules"' in html and "志愿服务时长" in html and "每 60 分钟 6 积分" in html

@@ -108,6 +108,9 @@ MATRIX: dict[str, tuple] = {
     "GET points/": (None, logged_in(200)),
     "PATCH points/": (lambda w: {"show_on_leaderboard": False}, logged_in(200)),
     "POST points/adjust/": (lambda w: {"user": w.owner.pk, "amount": 5, "reason": "奖励"}, dispatcher_only(201)),
+    "GET points/rules/": (None, everyone(200)),
+    "GET points/clawbacks/": (None, dispatcher_only()),
+    "POST points/clawbacks/<int:pk>/resolve/": (lambda w: {}, dispatcher_only()),
     "GET leaderboard/": (None, everyone(200)),
     "GET coupons/": (None, everyone(200)),
     "GET coupons/<int:pk>/": (None, everyone(200)),
@@ -242,6 +245,7 @@ def fill(route: str, world: World) -> str:
         "volunteers/service-records/<int:pk>": world.own_record.pk,
         "volunteers/<int:pk>": world.application.pk,
         "coupons/<int:pk>": world.redemption.coupon_id,
+        "points/clawbacks/<int:pk>": _clawback(world) if route.startswith("points/clawbacks/<") else 0,
         "redemptions/<int:pk>": world.redemption.pk,
         "hazards/<int:pk>/candidates": world.task.hazard_id,
         "hazards/<int:pk>/dispatch": world.task.hazard_id,
@@ -255,6 +259,26 @@ def fill(route: str, world: World) -> str:
         if route.startswith(prefix):
             route = route.replace("<int:pk>", str(value), 1)
     return "/api/v1/" + route.replace("<str:tracking_code>", world.hazard.tracking_code)
+
+
+def _clawback(world: World) -> int:
+    """An open shortfall of the owner's (a reopened verification after the points were spent)."""
+    from rewards.models import EarningRule, PointsAward, PointsClawback
+
+    cached = getattr(world, "_clawback", None)
+    if cached is None:
+        award = PointsAward.objects.create(
+            rule=EarningRule.objects.get(code="task_verified"),
+            user=world.owner,
+            source_type="hazards.task",
+            source_id="matrix",
+            points_due=20,
+            points_paid=0,
+        )
+        cached = world._clawback = PointsClawback.objects.create(
+            award=award, points_paid=20, points_taken=0, shortfall=20, reason="matrix"
+        ).pk
+    return cached
 
 
 def _campaign_world(world: World):

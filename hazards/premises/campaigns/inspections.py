@@ -21,6 +21,7 @@ from govern.media.checks import check_uploads
 from govern.media.renditions import render
 from govern.media.writer import PhotoWriter, delete_files
 from govern.models import User
+from govern.task_outbox import enqueue_on_commit
 from hazards import conf
 from hazards.models import Hazard, HazardPhoto, Source
 from hazards.premises.campaigns.clean import DESCRIPTION_MAX, NOTE_MAX, clean_pk, clean_text
@@ -40,6 +41,9 @@ from hazards.premises.models import (
 )
 from hazards.premises.services import premises_link_hazard
 from hazards.reports.services import hazard_report
+from rewards.earning import AWARD_TASK, INSPECTION_SUBMITTED
+
+INSPECTION_SOURCE = "premises.inspection"
 
 
 @dataclass
@@ -226,4 +230,14 @@ def _submit(*, inspection_id: int, actor: User, stored: list[str]) -> SubmitOutc
     entry.status, entry.done_at, entry.findings = VisitStatus.DONE, now, len(hazards)
     entry.save(update_fields=["status", "done_at", "findings"])
     publish_progress(campaign, entry, hazards)
+    # The inspector is paid for the visit on commit, once per inspection. No verifier: the system
+    # pays (the ledger would refuse the inspector as their own verifier).
+    enqueue_on_commit(
+        AWARD_TASK,
+        user_id=actor.pk,
+        rule_code=INSPECTION_SUBMITTED,
+        source_type=INSPECTION_SOURCE,
+        source_id=str(inspection.pk),
+        actor_id=None,
+    )
     return SubmitOutcome(inspection=inspection, hazards=hazards)
