@@ -20,6 +20,7 @@ from govern.office.selectors import board as board_selectors
 from govern.office.selectors import headline as headline_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.office.selectors import loop as loop_selectors
+from govern.office.selectors import search as search_selectors
 from govern.pages import dispatcher_required, page_errors
 from hazards.core.events import hazard_fields, task_fields
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
@@ -67,6 +68,7 @@ def _task_point(task) -> dict:
 @dispatcher_required
 def board(request):
     last_event_id = current_event_id()  # before the data: anything later is replayed
+    search = search_selectors.board_search(request.GET)
     data = board_selectors.board()
     hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work + data.overdue]
     volunteers = [
@@ -94,9 +96,12 @@ def board(request):
             "volunteers_json": volunteers,
             "service_area": area,
             "severities": Severity.choices,
+            "search": search,
+            "status_choices": Status.choices,
             "status_labels": {value: str(label) for value, label in Status.choices},
             "task_labels": {value: str(label) for value, label in TaskStatus.choices},
         },
+        status=400 if search.errors else 200,
     )
 
 

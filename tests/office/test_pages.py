@@ -22,6 +22,8 @@ PAGES = [
     "/office/partners/",
     "/office/export/hazards.csv",
     "/office/export/tasks.csv",
+    "/office/export/kpis.csv",
+    "/office/?q=1",
 ]
 
 
