@@ -92,6 +92,7 @@ def board(request):
             "board": data,
             "to_verify": loop_selectors.to_verify(),
             "reopen_requested": loop_selectors.reopen_requested(),
+            "offers_expired": loop_selectors.offers_expired(),
             "hazards_json": hazards,
             "volunteers_json": volunteers,
             "service_area": area,
@@ -108,9 +109,13 @@ def board(request):
 @require_GET
 @dispatcher_required
 def loop_queues(request):
-    """The "to verify" and "reopen requested" queues alone, swapped into the open board when an
+    """The "to verify", "reopen requested" and "offers expired" queues alone, swapped into the open board when an
     event changes them (static/js/office/loop_queues.js)."""
-    context = {"to_verify": loop_selectors.to_verify(), "reopen_requested": loop_selectors.reopen_requested()}
+    context = {
+        "to_verify": loop_selectors.to_verify(),
+        "reopen_requested": loop_selectors.reopen_requested(),
+        "offers_expired": loop_selectors.offers_expired(),
+    }
     return render(request, "office/_loop_queues.html", context)
 
 
