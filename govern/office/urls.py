@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("heatmap.json", views.heatmap_json, name="heatmap"),
     path("partners/", views.partners, name="partners"),
+    path("export/kpis.csv", views.export_kpis, name="export-kpis"),
     path("export/hazards.csv", views.export, {"name": "hazards"}, name="export-hazards"),
     path("export/tasks.csv", views.export, {"name": "tasks"}, name="export-tasks"),
     path("export/hours.csv", views.export, {"name": "hours"}, name="export-hours"),

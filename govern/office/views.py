@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Q
-from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from govern.csv_export import header_row
+from govern.csv_export import csv_text, header_row
+from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
-from govern.office import exports, heatmap
+from govern.office import exports, heatmap, kpi_export
 from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
 from govern.office.selectors import headline as headline_selectors
 from govern.office.selectors import kpis as kpi_selectors
 from govern.office.selectors import loop as loop_selectors
+from govern.office.selectors import search as search_selectors
 from govern.pages import dispatcher_required, page_errors
 from hazards.core.events import hazard_fields, task_fields
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
@@ -66,6 +68,7 @@ def _task_point(task) -> dict:
 @dispatcher_required
 def board(request):
     last_event_id = current_event_id()  # before the data: anything later is replayed
+    search = search_selectors.board_search(request.GET)
     data = board_selectors.board()
     hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work + data.overdue]
     volunteers = [
@@ -89,23 +92,40 @@ def board(request):
             "board": data,
             "to_verify": loop_selectors.to_verify(),
             "reopen_requested": loop_selectors.reopen_requested(),
+            "offers_expired": loop_selectors.offers_expired(),
             "hazards_json": hazards,
             "volunteers_json": volunteers,
             "service_area": area,
             "severities": Severity.choices,
+            "search": search,
+            "status_choices": Status.choices,
             "status_labels": {value: str(label) for value, label in Status.choices},
             "task_labels": {value: str(label) for value, label in TaskStatus.choices},
         },
+        status=400 if search.errors else 200,
     )
 
 
 @require_GET
 @dispatcher_required
 def loop_queues(request):
-    """The "to verify" and "reopen requested" queues alone, swapped into the open board when an
+    """The "to verify", "reopen requested" and "offers expired" queues alone, swapped into the open board when an
     event changes them (static/js/office/loop_queues.js)."""
-    context = {"to_verify": loop_selectors.to_verify(), "reopen_requested": loop_selectors.reopen_requested()}
+    context = {
+        "to_verify": loop_selectors.to_verify(),
+        "reopen_requested": loop_selectors.reopen_requested(),
+        "offers_expired": loop_selectors.offers_expired(),
+    }
     return render(request, "office/_loop_queues.html", context)
+
+
+def _table_rows(figures: kpi_selectors.Kpis) -> list[kpi_selectors.ScopeRow]:
+    """The district, then each community followed by its grids."""
+    rows = [figures.district]
+    for community in figures.communities:
+        rows.append(community)
+        rows.extend(g for g in figures.grids if g.community == community.community)
+    return rows
 
 
 @require_GET
@@ -119,10 +139,7 @@ def dashboard(request):
     error = failed.as_dict()
     risks = heatmap.grid_risk()
     figures = kpi_selectors.kpis(period=period)
-    rows = [figures.district]
-    for community in figures.communities:
-        rows.append(community)
-        rows.extend(g for g in figures.grids if g.community == community.community)
+    rows = _table_rows(figures)
     return render(
         request,
         "office/dashboard.html",
@@ -175,6 +192,23 @@ def export(request, name: str):
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@dispatcher_required
+def export_kpis(request):
+    """The dashboard table as CSV over `?from=&to=` (a bad date is a 400 naming the field)."""
+    try:
+        period = kpi_selectors.parse_period(request.GET)
+    except InvalidInput as error:
+        return HttpResponseBadRequest(f"{error.field}: {error}", content_type="text/plain; charset=utf-8")
+    figures = kpi_selectors.kpis(period=period)
+    header = header_row(request, kpi_export.HEADER, kpi_export.HEADER_LABELS)
+    response = HttpResponse(csv_text(kpi_export.kpi_rows(figures, _table_rows(figures)), header))
+    response["Content-Type"] = "text/csv; charset=utf-8"
+    response["Content-Disposition"] = f'attachment; filename="kpis-{period.first_day}-{period.last_day}.csv"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -36,13 +36,13 @@ def test_headline_counts_what_is_open_late_and_fixed_now(hazard_at, client, disp
     task_at(critical, UserFactory(), day, accepted=day, due=_local(monday - timedelta(days=2)), overdue=True)
     task_at(fixed_now, UserFactory(), day, accepted=day, due=_local(now + timedelta(days=1)))
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         figures = headline(now=now)
     # Open: the critical one and the two rectified ones waiting for their check; not the closed one.
     assert (figures.open, figures.open_critical) == (3, 1)
     assert figures.overdue == 1
     assert figures.fixed_this_week == 1  # fixed_before was rectified the week before
-    assert figures.satisfaction_percent is None  # no resident has rated a fix
+    assert figures.satisfaction is None  # no resident has rated a fix
     client.force_login(dispatcher)
     html = client.get("/office/dashboard/").content.decode()
     assert 'data-k="open">3<' in html and 'data-k="overdue">1<' in html and 'data-k="fixed">1<' in html

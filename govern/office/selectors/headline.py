@@ -4,10 +4,11 @@
 - overdue: tasks still open (accepted, in progress, or done but not yet verified) that escalation
   flagged overdue;
 - fixed this week: hazards with a `→ rectified` event since Monday 00:00 (site time), each once;
-- satisfaction: the share of residents' ratings of a fix that were satisfied, over the last 90
-  days — None while residents have given none (the ratings are collected on the tracking page).
+- satisfaction: the mean of the stars (1–5) residents gave the fixes they confirmed on the
+  tracking page over the last 90 days (the dashboard table's "average satisfaction", district-wide
+  and over a rolling window) — None while residents have rated none.
 
-Three queries, whatever the number of hazards.
+Four queries, whatever the number of hazards.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from hazards.models import OPEN_STATUSES, Hazard, HazardEvent, Severity, Status, Task, TaskStatus
+from hazards.models import OPEN_STATUSES, FixFeedback, Hazard, HazardEvent, Severity, Status, Task, TaskStatus
 
 OPEN_TASK = Q(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]) | Q(
     status=TaskStatus.DONE, verified_at__isnull=True
@@ -32,8 +33,11 @@ class Headline:
     overdue: int
     fixed_this_week: int
     week_start: datetime
-    satisfaction_percent: int | None = None
+    satisfaction: float | None = None  # mean stars, one decimal
     ratings: int = 0
+
+
+RATING_WINDOW = timedelta(days=90)
 
 
 def week_start(now: datetime) -> datetime:
@@ -55,10 +59,15 @@ def headline(*, now: datetime | None = None) -> Headline:
         .distinct()
         .count()
     )
+    rated = FixFeedback.objects.filter(fixed=True, created_at__gt=now - RATING_WINDOW, created_at__lte=now).aggregate(
+        n=Count("id"), mean=Avg("stars")
+    )
     return Headline(
         open=counts["open"],
         open_critical=counts["critical"],
         overdue=overdue,
         fixed_this_week=fixed,
         week_start=start,
+        satisfaction=None if rated["mean"] is None else round(float(rated["mean"]), 1),
+        ratings=rated["n"],
     )

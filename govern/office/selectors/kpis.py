@@ -16,6 +16,11 @@ Definitions (what the dashboard's legend says, and what tests/office/test_kpis.p
 - points issued: earned points (ledger entries of kind `earn`) written in the period; points
   redeemed: points spent on coupons in the period minus refunds of cancelled/expired codes.
   District-wide only (the ledger names people, not places).
+- residents' answers (FixFeedback, one per hazard, given on the tracking page): for the hazards
+  rectified in the period (the "rectified" figure), the answers given before the period ended.
+  Confirmed fixed: the share of those hazards the resident confirmed fixed; reopen-request rate:
+  the share the resident said were not fixed; average satisfaction: the mean of the stars of the
+  confirmed ones (1–5). The two shares need not add up to 100% (many residents never answer).
 
 - time to accept: for every task accepted in the period (`Task.accepted_at` in it), accepted_at
   minus offered_at — each acceptance counts once, also one later given back or cancelled (the
@@ -41,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from govern.errors import InvalidInput
 from govern.models import Community, Grid
-from hazards.models import Category, Hazard, HazardEvent, Status, Task
+from hazards.models import Category, FixFeedback, Hazard, HazardEvent, Status, Task
 from rewards.models import EntryKind, PointsEntry
 from volunteers.models import ServiceRecord, ServiceRecordStatus
 
@@ -115,6 +120,10 @@ def duration_text(seconds: float | None) -> str:
     return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
 
 
+def _percent(part: int, whole: int) -> str:
+    return "—" if not whole else f"{part / whole * 100:.0f}%"
+
+
 @dataclass
 class Figures:
     reported: int = 0
@@ -130,6 +139,22 @@ class Figures:
     service_minutes: int | None = None
     points_issued: int | None = None
     points_redeemed: int | None = None
+    confirmed_fixed: int = 0  # of `rectified`, answered "fixed" by the resident
+    reopen_requested: int = 0  # of `rectified`, answered "not fixed"
+    stars_total: int = 0  # the stars of the confirmed ones
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Mean stars (1–5) of the confirmed fixes; None while none was rated."""
+        return round(self.stars_total / self.confirmed_fixed, 1) if self.confirmed_fixed else None
+
+    @property
+    def confirmed_percent(self) -> str:
+        return _percent(self.confirmed_fixed, self.rectified)
+
+    @property
+    def reopen_percent(self) -> str:
+        return _percent(self.reopen_requested, self.rectified)
 
     @property
     def rectification_rate(self) -> float | None:
@@ -240,6 +265,24 @@ def kpis(*, period: Period) -> Kpis:
     for row in moved:
         for figures in each(row["hazard__grid_id"], row["hazard__community_id"]):
             setattr(figures, row["to_status"], getattr(figures, row["to_status"]) + row["n"])
+
+    # The residents' answers on the hazards rectified in the period (the `rectified` figure's hazards).
+    rectified_in_period = HazardEvent.objects.filter(
+        created_at__gte=start, created_at__lt=end, to_status=Status.RECTIFIED
+    ).values("hazard_id")
+    answers = (
+        FixFeedback.objects.filter(hazard_id__in=rectified_in_period, created_at__lt=end)
+        .values("hazard__grid_id", "hazard__community_id", "fixed")
+        .annotate(n=Count("id"), stars=Sum("stars"))
+        .order_by()
+    )
+    for row in answers:
+        for figures in each(row["hazard__grid_id"], row["hazard__community_id"]):
+            if row["fixed"]:
+                figures.confirmed_fixed += row["n"]
+                figures.stars_total += row["stars"] or 0
+            else:
+                figures.reopen_requested += row["n"]
 
     first_fix = (
         HazardEvent.objects.filter(to_status=Status.RECTIFIED)

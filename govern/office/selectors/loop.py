@@ -6,9 +6,12 @@ whose reporter says the fix did not work.
 - reopen requested: the reporter answered "not fixed" (FixFeedback.fixed = False) and the hazard
   is still rectified or verified, not reopened since: a dispatcher decides (reopen, or close
   anyway); it leaves the queue when the hazard moves on.
+- offers expired: hazards waiting for dispatch (triaged or reopened) whose latest offer nobody
+  accepted in time (escalation expired it and found nobody else free). Each card offers it again
+  to the same responder or to the best candidate, in one click (hazards.dispatch.services).
 
 A fixed number of queries however long the queues: to verify 3 (the tasks with hazard, category,
-grid and assignee; the report photos; the after-photos), reopen requested 1.
+grid and assignee; the report photos; the after-photos), reopen requested 1, offers expired 1.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
 from hazards.models import (
     FixFeedback,
@@ -32,6 +35,7 @@ from hazards.models import (
 
 QUEUE_LIMIT = 100
 REOPEN_FROM = (Status.RECTIFIED, Status.VERIFIED)
+WAITING_FOR_DISPATCH = (Status.TRIAGED, Status.REOPENED)
 
 
 @dataclass(frozen=True)
@@ -80,4 +84,15 @@ def reopen_requested(*, limit: int = QUEUE_LIMIT) -> list[FixFeedback]:
         .exclude(Exists(reopened_since))
         .select_related("hazard__category", "hazard__grid", "hazard__community")
         .order_by("created_at", "id")[:limit]
+    )
+
+
+def offers_expired(*, limit: int = QUEUE_LIMIT) -> list[Task]:
+    """The expired offers that are their hazard's latest task while the hazard waits for dispatch,
+    longest waiting first (a later offer, accepted or not, takes the hazard out of this queue)."""
+    latest = Task.objects.filter(hazard_id=OuterRef("hazard_id")).order_by("-offered_at", "-id").values("pk")[:1]
+    return list(
+        Task.objects.filter(status=TaskStatus.EXPIRED, hazard__status__in=WAITING_FOR_DISPATCH, pk=Subquery(latest))
+        .select_related("hazard__category", "hazard__grid", "hazard__community", "assignee")
+        .order_by("ended_at", "id")[:limit]
     )

@@ -37,7 +37,11 @@
     data = data || {};
     if (type === "hazard.feedback") { refresh(); return; }
     if (type === "hazard.status_changed" && (LOOP[data.to] || LOOP[data.from])) { refresh(); return; }
-    if (type === "task.updated" && data.status === "done") refresh();
+    if (type === "task.updated" && (data.status === "done" || data.status === "expired")) { refresh(); return; }
+    // A new offer takes a hazard out of "offers expired" (re-offered here, on its page or by API).
+    var hazard = data.hazard || {};
+    if (type === "task.updated" && data.status === "offered" && hazard.id &&
+        document.querySelector('#queue-offers_expired [data-hazard-id="' + hazard.id + '"]')) refresh();
   }
 
   window.GovernLoopQueues = { onEvent: onEvent, refresh: refresh };
