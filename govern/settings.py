@@ -425,6 +425,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "govern.schema.GovernAutoSchema",
     "EXCEPTION_HANDLER": "govern.api_errors.exception_handler",
+    # DRF's defaults, with a JSON parser that refuses lone surrogates (govern/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "govern.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_report": os.environ.get("THROTTLE_ANON_REPORT", "10/hour"),
