@@ -86,14 +86,24 @@ class CommaSlugField(forms.Field):
         return [item.strip() for item in str(value).split(",") if item.strip()][:50]
 
 
+# Ids are 64-bit database keys: a bigger number was a 500 on SQLite ("Python int too large to convert
+# to SQLite INTEGER"; issue 21 item 12), so it is refused like any other id that is not one.
+ID_MAX = 2**63 - 1
+
+
 class CommaIntField(forms.Field):
     def to_python(self, value):
         if value in (None, ""):
             return []
         try:
-            return [int(item) for item in str(value).split(",") if item.strip()][:200]
+            ids = [int(item) for item in str(value).split(",") if item.strip()][:200]
         except ValueError:
             raise forms.ValidationError(_("Give one id or a comma-separated list of ids (numbers)."))
+        if any(not 1 <= item <= ID_MAX for item in ids):
+            raise forms.ValidationError(
+                _("Ids are whole numbers from 1 to %(max)d."), params={"max": ID_MAX}, code="invalid"
+            )
+        return ids
 
 
 class BBoxField(forms.Field):
