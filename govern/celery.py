@@ -20,12 +20,15 @@ app.autodiscover_tasks()
 def _redbeat_settings(sender, **kwargs):
     """celery-redbeat looks its settings up by their bare names (redbeat_redis_url, ...), which the
     CELERY_ namespace of Django's settings does not give it (it then warned and dropped the Redis
-    options): hand them over under those names."""
+    options): hand them over under those names. Read from Django's settings, not by iterating
+    sender.conf, whose namespaced view raises KeyError on its own bookkeeping keys."""
+    from django.conf import settings
+
     sender.conf.update(
         {
-            key.removeprefix("CELERY_").lower(): value
-            for key, value in list(sender.conf.items())
-            if key.startswith("CELERY_REDBEAT_")
+            name.removeprefix("CELERY_").lower(): getattr(settings, name)
+            for name in dir(settings)
+            if name.startswith("CELERY_REDBEAT_")
         }
     )
 

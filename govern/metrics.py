@@ -11,7 +11,8 @@ from the database or Redis are the same in every process. Read at scrape time:
 - `govern_celery_queue_length`: messages waiting in the broker's default queue (work not yet
   picked up by a worker);
 - gauges apps register (`register_gauge`): `hazards.metrics` adds photos waiting to be processed.
-  Notifications will add `govern_notifications_queued` the same way.
+- `govern_notifications_queued`: notifications written but not yet sent, per channel (waiting,
+  deferred by quiet hours or retrying after a provider error; grows while delivery is stuck).
 
 Apps add theirs in a `metrics` module (found like admin modules) with `register_gauge(name,
 documentation, read)`; `read()` returns a number, or a dict {label value: number} for a gauge
@@ -109,12 +110,30 @@ def _celery_queue_length() -> dict[str, int]:
         client.close()
 
 
+def _notifications_queued() -> dict[str, int]:
+    from django.db.models import Count
+
+    from govern.models import Channel, Notification, NotificationStatus
+
+    queued = dict(
+        Notification.objects.filter(status=NotificationStatus.PENDING)
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {channel: queued.get(channel, 0) for channel in Channel.values}
+
+
 register_gauge("govern_live_outbox_events", "Live events kept for replay in the outbox", _live_outbox_events)
 register_gauge(
     "govern_task_outbox_pending", "Celery tasks committed but not yet handed to the broker", _task_outbox_pending
 )
 register_gauge(
     "govern_celery_queue_length", "Messages waiting in the Celery broker queue", _celery_queue_length, label="queue"
+)
+
+register_gauge(
+    "govern_notifications_queued", "Notifications not yet sent, per channel", _notifications_queued, label="channel"
 )
 
 REGISTRY.register(_GovernCollector())

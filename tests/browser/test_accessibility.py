@@ -47,6 +47,9 @@ def _settle(page) -> None:
     page.wait_for_timeout(250)
 
 
+# Every page of every account at two widths in two languages: minutes of real browsing, more than the
+# suite's per-test default allows on a busy two-core machine.
+@pytest.mark.timeout(1500)
 def test_every_page_of_every_demo_account_is_accessible_and_in_its_language(asgi_live_server, browser):
     world = in_thread(seed_world)
     base = asgi_live_server.url

@@ -186,7 +186,12 @@ def test_health_and_metrics_on_each_server(deployment):
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
         sockets = float(re.search(r"^govern_live_sockets_open (\S+)$", metrics, re.M).group(1))
         assert sockets >= IDLE_SOCKETS / 2, sockets
-        for name in ("govern_live_outbox_events", "govern_task_outbox_pending", "govern_photos_processing"):
+        for name in (
+            "govern_live_outbox_events",
+            "govern_task_outbox_pending",
+            "govern_photos_processing",
+            "govern_notifications_queued",
+        ):
             assert re.search(rf"^{name}(\{{[^}}]*\}})? \S+$", metrics, re.M), name
         assert "django_http_requests_total_by_method_total" in metrics
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from govern.logs import JsonFormatter, RedactFilter, RequestContextFilter, TextFormatter, redact
-from govern.models import PendingTask
+from govern.models import Notification, PendingTask
 from tests.conftest import SERVICES_MODE, client_for
 
 
@@ -62,14 +62,19 @@ def _gauge(text: str, name: str, labels: str = "") -> float:
 
 
 @pytest.mark.django_db
-def test_metrics_include_governs_gauges(client):
+def test_metrics_include_governs_gauges(client, django_user_model):
     PendingTask.objects.create(task_name="govern.tasks.send_pending_tasks", kwargs={})
+    person = django_user_model.objects.create_user("metrics-person")
+    Notification.objects.create(user=person, event_id=1, kind="report_update", channel="sms")
+    Notification.objects.create(user=person, event_id=1, kind="report_update", channel="email", status="sent")
     PendingTask.objects.create(task_name="govern.tasks.send_pending_tasks", kwargs={})
     text = client.get("/metrics").content.decode()
     assert _gauge(text, "govern_task_outbox_pending") == 2
     assert _gauge(text, "govern_live_outbox_events") >= 0
     assert _gauge(text, "govern_live_sockets_open") >= 0
     assert _gauge(text, "govern_photos_processing", '{table="hazardphoto"}') == 0
+    assert _gauge(text, "govern_notifications_queued", '{channel="sms"}') == 1
+    assert _gauge(text, "govern_notifications_queued", '{channel="email"}') == 0
     assert "django_http_requests_total_by_method_total" in text
     if SERVICES_MODE:
         assert _gauge(text, "govern_celery_queue_length", '{queue="celery"}') >= 0

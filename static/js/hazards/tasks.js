@@ -16,7 +16,6 @@ import { api, errorMessage, fetchHtml } from "../govern/http.js";
   var unseenOffers = 0;
   var here = null;
   var pending = null;
-  var audio = null;
 
   function text(key) {
     var tpl = document.getElementById("task-text");
@@ -32,25 +31,9 @@ import { api, errorMessage, fetchHtml } from "../govern/http.js";
   /* --- sound and badge ------------------------------------------------------------------------- */
 
   function beep() {
-    try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      if (!Ctx) return;
-      audio = audio || new Ctx();
-      if (audio.state === "suspended" && audio.resume) audio.resume();
-      [0, 0.25].forEach(function (offset) {
-        var osc = audio.createOscillator();
-        var gain = audio.createGain();
-        osc.type = "sine";
-        osc.frequency.value = 880;
-        gain.gain.setValueAtTime(0.0001, audio.currentTime + offset);
-        gain.gain.exponentialRampToValueAtTime(0.3, audio.currentTime + offset + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + offset + 0.18);
-        osc.connect(gain).connect(audio.destination);
-        osc.start(audio.currentTime + offset);
-        osc.stop(audio.currentTime + offset + 0.2);
-      });
+    if (window.GovernTone && window.GovernTone.play({ times: [0, 0.25], frequency: 880, volume: 0.3, length: 0.2 })) {
       window.__taskBeeps = (window.__taskBeeps || 0) + 1;
-    } catch (e) { /* no sound is not an error */ }
+    }
     if (navigator.vibrate) { try { navigator.vibrate([200, 100, 200]); } catch (e) { /* ignore */ } }
   }
 

@@ -6,7 +6,6 @@
   "use strict";
 
   var RANK = { critical: 0, high: 1, medium: 2, low: 3 };
-  var audio = null;
 
   function key(card) {
     return [
@@ -36,24 +35,8 @@
   }
 
   function beep() {
-    try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      if (!Ctx) return;
-      audio = audio || new Ctx();
-      if (audio.state === "suspended" && audio.resume) audio.resume();
-      [0, 0.3, 0.6].forEach(function (offset) {
-        var osc = audio.createOscillator();
-        var gain = audio.createGain();
-        osc.type = "square";
-        osc.frequency.value = 988;
-        gain.gain.setValueAtTime(0.0001, audio.currentTime + offset);
-        gain.gain.exponentialRampToValueAtTime(0.25, audio.currentTime + offset + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + offset + 0.22);
-        osc.connect(gain).connect(audio.destination);
-        osc.start(audio.currentTime + offset);
-        osc.stop(audio.currentTime + offset + 0.25);
-      });
-    } catch (e) { /* no sound is not an error: the banner stays */ }
+    /* A harsher tone than a phone's new offer: square wave, three times (static/js/govern/tone.js). */
+    if (window.GovernTone) window.GovernTone.play({ times: [0, 0.3, 0.6], type: "square", frequency: 988, volume: 0.25, length: 0.25 });
   }
 
   /* A critical report: the banner lists it (once) until acknowledged, and the board beeps. */
