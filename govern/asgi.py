@@ -1,5 +1,5 @@
 """ASGI entry point: HTTP through Django (static files through whitenoise), WebSockets through
-Channels with session/token authentication and an allowed-hosts origin check for browsers.
+Channels with session/token authentication and a same-origin check (scheme, host, port) for browsers.
 
 The same application serves both modes: `manage.py runserver` (daphne, embedded mode) and
 `uvicorn govern.asgi:application` / daphne workers (services mode)."""

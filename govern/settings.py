@@ -140,19 +140,18 @@ if DATABASE_URL:
         }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "govern.sqlite3",
-            "OPTIONS": {
-                # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
-                # BEGIN so that SQLite (which ignores SELECT ... FOR UPDATE) still serialises
-                # writers instead of failing half-way with "database is locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "govern.sqlite3"}}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Whatever names the SQLite file (the embedded default or DATABASE_URL=sqlite:///...), it gets
+    # the same safe options (issue 21 item 19): WAL lets readers run beside the one writer;
+    # IMMEDIATE takes the write lock at BEGIN so that SQLite (which ignores SELECT ... FOR UPDATE)
+    # still serialises writers instead of failing half-way with "database is locked"; the busy
+    # timeout lets a writer wait for the lock instead of answering 500 at once.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -426,6 +425,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "govern.schema.GovernAutoSchema",
     "EXCEPTION_HANDLER": "govern.api_errors.exception_handler",
+    # DRF's defaults, with a JSON parser that refuses lone surrogates (govern/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "govern.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_report": os.environ.get("THROTTLE_ANON_REPORT", "10/hour"),

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 from channels.auth import AuthMiddlewareStack, get_user
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from channels.security.websocket import OriginValidator, WebsocketDenier
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
@@ -83,22 +83,71 @@ class TokenAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
-class ForeignOriginValidator(OriginValidator):
-    """Refuse a handshake whose Origin is not one of ALLOWED_HOSTS (read per connection, so
-    settings overrides apply). No Origin at all means a non-browser client: allowed, since only a
-    browser can be tricked into sending another site's cookies."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_tuple(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin or URL, with the scheme's default port filled in."""
+    try:
+        parsed = urlparse(url.strip())
+        port = parsed.port
+    except ValueError:
+        return None
+    scheme = parsed.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parsed.hostname:
+        return None
+    return scheme, parsed.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def _handshake_scheme(scope) -> str:
+    """The page scheme this handshake was made from: wss -> https. Behind the TLS-terminating
+    proxy the socket is plain ws; the proxy's header decides, as SECURE_PROXY_SSL_HEADER does for
+    Django's own CSRF origin check."""
+    if scope.get("scheme") == "wss":
+        return "https"
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        name, value = proxy_header
+        header = name.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
+        forwarded = (_header(scope, header) or "").split(",")[0].strip()
+        if forwarded == value:
+            return "https"
+    return "http"
+
+
+def site_origins(scope) -> set[tuple[str, str, int]]:
+    """The site's own origins for this handshake: the scheme and Host it was made to (when the host
+    is one of ALLOWED_HOSTS), SITE_URL and CSRF_TRUSTED_ORIGINS. Never a wildcard: even with
+    ALLOWED_HOSTS=*, an Origin must name this very site (issue 21 item 14)."""
+    from django.http.request import split_domain_port, validate_host
+
+    origins = set()
+    host = _header(scope, b"host")
+    if host:
+        domain, _port = split_domain_port(host.lower())
+        allowed = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+        if domain and validate_host(domain, allowed):
+            own = _origin_tuple(f"{_handshake_scheme(scope)}://{host}")
+            if own:
+                origins.add(own)
+    for url in [settings.SITE_URL, *settings.CSRF_TRUSTED_ORIGINS]:
+        if url and "*" not in url and (origin := _origin_tuple(url)):
+            origins.add(origin)
+    return origins
+
+
+class ForeignOriginValidator:
+    """Refuse a handshake whose Origin is not the site's own (scheme, host and port; read per
+    connection, so settings overrides apply). No Origin at all means a non-browser client:
+    allowed, since only a browser can be tricked into sending another site's cookies."""
 
     def __init__(self, application):
-        super().__init__(application, [])
+        self.application = application
 
     async def __call__(self, scope, receive, send):
         origin = _header(scope, b"origin")
-        if origin is not None:
-            self.allowed_origins = settings.ALLOWED_HOSTS or (
-                ["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
-            )
-            if not self.valid_origin(urlparse(origin)):
-                return await WebsocketDenier()(scope, receive, send)
+        if origin is not None and _origin_tuple(origin) not in site_origins(scope):
+            return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)
 
 

@@ -58,6 +58,12 @@ def manual_record_max_minutes() -> int:
     return int(getattr(settings, "VOLUNTEER_MANUAL_RECORD_MAX_MINUTES", 720))
 
 
+def manual_daily_max_minutes() -> int:
+    """All of one volunteer's manual entries for one service date (pending or approved) may claim
+    at most this many minutes together: one long day, however it is split into entries."""
+    return int(getattr(settings, "VOLUNTEER_MANUAL_DAILY_MAX_MINUTES", 720))
+
+
 def manual_record_max_age_days() -> int:
     """A manual service entry may be at most this many days old when submitted."""
     return int(getattr(settings, "VOLUNTEER_MANUAL_RECORD_MAX_AGE_DAYS", 60))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -106,10 +106,29 @@ def service_record_create(
     return record
 
 
+def _check_daily_cap(*, volunteer_id: int, served_on: dt.date, minutes: int) -> None:
+    """Manual minutes for one date, pending and approved together, stay within the daily cap
+    (issue 21 item 16: 4 x 720 minutes were accepted for one day). Rejected entries do not count."""
+    cap = conf.manual_daily_max_minutes()
+    logged = (
+        ServiceRecord.objects.filter(volunteer_id=volunteer_id, source=ServiceRecordSource.MANUAL, served_on=served_on)
+        .exclude(status=ServiceRecordStatus.REJECTED)
+        .aggregate(total=Sum("minutes"))["total"]
+        or 0
+    )
+    if logged + minutes > cap:
+        raise InvalidInput(
+            _("At most %(cap)d minutes of service can be logged for one day; %(left)d are left for %(date)s.")
+            % {"cap": cap, "left": max(cap - logged, 0), "date": served_on.isoformat()},
+            field="minutes",
+        )
+
+
 @transaction.atomic
 def service_record_submit(*, actor: User, minutes: int, served_on: dt.date, note: str) -> ServiceRecord:
     """A volunteer logs service done outside dispatch; a team leader or dispatcher reviews it."""
-    volunteer = Volunteer.objects.filter(user_id=actor.pk).first()
+    # Locked: two entries submitted at once must not both fit under the daily cap.
+    volunteer = Volunteer.objects.select_for_update().filter(user_id=actor.pk).first()
     if volunteer is None:
         raise NotFound(_("You have no volunteer profile yet: apply first."))
     if volunteer.status != VolunteerStatus.APPROVED:
@@ -123,6 +142,7 @@ def service_record_submit(*, actor: User, minutes: int, served_on: dt.date, note
             _("Service older than %(days)d days cannot be logged here.") % {"days": conf.manual_record_max_age_days()},
             field="served_on",
         )
+    _check_daily_cap(volunteer_id=volunteer.pk, served_on=served_on, minutes=minutes)
     note = clean_text(note, field="note", label=_("What you did"), max_length=500)
     record = ServiceRecord.objects.create(
         volunteer=volunteer,

@@ -61,6 +61,10 @@ def check_jurisdiction(params: Params) -> None:
         )
 
 
+DATE_MIN = datetime(1970, 1, 1)
+DATE_MAX = datetime(9000, 1, 1)
+
+
 def parse_date(params: Params, name: str) -> datetime | None:
     raw = params.get(name)
     if raw is None:
@@ -72,6 +76,15 @@ def parse_date(params: Params, name: str) -> datetime | None:
     if value is None:
         raise Open311Error(
             400, _("%(name)s is not a W3C date-time such as 2026-11-23T10:00:00+08:00.") % {"name": name}
+        )
+    # Dates far out of range overflow later (end_date - the default window, the offset to UTC):
+    # year 1 was a 500 on both databases (issue 21 item 12). Compared as naive dates, before any
+    # arithmetic that could itself overflow.
+    if not (DATE_MIN <= value.replace(tzinfo=None) < DATE_MAX):
+        raise Open311Error(
+            400,
+            _("%(name)s must be between %(min)s and %(max)s.")
+            % {"name": name, "min": DATE_MIN.date().isoformat(), "max": DATE_MAX.date().isoformat()},
         )
     if timezone.is_naive(value):
         value = timezone.make_aware(value)

@@ -33,6 +33,7 @@ from govern.open311.params import Params, check_jurisdiction, parse_date, w3c
 from govern.throttles import ApiKeyThrottle
 from hazards import conf as hazards_conf
 from hazards.models import FINAL_STATUSES, Severity, Source
+from hazards.premises.alerts.selectors import is_sensor_key
 from hazards.reports.services import hazard_report
 
 logger = logging.getLogger(__name__)
@@ -235,6 +236,9 @@ def _client_of(params: Params, *, required: bool):
     client = api_client_for_key(raw)
     if client is None:
         raise Open311Error(403, _("api_key is not valid (unknown or revoked)."))
+    if is_sensor_key(client):
+        # An enterprise's sensor key is good for POST /api/v1/alerts/ only (issue 21 item 15).
+        raise Open311Error(403, _("api_key is an enterprise sensor key, which is not valid for Open311."))
     return client
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import TooManyFilesSent
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from govern.api import RefSerializer, UserRefSerializer, error_responses
 from govern.errors import InvalidInput
 from govern.media.checks import too_many_files_sentence
+from govern.parsers import JSONParser
 from hazards import conf
 from hazards.core.clean import NOTE_MAX
 from hazards.core.serializers import PhotoSerializer

@@ -18,7 +18,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +27,7 @@ from govern.api import ErrorSerializer, PointSerializer, RefSerializer, UserRefS
 from govern.errors import InvalidInput
 from govern.media.checks import too_many_files_sentence
 from govern.pagination import CappedCountPagination
+from govern.parsers import JSONParser
 from hazards import conf
 from hazards.core import policy
 from hazards.core.clean import DESCRIPTION_MAX

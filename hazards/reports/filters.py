@@ -22,6 +22,7 @@ from govern.api_filters import (
     CommaChoiceFilter,
     CommaIntFilter,
     CommaSlugFilter,
+    IsoDateTimeFilter,
     PointFilter,
     StrictBooleanFilter,
 )
@@ -68,12 +69,8 @@ class HazardFilter(django_filters.FilterSet):
         values=Severity.values,
         help_text="one or more of: low, medium, high, critical (comma-separated)",
     )
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive"
-    )
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive")
     bbox = BBoxFilter(method="filter_bbox", help_text="min_lng,min_lat,max_lng,max_lat")
     near = PointFilter(method="filter_near", help_text="lat,lng; with radius_m")
     radius_m = django_filters.NumberFilter(

@@ -163,7 +163,13 @@ async def test_a_foreign_origin_is_refused_and_no_origin_is_a_non_browser_client
     connected, _ = await foreign.connect(timeout=5)
     assert not connected
     ours = WebsocketCommunicator(
-        application, "/ws/live/?track=K7QX9M", headers=[(b"origin", b"https://govern.example.org")]
+        application,
+        "/ws/live/?track=K7QX9M",
+        headers=[
+            (b"origin", b"https://govern.example.org"),
+            (b"host", b"govern.example.org"),
+            (b"x-forwarded-proto", b"https"),
+        ],
     )
     assert (await ours.connect(timeout=5))[0]
     await ours.disconnect()

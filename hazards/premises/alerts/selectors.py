@@ -36,6 +36,12 @@ def alert_recent(*, user, limit: int = 30) -> list[AlertEvent]:
     )
 
 
+def is_sensor_key(api_client: ApiClient) -> bool:
+    """Whether a key was issued to an enterprise's sensors (active or not): such a key speaks for
+    machines at one enterprise and is good for POST /api/v1/alerts/ only, never for Open311."""
+    return EnterpriseKey.objects.filter(api_client=api_client).exists()
+
+
 def enterprise_for_client(api_client: ApiClient | None) -> Premises | None:
     """The enterprise an active key speaks for, or None (no key, a revoked one, or a non-enterprise client)."""
     if api_client is None or not api_client.active:

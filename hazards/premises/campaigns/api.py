@@ -21,7 +21,7 @@ from django.core.exceptions import TooManyFilesSent
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from govern.api import error_responses
 from govern.errors import InvalidInput
 from govern.media.checks import too_many_files_sentence
+from govern.parsers import JSONParser
 from hazards import conf
 from hazards.premises.campaigns import inspections, selectors, services
 from hazards.premises.campaigns.serializers import (
