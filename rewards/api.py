@@ -333,7 +333,10 @@ class ClawbackListView(generics.ListAPIView):
     serializer_class = ClawbackSerializer
     pagination_class = Pagination
 
-    @extend_schema(parameters=[OpenApiParameter("open", bool, description="Only unresolved shortfalls")])
+    @extend_schema(
+        parameters=[OpenApiParameter("open", bool, description="Only unresolved shortfalls")],
+        responses={200: ClawbackSerializer(many=True), **_errors(**{"403": "Not a dispatcher"})},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
