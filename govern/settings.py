@@ -475,6 +475,8 @@ SPECTACULAR_SETTINGS = {
 # API tokens expire this long after they were issued (govern.tokens); logout and a password
 # change revoke them at once.
 API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 30))
+# A volunteer's manual service minutes per day, all entries together (volunteers.conf).
+VOLUNTEER_MANUAL_DAILY_MAX_MINUTES = env_int("VOLUNTEER_MANUAL_DAILY_MAX_MINUTES", 720)
 
 # --- Live events -----------------------------------------------------------------------------
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))
