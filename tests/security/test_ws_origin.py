@@ -24,9 +24,12 @@ async def _connects(headers, scheme=None) -> bool:
     communicator = WebsocketCommunicator(ForeignOriginValidator(_Accept.as_asgi()), "/ws/live/", headers=headers)
     if scheme:
         communicator.scope["scheme"] = scheme
-    connected, _ = await communicator.connect(timeout=5)
-    if connected:
-        await communicator.disconnect()
+    try:
+        connected, _ = await communicator.connect(timeout=5)
+    finally:
+        # Refused or not, end the application's future here, not in the event loop's teardown
+        # (a refused socket left pending hung the loop's close in services mode).
+        await communicator.disconnect(timeout=5)
     return connected
 
 
