@@ -154,3 +154,20 @@ def login(page, base_url: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("main form button[type=submit]")  # not the language switch in the top bar
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30_000, interval: float = 0.05) -> None:
+    """Wait until a JavaScript expression (or "() => ..." function) is truthy on the page.
+
+    Polls from Python with page.evaluate rather than page.wait_for_function: Playwright re-runs a
+    waited-for expression with eval() from the page's own timers, which our Content-Security-Policy
+    (script-src 'self', no 'unsafe-eval') refuses, so any wait that needed a second look failed.
+    A direct evaluate is a DevTools call, outside the page's CSP, like a user looking at the screen."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} ms waiting for: {expression}")
+        page.wait_for_timeout(interval * 1000)

@@ -10,7 +10,7 @@ from govern.roles import DISPATCHER
 from hazards.core.lifecycle import hazard_raise_severity
 from hazards.demo import seed_categories
 from hazards.reports.services import hazard_report
-from tests.browser.harness import login
+from tests.browser.harness import login, wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload
 
@@ -48,20 +48,22 @@ def test_critical_reports_go_first_with_an_alarm(asgi_live_server, desktop_conte
     board.goto(asgi_live_server.url + "/office/")
     codes = "Array.from(document.querySelectorAll('#queue-untriaged .of-card')).map(c => c.dataset.code)"
     assert board.evaluate(codes)[:2] == [high.tracking_code, medium.tracking_code]
-    board.wait_for_function("window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE)
+    wait_until(board, "window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE)
     board.wait_for_timeout(300)
     expect(board.locator("#board-alarm")).to_be_hidden()
 
     critical = asgi_live_server.call(_report, "闻到燃气味", "critical", 3)
-    board.wait_for_function(f"({codes})[0] === '{critical.tracking_code}'", timeout=LIVE)
+    wait_until(board, f"({codes})[0] === '{critical.tracking_code}'", timeout=LIVE)
     expect(board.locator("#board-alarm")).to_be_visible()
     expect(board.locator(f"#board-alarm [data-hazard-id='{critical.pk}']")).to_have_count(1)
     assert board.evaluate("window.__boardAlarms") == 1
 
     # The medium report turns critical: recoloured and ahead of the high one (older critical first).
     asgi_live_server.call(hazard_raise_severity, hazard_id=medium.pk, severity="critical", note="传感器读数升高")
-    board.wait_for_function(
-        f"({codes}).join() === '{medium.tracking_code},{critical.tracking_code},{high.tracking_code}'", timeout=LIVE
+    wait_until(
+        board,
+        f"({codes}).join() === '{medium.tracking_code},{critical.tracking_code},{high.tracking_code}'",
+        timeout=LIVE,
     )
     card = board.locator(f'#queue-untriaged .of-card[data-code="{medium.tracking_code}"]')
     assert "sev-critical" in card.locator("[data-f=severity]").get_attribute("class")

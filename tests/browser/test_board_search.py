@@ -13,7 +13,7 @@ from govern.roles import DISPATCHER
 from hazards.demo import seed_categories
 from hazards.reports.services import hazard_report
 from tests.browser.audit import axe_violations, english_leaks
-from tests.browser.harness import in_thread, login
+from tests.browser.harness import in_thread, login, wait_until
 from tests.factories import UserFactory, make_grid
 
 pytestmark = pytest.mark.browser
@@ -112,7 +112,7 @@ def test_an_expired_offer_appears_live_and_is_offered_again_in_one_click(asgi_li
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     login(page, asgi_live_server.url, "duty", "pw-govern-test")
     page.goto(asgi_live_server.url + "/office/")
-    page.wait_for_function("window.GovernLive && document.getElementById('live-status').hidden", timeout=15_000)
+    wait_until(page, "window.GovernLive && document.getElementById('live-status').hidden", timeout=15_000)
     expect(page.locator("#queue-offers_expired .of-expired-card")).to_have_count(0)
 
     in_thread(lambda: _offer_and_expire(hazard.pk, duty.pk, worker.pk))

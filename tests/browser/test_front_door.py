@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.harness import in_thread, login
+from tests.browser.harness import in_thread, login, wait_until
 from tests.demo_world import DEMO_PASSWORD, seed_world
 
 pytestmark = pytest.mark.browser
@@ -151,7 +151,7 @@ def _gcj02_transform_matches_known_pairs_and_amap_tiles_get_it(asgi_live_server,
     page = context.new_page()
     page.route(lambda url: "autonavi.com" in url, lambda route: route.abort())
     page.goto(asgi_live_server.url + "/hazards/map/")
-    page.wait_for_function("window.HazardBasemap && document.querySelector('#public-map .leaflet-tile')")
+    wait_until(page, "window.HazardBasemap && document.querySelector('#public-map .leaflet-tile')")
     for (lat, lng), (glat, glng) in GCJ02_PAIRS:
         got = page.evaluate("([lat, lng]) => window.HazardBasemap.gcj02.fromWgs84(lat, lng)", [lat, lng])
         assert got == pytest.approx([glat, glng], abs=2e-6), (lat, lng)

@@ -14,7 +14,7 @@ from hazards.models import Hazard, Source
 from hazards.premises.campaigns import inspections, services
 from hazards.premises.campaigns.demo import seed_checklists
 from hazards.premises.models import Campaign, ChecklistItem, InspectionResult, PremisesHazard
-from tests.browser.harness import login
+from tests.browser.harness import login, wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 from tests.premises.campaign_helpers import ensure_types, make_premises
@@ -60,8 +60,8 @@ def test_an_inspector_works_through_a_checklist_on_a_phone(
     board.goto(f"{asgi_live_server.url}/office/campaigns/{campaign.pk}/")
     progress = board.locator("#campaign-progress")
     expect(progress.locator("[data-k=done]")).to_have_text("0")
-    board.wait_for_function(
-        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    wait_until(
+        board, "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
     )
 
     # The inspector, on the phone.
@@ -143,8 +143,8 @@ def _logged_in(context, server, username: str, path: str):
 
 
 def _wait_live(page) -> None:
-    page.wait_for_function(
-        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    wait_until(
+        page, "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
     )
 
 

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 
 from govern.live import user_topic
 from govern.roles import RESIDENT
+from tests.browser.harness import wait_until
 from tests.factories import UserFactory
 from tests.govern.live_helpers import ensure_roles, fresh_channel_layer, publish_now
 
@@ -115,10 +116,10 @@ def test_an_anonymous_page_follows_a_tracking_code(asgi_live_server, phone_conte
         window.conn = GovernLive.connect({track: "K7QX9M", lastEventId: "",
           handlers: {"hazard.status_changed": (data, msg) => window.got.push(msg.id)}}); }"""
     )
-    page.wait_for_function("() => window.conn.state === 'open'", timeout=15000)
+    wait_until(page, "() => window.conn.state === 'open'", timeout=15000)
     publish_in_server(asgi_live_server, ["hazard:OTHER999"], "hazard.status_changed", {"to": "verified"})
     mine = publish_in_server(asgi_live_server, ["hazard:K7QX9M"], "hazard.status_changed", {"to": "dispatched"})
-    page.wait_for_function("() => window.got.length > 0", timeout=15000)
+    wait_until(page, "() => window.got.length > 0", timeout=15000)
     deadline = time.monotonic() + 0.5
     while time.monotonic() < deadline:  # give a wrongly delivered event the chance to show up
         page.wait_for_timeout(100)

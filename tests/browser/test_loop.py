@@ -20,7 +20,7 @@ from govern.roles import ALL_ROLES, DISPATCHER, RESIDENT, VOLUNTEER
 from hazards.demo import seed_categories
 from hazards.models import FixFeedback, Hazard, Status, Task, TaskStatus
 from rewards.models import PointsAccount, PointsAward
-from tests.browser.harness import in_thread, login
+from tests.browser.harness import in_thread, login, wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 from volunteers.models import Volunteer, VolunteerStatus
@@ -59,7 +59,7 @@ def _world():
 
 
 def _live(page):
-    page.wait_for_function("window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE)
+    wait_until(page, "window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE)
     page.wait_for_timeout(300)  # the socket joins its groups right after opening
 
 
@@ -85,7 +85,7 @@ def test_the_whole_loop_through_the_pages(asgi_live_server, browser, desktop_con
     phone = resident_context.new_page()
     phone.on("pageerror", lambda exc: errors.append(str(exc)))
     phone.goto(base + "/report/")
-    phone.wait_for_function("document.getElementById('latitude').value !== ''", timeout=LIVE)
+    wait_until(phone, "document.getElementById('latitude').value !== ''", timeout=LIVE)
     phone.set_input_files(
         "#photo-gallery", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(seed=5)}]
     )

@@ -15,7 +15,7 @@ from hazards.dispatch import services as dispatch
 from hazards.reports.services import hazard_report
 from hazards.triage.services import hazard_triage
 from tests.browser.audit import axe_violations, english_leaks
-from tests.browser.harness import login
+from tests.browser.harness import login, wait_until
 from tests.conftest import SERVICES_MODE
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload
@@ -57,8 +57,8 @@ def test_an_offer_reaches_the_open_inbox_live_and_opens_the_task(asgi_live_serve
     login(page, asgi_live_server.url, "gridder", "pw-govern-test")
     page.goto(f"{asgi_live_server.url}/me/notifications/")
     expect(page.locator(".notify-empty")).to_be_visible()
-    page.wait_for_function(
-        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    wait_until(
+        page, "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
     )
     page.wait_for_timeout(300)  # the socket joins its groups right after opening
 

@@ -16,7 +16,7 @@ from hazards.demo import seed_categories
 from hazards.dispatch.escalation import tasks_escalate
 from hazards.dispatch.services import task_accept
 from hazards.models import Hazard
-from tests.browser.harness import login
+from tests.browser.harness import login, wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 from volunteers.duty import volunteer_duty_set
@@ -43,14 +43,14 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     board.on("pageerror", lambda exc: errors.append(str(exc)))
     login(board, asgi_live_server.url, "duty", "pw-govern-test")
     board.goto(asgi_live_server.url + "/office/")
-    board.wait_for_function("window.GovernLive && document.getElementById('live-status').hidden")
+    wait_until(board, "window.GovernLive && document.getElementById('live-status').hidden")
     assert board.locator("#queue-untriaged .of-card").count() == 0
     assert board.locator("#count-untriaged").inner_text() == "0"
 
     # A resident reports from a phone, in another browser context.
     phone = phone_context.new_page()
     phone.goto(asgi_live_server.url + "/report/")
-    phone.wait_for_function("document.getElementById('latitude').value !== ''", timeout=10_000)
+    wait_until(phone, "document.getElementById('latitude').value !== ''", timeout=10_000)
     phone.set_input_files(
         "#photo-gallery", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(seed=5)}]
     )
@@ -66,7 +66,8 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
     card = board.locator(f'#queue-untriaged .of-card[data-code="{code}"]')
     card.wait_for(timeout=10_000)
     assert board.locator("#count-untriaged").inner_text() == "1"
-    board.wait_for_function(
+    wait_until(
+        board,
         "c => (document.querySelector(`.of-card[data-code='${c}'] [data-f=description]`) || {}).textContent === '楼道堆满纸箱，消防通道被堵'",
         arg=code,
         timeout=10_000,
@@ -105,7 +106,8 @@ def test_a_phone_report_appears_on_the_board_and_is_triaged_there(asgi_live_serv
 
     # The responder moves: the list follows live; going off duty removes them.
     asgi_live_server.call(volunteer_duty_set, actor=helper, on_duty=True, latitude=30.9080, longitude=120.8090)
-    board.wait_for_function(
+    wait_until(
+        board,
         "id => (document.querySelector(`#volunteers [data-volunteer-id='${id}']`) || {}).textContent.indexOf('30.9080') >= 0",
         arg=volunteer.pk,
         timeout=10_000,

@@ -11,6 +11,7 @@ import pytest
 from hazards.demo import seed_categories
 from hazards.models import Hazard
 from hazards.triage.services import hazard_triage
+from tests.browser.harness import wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes
 
@@ -55,7 +56,7 @@ def test_report_with_photo_and_geolocation_ends_on_the_tracking_page(asgi_live_s
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(asgi_live_server.url + "/report/")
     # The geolocation (granted, faked) fills the coordinates by itself.
-    page.wait_for_function("document.getElementById('latitude').value !== ''", timeout=10_000)
+    wait_until(page, "document.getElementById('latitude').value !== ''", timeout=10_000)
     assert abs(float(page.input_value("#latitude")) - 30.905) < 1e-6
     assert abs(float(page.input_value("#longitude")) - 120.805) < 1e-6
     assert page.locator("#photo-camera").get_attribute("capture") == "environment"
@@ -73,7 +74,7 @@ def test_report_with_photo_and_geolocation_ends_on_the_tracking_page(asgi_live_s
 
     # Live: a dispatcher accepts the report (as a request on the server would); the open page
     # swaps its status block in place over /ws/live/, without a reload.
-    page.wait_for_function("window.GovernLive && document.getElementById('live-status').hidden")
+    wait_until(page, "window.GovernLive && document.getElementById('live-status').hidden")
     dispatcher = UserFactory(username="duty")
     dispatcher.is_superuser = True  # counts as a dispatcher
     dispatcher.save()
@@ -97,10 +98,10 @@ def test_logged_in_without_geolocation_the_map_pin_places_the_report(asgi_live_s
         _login(page, asgi_live_server.url, "walker", "pw-govern-test")
         page.goto(asgi_live_server.url + "/report/")
         # Location refused: the form says so and opens the manual coordinates.
-        page.wait_for_function("document.getElementById('manual-coords').open === true", timeout=15_000)
+        wait_until(page, "document.getElementById('manual-coords').open === true", timeout=15_000)
         assert page.input_value("#latitude") == ""
         page.locator("#report-map").tap()  # the map fits the service area: its centre is inside the grid
-        page.wait_for_function("document.getElementById('latitude').value !== ''")
+        wait_until(page, "document.getElementById('latitude').value !== ''")
         assert page.locator(".leaflet-marker-icon").count() == 1
         _fill_and_submit(page, photo_seed=12)
         code = page.locator(".hz-code-big").inner_text().strip()

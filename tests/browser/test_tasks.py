@@ -12,7 +12,7 @@ from hazards.dispatch import services as dispatch
 from hazards.models import Hazard, Status, Task, TaskStatus
 from hazards.reports.services import hazard_report
 from hazards.triage.services import hazard_triage
-from tests.browser.harness import login
+from tests.browser.harness import login, wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload
 
@@ -49,8 +49,8 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     login(page, asgi_live_server.url, "gridder", "pw-govern-test")
     page.goto(f"{asgi_live_server.url}/tasks/")
     expect(page.locator("#no-open-tasks")).to_be_visible()
-    page.wait_for_function(
-        "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
+    wait_until(
+        page, "() => window.GovernLive && document.getElementById('live-status').hidden", timeout=LIVE_TIMEOUT_MS
     )
     page.wait_for_timeout(300)  # the socket joins its groups right after opening
 

@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from govern.roles import ALL_ROLES, DISPATCHER
+from tests.browser.harness import wait_until
 from tests.factories import CommunityFactory, UserFactory
 from volunteers import selectors, services
 from volunteers.models import Skill, Volunteer
@@ -110,7 +111,8 @@ def test_apply_approve_and_go_on_duty(asgi_live_server, phone_context, desktop_c
     assert [c.pk for c in candidates] == [volunteer.pk]
 
     # The dispatchers' live road carried the decision and the position (what the office map uses).
-    office.wait_for_function(
+    wait_until(
+        office,
         "() => (window.__dispatch || []).some(e => e.type === 'volunteer.duty_changed' && e.data.on_duty)",
         timeout=LIVE_TIMEOUT_MS,
     )
