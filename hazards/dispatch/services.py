@@ -361,6 +361,11 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
     if actor is None or not (policy.can_view(actor, hazard) or task.assignee_id == actor.pk):
         raise NotFound(_("No task with this id."))
     if not policy.can_verify(actor, task):
+        if policy.works_grid(actor, hazard) and task.proof_flagged:
+            # The proof checks (hazards.dispatch.proof) flagged an after-photo.
+            raise PermissionDenied(
+                _("The after-photos of this fix raised doubts (see the warnings): only a dispatcher may verify it.")
+            )
         if policy.works_grid(actor, hazard):
             raise PermissionDenied(_("Grid workers verify low-severity fixes only; a dispatcher verifies this one."))
         raise PermissionDenied(_("Only a dispatcher may verify this fix."))
