@@ -130,7 +130,6 @@ def process_upload(
 
 def _decode_and_render(image: Image.Image, data: bytes, index: int, subject: Subject) -> ProcessedPhoto:
     fmt = (image.format or "").upper()
-    capture = capture_metadata(image)  # before the transpose and the re-encoding drop it
     width, height = image.size
     sizes = subject.limits.sizes
     long_edge = sizes["large"]
@@ -139,6 +138,9 @@ def _decode_and_render(image: Image.Image, data: bytes, index: int, subject: Sub
         scale = long_edge / max(width, height)
         image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
     image.load()  # the full decode: raises on truncated or corrupt data
+    # After the decode (PNG reads its EXIF only by decoding, and a damaged file must fail there),
+    # before the transpose and the re-encoding drop it.
+    capture = capture_metadata(image)
     ImageOps.exif_transpose(image, in_place=True)  # upright pixels; drops the orientation tag
     rgb = _to_srgb(image)
 
