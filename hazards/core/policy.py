@@ -89,3 +89,11 @@ def can_verify(user, task) -> bool:
     hazard = task.hazard
     allowed = conf.grid_worker_verify_severities()
     return works_grid(user, hazard) and hazard.severity in allowed and hazard.peak_severity in allowed
+
+
+def sees_proof_checks(user, task) -> bool:
+    """The proof-of-fix checks of a task's after-photos are for the people who verify: dispatchers
+    and the grid's workers, never the assignee (nor the reporter, nor the public)."""
+    if user is None or not getattr(user, "is_authenticated", False) or task.assignee_id == user.pk:
+        return False
+    return is_dispatcher(user) or works_grid(user, task.hazard)

@@ -133,6 +133,10 @@ class Task(models.Model):
         return self.status in BUSY_TASK_STATUSES or (self.status == TaskStatus.DONE and self.verified_at is None)
 
 
+# The proof checks an after-photo can fail, each a boolean field of TaskPhoto of the same name.
+PROOF_FLAGS = ("same_as_report", "reused", "taken_outside_window", "far_from_hazard", "no_camera_metadata")
+
+
 class TaskPhoto(StoredPhoto):
     """An after-photo of a task (the proof of the fix), through the same pipeline as reports.
 
@@ -210,17 +214,7 @@ class TaskPhoto(StoredPhoto):
     @property
     def proof_flags(self) -> list[str]:
         """The checks this photo failed, by code (the same codes as the API's `proof_flags`)."""
-        return [
-            code
-            for code, raised in (
-                ("same_as_report", self.same_as_report),
-                ("reused", self.reused),
-                ("taken_outside_window", self.taken_outside_window),
-                ("far_from_hazard", self.far_from_hazard),
-                ("no_camera_metadata", self.no_camera_metadata),
-            )
-            if raised
-        ]
+        return [code for code in PROOF_FLAGS if getattr(self, code)]
 
 
 # --- the reporter's answer to a fix (issue 18) -----------------------------------------------------

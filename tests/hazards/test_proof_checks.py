@@ -195,3 +195,22 @@ def test_the_verify_queue_keeps_its_query_count_with_warnings(fix, boss, django_
     with django_assert_max_num_queries(len(small.captured_queries)):
         html = client.get("/office/queues/").content.decode()
     assert html.count('class="proof-flags"') == 4
+
+
+def test_the_task_api_shows_the_checks_to_staff_only(fix, grid_worker, boss, resident):
+    task = fix(jpeg_bytes(size=(320, 240), seed=530, position=TWO_KM_NORTH, camera=False))
+    photo = the_photo(task)
+    for staff in (boss, grid_worker):
+        body = client_for(staff).get(f"/api/v1/tasks/{task.pk}/").json()
+        assert body["proof_flagged"] is True
+        [check] = body["proof_checks"]
+        assert check["photo"] == photo.pk and check["flags"] == ["far_from_hazard"]
+        assert 1950 < check["gps_distance_m"] < 2050 and check["reused_from_task"] is None
+    # The assignee (whose proof it is) sees the task, not the checks; nor does anyone else.
+    mine = client_for(task.assignee).get(f"/api/v1/tasks/{task.pk}/").json()
+    assert mine["proof_flagged"] is None and mine["proof_checks"] is None
+    assert client_for(resident).get(f"/api/v1/tasks/{task.pk}/").status_code == 404
+    # The public tracking page knows nothing of them.
+    track = Client().get(f"/api/v1/track/{task.hazard.tracking_code}/")
+    assert track.status_code == 200
+    assert "proof" not in track.content.decode() and "gps_distance" not in track.content.decode()
