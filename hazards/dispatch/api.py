@@ -374,7 +374,8 @@ class TaskVerifyView(APIView):
         summary="Verify (or refuse) a done task",
         description=(
             "Dispatchers; grid workers of the hazard's grid for low severity, unless the fix's proof is flagged "
-            "(`proof_flags`: an after-photo failed a check; 403 with a sentence). `approved: true` → the hazard is "
+            "(`proof_flagged`: an after-photo failed a check; 403 with a sentence), and not while its after-photos "
+            "are still being checked (409 `photos_processing`). `approved: true` → the hazard is "
             "verified, points go to the assignee (task_verified × severity) and the first reporter "
             "(report_verified), volunteers get service minutes. `approved: false` with a `note` → the hazard is "
             "reopened and the task goes back to the assignee (in progress) with the note as reason."

@@ -214,3 +214,28 @@ def test_the_task_api_shows_the_checks_to_staff_only(fix, grid_worker, boss, res
     track = Client().get(f"/api/v1/track/{task.hazard.tracking_code}/")
     assert track.status_code == 200
     assert "proof" not in track.content.decode() and "gps_distance" not in track.content.decode()
+
+
+def test_a_grid_worker_waits_for_the_checks_before_verifying(triaged, on_duty, boss, grid_worker, quarantine_root):
+    """A worker process that has not yet run the checks: the grid worker's verify is 409 (the
+    fix may yet turn out to be a dispatcher's); once processed, clean, it is theirs."""
+    from govern.celery import app
+    from hazards.tasks import process_task_photos
+
+    hazard = triaged(severity="low")
+    volunteer = on_duty(NEAR)
+    task = dispatch.task_dispatch(hazard_id=hazard.pk, actor=boss, assignee_id=volunteer.user_id).tasks[0]
+    dispatch.task_accept(task_id=task.pk, actor=volunteer.user)
+    dispatch.task_start(task_id=task.pk, actor=volunteer.user)
+    app.conf.task_always_eager = False
+    try:
+        after = upload("after.jpg", jpeg_bytes(size=(320, 240), seed=540))
+        dispatch.task_complete(task_id=task.pk, actor=volunteer.user, note="已修好", photos=[after])
+    finally:
+        app.conf.task_always_eager = True
+    verify = f"/api/v1/tasks/{task.pk}/verify/"
+    waiting = english(client_for(grid_worker)).post(verify, {"approved": True}, format="json")
+    assert waiting.status_code == 409 and waiting.json()["code"] == "photos_processing", waiting.content
+    process_task_photos.apply(kwargs={"task_id": task.pk}).get()
+    assert not Task.objects.get(pk=task.pk).proof_flagged
+    assert client_for(grid_worker).post(verify, {"approved": True}, format="json").status_code == 200
