@@ -28,8 +28,8 @@ if _xdist_worker.startswith("gw") and os.environ.get("REDIS_URL") and not os.env
     os.environ["REDIS_URL"] = _worker_redis_url(os.environ["REDIS_URL"], int(_xdist_worker[2:]))
     os.environ["GOVERN_TEST_REDIS_WORKER"] = _xdist_worker
 
-from govern.settings import *  # noqa: F403
-from govern.settings import REST_FRAMEWORK
+from govern.settings import *  # noqa: F403, E402
+from govern.settings import REST_FRAMEWORK  # noqa: E402
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False
