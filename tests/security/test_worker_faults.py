@@ -277,11 +277,6 @@ OVERDUE = 6
 FLAG_STALL_AT = 3
 
 
-# Known regression since notifications (govern.notify) queue a delivery task after each live event:
-# after the third kill the requeued escalation is received by the worker's parent but never handed
-# to the idle pool child (py-spy: parent in its event loop, child waiting for work), so the run
-# never settles. Passes on 957ac7b, fails from 908b7f2 on; open in issue 22's note until fixed.
-@pytest.mark.xfail(reason="requeued task not run after pool child killed once notifications are queued", strict=False)
 def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens_once(broker, tmp_path):
     """One prefork worker; its pool child is SIGKILLed three times, each time in a different place:
     (a) after an award's transaction committed, (b) inside an award's open transaction (ledger entry
