@@ -221,6 +221,18 @@ def task_overdue(task: Task, *, now) -> dict:
     return {**task_changed(task), "overdue_by_s": int((now - task.due_at).total_seconds())}
 
 
+def task_reach(task: Task, reach: dict) -> dict:
+    """`task.reach`: whether the offer's card was seen and how it was sent (the offer ladder)."""
+    return {
+        **task_fields(task, ("id", "status", "assignee")),
+        "hazard": {"id": task.hazard_id},
+        "seen": bool(reach.get("seen")),
+        "push": reach.get("push"),
+        "sms": reach.get("sms"),
+        "at": timezone.now().isoformat(),
+    }
+
+
 def hazard_feedback(hazard: Hazard, feedback) -> dict:
     """`hazard.feedback`: the reporter answered whether the fix worked (no identity, no comment:
     the board fetches what it shows)."""

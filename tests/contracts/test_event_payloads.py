@@ -24,6 +24,7 @@ from govern.live import DISPATCH_TOPIC
 from govern.live_services import notice_publish
 from govern.models import LiveEvent, User
 from hazards.dispatch.escalation import tasks_escalate
+from hazards.dispatch.notify import task_seen
 from hazards.models import Hazard, Task, TaskStatus
 from hazards.premises.alerts.services import alert_receive
 from hazards.premises.campaigns.services import campaign_unassign
@@ -101,6 +102,10 @@ def test_what_every_service_publishes_validates_against_its_schema(
     with django_capture_on_commit_callbacks(execute=True):
         # system.notice
         notice_publish(topics=[DISPATCH_TOPIC], text="Storm warning", level="warning", sender=dispatcher)
+
+        # task.reach: an offer's card shown on its person's page
+        offer = Task.objects.filter(status=TaskStatus.OFFERED).order_by("pk").first()
+        assert task_seen(task_id=offer.pk, actor=offer.assignee) >= 1
 
         # volunteer.position_changed: an on-duty volunteer moved well over the minimum distance
         volunteer = Volunteer.objects.filter(status=VolunteerStatus.APPROVED, on_duty=True).order_by("pk").first()
