@@ -157,3 +157,8 @@ def grid_worker_verify_severities() -> tuple[str, ...]:
 def service_minutes_cap() -> int:
     """Service minutes credited for one verified task are capped (a forgotten task is not a day's work)."""
     return int(_get("HAZARD_TASK_SERVICE_MINUTES_CAP", 240))
+
+
+def offer_expiry_warning() -> timedelta:
+    """How long before an offer's accept deadline its person is reminded (once; escalation)."""
+    return timedelta(seconds=max(0, int(_get("OFFER_EXPIRY_WARNING_S", 120))))

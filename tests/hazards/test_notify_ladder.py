@@ -157,3 +157,24 @@ def test_an_offer_seen_before_its_push_shows_the_push_not_needed(offered, boss):
     assert client_for(user).post(f"/api/v1/tasks/{task.pk}/seen/").status_code == 204
     assert reach_events(task)[-1]["seen"] is True and reach_events(task)[-1]["push"] == "cancelled"
     assert board_task(boss, task)["push"] == "cancelled"
+
+
+def test_an_offer_close_to_its_deadline_is_reminded_once(offered, run_on_commit):
+    from hazards.dispatch.escalation import tasks_escalate
+
+    task, user = offered
+    reminders = Notification.objects.filter(user=user, kind="offer_expiring", channel="inbox")
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(minutes=5)).warned == 0
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(seconds=90)).warned == 1
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(seconds=30)).warned == 0
+    assert reminders.count() == 1 and reminders.get().ref == f"task:{task.pk}"
+    assert reminders.get().data["expires_in_s"] == 90
+
+
+def test_an_accepted_offer_is_not_reminded(offered, run_on_commit):
+    from hazards.dispatch.escalation import tasks_escalate
+
+    task, user = offered
+    services.task_accept(task_id=task.pk, actor=user)
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(seconds=60)).warned == 0
+    assert not Notification.objects.filter(kind="offer_expiring").exists()
