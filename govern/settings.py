@@ -312,6 +312,8 @@ NOTIFY_OFFER_LADDER = json.loads(
 )
 # Reminders, once each: an offer this many seconds before its accept deadline (escalation), a coupon
 # code this many hours before it expires (beat job `rewards-warn-expiring-redemptions`; 0: never).
+# SMS to people without an account (an anonymous reporter's updates) wait out this local night.
+NOTIFY_PHONE_QUIET_HOURS = os.environ.get("NOTIFY_PHONE_QUIET_HOURS", "22:00-07:00")
 OFFER_EXPIRY_WARNING_S = env_int("OFFER_EXPIRY_WARNING_S", 120)
 REDEMPTION_EXPIRY_WARNING_HOURS = env_int("REDEMPTION_EXPIRY_WARNING_HOURS", 24)
 

@@ -14,3 +14,9 @@ class HazardsConfig(AppConfig):
         register_check("offer_open", offer_open)
         # The board shows how each offer reached its person.
         register_listener("offer_received", offer_step_done)
+
+        # An anonymous reporter who asked for SMS updates hears of the report's status changes.
+        from govern.notify.record import register_phones
+        from hazards.reports.sms_updates import sms_update_phones
+
+        register_phones("report_update", sms_update_phones)

@@ -107,8 +107,9 @@ def _send(row: Notification, *, now: datetime) -> str:
         return NotificationStatus.CANCELLED
     if row.channel == Channel.SMS and row.severity != "critical":
         hour_ago = now - timedelta(hours=1)
+        recipient = {"user_id": row.user_id} if row.user_id else {"user__isnull": True, "phone": row.phone}
         sent = Notification.objects.filter(
-            user_id=row.user_id, channel=Channel.SMS, status=NotificationStatus.SENT, sent_at__gte=hour_ago
+            **recipient, channel=Channel.SMS, status=NotificationStatus.SENT, sent_at__gte=hour_ago
         ).count()
         if sent >= prefs.sms_hourly_cap():
             _finish(
