@@ -1,4 +1,4 @@
-"""The inbox in a real headless Chromium: a dispatcher offers a task while the grid worker's inbox
+"""The inbox in a real headless Chromium: a dispatcher offers a task while the volunteer's inbox
 page is open; the badges and the list update live, the notification opens the task. The inbox and
 the settings page pass axe-core in Chinese at phone and desktop widths."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER
+from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER, VOLUNTEER
 from hazards.demo import seed_categories
 from hazards.dispatch import services as dispatch
 from hazards.reports.services import hazard_report
@@ -19,6 +19,8 @@ from tests.browser.harness import login, wait_until
 from tests.conftest import SERVICES_MODE
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload
+from volunteers.duty import volunteer_duty_set
+from volunteers.models import Volunteer, VolunteerStatus
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,9 +39,17 @@ def test_an_offer_reaches_the_open_inbox_live_and_opens_the_task(asgi_live_serve
     for role in ALL_ROLES:
         Group.objects.get_or_create(name=role)
     seed_categories()
-    worker = UserFactory(username="gridder", roles=[GRID_WORKER], display_name="网格员")
+    worker = UserFactory(username="blue", roles=[VOLUNTEER], display_name="志愿者蓝盾")
     office = UserFactory(username="office", roles=[DISPATCHER])
-    make_grid(west=120.80, south=30.90, workers=[worker])
+    grid = make_grid(west=120.80, south=30.90)
+    Volunteer.objects.create(
+        user=worker,
+        real_name="蓝盾小王",
+        phone="13900001111",
+        community=grid.community,
+        status=VolunteerStatus.APPROVED,
+    )
+    volunteer_duty_set(actor=worker, on_duty=True, latitude=30.9063, longitude=120.8062)
     hazard = hazard_report(
         reporter=None,
         category_slug="fire-passage",
@@ -54,7 +64,7 @@ def test_an_offer_reaches_the_open_inbox_live_and_opens_the_task(asgi_live_serve
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    login(page, asgi_live_server.url, "gridder", "pw-govern-test")
+    login(page, asgi_live_server.url, "blue", "pw-govern-test")
     page.goto(f"{asgi_live_server.url}/me/notifications/")
     expect(page.locator(".notify-empty")).to_be_visible()
     wait_until(
