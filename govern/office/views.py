@@ -14,6 +14,7 @@ from govern.csv_export import csv_text, header_row
 from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
+from govern.notify.selectors import offer_reach
 from govern.office import exports, heatmap, kpi_export
 from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
@@ -46,7 +47,7 @@ BOARD_HAZARD = (
 BOARD_TASK = ("id", "status", "overdue", "assignee", "assignee_kind", "offered_at", "accept_deadline", "due_at")
 
 
-def _hazard_point(hazard: Hazard, new_since) -> dict:
+def _hazard_point(hazard: Hazard, new_since, reach: dict) -> dict:
     photos = getattr(hazard, "first_photos", None) or []
     return {
         **hazard_fields(hazard, BOARD_HAZARD),
@@ -56,12 +57,18 @@ def _hazard_point(hazard: Hazard, new_since) -> dict:
         "description": hazard.description[:200],
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
         "new": hazard.created_at >= new_since,
-        "tasks": [_task_point(t) for t in getattr(hazard, "live_tasks", [])],
+        "tasks": [_task_point(t, reach) for t in getattr(hazard, "live_tasks", [])],
     }
 
 
-def _task_point(task) -> dict:
-    return {**task_fields(task, BOARD_TASK), "assignee_name": task.assignee.display_name or task.assignee.username}
+def _task_point(task, reach: dict) -> dict:
+    # The offer ladder: was the card seen, did a push or an SMS go (the same fields as `task.reach`).
+    how = reach.get((task.assignee_id, f"task:{task.pk}")) or {"seen": False, "push": None, "sms": None}
+    return {
+        **task_fields(task, BOARD_TASK),
+        "assignee_name": task.assignee.display_name or task.assignee.username,
+        **how,
+    }
 
 
 @require_GET
@@ -70,7 +77,9 @@ def board(request):
     last_event_id = current_event_id()  # before the data: anything later is replayed
     search = search_selectors.board_search(request.GET)
     data = board_selectors.board()
-    hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work + data.overdue]
+    shown = data.untriaged + data.unassigned + data.in_work + data.overdue
+    reach = offer_reach((t.assignee_id, f"task:{t.pk}") for h in shown for t in getattr(h, "live_tasks", []))
+    hazards = [_hazard_point(h, data.new_since, reach) for h in shown]
     volunteers = [
         {
             "id": v.pk,

@@ -77,6 +77,8 @@ class Task(models.Model):
     accept_deadline = models.DateTimeField(_("accept by"))
     due_at = models.DateTimeField(_("due at"))
     overdue = models.BooleanField(_("overdue"), default=False)
+    # Escalation reminded the assignee that the offer expires soon (once: set under the task's lock).
+    expiry_warned_at = models.DateTimeField(_("reminded before the accept deadline"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -100,6 +100,12 @@ class HazardCreateSerializer(serializers.Serializer):
     contact_consent = serializers.BooleanField(
         required=False, default=False, help_text="the volunteer who fixes it may call the reporter too"
     )
+    sms_updates = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="anonymous reports only: the report's status changes go by SMS to contact_phone (a mainland "
+        "mobile number, required then); ignored when signed in (notification preferences apply)",
+    )
     photos = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         required=False,
@@ -432,6 +438,7 @@ class HazardListCreateView(generics.ListAPIView):
             address=values.get("address", ""),
             contact_phone=values.get("contact_phone", ""),
             contact_consent=values.get("contact_consent", False),
+            sms_updates=values.get("sms_updates", False),
             photos=photos,
             source=Source.API if request.auth is not None else Source.WEB,
         )

@@ -93,6 +93,7 @@ def report(request):
                 address=values["address"],
                 contact_phone=values["contact_phone"],
                 contact_consent=values["contact_consent"],
+                sms_updates=values["sms_updates"],
                 photos=request.FILES.getlist("photos"),
                 source=Source.WEB,
             )

@@ -208,6 +208,7 @@ import { HttpError, send, text } from "../govern/http.js";
         if (field) data.append(name, field.value);
       });
       if (form.elements.contact_consent && form.elements.contact_consent.checked) data.append("contact_consent", "true");
+      if (form.elements.sms_updates && form.elements.sms_updates.checked) data.append("sms_updates", "true");
       files.forEach(function (file) { data.append("photos", file, file.name); });
       return send(msg.api, { method: "POST", body: data });
     }).then(function (response) {
