@@ -24,6 +24,7 @@ from hazards.reports import fix, hints, selectors, services
 from hazards.reports.feedback import feedback_submit
 from hazards.reports.forms import ReportForm
 from hazards.reports.ownership import filed_ids, remember_filed
+from hazards.reports.premises_hint import premises_hint
 from hazards.reports.throttles import anon_report_wait
 from hazards.reports.tracking import normalise_tracking_code
 
@@ -95,6 +96,7 @@ def report(request):
                 contact_consent=values["contact_consent"],
                 photos=request.FILES.getlist("photos"),
                 source=Source.WEB,
+                client_data=premises_hint(values.get("premises")),
             )
             slug = outcome.hazard.category.slug
             for hint in hints.duplicate_hints(outcome.duplicates, viewer=request.user, category_slug=slug):
