@@ -221,14 +221,15 @@ def task_overdue(task: Task, *, now) -> dict:
     return {**task_changed(task), "overdue_by_s": int((now - task.due_at).total_seconds())}
 
 
-def hazard_feedback(hazard: Hazard, feedback) -> dict:
+def hazard_feedback(hazard: Hazard, feedback, *, photos: int = 0) -> dict:
     """`hazard.feedback`: the reporter answered whether the fix worked (no identity, no comment:
-    the board fetches what it shows)."""
+    the board fetches what it shows); sent again when the answer's photo is ready (`photos`)."""
     return {
         "id": hazard.pk,
         "tracking_code": hazard.tracking_code,
         "status": hazard.status,
         "fixed": feedback.fixed,
         "stars": feedback.stars,
+        "photos": photos,
         "created_at": feedback.created_at.isoformat(),
     }

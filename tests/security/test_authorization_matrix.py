@@ -150,9 +150,9 @@ MATRIX: dict[str, tuple] = {
     ),
     "POST tasks/<int:pk>/verify/": (lambda w: {"approved": True}, logged_in(404, dispatcher=409)),
     "POST tasks/<int:pk>/cancel/": (lambda w: {"reason": "重复派单"}, logged_in(404, dispatcher=200)),
-    # to vol1, an approved volunteer: only a dispatcher (or grid1, not an actor here) may move the task
+    # to an approved volunteer with room for it: only a dispatcher (or grid1, not an actor here) may move it
     "POST tasks/<int:pk>/reassign/": (
-        lambda w: {"assignee": w.users[V].pk, "reason": "换人"},
+        lambda w: {"assignee": _free_volunteer(), "reason": "换人"},
         logged_in(404, dispatcher=201),
     ),
     # premises: dispatchers see and edit the register; grid workers read their grids' premises (phones
@@ -329,6 +329,16 @@ def _premises_body(world: World) -> dict:
         "responsible_name": "矩阵",
         "responsible_phone": "13912340000",
     }
+
+
+def _free_volunteer() -> int:
+    """An approved volunteer under their task limit (the demo keeps vol1 busy)."""
+    from hazards.dispatch.candidates import busy_counts
+    from volunteers.models import Volunteer, VolunteerStatus
+
+    approved = list(Volunteer.objects.filter(status=VolunteerStatus.APPROVED).order_by("pk"))
+    busy = busy_counts([v.user_id for v in approved])
+    return next(v.user_id for v in approved if busy.get(v.user_id, 0) < v.max_active_tasks)
 
 
 def _any_team() -> int:

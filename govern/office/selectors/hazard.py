@@ -1,7 +1,7 @@
 """The back office's hazard page: the hazard with its timeline, photos and suggestions
 (hazards.reports.selectors.hazard_get), every task with its after-photos and assignee, and the
 reporter's answer, and its premises: the one it is linked to and the ones nearby to link it to.
-A fixed number of queries: the hazard's own (6), the tasks and their photos (2), the answer (1),
+A fixed number of queries: the hazard's own (6), the tasks and their photos (2), the answer and its photos (2),
 the premises link (1), the premises nearby (1) and the one the reporter named (1, when they did)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from hazards.core import policy
-from hazards.models import FixFeedback, Hazard, PhotoStatus, Status, Task, TaskPhoto, TaskStatus
+from hazards.models import FeedbackPhoto, FixFeedback, Hazard, PhotoStatus, Status, Task, TaskPhoto, TaskStatus
 from hazards.premises.linking import NearbyPremises, premises_near
 from hazards.premises.models import Premises, PremisesHazard
 from hazards.premises.selectors import visible_premises
@@ -63,7 +63,11 @@ def hazard_page(*, user, hazard_id: int) -> HazardPage:
     for task in tasks:
         task.hazard = hazard
     pending = next((t for t in tasks if t.status == TaskStatus.DONE and t.verified_at is None), None)
-    feedback = FixFeedback.objects.filter(hazard_id=hazard.pk).first()
+    feedback = (
+        FixFeedback.objects.filter(hazard_id=hazard.pk)
+        .prefetch_related(Prefetch("photos", queryset=_ready_answer_photos(), to_attr="ready_photos"))
+        .first()
+    )
     actions = _actions(user, hazard, tasks, pending)
     link = PremisesHazard.objects.select_related("premises", "premises__type").filter(hazard_id=hazard.pk).first()
     nearby, hint = [], None
@@ -75,6 +79,10 @@ def hazard_page(*, user, hazard_id: int) -> HazardPage:
             hint = next((n.premises for n in nearby if n.premises.pk == hint_id), None)
             hint = hint or scope.select_related("type").filter(pk=hint_id).first()
     return HazardPage(hazard, tasks, feedback, pending, actions, link, nearby, hint)
+
+
+def _ready_answer_photos():
+    return FeedbackPhoto.objects.filter(status=PhotoStatus.READY).order_by("position", "id")
 
 
 def _hint_id(hazard: Hazard) -> int | None:
