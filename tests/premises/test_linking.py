@@ -159,3 +159,24 @@ def test_the_reporter_names_a_premises_and_the_hazard_page_links_it(make_premise
     office.post(f"/office/hazards/{hazard.pk}/premises/", {"premises": premises.pk, "premises_id": "999999"})
     assert "No such premises" in office.get(f"/office/hazards/{hazard.pk}/").content.decode()
     assert PremisesHazard.objects.get(hazard=hazard).premises_id == premises.pk
+
+
+def test_the_hazard_page_keeps_its_query_count_with_premises_nearby(
+    make_premises, make_hazard, boss, worker, django_assert_max_num_queries
+):
+    hazard = make_hazard()
+    named = make_premises(latitude=FAR[0], longitude=FAR[1])  # the reporter's pick, beyond 300 m
+    type(hazard).objects.filter(pk=hazard.pk).update(client_data={"premises_hint": named.pk})
+    make_premises(latitude=NEAR[0], longitude=NEAR[1])
+    client = Client()
+    client.force_login(boss)
+    url = f"/office/hazards/{hazard.pk}/"
+    with django_assert_max_num_queries(60) as small:
+        page = client.get(url)
+    assert len(page.context["page"].nearby_premises) == 1 and page.context["page"].premises_hint.pk == named.pk
+    for n in range(7):
+        make_premises(latitude=INSIDE[0] + 0.0002 * n, longitude=INSIDE[1])
+    hazard_link_premises(actor=worker, hazard_id=hazard.pk, premises_id=named.pk)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(url)
+    assert len(page.context["page"].nearby_premises) == 8 and 'id="premises-linked"' in page.content.decode()
