@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from govern.csv_export import header_row
 from govern.live import current_event_id
 from govern.models import Grid
+from govern.roles import is_dispatcher
 from govern.selectors import grid_list
 from hazards.models import Status
 from hazards.premises import imports, selectors
@@ -90,6 +91,8 @@ def premises_detail_page(request, pk: int):
             "status_labels": STATUS_LABELS,
             "last_event_id": last_event_id,
             "can_manage": can_manage(request.user),
+            # Dispatchers open a hazard in the back office; everyone else sees its tracking page.
+            "office_links": is_dispatcher(request.user),
         },
     )
 
