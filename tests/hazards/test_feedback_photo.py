@@ -135,3 +135,30 @@ def test_the_reopen_queue_keeps_its_query_count_with_photos(
     assert all(len(a.ready_photos) == 1 for a in response.context["reopen_requested"])
     with django_assert_max_num_queries(len(small_page.captured_queries)):
         assert office.get(f"/office/hazards/{first.pk}/").status_code == 200
+
+
+def test_the_tracking_page_and_api_keep_their_query_counts_with_the_fix(
+    triaged, on_duty, boss, resident, django_assert_max_num_queries
+):
+    from hazards.dispatch import services as dispatch
+    from hazards.reports.feedback import feedback_submit
+
+    hazard = triaged(reporter=resident)
+    task = fixed_by_volunteer(hazard, on_duty, boss)
+    page, api = Client(), Client()
+    with django_assert_max_num_queries(40) as small_page:
+        assert page.get(f"/track/{hazard.tracking_code}/").status_code == 200
+    with django_assert_max_num_queries(40) as small_api:
+        assert api.get(f"/api/v1/track/{hazard.tracking_code}/").status_code == 200
+    # Refused, done again with three more photos, then answered "not fixed" with a photo.
+    dispatch.task_verify(task_id=task.pk, actor=boss, approved=False, note="再看看")
+    more = [upload(f"m{n}.jpg", jpeg_bytes(size=(120, 90), seed=40 + n)) for n in range(3)]
+    dispatch.task_complete(task_id=task.pk, actor=task.assignee, note="补修", photos=more)
+    photo = upload("still.jpg", jpeg_bytes(size=(120, 90), seed=50))
+    feedback_submit(tracking_code=hazard.tracking_code, actor=resident, fixed=False, comment="没修好", photos=[photo])
+    with django_assert_max_num_queries(len(small_page.captured_queries)):
+        html = page.get(f"/track/{hazard.tracking_code}/").content.decode()
+    assert html.count('id="fix-photos"') == 1 and 'id="fix-feedback"' in html
+    with django_assert_max_num_queries(len(small_api.captured_queries)):
+        body = api.get(f"/api/v1/track/{hazard.tracking_code}/").json()
+    assert len(body["fix"]["photos"]) == 4 and body["feedback"]["fixed"] is False
