@@ -21,11 +21,14 @@ from django.utils.translation import gettext as _
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
+from govern.roles import is_dispatcher
 from hazards.core import policy
 from hazards.core.locks import lock_hazard
+from hazards.models import Hazard
 from hazards.premises import events, services
 from hazards.premises.models import HazardOrigin, Premises, PremisesHazard
 from hazards.premises.selectors import visible_premises
+from hazards.reports.tracking import normalise_tracking_code
 
 NEARBY_RADIUS_M = 300
 NEARBY_LIMIT = 8
@@ -72,6 +75,30 @@ def hazard_link_premises(*, actor, hazard_id: int, premises_id) -> PremisesHazar
         topics.append(user_topic(premises.responsible_user_id))
     publish(topics, "premises.hazard_linked", events.hazard_linked(link, hazard))
     return link
+
+
+def hazard_link_premises_by_code(*, actor, premises_id: int, tracking_code: str) -> PremisesHazard:
+    """The premises page's way in: the report named by its tracking code (an unknown code is the
+    same 404 as a report the actor does not see)."""
+    code = normalise_tracking_code(str(tracking_code or ""))
+    if not code:
+        raise InvalidInput(_("Enter the report's tracking code."), field="tracking_code")
+    hazard_id = Hazard.objects.filter(tracking_code=code).values_list("pk", flat=True).first()
+    if hazard_id is None:
+        raise NotFound(_("No hazard with this tracking code is visible to you."), field="tracking_code")
+    try:
+        return hazard_link_premises(actor=actor, hazard_id=hazard_id, premises_id=premises_id)
+    except NotFound as exc:
+        if exc.field == "premises":
+            raise
+        raise NotFound(_("No hazard with this tracking code is visible to you."), field="tracking_code") from None
+
+
+def may_link_at(user, premises: Premises) -> bool:
+    """Whether the premises page offers its link form (the service decides again)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return is_dispatcher(user) or premises.grid_id in policy.owned_grid_ids(user)
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,22 @@ def test_the_hazard_page_keeps_its_query_count_with_premises_nearby(
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(url)
     assert len(page.context["page"].nearby_premises) == 8 and 'id="premises-linked"' in page.content.decode()
+
+
+def test_the_grids_worker_links_a_report_from_the_premises_page(client, make_premises, make_hazard, worker, officer):
+    premises, hazard = make_premises(responsible_user=officer.pk), make_hazard()
+    english(client)
+    client.force_login(officer)  # the responsible person sees the page, not the form
+    assert 'id="premises-link-form"' not in client.get(f"/premises/{premises.pk}/").content.decode()
+    client.post(f"/premises/{premises.pk}/link/", {"tracking_code": hazard.tracking_code})
+    assert not PremisesHazard.objects.exists()
+    client.force_login(worker)
+    url = f"/premises/{premises.pk}/"
+    assert 'id="premises-link-form"' in client.get(url).content.decode()
+    client.post(url + "link/", {"tracking_code": "ZZZZZZZZZZ"})
+    assert "No hazard with this tracking code is visible to you" in client.get(url).content.decode()
+    done = client.post(url + "link/", {"tracking_code": hazard.tracking_code.lower()})
+    assert done.status_code == 302 and done["Location"] == url
+    assert PremisesHazard.objects.get(hazard=hazard).premises_id == premises.pk
+    html = client.get(url).content.decode()
+    assert f"Report {hazard.tracking_code} linked." in html and f"/track/{hazard.tracking_code}/" in html
