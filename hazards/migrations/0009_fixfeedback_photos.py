@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0007_fix_feedback'),
+        ('hazards', '0008_proof_of_fix_checks'),
     ]
 
     operations = [
