@@ -243,14 +243,15 @@ def task_reach(task: Task, reach: dict) -> dict:
     }
 
 
-def hazard_feedback(hazard: Hazard, feedback) -> dict:
+def hazard_feedback(hazard: Hazard, feedback, *, photos: int = 0) -> dict:
     """`hazard.feedback`: the reporter answered whether the fix worked (no identity, no comment:
-    the board fetches what it shows)."""
+    the board fetches what it shows); sent again when the answer's photo is ready (`photos`)."""
     return {
         "id": hazard.pk,
         "tracking_code": hazard.tracking_code,
         "status": hazard.status,
         "fixed": feedback.fixed,
         "stars": feedback.stars,
+        "photos": photos,
         "created_at": feedback.created_at.isoformat(),
     }

@@ -11,4 +11,5 @@ urlpatterns = [
     path("premises/import/", views.premises_import_page, name="import"),
     path("premises/export.csv", views.premises_export, name="export"),
     path("premises/<int:pk>/", views.premises_detail_page, name="detail"),
+    path("premises/<int:pk>/link/", views.premises_link_page, name="link"),
 ]

@@ -146,3 +146,37 @@ def test_an_anonymous_reporter_asks_for_sms_updates_and_gets_the_status_by_sms(
     assert [(x["phone"], x["kind"]) for x in lines] == [("13812345678", "report_update")]
     assert f"/track/{hazard.tracking_code}/" in lines[0]["text"]
     assert errors == []
+
+
+def test_the_report_form_suggests_the_registered_premises_near_the_pin(asgi_live_server, phone_context):
+    from hazards.premises.services import premises_create
+
+    seed_categories()
+    make_grid(west=120.80, south=30.90)
+    boss = UserFactory(username="duty")
+    boss.is_superuser = True
+    boss.save()
+    shop = premises_create(
+        actor=boss,
+        code="BR-0042",
+        name="老街面馆",
+        type="restaurant",
+        address="文化路38号",
+        latitude=30.9052,
+        longitude=120.805,
+        responsible_name="王建国",
+    )
+    page = phone_context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(asgi_live_server.url + "/report/")
+    # Once the pin rests, the premises near it are offered (after a short pause and one lookup).
+    wait_until(page, "!document.getElementById('premises-suggest').hidden", timeout=10_000)
+    assert "老街面馆" in page.locator("#id_premises").inner_text()
+    page.select_option("#id_premises", str(shop.pk))
+    _fill_and_submit(page, photo_seed=13)
+    code = page.locator(".hz-code-big").inner_text().strip()
+    hazard = Hazard.objects.get(tracking_code=code)
+    # A hint for the grid worker, not a link: nothing enters the premises' record on the reporter's word.
+    assert hazard.client_data == {"premises_hint": shop.pk} and not hasattr(hazard, "premises_link")
+    assert not errors, errors

@@ -134,6 +134,7 @@
     card.dataset.severity = h.severity || "";
     card.dataset.created = h.created_at || "";
     card.querySelector("[data-f=link]").href = "/office/hazards/" + h.id + "/";
+    card.querySelector("[data-f=premises-link]").href = "/office/hazards/" + h.id + "/#premises";
     card.className = "card of-card sev-border-" + h.severity;
     text(card, "category", (h.icon ? h.icon + " " : "") + (h.category_name || h.category || ""));
     var sev = text(card, "severity", severityLabels[h.severity] || h.severity);
