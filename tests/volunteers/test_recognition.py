@@ -105,7 +105,7 @@ def test_the_public_check_shows_the_certificate_and_answers_a_wrong_code_in_chin
     assert lowered.status_code == 200  # typed from paper in lower case
     wrong = client.get("/verify/certificate/NOTACODE2345678/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert wrong.status_code == 404
-    assert "没有" in wrong.content.decode() and 'id="verify-error"' in wrong.content.decode()
+    assert "没有核验码为" in wrong.content.decode() and 'id="verify-error"' in wrong.content.decode()
     lookup = client.get("/verify/certificate/", {"code": certificate.code.lower()})
     assert lookup.status_code == 302 and lookup["Location"] == f"/verify/certificate/{certificate.code}/"
 
