@@ -224,3 +224,75 @@ def test_clawback_page_for_dispatchers(client, dispatcher, resident):
     for state in ("open", "resolved", "full", "all", "nonsense"):
         assert client.get("/office/clawbacks/", {"state": state}).status_code == 200
     assert 'href="/office/clawbacks/"' in client.get("/office/").content.decode()
+
+
+def _clawbacks(n: int) -> None:
+    from rewards.models import EarningRule, PointsAward, PointsClawback
+
+    rule = EarningRule.objects.get_or_create(code="task_verified", defaults={"name": "任务核验", "points": 20})[0]
+    for i in range(n):
+        award = PointsAward.objects.create(
+            rule=rule, user=UserFactory(), source_type="hazards.task", source_id=f"q{i}", points_due=20, points_paid=0
+        )
+        PointsClawback.objects.create(award=award, points_paid=20, points_taken=5, shortfall=15, reason="重开")
+
+
+@pytest.mark.parametrize("n", [2, 15])
+def test_clawback_page_constant_queries(client, dispatcher, django_assert_max_num_queries, n):
+    _clawbacks(n)
+    client.force_login(dispatcher)
+    with django_assert_max_num_queries(10):
+        page = client.get("/office/clawbacks/", {"state": "open"})
+    assert page.status_code == 200 and page.content.decode().count('id="clawback-') == n
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_offer_api_lists_constant_queries(staff_user, merchant, dispatcher, django_assert_max_num_queries, n):
+    from tests.conftest import client_for
+
+    for i in range(n):
+        propose(staff_user, merchant, title=f"券{i}")
+    with django_assert_max_num_queries(10):
+        listed = client_for(dispatcher).get("/api/v1/coupon-proposals/")
+    assert listed.status_code == 200 and listed.json()["count"] == n
+    with django_assert_max_num_queries(10):
+        mine = client_for(staff_user).get("/api/v1/merchant/coupons/")
+    assert mine.status_code == 200 and mine.json()["count"] == n
+
+
+def test_offer_api_propose_approve_return_and_statement(staff_user, merchant, dispatcher, resident):
+    from tests.conftest import client_for
+
+    now = timezone.now()
+    body = {
+        "merchant": merchant.pk,
+        "title": "接口券",
+        "cost": 30,
+        "stock_total": 4,
+        "valid_from": now.isoformat(),
+        "valid_until": (now + timedelta(days=3)).isoformat(),
+        "audience": "min_hours",
+    }
+    refused = client_for(staff_user).post("/api/v1/merchant/coupons/", body, format="json")
+    assert refused.status_code == 400 and "audience_min_hours" in refused.json()["errors"]
+    created = client_for(staff_user).post(
+        "/api/v1/merchant/coupons/", {**body, "audience_min_hours": 10}, format="json"
+    )
+    assert created.status_code == 201 and created.json()["review"] == "proposed"
+    pk = created.json()["id"]
+    assert client_for(resident).get(f"/api/v1/coupons/{pk}/").status_code == 404  # not on sale yet
+    returned = client_for(dispatcher).post(f"/api/v1/coupon-proposals/{pk}/return/", {}, format="json")
+    assert returned.status_code == 400
+    returned = client_for(dispatcher).post(f"/api/v1/coupon-proposals/{pk}/return/", {"reason": "门槛太高"})
+    assert returned.status_code == 200 and returned.json()["review_reason"] == "门槛太高"
+    again = client_for(dispatcher).post(f"/api/v1/coupon-proposals/{pk}/approve/")
+    assert again.status_code == 409
+    changed = client_for(staff_user).patch(f"/api/v1/merchant/coupons/{pk}/", {"audience_min_hours": 5}, format="json")
+    assert changed.status_code == 200 and changed.json()["review"] == "proposed"
+    approved = client_for(dispatcher).post(f"/api/v1/coupon-proposals/{pk}/approve/")
+    assert approved.status_code == 200 and approved.json()["review"] == "approved"
+    assert client_for(resident).get(f"/api/v1/coupons/{pk}/").status_code == 200
+    statement = client_for(staff_user).get(f"/api/v1/merchants/{merchant.pk}/statement/", {"month": "2026-02"})
+    assert statement.status_code == 200 and statement.json()["codes"] == 0 and statement.json()["month"] == "2026-02"
+    bad = client_for(staff_user).get(f"/api/v1/merchants/{merchant.pk}/statement/", {"month": "february"})
+    assert bad.status_code == 400 and "month" in bad.json()["errors"]
