@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from govern.csv_export import csv_text, header_row
+from govern.errors import InvalidInput
 from govern.pages import page_errors
 from govern.roles import is_dispatcher
 from rewards import policy, selectors, statements
@@ -76,7 +77,9 @@ def statement_csv(request):
     _scope(request)
     month = statements.clean_month(request.GET.get("month"))  # a 400 page naming the month
     raw = request.GET.get("merchant", "")
-    if not raw.isdigit() or not policy.may_see_statement(request.user, int(raw)):
+    if not raw.isdigit():
+        raise InvalidInput(_("Choose the merchant whose statement to download."), field="merchant")
+    if not policy.may_see_statement(request.user, int(raw)):
         raise DjangoPermissionDenied(_("This is another merchant's statement."))
     merchant = statements.merchant_statement(merchant_id=int(raw), month=month).merchant
     rows = statements.used_in_month(merchant_id=merchant.pk, month=month).values_list(
