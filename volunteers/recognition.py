@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from govern.errors import InvalidInput, NotFound, PermissionDenied
@@ -119,3 +120,15 @@ def certificate_check(code: str) -> ServiceCertificate | None:
 
 def certificates_of(volunteer: Volunteer, limit: int = 10) -> list[ServiceCertificate]:
     return list(ServiceCertificate.objects.filter(volunteer=volunteer).order_by("-id")[:limit])
+
+
+def team_star_counts(team_id: int) -> list[tuple[int, int]]:
+    """(stars, approved members at exactly that level) for one to five stars, top first, levels
+    nobody holds left out. One query, whatever the team's size."""
+    thresholds = conf.star_hours()
+    at_least = Volunteer.objects.filter(team_id=team_id, status=VolunteerStatus.APPROVED).aggregate(
+        **{f"s{i}": Count("id", filter=Q(service_minutes__gte=hours * 60)) for i, hours in enumerate(thresholds, 1)}
+    )
+    counts = [at_least[f"s{i}"] for i in range(1, len(thresholds) + 1)] + [0]
+    exact = [(i, counts[i - 1] - counts[i]) for i in range(1, len(thresholds) + 1)]
+    return [(stars, n) for stars, n in reversed(exact) if n]

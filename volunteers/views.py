@@ -273,6 +273,7 @@ def team(request, pk: int):
         "may_review": may_review,
         "records": records,
         "service_hours": round(team.service_minutes / 60, 1),
+        "star_counts": recognition.team_star_counts(team.pk),
         "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
         "last_event_id": last_event_id,
     }

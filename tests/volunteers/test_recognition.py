@@ -88,9 +88,16 @@ def test_my_page_shows_the_star_level_and_issues_a_printable_certificate(client,
 def test_team_page_shows_each_members_stars(client, make_volunteer, boss, team):
     member = make_volunteer(team=team)
     serve(member, boss, 200)
+    other = make_volunteer(team=team)
+    serve(other, boss, 70)
+    make_volunteer(team=team)  # no star yet
     client.force_login(member.user)
-    page = client.get(f"/volunteers/teams/{team.pk}/").content.decode()
-    assert 'data-stars="3"' in page
+    page = client.get(f"/volunteers/teams/{team.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-stars="3"' in page and 'data-stars="1"' in page
+    client.logout()
+    public = client.get(f"/volunteers/teams/{team.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "3 星：1 人" in public and "1 星：1 人" in public  # the levels, without the member list
+    assert 'data-stars="3"' not in public
 
 
 def test_the_public_check_shows_the_certificate_and_answers_a_wrong_code_in_chinese(client, make_volunteer, boss):
