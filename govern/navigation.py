@@ -121,6 +121,20 @@ def _merchant() -> list[Entry]:
             "🧾",
             _("The codes your shop accepted lately."),
         ),
+        _entry(
+            "offers",
+            "rewards-merchant-offers",
+            _("My offers"),
+            "🏷",
+            _("Propose coupons; a dispatcher approves them."),
+        ),
+        _entry(
+            "statement",
+            "rewards-statement",
+            _("Monthly statement"),
+            "📑",
+            _("The codes used at your shop each month, with a CSV."),
+        ),
     ]
 
 
@@ -168,6 +182,27 @@ def _dispatcher(staff: bool) -> list[Entry]:
         ),
         _entry("premises", "premises:list", _("Premises register"), "🏪", _("Search, import and export the register.")),
         _entry("teams", "volunteers:teams", _("Volunteer teams"), "👥", _("Teams, members and their hours.")),
+        _entry(
+            "proposals",
+            "rewards-coupon-proposals",
+            _("Coupon proposals"),
+            "🏷",
+            _("Approve or return the offers merchants propose."),
+        ),
+        _entry(
+            "statements",
+            "rewards-statement",
+            _("Merchant statements"),
+            "📑",
+            _("Codes used per merchant and month, with a CSV."),
+        ),
+        _entry(
+            "clawbacks",
+            "rewards-clawbacks",
+            _("Points claw-backs"),
+            "↩",
+            _("Points taken back after a reopen; shortfalls to settle."),
+        ),
         _entry("partners", "office:partners", _("Keys and partners"), "🔑", _("Open311 clients and merchants.")),
     ]
     if staff:

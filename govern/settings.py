@@ -488,6 +488,9 @@ SPECTACULAR_SETTINGS = {
 API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24 * 30))
 # A volunteer's manual service minutes per day, all entries together (volunteers.conf).
 VOLUNTEER_MANUAL_DAILY_MAX_MINUTES = env_int("VOLUNTEER_MANUAL_DAILY_MAX_MINUTES", 720)
+# Approved service hours for one to five stars (volunteers.recognition); the national volunteer
+# service record scale by default.
+VOLUNTEER_STAR_HOURS = env_list("VOLUNTEER_STAR_HOURS", "100,300,600,1000,1500")
 
 # --- Live events -----------------------------------------------------------------------------
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))

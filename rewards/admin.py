@@ -334,11 +334,13 @@ class CouponAdmin(admin.ModelAdmin):
         "per_user_limit",
         "valid_until",
         "active",
+        "review",
     )
-    list_filter = ("active", "kind", "merchant")
+    list_filter = ("review", "active", "kind", "merchant")
     search_fields = ("title", "merchant__name")
     list_select_related = ("merchant",)
-    readonly_fields = ("stock_remaining",)
+    # A merchant's proposal is approved or returned on /office/coupon-proposals/ (rewards.proposals).
+    readonly_fields = ("stock_remaining", "review", "review_reason", "proposed_by", "reviewed_by", "reviewed_at")
 
     def save_model(self, request, obj, form, change):
         """Stock and images go through the services (remaining stock follows the total; images

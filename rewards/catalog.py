@@ -8,7 +8,7 @@ change commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group
@@ -24,7 +24,7 @@ from govern.roles import MERCHANT_STAFF
 from rewards import conf
 from rewards.clean import COUPON_FIELDS, check_audience, check_coupon_fields, check_window
 from rewards.lock_objects import coupon_for_update
-from rewards.models import Audience, Coupon, CouponKind, Merchant
+from rewards.models import Audience, Coupon, CouponKind, CouponReview, Merchant
 
 
 @transaction.atomic
@@ -64,7 +64,11 @@ def coupon_create(
     audience_team_ids: Iterable[int] = (),
     audience_community_id: int | None = None,
     audience_min_hours: int | None = None,
+    review: str = CouponReview.APPROVED,
+    proposed_by_id: int | None = None,
 ) -> Coupon:
+    """A new offer. From the admin it is approved at once; a merchant's proposal
+    (rewards.proposals) comes in as `proposed` and is not sold until a dispatcher approves it."""
     fields = {
         "title": title,
         "description": description,
@@ -78,6 +82,8 @@ def coupon_create(
         "audience": audience,
         "audience_community_id": audience_community_id if audience == Audience.COMMUNITY else None,
         "audience_min_hours": audience_min_hours if audience == Audience.MIN_HOURS else None,
+        "review": review,
+        "proposed_by_id": proposed_by_id,
     }
     check_coupon_fields(fields)
     check_window(valid_from, valid_until)
@@ -116,11 +122,13 @@ def coupon_update(
     image=None,
     remove_image: bool = False,
     audience_team_ids: Iterable[int] | None = None,
+    under_lock: Callable[[Coupon], None] | None = None,
     **changes,
 ) -> Coupon:
     """Change an offer. A new total stock moves the remaining stock by the same amount, so the
     codes already issued or used stay counted; it cannot drop below them. The audience is checked
-    as a whole after the changes (teams: `audience_team_ids`, else the coupon's current teams)."""
+    as a whole after the changes (teams: `audience_team_ids`, else the coupon's current teams).
+    `under_lock` sees the locked coupon before the changes (a caller's checks of its state)."""
     unknown = set(changes) - set(COUPON_FIELDS) - {"merchant_id"}
     if unknown:
         raise InvalidInput(_("Unknown field %(field)s.") % {"field": sorted(unknown)[0]}, field=sorted(unknown)[0])
@@ -133,6 +141,8 @@ def coupon_update(
             coupon = coupon_for_update(coupon_id)
         except Coupon.DoesNotExist:
             raise NotFound(_("No such coupon."))
+        if under_lock is not None:
+            under_lock(coupon)
         for name, value in changes.items():
             setattr(coupon, name, value)
         check_window(coupon.valid_from, coupon.valid_until)

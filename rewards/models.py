@@ -224,6 +224,16 @@ class Audience(models.TextChoices):
     MIN_HOURS = "min_hours", _("volunteers with enough approved hours")
 
 
+class CouponReview(models.TextChoices):
+    """Where an offer stands with the dispatchers. Coupons made in the admin are approved from the
+    start; a merchant's proposal waits for a dispatcher, who approves it or returns it with a
+    reason (the merchant may then change it and propose it again). Only approved ones are sold."""
+
+    PROPOSED = "proposed", pgettext_lazy("coupon review", "proposed")
+    APPROVED = "approved", pgettext_lazy("coupon review", "approved")
+    RETURNED = "returned", pgettext_lazy("coupon review", "returned")
+
+
 class Coupon(models.Model):
     """An offer in the shop. `valid_from`..`valid_until` is when it can be redeemed; an issued code
     stays usable for `code_valid_for` from the moment it is issued.
@@ -260,15 +270,42 @@ class Coupon(models.Model):
         verbose_name=_("community that may redeem"),
     )
     audience_min_hours = models.PositiveIntegerField(_("minimum approved hours"), null=True, blank=True)
+    review = models.CharField(_("review"), max_length=16, choices=CouponReview.choices, default=CouponReview.APPROVED)
+    review_reason = models.CharField(_("reason it was returned"), max_length=300, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coupons_proposed",
+        verbose_name=_("proposed by"),
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coupons_reviewed",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("coupon")
         verbose_name_plural = _("coupons")
         ordering = ["cost", "id"]
-        indexes = [models.Index(fields=["active", "valid_until"], name="coupon_active_until")]
+        indexes = [
+            models.Index(fields=["active", "valid_until"], name="coupon_active_until"),
+            models.Index(fields=["review", "id"], name="coupon_review_queue"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(cost__gt=0), name="coupon_cost_positive"),
+            models.CheckConstraint(condition=Q(review__in=CouponReview.values), name="coupon_review_valid"),
+            models.CheckConstraint(
+                condition=~Q(review=CouponReview.RETURNED) | ~Q(review_reason=""),
+                name="coupon_returned_has_reason",
+            ),
             models.CheckConstraint(
                 condition=Q(stock_remaining__gte=0) & Q(stock_remaining__lte=F("stock_total")),
                 name="coupon_stock_within_total",
@@ -346,6 +383,8 @@ class Redemption(models.Model):
             models.Index(fields=["user", "-id"], name="redemption_user_recent"),
             models.Index(fields=["coupon", "user", "status"], name="redemption_coupon_user_status"),
             models.Index(fields=["status", "expires_at"], name="redemption_status_expires"),
+            # A merchant's monthly statement: the codes used at its coupons in a month.
+            models.Index(fields=["coupon", "used_at"], name="redemption_coupon_used_at"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "idempotency_key"], name="redemption_idempotency_key_per_user"),

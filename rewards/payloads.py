@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rewards.models import PointsEntry, Redemption
+from rewards.models import Coupon, PointsEntry, Redemption
 
 
 def entry_payload(entry: PointsEntry) -> dict:
@@ -31,4 +31,16 @@ def redemption_payload(redemption: Redemption) -> dict:
         "expires_at": redemption.expires_at.isoformat(),
         "used_at": redemption.used_at.isoformat() if redemption.used_at else None,
         "ended_at": redemption.ended_at.isoformat() if redemption.ended_at else None,
+    }
+
+
+def coupon_review_payload(coupon: Coupon) -> dict:
+    """`coupon.reviewed`: a dispatcher's decision on a merchant's proposed offer."""
+    return {
+        "coupon_id": coupon.pk,
+        "merchant_id": coupon.merchant_id,
+        "title": coupon.title,
+        "review": coupon.review,
+        "reason": coupon.review_reason,
+        "reviewed_at": coupon.reviewed_at.isoformat() if coupon.reviewed_at else None,
     }

@@ -23,6 +23,22 @@ def check_adjuster(actor: User | None, user_ids: Iterable[int]) -> None:
         raise PermissionDenied(_("You cannot adjust your own points."), field="user")
 
 
+def check_dispatcher(actor: User) -> None:
+    if not is_dispatcher(actor):
+        raise PermissionDenied(_("Only a dispatcher can do this."))
+
+
+def check_merchant_staff(actor: User, merchant_id: int | None) -> None:
+    """Offers and statements of a merchant are its own staff's (Merchant.staff, active merchant)."""
+    if merchant_id is None or int(merchant_id) not in staff_merchant_ids(actor):
+        raise PermissionDenied(_("You are not staff of this merchant."), field="merchant")
+
+
+def may_see_statement(actor: User, merchant_id: int) -> bool:
+    """A merchant's monthly statement: its staff, and dispatchers (they settle with merchants)."""
+    return is_dispatcher(actor) or int(merchant_id) in staff_merchant_ids(actor)
+
+
 def staff_merchant_ids(user: User) -> set[int]:
     """The active merchants whose codes this user may check (Merchant.staff, not the role)."""
     return set(Merchant.objects.filter(staff__pk=user.pk, active=True).values_list("id", flat=True))

@@ -28,7 +28,7 @@ from rewards.clean import IDEMPOTENCY_HEADER, clean_idempotency_key
 from rewards.codes import looks_like_code, new_code, normalise_code
 from rewards.ledger import post_entry
 from rewards.lock_objects import account_for_update, coupon_for_update, redemption_for_update
-from rewards.models import HOLDING_STATUSES, Coupon, EntryKind, Redemption, RedemptionStatus
+from rewards.models import HOLDING_STATUSES, Coupon, CouponReview, EntryKind, Redemption, RedemptionStatus
 from rewards.payloads import redemption_payload
 from rewards.policy import may_cancel_redemption, staff_merchant_ids
 
@@ -120,7 +120,7 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
             raise NotFound(_("No such coupon."))
         merchant = coupon.merchant
         now = timezone.now()
-        if not coupon.active or not merchant.active:
+        if not coupon.active or not merchant.active or coupon.review != CouponReview.APPROVED:
             raise Unprocessable(_("This coupon is not offered any more."), code="inactive")
         if now < coupon.valid_from:
             raise Unprocessable(
@@ -183,6 +183,7 @@ def _redeem_once(*, user_id: int, coupon_id: int, key: str, code: str) -> Redeem
                     pk=coupon.pk,
                     stock_remaining__gt=0,
                     active=True,
+                    review=CouponReview.APPROVED,
                     cost=coupon.cost,
                     per_user_limit=coupon.per_user_limit,
                     valid_from__lte=now,

@@ -15,6 +15,7 @@ from rewards import conf
 from rewards.models import (
     HOLDING_STATUSES,
     Coupon,
+    CouponReview,
     EarningRule,
     EntryKind,
     Merchant,
@@ -49,16 +50,28 @@ def earning_rule_list() -> QuerySet[EarningRule]:
     return EarningRule.objects.filter(active=True).order_by("code")
 
 
-def clawback_list(*, open_only: bool = False) -> QuerySet[PointsClawback]:
-    """Claw-backs newest first; `open_only`: unresolved shortfalls (for dispatchers)."""
-    qs = PointsClawback.objects.select_related("award").order_by("-id")
-    return qs.filter(shortfall__gt=0, resolved_at__isnull=True) if open_only else qs
+def clawback_list(*, open_only: bool = False, state: str = "") -> QuerySet[PointsClawback]:
+    """Claw-backs newest first; `open_only` (or state `open`): unresolved shortfalls (for
+    dispatchers); state `resolved`: shortfalls resolved; `full`: taken back in full."""
+    qs = PointsClawback.objects.select_related("award", "award__user", "award__rule", "resolved_by").order_by("-id")
+    if open_only or state == "open":
+        return qs.filter(shortfall__gt=0, resolved_at__isnull=True)
+    if state == "resolved":
+        return qs.filter(resolved_at__isnull=False)
+    if state == "full":
+        return qs.filter(shortfall=0)
+    return qs
 
 
 def coupon_list(*, user=None, include_unavailable: bool = False) -> QuerySet[Coupon]:
-    """Coupons on offer (active, merchant active, not ended), cheapest first, each annotated with
-    `redeemed_by_me`: the viewer's issued + used codes of it (0 for anonymous viewers)."""
-    qs = Coupon.objects.select_related("merchant", "audience_community").prefetch_related("audience_teams")
+    """Coupons on offer (approved, active, merchant active, not ended), cheapest first, each
+    annotated with `redeemed_by_me`: the viewer's issued + used codes of it (0 for anonymous
+    viewers). A merchant's proposal is never listed before a dispatcher approves it."""
+    qs = (
+        Coupon.objects.filter(review=CouponReview.APPROVED)
+        .select_related("merchant", "audience_community")
+        .prefetch_related("audience_teams")
+    )
     if not include_unavailable:
         qs = qs.filter(active=True, merchant__active=True, valid_until__gt=timezone.now())
     if user is not None and getattr(user, "is_authenticated", False):
@@ -80,6 +93,26 @@ def coupon_get(*, coupon_id: int, user=None) -> Coupon:
     if coupon is None:
         raise NotFound(_("No such coupon."))
     return coupon
+
+
+def _offer_queryset() -> QuerySet[Coupon]:
+    return Coupon.objects.select_related(
+        "merchant", "audience_community", "proposed_by", "reviewed_by"
+    ).prefetch_related("audience_teams")
+
+
+def merchant_offers(*, merchant_ids: list[int]) -> QuerySet[Coupon]:
+    """Every offer of these merchants, whatever its review, newest first (their staff's page)."""
+    return _offer_queryset().filter(merchant_id__in=merchant_ids).order_by("-id")
+
+
+def coupon_proposals(*, review: str | None = CouponReview.PROPOSED) -> QuerySet[Coupon]:
+    """Merchants' proposals for the dispatchers: waiting ones oldest first (first come, first
+    decided); `review` another state to look back, None for every proposal."""
+    qs = _offer_queryset().filter(proposed_by__isnull=False)
+    if review:
+        qs = qs.filter(review=review)
+    return qs.order_by("id") if review == CouponReview.PROPOSED else qs.order_by("-id")
 
 
 def redemption_list(*, user, status: str | None = None) -> QuerySet[Redemption]:

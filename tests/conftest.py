@@ -47,6 +47,38 @@ def _restore_reference_data(request):
         ensure_reference_data()
 
 
+_DB_FIXTURES = {"db", "transactional_db", "django_db_setup_unblocked"}
+
+
+@pytest.fixture(autouse=True)
+def _ledger_invariants_hold(request):
+    """After every test that used the database: each points account's balance is the sum of its
+    entries and its last entry's balance_after, never below 0 (the ledger is append-only by a
+    trigger: rewards migration 0002). Whatever the test did, through whichever service."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    if marker is None and not _DB_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from django.db.models import OuterRef, Subquery, Sum
+
+    from rewards.models import PointsAccount, PointsEntry
+
+    entries = PointsEntry.objects.filter(account=OuterRef("pk")).order_by()
+    wrong = list(
+        PointsAccount.objects.annotate(
+            total=Subquery(entries.values("account").annotate(s=Sum("amount")).values("s")[:1]),
+            last=Subquery(entries.order_by("-id").values("balance_after")[:1]),
+        )
+        .exclude(balance=0, total__isnull=True)
+        .values_list("pk", "balance", "total", "last")
+    )
+    broken = [row for row in wrong if not (row[1] == row[2] == row[3] and row[1] >= 0)]
+    assert not broken, f"ledger out of step (account, balance, sum of entries, last balance_after): {broken}"
+
+
 @pytest.fixture(autouse=True)
 def quarantine_root(settings, tmp_path):
     """Each test its own photo quarantine (uploads waiting for processing), to assert it empties."""

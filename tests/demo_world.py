@@ -10,12 +10,14 @@ a page added to a role's menu is checked without touching them.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import uuid
 from dataclasses import dataclass
 
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from govern.models import User
@@ -34,6 +36,8 @@ class World:
     enterprise_id: int
     campaign_id: int
     inspection_id: int
+    certificate_code: str  # vol1's certificate of service hours
+    proposal_id: int  # an offer merchant1 proposed, waiting for a dispatcher
 
 
 def _api(username: str | None) -> APIClient:
@@ -51,8 +55,9 @@ def _ok(response, *codes: int):
 def seed_world() -> World:
     from hazards.models import Hazard
     from hazards.premises.models import Campaign, CampaignPremises, Premises
-    from rewards.models import Coupon
+    from rewards.models import Coupon, Merchant
     from volunteers.models import Team
+    from volunteers.recognition import certificate_issue
 
     call_command("seed_demo", stdout=io.StringIO())
     alert = _api(None).post(
@@ -80,6 +85,24 @@ def seed_world() -> World:
         )
         codes.append(body["code"])
     _ok(_api("merchant1").post("/api/v1/redemptions/use/", {"code": codes[0]}, format="json"), 200)
+    merchant = Merchant.objects.filter(staff__username="merchant1").order_by("id").first()
+    now = timezone.now()
+    proposal = _api("merchant1").post(
+        "/api/v1/merchant/coupons/",
+        {
+            "merchant": merchant.pk,
+            "title": "周末洗车立减10元",
+            "description": "凭券到店，周末可用",
+            "cost": 80,
+            "stock_total": 30,
+            "valid_from": now.isoformat(),
+            "valid_until": (now + dt.timedelta(days=30)).isoformat(),
+            "audience": "volunteers",
+        },
+        format="json",
+    )
+    vol1 = User.objects.get(username="vol1")
+    certificate = certificate_issue(actor=vol1, volunteer_id=vol1.volunteer.pk)
     enterprise = Premises.objects.get(responsible_user__username="safety1")
     return World(
         tracking_code=Hazard.objects.order_by("id").values_list("tracking_code", flat=True).first(),
@@ -96,6 +119,8 @@ def seed_world() -> World:
         enterprise_id=enterprise.pk,
         campaign_id=Campaign.objects.order_by("id").values_list("id", flat=True).first(),
         inspection_id=inspection["id"],
+        certificate_code=certificate.code,
+        proposal_id=_ok(proposal, 201)["id"],
     )
 
 
@@ -116,11 +141,26 @@ def menu_paths(user) -> list[str]:
 
 
 EXTRA = {
-    "anonymous": ["/accounts/login/", "/accounts/signup/", "/volunteers/apply/", "/leaderboard/", "/volunteers/teams/"],
+    "anonymous": [
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/volunteers/apply/",
+        "/leaderboard/",
+        "/volunteers/teams/",
+        "/verify/certificate/",
+        "/verify/certificate/{certificate_code}/",
+        "/verify/certificate/NOSUCHCERTIFICATE/",
+    ],
     "resident1": ["/leaderboard/", "/volunteers/apply/", "/office/", "/premises/"],
-    "vol1": ["/volunteers/me/", "/leaderboard/", "/volunteers/teams/{team_id}/", "/inspections/"],
+    "vol1": [
+        "/volunteers/me/",
+        "/leaderboard/",
+        "/volunteers/teams/{team_id}/",
+        "/inspections/",
+        "/volunteers/certificates/{certificate_code}/",
+    ],
     "grid1": ["/inspections/{inspection_id}/", "/premises/{premises_id}/"],
-    "merchant1": ["/wallet/"],
+    "merchant1": ["/wallet/", "/merchant/offers/{proposal_id}/", "/merchant/statement/?month=2000-01"],
     "safety1": ["/premises/{enterprise_id}/"],
     "dispatcher": [
         "/office/hazards/{hazard_id}/",
@@ -130,6 +170,8 @@ EXTRA = {
         "/volunteers/teams/{team_id}/",
         "/live/status/",
         "/sensors/",
+        "/office/coupon-proposals/?review=all",
+        "/office/clawbacks/?state=all",
     ],
     "admin": ["/office/hazards/{hazard_id}/", "/office/campaigns/{campaign_id}/", "/premises/{enterprise_id}/"],
 }

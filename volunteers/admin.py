@@ -18,6 +18,7 @@ from govern.roles import is_dispatcher
 from volunteers import roster, selectors, service_records, services
 from volunteers.models import (
     AvailabilitySlot,
+    ServiceCertificate,
     ServiceRecord,
     ServiceRecordStatus,
     Skill,
@@ -321,3 +322,29 @@ class ServiceRecordAdmin(DispatcherAdminMixin, admin.ModelAdmin):
             self.message_user(request, gettext("%(n)d service records approved.") % {"n": approved}, messages.SUCCESS)
         for problem in problems:
             self.message_user(request, problem, messages.WARNING)
+
+
+@admin.register(ServiceCertificate)
+class ServiceCertificateAdmin(DispatcherAdminMixin, admin.ModelAdmin):
+    """Certificates of service hours as issued (what each one states never changes)."""
+
+    list_display = ("code", "real_name", "community_name", "team_name", "service_minutes", "stars", "issued_at")
+    search_fields = ("code", "real_name", "volunteer__user__username")
+    list_select_related = ("volunteer",)
+    readonly_fields = (
+        "volunteer",
+        "code",
+        "real_name",
+        "community_name",
+        "team_name",
+        "service_minutes",
+        "stars",
+        "issued_at",
+        "issued_by",
+    )
+
+    def has_add_permission(self, request):
+        return False  # issued from the volunteer's page (volunteers.recognition)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -77,3 +77,17 @@ def roster_max_rows() -> int:
 def apply_rate() -> str:
     """Throttle for anonymous applications that create an account (per client address)."""
     return str(getattr(settings, "VOLUNTEER_APPLY_RATE", "10/hour"))
+
+
+def star_hours() -> tuple[int, ...]:
+    """Approved service hours for one to five stars (星级志愿者), lowest first. The default is the
+    national volunteer service record scale: 100, 300, 600, 1000 and 1500 hours."""
+    raw = getattr(settings, "VOLUNTEER_STAR_HOURS", (100, 300, 600, 1000, 1500))
+    if isinstance(raw, str):
+        raw = [part for part in raw.replace(" ", "").split(",") if part]
+    return tuple(sorted(int(hours) for hours in raw if int(hours) > 0))[:5]
+
+
+def certificate_code_length() -> int:
+    """Characters of a certificate's verification code (>= 16: 31**16 is about 2**79 guesses)."""
+    return max(16, int(getattr(settings, "VOLUNTEER_CERTIFICATE_CODE_LENGTH", 16)))

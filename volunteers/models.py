@@ -336,3 +336,47 @@ class ServiceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min · {self.get_source_display()} · {self.get_status_display()}"
+
+
+class ServiceCertificate(models.Model):
+    """服务时长证明: a printable statement of a volunteer's approved service hours on the day it was
+    issued, with a verification code anyone can check at /verify/certificate/<code>/.
+
+    What it states is copied when it is issued (name, community, team, minutes, stars), so the
+    check shows what the paper says even after the volunteer serves more. One per volunteer and
+    total (a constraint): asking twice without new service gives the same certificate.
+    """
+
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("volunteer")
+    )
+    code = models.CharField(_("verification code"), max_length=32, unique=True)
+    real_name = models.CharField(_("real name"), max_length=40)
+    community_name = models.CharField(_("community"), max_length=100)
+    team_name = models.CharField(_("team"), max_length=100, blank=True)
+    service_minutes = models.PositiveIntegerField(_("service minutes"))
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="service_certificates_issued",
+        verbose_name=_("issued by"),
+    )
+
+    class Meta:
+        verbose_name = _("service certificate")
+        verbose_name_plural = _("service certificates")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(service_minutes__gt=0), name="certificate_minutes_positive"),
+            models.CheckConstraint(condition=Q(stars__lte=5), name="certificate_stars_at_most_five"),
+            models.UniqueConstraint(fields=["volunteer", "service_minutes"], name="certificate_once_per_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.real_name} · {self.service_minutes} min · {self.code}"
+
+    @property
+    def hours(self) -> float:
+        return round(self.service_minutes / 60, 1)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from volunteers import views
+from volunteers import certificate_views, views
 
 app_name = "volunteers"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("volunteers/service-records/<int:pk>/review/", views.review_record, name="review-record"),
     path("volunteers/teams/", views.teams, name="teams"),
     path("volunteers/teams/<int:pk>/", views.team, name="team"),
+    path("volunteers/me/certificates/", certificate_views.certificate_issue, name="certificate-issue"),
+    path("volunteers/certificates/<str:code>/", certificate_views.certificate, name="certificate"),
+    path("verify/certificate/", certificate_views.verify_lookup, name="verify-certificate-lookup"),
+    path("verify/certificate/<str:code>/", certificate_views.verify, name="verify-certificate"),
 ]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from govern.live import current_event_id
 from govern.pages import flash_errors, page_errors
 from govern.roles import is_dispatcher
-from volunteers import conf, selectors, service_records, services
+from volunteers import conf, recognition, selectors, service_records, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
 from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
 
@@ -101,6 +101,8 @@ def me(request):
     max_age_s = int(conf.position_max_age().total_seconds())
     context = {
         "volunteer": volunteer,
+        "stars": recognition.star_level(volunteer.service_minutes),
+        "certificates": recognition.certificates_of(volunteer),
         "history": history,
         "records": records,
         "pending_minutes": pending_minutes,
@@ -260,6 +262,9 @@ def team(request, pk: int):
         if may_review
         else []
     )
+    if page is not None:
+        for member in page.object_list:
+            member.stars = recognition.star_level(member.service_minutes)
     context = {
         "team": team,
         "members": page.object_list if page is not None else None,
@@ -268,6 +273,7 @@ def team(request, pk: int):
         "may_review": may_review,
         "records": records,
         "service_hours": round(team.service_minutes / 60, 1),
+        "star_counts": recognition.team_star_counts(team.pk),
         "labels": {"status": STATUS_LABELS, "records": RECORD_LABELS, "text": _page_texts()},
         "last_event_id": last_event_id,
     }

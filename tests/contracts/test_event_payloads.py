@@ -32,7 +32,8 @@ from hazards.premises.models import CampaignPremises, EnterpriseKey, Sensor
 from hazards.reports.feedback import feedback_submit
 from rewards.clawback import points_clawback
 from rewards.ledger import points_adjust
-from rewards.models import Coupon, PointsAccount, PointsAward
+from rewards.models import Coupon, Merchant, PointsAccount, PointsAward
+from rewards.proposals import coupon_propose, coupon_review
 from rewards.redemptions import redemption_create, redemptions_warn_expiring
 from volunteers.duty import volunteer_duty_set
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Volunteer, VolunteerStatus
@@ -138,6 +139,19 @@ def test_what_every_service_publishes_validates_against_its_schema(
         points_clawback(
             rule_code=award.rule.code, source_type=award.source_type, source_id=award.source_id, reason="reopened"
         )
+
+        # coupon.reviewed: a merchant's proposal returned with a reason
+        merchant = Merchant.objects.filter(staff__isnull=False, active=True).order_by("pk").first()
+        proposal = coupon_propose(
+            actor=merchant.staff.order_by("pk").first(),
+            merchant_id=merchant.pk,
+            title="contract offer",
+            cost=10,
+            stock_total=5,
+            valid_from=timezone.now(),
+            valid_until=timezone.now() + dt.timedelta(days=10),
+        )
+        coupon_review(actor=dispatcher, coupon_id=proposal.pk, approve=False, reason="too vague")
 
         # task.overdue (and task.updated): escalation long after every due time
         assert Task.objects.filter(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS]).exists()

@@ -27,7 +27,7 @@ def test_each_role_brings_its_work_first_and_nothing_twice():
     assert volunteer[0] == ["duty", "tasks", "wallet"]
     assert volunteer[1] == ["report", "my-reports", "track", "map", "shop"]  # the wallet is not offered twice
     assert _keys(UserFactory(roles=[GRID_WORKER])) == [["tasks", "grid", "inspections", "premises", "report"]]
-    assert _keys(UserFactory(roles=[MERCHANT_STAFF]))[0] == ["merchant", "recent-uses"]
+    assert _keys(UserFactory(roles=[MERCHANT_STAFF]))[0] == ["merchant", "recent-uses", "offers", "statement"]
     dispatcher = _keys(UserFactory(roles=[DISPATCHER]))
     assert dispatcher[0][:5] == ["board", "dashboard", "campaigns", "approvals", "premises"]
 

@@ -11,6 +11,7 @@ merchant1). Bodies are valid where the role may act, so a refusal is the permiss
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -117,6 +118,14 @@ MATRIX: dict[str, tuple] = {
     # Anyone logged in may buy; resident1 and vol1 have demo balances, the others too few points (422).
     "POST coupons/<int:pk>/redeem/": (lambda w: {}, logged_in(422, resident=201, volunteer=201)),
     "GET redemptions/": (None, logged_in(200)),
+    # merchants run their offers: their own staff propose and change them, dispatchers decide
+    "GET merchant/coupons/": (None, logged_in(403, other_merchant_staff=200)),
+    "POST merchant/coupons/": (lambda w: _proposal_body(w), logged_in(403, other_merchant_staff=201)),
+    "PATCH merchant/coupons/<int:pk>/": (lambda w: {"stock_total": 3}, logged_in(403, other_merchant_staff=200)),
+    "GET merchants/<int:pk>/statement/": (None, logged_in(403, dispatcher=200, other_merchant_staff=200)),
+    "GET coupon-proposals/": (None, dispatcher_only()),
+    "POST coupon-proposals/<int:pk>/approve/": (lambda w: {}, dispatcher_only()),
+    "POST coupon-proposals/<int:pk>/return/": (lambda w: {"reason": "写清使用条件"}, dispatcher_only()),
     # Only merchant staff check codes; another merchant's staff learn nothing (404 like an unknown code).
     "POST redemptions/use/": (lambda w: {"code": w.redemption.code}, logged_in(403, other_merchant_staff=404)),
     # A code is its holder's alone (dispatchers work through the back office).
@@ -260,6 +269,9 @@ def fill(route: str, world: World) -> str:
         "volunteers/service-records/<int:pk>": world.own_record.pk,
         "volunteers/<int:pk>": world.application.pk,
         "coupons/<int:pk>": world.redemption.coupon_id,
+        "merchant/coupons/<int:pk>": _proposal(world) if route.startswith("merchant/coupons/<") else 0,
+        "coupon-proposals/<int:pk>": _proposal(world) if route.startswith("coupon-proposals/<") else 0,
+        "merchants/<int:pk>": _other_merchant(world).pk,
         "points/clawbacks/<int:pk>": _clawback(world) if route.startswith("points/clawbacks/<") else 0,
         "redemptions/<int:pk>": world.redemption.pk,
         "hazards/<int:pk>/candidates": world.task.hazard_id,
@@ -274,6 +286,40 @@ def fill(route: str, world: World) -> str:
         if route.startswith(prefix):
             route = route.replace("<int:pk>", str(value), 1)
     return "/api/v1/" + route.replace("<str:tracking_code>", world.hazard.tracking_code)
+
+
+def _other_merchant(world: World):
+    """The merchant the `other_merchant_staff` actor works for (not the one that issued the code)."""
+    from rewards.models import Merchant
+
+    return Merchant.objects.get(staff=world.users[M])
+
+
+def _proposal_body(world: World) -> dict:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return {
+        "merchant": _other_merchant(world).pk,
+        "title": "矩阵券",
+        "cost": 10,
+        "stock_total": 5,
+        "valid_from": now.isoformat(),
+        "valid_until": (now + dt.timedelta(days=5)).isoformat(),
+    }
+
+
+def _proposal(world: World) -> int:
+    """An offer waiting for a dispatcher, proposed by the other merchant's staff member."""
+    cached = getattr(world, "_proposal", None)
+    if cached is None:
+        from rewards.proposals import coupon_propose
+
+        body = _proposal_body(world)
+        body["valid_from"] = dt.datetime.fromisoformat(body["valid_from"])
+        body["valid_until"] = dt.datetime.fromisoformat(body["valid_until"])
+        cached = world._proposal = coupon_propose(actor=world.users[M], merchant_id=body.pop("merchant"), **body).pk
+    return cached
 
 
 def _clawback(world: World) -> int:
