@@ -46,8 +46,9 @@ BOARD_HAZARD = (
 BOARD_TASK = ("id", "status", "overdue", "assignee", "assignee_kind", "offered_at", "accept_deadline", "due_at")
 
 
-def _hazard_point(hazard: Hazard, new_since) -> dict:
+def _hazard_point(hazard: Hazard, new_since, expired: dict[int, Task]) -> dict:
     photos = getattr(hazard, "first_photos", None) or []
+    offer = expired.get(hazard.pk)
     return {
         **hazard_fields(hazard, BOARD_HAZARD),
         "category_name": hazard.category.localized_name(),
@@ -57,6 +58,10 @@ def _hazard_point(hazard: Hazard, new_since) -> dict:
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
         "new": hazard.created_at >= new_since,
         "tasks": [_task_point(t) for t in getattr(hazard, "live_tasks", [])],
+        # Its latest offer expired unanswered (the "offers expired" queue): the card offers it again.
+        "expired_offer": {**_task_point(offer), "ended_at": offer.ended_at and offer.ended_at.isoformat()}
+        if offer
+        else None,
     }
 
 
@@ -70,7 +75,12 @@ def board(request):
     last_event_id = current_event_id()  # before the data: anything later is replayed
     search = search_selectors.board_search(request.GET)
     data = board_selectors.board()
-    hazards = [_hazard_point(h, data.new_since) for h in data.untriaged + data.unassigned + data.in_work + data.overdue]
+    offers_expired = loop_selectors.offers_expired()
+    expired = {task.hazard_id: task for task in offers_expired}
+    hazards = [
+        _hazard_point(h, data.new_since, expired)
+        for h in data.untriaged + data.unassigned + data.in_work + data.overdue
+    ]
     volunteers = [
         {
             "id": v.pk,
@@ -92,7 +102,7 @@ def board(request):
             "board": data,
             "to_verify": loop_selectors.to_verify(),
             "reopen_requested": loop_selectors.reopen_requested(),
-            "offers_expired": loop_selectors.offers_expired(),
+            "offers_expired": offers_expired,
             "hazards_json": hazards,
             "volunteers_json": volunteers,
             "service_area": area,
