@@ -171,11 +171,7 @@ def _dispatcher(staff: bool) -> list[Entry]:
         _entry("partners", "office:partners", _("Keys and partners"), "🔑", _("Open311 clients and merchants.")),
     ]
     if staff:
-        entries.append(
-            _entry(
-                "admin", "admin:index", _("Administration"), "⚙", _("Checklists, alert rules, sensor keys, coupons.")
-            )
-        )
+        entries.append(_entry("admin", "admin:index", _("Administration"), "⚙", _("Checklists, alert rules, coupons.")))
     return entries
 
 
