@@ -4,6 +4,7 @@ when the page is drawn with it and when the offer expires while the board is ope
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import UserFactory, make_grid
 pytestmark = pytest.mark.browser
 
 LIVE = 15_000
+SHOTS = os.environ.get("GOVERN_SCREENSHOTS", "")
 
 
 def _triaged(description: str, actor_id: int) -> int:
@@ -94,6 +96,8 @@ def test_unassigned_cards_mark_expired_offers_and_offer_them_again(asgi_live_ser
     moved = page.locator(f"#queue-unassigned [data-hazard-id='{live}']")
     expect(moved.locator("[data-f=task]")).to_contain_text("已派给 王网格", timeout=LIVE)
     expect(moved.locator("button.of-reoffer")).to_have_text("再次派给 王网格", timeout=LIVE)
+    if SHOTS:
+        moved.screenshot(path=f"{SHOTS}/board-expired-card-zh.png")
 
     # One click offers it to the same responder again; the card leaves "unassigned" for "in work".
     moved.locator("button.of-reoffer").click()
