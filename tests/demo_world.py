@@ -117,7 +117,14 @@ def menu_paths(user) -> list[str]:
 
 EXTRA = {
     "anonymous": ["/accounts/login/", "/accounts/signup/", "/volunteers/apply/", "/leaderboard/", "/volunteers/teams/"],
-    "resident1": ["/leaderboard/", "/volunteers/apply/", "/office/", "/premises/"],
+    "resident1": [
+        "/leaderboard/",
+        "/volunteers/apply/",
+        "/office/",
+        "/premises/",
+        "/me/notifications/",
+        "/me/notifications/preferences/",
+    ],
     "vol1": ["/volunteers/me/", "/leaderboard/", "/volunteers/teams/{team_id}/", "/inspections/"],
     "grid1": ["/inspections/{inspection_id}/", "/premises/{premises_id}/"],
     "merchant1": ["/wallet/"],

@@ -1,6 +1,6 @@
 """A dispatcher (no staff account) keeps the premises register through its own pages, in headless
 Chromium: registers a premises and corrects it on a phone in Chinese, issues an enterprise's
-sensor key at desktop width in English; each page passes axe-core, the Chinese ones show no English."""
+sensor key at desktop width in English and revokes it; each page passes axe-core, the Chinese ones show no English."""
 
 from __future__ import annotations
 
@@ -84,6 +84,13 @@ def test_a_dispatcher_registers_corrects_and_keys_a_premises_without_the_admin(a
     expect(page.locator("#sensor-keys tbody tr")).to_have_count(1)
     problems += [f"keys en: {p}" for p in _problems(page, chinese=False)]
     page.reload()
-    assert raw not in page.content()  # shown once
+    assert raw not in page.content()  # shown once; reloading issues no second key
+    expect(page.locator("#sensor-keys tbody tr")).to_have_count(1)
+    with page.expect_navigation():
+        page.click("#sensor-keys button.of-revoke")
+    expect(page.locator(".messages")).to_contain_text("Gateway 1")
+    expect(page.locator("#sensor-keys button.of-revoke")).to_have_count(0)
+    assert not in_thread(lambda: EnterpriseKey.objects.get(premises_id=premises.pk).api_client.active)
+    problems += [f"keys revoked en: {p}" for p in _problems(page, chinese=False)]
     context.close()
     assert problems == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from govern.api_keys import api_client_for_key
 from hazards.premises.models import EnterpriseKey, Premises
@@ -93,14 +94,16 @@ def test_a_dispatcher_issues_an_enterprise_sensor_key_shown_once(client, boss, m
     assert f"/premises/{restaurant.pk}/keys/" not in client.get(f"/premises/{restaurant.pk}/").content.decode()
     page = client.get(f"/premises/{enterprise.pk}/keys/")
     assert page.status_code == 200 and page.context["issued"] is None and "no-store" in page["Cache-Control"]
-    response = client.post(f"/premises/{enterprise.pk}/keys/", {"name": "1号网关"})
-    assert response.status_code == 200
+    posted = client.post(f"/premises/{enterprise.pk}/keys/", {"name": "1号网关"})
+    assert posted.status_code == 302 and posted["Location"] == f"/premises/{enterprise.pk}/keys/"
+    response = client.get(posted["Location"])  # the page after the POST shows it, once
     raw = response.context["issued"]["raw"]
-    assert raw in response.content.decode()
+    assert raw in response.content.decode() and "no-store" in response["Cache-Control"]
     key = EnterpriseKey.objects.get(premises=enterprise)
     assert api_client_for_key(raw) == key.api_client and key.api_client.name == "1号网关"
     again = client.get(f"/premises/{enterprise.pk}/keys/").content.decode()
     assert raw not in again and key.api_client.key_prefix in again  # listed by prefix, never shown again
+    assert EnterpriseKey.objects.filter(premises=enterprise).count() == 1  # reloading issued nothing more
     with translation.override("zh-hans"):
         refused = client.post(f"/premises/{restaurant.pk}/keys/", {"name": "x"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert refused.status_code == 400 and "传感器密钥只发给企业" in refused.content.decode()
@@ -118,3 +121,27 @@ def test_others_get_the_refusal_page(client, make_premises, worker, officer, res
     client.logout()
     assert client.get(url).status_code == 302  # to the login page
     assert not EnterpriseKey.objects.exists() and Premises.objects.count() == 1
+
+
+def test_a_dispatcher_revokes_a_key_which_stops_working_at_once(client, boss, worker, make_premises):
+    from hazards.premises.alerts.services import enterprise_key_issue
+
+    enterprise = make_premises(type="enterprise")
+    other = make_premises(type="enterprise")
+    key, raw = enterprise_key_issue(premises_id=enterprise.pk, name="旧网关")
+    client.force_login(worker)
+    assert client.post(f"/premises/{enterprise.pk}/keys/{key.pk}/revoke/").status_code == 403
+    client.force_login(boss)
+    assert client.get(f"/premises/{enterprise.pk}/keys/{key.pk}/revoke/").status_code == 405
+    with translation.override("zh-hans"):
+        wrong = client.post(f"/premises/{other.pk}/keys/{key.pk}/revoke/", HTTP_ACCEPT_LANGUAGE="zh-hans", follow=True)
+    assert "该企业没有这个密钥" in wrong.content.decode()
+    assert api_client_for_key(raw) is not None  # another enterprise's page cannot revoke it
+    response = client.post(f"/premises/{enterprise.pk}/keys/{key.pk}/revoke/")
+    assert response.status_code == 302 and response["Location"] == f"/premises/{enterprise.pk}/keys/"
+    assert api_client_for_key(raw) is None
+    alert = {"sensor_id": "T-1", "metric": "temperature", "value": 99, "threshold": 80}
+    refused = APIClient().post("/api/v1/alerts/", alert, format="json", HTTP_X_API_KEY=raw)
+    assert refused.status_code == 401
+    page = client.get(f"/premises/{enterprise.pk}/keys/").content.decode()
+    assert f"/keys/{key.pk}/revoke/" not in page  # nothing left to revoke

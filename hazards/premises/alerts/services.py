@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govern.api_keys import api_client_issue
-from govern.errors import Conflict, InvalidInput, PermissionDenied
+from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
 from govern.models import ApiClient, User
 from hazards.core import lifecycle
@@ -97,6 +97,20 @@ def sensor_key_issue(*, actor: User, premises_id: int, name: str = "") -> tuple[
     if not can_manage(actor):
         raise PermissionDenied(_("Only dispatchers issue sensor keys."))
     return enterprise_key_issue(premises_id=premises_id, name=name)
+
+
+@transaction.atomic
+def sensor_key_revoke(*, actor: User, premises_id: int, key_id: int) -> EnterpriseKey:
+    """A dispatcher revokes one of an enterprise's keys (a gateway lost or replaced): its API client
+    is deactivated, so the key stops working at once; the row stays as history."""
+    if not can_manage(actor):
+        raise PermissionDenied(_("Only dispatchers revoke sensor keys."))
+    key = EnterpriseKey.objects.select_related("api_client").filter(pk=key_id, premises_id=premises_id).first()
+    if key is None:
+        raise NotFound(_("This enterprise has no such key."))
+    ApiClient.objects.filter(pk=key.api_client_id).update(active=False)
+    key.api_client.active = False
+    return key
 
 
 # --- receiving ------------------------------------------------------------------------------------
