@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist): the suite waits on browsers, servers and workers as much as it computes.
+TEST_WORKERS ?= 2
 
 .PHONY: run run-services test test-services install install-dev browser-deps migrate seed messages bench clean check-deploy
 
@@ -56,7 +58,7 @@ test: $(VENV)/.installed-dev browser-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Services mode against the local PostgreSQL and Redis (what CI's second pass runs).
 test-services:

@@ -227,8 +227,9 @@ class TaskAdmin(admin.ModelAdmin):
         "accept_deadline",
         "due_at",
         "verified_at",
+        "proof_flagged",
     )
-    list_filter = ("status", "overdue", "assignee_kind", "hazard__grid")
+    list_filter = ("status", "overdue", "proof_flagged", "assignee_kind", "hazard__grid")
     search_fields = ("hazard__tracking_code", "assignee__username", "assignee__display_name")
     list_select_related = ("hazard", "assignee")
     actions = ["run_escalation"]

@@ -157,3 +157,19 @@ def grid_worker_verify_severities() -> tuple[str, ...]:
 def service_minutes_cap() -> int:
     """Service minutes credited for one verified task are capped (a forgotten task is not a day's work)."""
     return int(_get("HAZARD_TASK_SERVICE_MINUTES_CAP", 240))
+
+
+def proof_reuse_window_days() -> int:
+    """An after-photo matching another task's after-photo from this many days back is flagged."""
+    return int(_get("HAZARD_PROOF_REUSE_WINDOW_DAYS", 180))
+
+
+def proof_max_distance_m() -> float:
+    """An after-photo whose EXIF position is farther than this from the hazard is flagged: phone
+    positions are good to tens of metres, a reporter's pin to a building."""
+    return float(_get("HAZARD_PROOF_MAX_DISTANCE_M", 300.0))
+
+
+def proof_clock_tolerance() -> timedelta:
+    """Slack around accept → done for the EXIF capture time (camera clocks drift, zones are guessed)."""
+    return timedelta(minutes=int(_get("HAZARD_PROOF_CLOCK_TOLERANCE_MINUTES", 15)))

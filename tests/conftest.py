@@ -22,8 +22,14 @@ pytest_plugins = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     if SERVICES_MODE:
+        # The services tests start whole stacks on fixed Redis database numbers and PostgreSQL
+        # database names (tests/deploy/stack.py): one test process runs them all, one at a time.
+        for item in items:
+            if "services" in item.keywords:
+                item.add_marker(pytest.mark.xdist_group("services-stack"))
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL and Redis: runs in CI's services pass (make test-services)")
     for item in items:

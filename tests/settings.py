@@ -10,8 +10,26 @@ import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "govern-test-secret-key-not-for-production-0123456789abcdef")
 
-from govern.settings import *  # noqa: F403
-from govern.settings import REST_FRAMEWORK
+
+def _worker_redis_url(url: str, worker: int) -> str:
+    """Each xdist worker its own Redis database (cache, channel layer, broker, throttles), two
+    numbers apart: the bench smoke test flushes the number after its worker's (REDIS_URL + 1)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + 2 * worker) % 12}"))
+
+
+# Set in the environment, not only in settings, so the servers and workers a test starts as
+# subprocesses use the same database; marked so that their own import of this module keeps it.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and os.environ.get("REDIS_URL") and not os.environ.get("GOVERN_TEST_REDIS_WORKER"):
+    os.environ["REDIS_URL"] = _worker_redis_url(os.environ["REDIS_URL"], int(_xdist_worker[2:]))
+    os.environ["GOVERN_TEST_REDIS_WORKER"] = _xdist_worker
+
+from govern.settings import *  # noqa: F403, E402
+from govern.settings import REST_FRAMEWORK  # noqa: E402
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False

@@ -8,6 +8,8 @@ built from its app's settings; the protections are the same for all. Modules, on
   container's structure); `check_uploads` raises InvalidInput naming the photo and the reason.
 - `renditions`: the full decode and the re-encoding (upright, sRGB, no metadata, JPEG at each size).
 - `hashing`: SHA-256 and the perceptual hash.
+- `exif`: what the camera said (capture time, make and model, position), read in memory during the
+  decode; the renditions never carry it, and callers keep what they derive (a distance), not it.
 - `quarantine`: the private storage where originals wait, never served.
 - `writer`: `PhotoWriter` stores files for rows made in a transaction and deletes them on failure.
 - `pending`: rendering quarantined photo rows in a worker and filling them in.

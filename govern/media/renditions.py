@@ -3,7 +3,8 @@
 Full decode (Pillow's `draft` lets libjpeg decode big JPEGs at a reduced scale), EXIF orientation,
 sRGB, every metadata block (EXIF, GPS, XMP, ICC, comments) dropped, re-encoded as JPEG at each of
 the limits' sizes (for hazard photos a ≤ 2560 px image, a 1024 px "medium" and a 320 px "thumb"),
-SHA-256 and perceptual hash. CPU-heavy: outside transactions, ideally in a worker.
+SHA-256 and perceptual hash; what EXIF said (capture time, camera, position) is read first, in
+memory only (`exif`). CPU-heavy: outside transactions, ideally in a worker.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps
 from govern.errors import InvalidInput
 from govern.media import hashing
 from govern.media.checks import DAMAGED, Subject, check_header, check_upload, open_header, photo_label
+from govern.media.exif import NOTHING, CaptureMetadata, capture_metadata
 from govern.media.limits import MediaLimits
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class ProcessedPhoto:
     sha256: str  # of the stored large JPEG
     upload_sha256: str  # of the bytes received
     phash: str  # 16 hex digits (imagehash.phash, 64 bits)
+    # What EXIF said, read before it was dropped; in memory only (the position is never stored).
+    capture: CaptureMetadata = NOTHING
 
     @property
     def width(self) -> int:
@@ -134,6 +138,9 @@ def _decode_and_render(image: Image.Image, data: bytes, index: int, subject: Sub
         scale = long_edge / max(width, height)
         image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
     image.load()  # the full decode: raises on truncated or corrupt data
+    # After the decode (PNG reads its EXIF only by decoding, and a damaged file must fail there),
+    # before the transpose and the re-encoding drop it.
+    capture = capture_metadata(image)
     ImageOps.exif_transpose(image, in_place=True)  # upright pixels; drops the orientation tag
     rgb = _to_srgb(image)
 
@@ -155,4 +162,5 @@ def _decode_and_render(image: Image.Image, data: bytes, index: int, subject: Sub
         sha256=hashing.sha256(renditions["large"].data),
         upload_sha256=hashing.sha256(data),
         phash=hashing.perceptual_hash(medium_image if medium_image is not None else source),
+        capture=capture,
     )

@@ -5,7 +5,8 @@
   grids they may triage: accept, and mark duplicates — the routine, reversible-by-dispatch part.
   Rejecting a resident's report dismisses it for good, and reopening or closing settles whether
   a fix stands, so those stay with dispatchers. Grid workers dispatch their grids' hazards and
-  verify the low-severity fixes there (HAZARD_GRID_WORKER_VERIFY_SEVERITIES).
+  verify the low-severity fixes there (HAZARD_GRID_WORKER_VERIFY_SEVERITIES), unless the proof of
+  the fix is flagged (an after-photo failed a check: hazards.dispatch.proof).
 - Everyone else sees the hazards they reported, and the public tracking page by code.
 - The reporter's contact phone is visible to dispatchers, the grid's workers and the reporter;
   on a task card to the assignee holding the work: a grid worker always, a volunteer only when
@@ -81,8 +82,18 @@ def can_verify(user, task) -> bool:
         return False
     if is_dispatcher(user):
         return True
+    if task.proof_flagged:  # an after-photo failed a proof check (hazards.dispatch.proof)
+        return False
     # On the gravest severity the hazard ever had: a grid worker who lowered it at triage (or
     # anyone who did) does not thereby get to settle a fix the system had judged graver.
     hazard = task.hazard
     allowed = conf.grid_worker_verify_severities()
     return works_grid(user, hazard) and hazard.severity in allowed and hazard.peak_severity in allowed
+
+
+def sees_proof_checks(user, task) -> bool:
+    """The proof-of-fix checks of a task's after-photos are for the people who verify: dispatchers
+    and the grid's workers, never the assignee (nor the reporter, nor the public)."""
+    if user is None or not getattr(user, "is_authenticated", False) or task.assignee_id == user.pk:
+        return False
+    return is_dispatcher(user) or works_grid(user, task.hazard)

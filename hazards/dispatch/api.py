@@ -23,13 +23,14 @@ from govern.errors import InvalidInput
 from govern.media.checks import too_many_files_sentence
 from govern.parsers import JSONParser
 from hazards import conf
+from hazards.core import policy
 from hazards.core.clean import NOTE_MAX
 from hazards.core.serializers import PhotoSerializer
 from hazards.dispatch import banding, selectors, services
 from hazards.dispatch.candidates import rank_candidates
 from hazards.dispatch.filters import TaskFilter
 from hazards.dispatch.notify import task_seen
-from hazards.models import Task
+from hazards.models import PROOF_FLAGS, PhotoStatus, Task
 
 
 def _errors(*codes: int) -> dict:
@@ -81,11 +82,34 @@ class TaskHazardSerializer(serializers.Serializer):
     grid = RefSerializer()
 
 
+class ProofCheckSerializer(serializers.Serializer):
+    photo = serializers.IntegerField(source="pk", help_text="the after-photo's id (as in `photos`)")
+    flags = serializers.ListField(
+        source="proof_flags",
+        child=serializers.ChoiceField(choices=list(PROOF_FLAGS)),
+        help_text="the checks it failed: `same_as_report` (the report's own picture), `reused` (another "
+        "task's after-photo of the last 180 days), `taken_outside_window` (EXIF time outside accept → done), "
+        "`far_from_hazard` (EXIF position too far), `no_camera_metadata` (no camera information at all)",
+    )
+    report_phash_distance = serializers.IntegerField(
+        allow_null=True, help_text="perceptual-hash bits (of 64) to the closest report photo; null without one"
+    )
+    reused_from_task = serializers.IntegerField(
+        source="reused_from_task_id", allow_null=True, help_text="the task whose after-photo it matches"
+    )
+    taken_at = serializers.DateTimeField(allow_null=True, help_text="EXIF capture time; null when absent")
+    gps_distance_m = serializers.FloatField(
+        allow_null=True, help_text="metres from the hazard where it was taken (EXIF); the position is never kept"
+    )
+
+
 class TaskSerializer(serializers.ModelSerializer):
     hazard = TaskHazardSerializer()
     assignee = serializers.SerializerMethodField()
     verified_by = serializers.SerializerMethodField()
     photos = PhotoSerializer(many=True, read_only=True)
+    proof_flagged = serializers.SerializerMethodField()
+    proof_checks = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -110,6 +134,8 @@ class TaskSerializer(serializers.ModelSerializer):
             "note",
             "reason",
             "photos",
+            "proof_flagged",
+            "proof_checks",
             "updated_at",
         ]
 
@@ -121,6 +147,23 @@ class TaskSerializer(serializers.ModelSerializer):
     def get_verified_by(self, task) -> dict | None:
         user = task.verified_by
         return {"id": user.pk, "display_name": user.display_name or user.username} if user else None
+
+    def _staff(self, task) -> bool:
+        request = self.context.get("request")
+        return request is not None and policy.sees_proof_checks(request.user, task)
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_proof_flagged(self, task) -> bool | None:
+        """Staff only (dispatchers, the grid's workers; never the assignee): null for everyone else."""
+        return task.proof_flagged if self._staff(task) else None
+
+    @extend_schema_field(ProofCheckSerializer(many=True, allow_null=True))
+    def get_proof_checks(self, task) -> list | None:
+        """The proof-of-fix checks of the ready after-photos; staff only, null for everyone else."""
+        if not self._staff(task):
+            return None
+        ready = [photo for photo in task.photos.all() if photo.status == PhotoStatus.READY]
+        return ProofCheckSerializer(ready, many=True).data
 
 
 class DispatchSerializer(serializers.Serializer):
@@ -330,7 +373,9 @@ class TaskVerifyView(APIView):
     @extend_schema(
         summary="Verify (or refuse) a done task",
         description=(
-            "Dispatchers; grid workers of the hazard's grid for low severity. `approved: true` → the hazard is "
+            "Dispatchers; grid workers of the hazard's grid for low severity, unless the fix's proof is flagged "
+            "(`proof_flagged`: an after-photo failed a check; 403 with a sentence), and not while its after-photos "
+            "are still being checked (409 `photos_processing`). `approved: true` → the hazard is "
             "verified, points go to the assignee (task_verified × severity) and the first reporter "
             "(report_verified), volunteers get service minutes. `approved: false` with a `note` → the hazard is "
             "reopened and the task goes back to the assignee (in progress) with the note as reason."

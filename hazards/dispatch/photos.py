@@ -15,13 +15,15 @@ from govern.media.writer import PhotoWriter
 from hazards import conf
 from hazards.core import events
 from hazards.core.locks import lock_task
+from hazards.dispatch.proof import check_after_photos
 from hazards.models import PhotoStatus, TaskPhoto
 
 
 def task_photos_process(*, task_id: int) -> dict:
     """Re-encode a completed task's pending after-photos (as hazards.reports.photos does for
     reports: idempotent, decode outside the transaction, failures recorded with their reason,
-    originals deleted once committed) and publish `task.updated` with the photos."""
+    originals deleted once committed), run the proof-of-fix checks on them (hazards.dispatch.proof)
+    and publish `task.updated` with the photos."""
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
     if not pending:
         return counts([], [])
@@ -42,7 +44,7 @@ def _apply(*, task_id: int, pending: list[TaskPhoto], outcomes) -> tuple[bool, l
     meanwhile, the rows that changed, the originals to delete once committed)."""
     with PhotoWriter("tasks") as writer, transaction.atomic():
         try:
-            _hazard, task = lock_task(task_id)
+            hazard, task = lock_task(task_id)
         except NotFound:
             return True, [], []
         rows = list(
@@ -54,6 +56,8 @@ def _apply(*, task_id: int, pending: list[TaskPhoto], outcomes) -> tuple[bool, l
             rows, outcomes, writer, give_up_before=timezone.now() - conf.photo_unreadable_give_up()
         )
         if changed:
+            processed = {outcome.photo_id: outcome.processed for outcome in outcomes if outcome.processed is not None}
+            check_after_photos(hazard=hazard, task=task, photos=changed, processed=processed, now=timezone.now())
             photos = list(TaskPhoto.objects.filter(task_id=task_id).order_by("position", "id"))
             publish(events.task_topics(task), "task.updated", events.task_with_photos(task, photos))
     return False, changed, originals

@@ -30,6 +30,7 @@ from govern.media.checks import check_uploads
 from govern.media.pending import pending_rows
 from govern.media.writer import PhotoWriter
 from govern.models import User
+from govern.roles import is_dispatcher
 from govern.task_outbox import enqueue_on_commit, send_after_commit
 from hazards import conf
 from hazards.core import events, policy
@@ -43,6 +44,7 @@ from hazards.models import (
     LIVE_TASK_Q,
     AssigneeKind,
     Hazard,
+    PhotoStatus,
     Status,
     Task,
     TaskPhoto,
@@ -361,6 +363,11 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
     if actor is None or not (policy.can_view(actor, hazard) or task.assignee_id == actor.pk):
         raise NotFound(_("No task with this id."))
     if not policy.can_verify(actor, task):
+        if policy.works_grid(actor, hazard) and task.proof_flagged:
+            # The proof checks (hazards.dispatch.proof) flagged an after-photo.
+            raise PermissionDenied(
+                _("The after-photos of this fix raised doubts (see the warnings): only a dispatcher may verify it.")
+            )
         if policy.works_grid(actor, hazard):
             raise PermissionDenied(_("Grid workers verify low-severity fixes only; a dispatcher verifies this one."))
         raise PermissionDenied(_("Only a dispatcher may verify this fix."))
@@ -373,6 +380,12 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
     note = clean_text(
         note, field="note", required=not approved, message=_("Say why the fix is refused: the responder will read it.")
     )
+    if approved and not is_dispatcher(actor) and task.photos.filter(status=PhotoStatus.PROCESSING).exists():
+        # The proof checks run when the photos are processed: until then nobody knows whether
+        # this fix is a grid worker's to verify (hazards.dispatch.proof).
+        raise Conflict(
+            _("The after-photos of this fix are still being checked; verify it in a moment."), code="photos_processing"
+        )
     if approved:
         task.verified_at, task.verified_by = now, actor
         task.save(update_fields=["verified_at", "verified_by", "updated_at"])

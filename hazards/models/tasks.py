@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from hazards.models.hazard import Hazard, StoredPhoto, photo_constraints
+from hazards.models.hazard import Hazard, PhotoStatus, StoredPhoto, photo_constraints
 
 
 class TaskStatus(models.TextChoices):
@@ -90,6 +90,8 @@ class Task(models.Model):
         related_name="+",
         verbose_name=_("verified by"),
     )
+    # An after-photo failed a proof check (hazards.dispatch.proof): only a dispatcher verifies it.
+    proof_flagged = models.BooleanField(_("proof of the fix flagged"), default=False)
     instructions = models.CharField(_("instructions"), max_length=500, blank=True)
     note = models.CharField(_("completion note"), max_length=500, blank=True)
     reason = models.CharField(_("reason (decline, cancel or refusal)"), max_length=500, blank=True)
@@ -131,10 +133,32 @@ class Task(models.Model):
         return self.status in BUSY_TASK_STATUSES or (self.status == TaskStatus.DONE and self.verified_at is None)
 
 
+# The proof checks an after-photo can fail, each a boolean field of TaskPhoto of the same name.
+PROOF_FLAGS = ("same_as_report", "reused", "taken_outside_window", "far_from_hazard", "no_camera_metadata")
+
+
 class TaskPhoto(StoredPhoto):
-    """An after-photo of a task (the proof of the fix), through the same pipeline as reports."""
+    """An after-photo of a task (the proof of the fix), through the same pipeline as reports.
+
+    When it is processed, the proof checks (hazards.dispatch.proof) fill the flags below: the same
+    picture as the report's photos, a picture already used as another task's after-photo, taken
+    outside the time from accept to done, taken far from the hazard, no camera information at all.
+    Of the EXIF position only the distance is kept, never the coordinates.
+    """
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="photos")
+    # Perceptual-hash distance (bits of 64) to the closest photo of the report; null without one.
+    report_phash_distance = models.PositiveSmallIntegerField(null=True, blank=True)
+    same_as_report = models.BooleanField(_("same picture as the report"), default=False)
+    reused = models.BooleanField(_("already used for another task"), default=False)
+    reused_from_task = models.ForeignKey(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("used before for")
+    )
+    taken_at = models.DateTimeField(_("taken at (EXIF)"), null=True, blank=True)
+    taken_outside_window = models.BooleanField(_("taken outside accept to done"), default=False)
+    gps_distance_m = models.FloatField(_("taken this far from the hazard (m)"), null=True, blank=True)
+    far_from_hazard = models.BooleanField(_("taken far from the hazard"), default=False)
+    no_camera_metadata = models.BooleanField(_("no camera information"), default=False)
 
     class Meta:
         verbose_name = _("task photo")
@@ -142,14 +166,55 @@ class TaskPhoto(StoredPhoto):
         ordering = ["position", "id"]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(status="processing"), name="taskphoto_pending"),
+            # The reused-picture check looks other tasks' photos up by hash band, as reports do.
+            models.Index(fields=["phash_b0"], name="taskphoto_b0"),
+            models.Index(fields=["phash_b1"], name="taskphoto_b1"),
+            models.Index(fields=["phash_b2"], name="taskphoto_b2"),
+            models.Index(fields=["phash_b3"], name="taskphoto_b3"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["task", "position"], name="task_photo_position_unique"),
             *photo_constraints("taskphoto"),
+            # Only a processed photo has been checked.
+            models.CheckConstraint(
+                condition=Q(status=PhotoStatus.READY)
+                | Q(
+                    same_as_report=False,
+                    reused=False,
+                    taken_outside_window=False,
+                    far_from_hazard=False,
+                    no_camera_metadata=False,
+                ),
+                name="taskphoto_flags_only_when_ready",
+            ),
+            # Each flag keeps what it was decided on.
+            models.CheckConstraint(
+                condition=Q(same_as_report=False) | Q(report_phash_distance__isnull=False),
+                name="taskphoto_same_has_distance",
+            ),
+            models.CheckConstraint(
+                condition=Q(report_phash_distance__isnull=True) | Q(report_phash_distance__lte=64),
+                name="taskphoto_phash_distance_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(taken_outside_window=False) | Q(taken_at__isnull=False), name="taskphoto_outside_has_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(gps_distance_m__isnull=True) | Q(gps_distance_m__gte=0), name="taskphoto_gps_distance_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(far_from_hazard=False) | Q(gps_distance_m__isnull=False), name="taskphoto_far_has_distance"
+            ),
+            models.CheckConstraint(condition=~Q(reused_from_task=F("task")), name="taskphoto_reused_from_another"),
         ]
 
     def __str__(self) -> str:
         return f"photo {self.position + 1} of task {self.task_id}"
+
+    @property
+    def proof_flags(self) -> list[str]:
+        """The checks this photo failed, by code (the same codes as the API's `proof_flags`)."""
+        return [code for code in PROOF_FLAGS if getattr(self, code)]
 
 
 # --- the reporter's answer to a fix (issue 18) -----------------------------------------------------

@@ -51,7 +51,11 @@ def grid_queue(*, user, limit: int = QUEUE_LIMIT) -> list[GridCard]:
         t.hazard_id: t
         for t in Task.objects.filter(hazard_id__in=rectified, status=TaskStatus.DONE, verified_at__isnull=True)
         .select_related("assignee")
-        .prefetch_related(Prefetch("photos", queryset=_ready(TaskPhoto), to_attr="ready_photos"))
+        .prefetch_related(
+            Prefetch(
+                "photos", queryset=_ready(TaskPhoto).select_related("reused_from_task__hazard"), to_attr="ready_photos"
+            )
+        )
     }
     cards = []
     for hazard in sorted(hazards, key=lambda h: (SEVERITY_ORDER.get(h.severity, 9), h.created_at, h.pk)):

@@ -1,7 +1,8 @@
 """The loop closed through the pages only (issue 18), in headless Chromium over HTTP and WebSockets,
 Chinese UI, with no API call from the test: a phone report with a photo → accepted and dispatched
 on the board → the volunteer (on duty from the home page) accepts, starts and completes with an
-after-photo on /tasks/ → the card appears live in "to verify" with both photos → Verify → the open
+after-photo on /tasks/ → the card appears live in "to verify" with both photos (and the proof warning
+of an after-photo without camera information) → Verify → the open
 tracking page turns verified live and shows the after-photo → the volunteer's wallet holds the
 task award → the resident (the browser that filed it) rates it fixed. Then "not fixed" lands live
 in "reopen requested" and the dispatcher reopens from the hazard page.
@@ -122,7 +123,13 @@ def test_the_whole_loop_through_the_pages(asgi_live_server, browser, desktop_con
     expect(form).to_be_visible(timeout=LIVE)
     form.locator("textarea[name=note]").fill("纸箱已清走，通道畅通")
     form.locator("input[type=file]").set_input_files(
-        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(800, 600), seed=77)}]
+        files=[
+            {
+                "name": "after.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": jpeg_bytes(size=(800, 600), seed=77, camera=False),
+            }
+        ]
     )
     form.locator("button[type=submit]").click()
     expect(task_card).to_have_attribute("data-status", "done", timeout=LIVE)
@@ -133,6 +140,8 @@ def test_the_whole_loop_through_the_pages(asgi_live_server, browser, desktop_con
     expect(verify_card.locator("img.of-before")).to_have_count(1, timeout=LIVE)
     expect(verify_card.locator("img.of-after")).to_have_count(1, timeout=LIVE)
     expect(verify_card.locator(".of-fix-note")).to_have_text("纸箱已清走，通道畅通")
+    # The after-photo carries no camera information: the proof warning, in words, for the dispatcher.
+    expect(verify_card.locator(".proof-flags")).to_contain_text("照片 1 没有任何相机信息", timeout=LIVE)
     expect(board.locator("#count-to_verify")).to_have_text("1")
     with board.expect_navigation():
         verify_card.locator("button.of-verify").click()

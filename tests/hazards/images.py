@@ -24,20 +24,55 @@ def scene(size=(640, 480), seed: int = 1) -> Image.Image:
     return image
 
 
+def _dms(value: float) -> tuple[float, float, float]:
+    """Decimal degrees as EXIF's degrees, minutes, seconds (of the absolute value)."""
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4))
+
+
 def jpeg_bytes(
-    size=(640, 480), seed: int = 1, *, orientation: int | None = None, gps: bool = False, quality: int = 85
+    size=(640, 480),
+    seed: int = 1,
+    *,
+    orientation: int | None = None,
+    gps: bool = False,
+    quality: int = 85,
+    position: tuple[float, float] | None = None,
+    taken_at: str | None = None,
+    offset: str | None = None,
+    camera: bool = True,
 ) -> bytes:
+    """A JPEG of `scene(size, seed)` with EXIF: make and model (unless `camera=False`), an
+    orientation, a GPS position (`gps`: a fixed one; `position`: (lat, lng) in degrees), a capture
+    time (`taken_at` as EXIF writes it, "YYYY:MM:DD HH:MM:SS", and its `offset` like "+08:00")."""
     image = scene(size, seed)
     exif = Image.Exif()
-    exif[0x010F] = "TestCam"  # Make
-    exif[0x0110] = "Model X"  # Model
+    if camera:
+        exif[0x010F] = "TestCam"  # Make
+        exif[0x0110] = "Model X"  # Model
     if orientation:
         exif[0x0112] = orientation
     if gps:
         # GPSInfo IFD: N 30°54'18", E 120°48'18"
         exif[0x8825] = {1: "N", 2: (30.0, 54.0, 18.0), 3: "E", 4: (120.0, 48.0, 18.0)}
+    if position is not None:
+        latitude, longitude = position
+        exif[0x8825] = {
+            1: "N" if latitude >= 0 else "S",
+            2: _dms(latitude),
+            3: "E" if longitude >= 0 else "W",
+            4: _dms(longitude),
+        }
+    if taken_at is not None:
+        exif_ifd = {0x9003: taken_at}  # DateTimeOriginal
+        if offset is not None:
+            exif_ifd[0x9011] = offset  # OffsetTimeOriginal
+        exif[0x8769] = exif_ifd
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, exif=exif.tobytes(), comment=b"secret comment")
+    params = {"exif": exif.tobytes()} if len(exif) else {}
+    image.save(buffer, "JPEG", quality=quality, comment=b"secret comment", **params)
     return buffer.getvalue()
 
 

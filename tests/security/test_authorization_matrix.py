@@ -512,14 +512,17 @@ def test_a_grid_worker_cannot_merge_into_another_grids_hazard(world, demo):
     assert Hazard.objects.get(pk=world.hazard.pk).duplicate_of_id == world.task.hazard_id
 
 
-def _done_task(hazard, assignee, dispatcher):
+def _done_task(hazard, assignee, dispatcher, *, after: bytes | None = None):
+    """A done task of `hazard` by `assignee`; its after-photo a picture of its own unless `after`
+    (the same picture on two tasks is a reused proof: hazards.dispatch.proof)."""
     from hazards.dispatch import services
     from tests.hazards.images import jpeg_bytes, upload
 
     task = services.task_dispatch(hazard_id=hazard.pk, actor=dispatcher, assignee_id=assignee.pk).tasks[0]
     services.task_accept(task_id=task.pk, actor=assignee)
     services.task_start(task_id=task.pk, actor=assignee)
-    services.task_complete(task_id=task.pk, actor=assignee, note="已处理", photos=[upload("d.jpg", jpeg_bytes())])
+    after = after if after is not None else jpeg_bytes(seed=7000 + task.pk)
+    services.task_complete(task_id=task.pk, actor=assignee, note="已处理", photos=[upload("d.jpg", after)])
     return task
 
 
@@ -556,3 +559,33 @@ def test_a_grid_worker_cannot_verify_a_fix_they_downgraded(world, demo):
     other = _done_task(judged, demo["vol4"], demo["dispatcher"])
     allowed = client_for(demo["grid1"]).post(f"/api/v1/tasks/{other.pk}/verify/", {"approved": True}, format="json")
     assert allowed.status_code == 200, allowed.content
+
+
+def test_a_grid_worker_cannot_verify_a_flagged_fix(world, demo):
+    """A low-severity fix in grid1's grid whose after-photo is the report's own picture (a proof
+    check failed): grid1's verify is 403 with the sentence and changes nothing; the dispatcher's
+    is 200. The same fix with a picture of its own is grid1's to verify (the test above)."""
+    from hazards.models import Hazard, Status, Task
+    from hazards.reports.services import hazard_report
+    from hazards.triage.services import hazard_triage
+    from tests.hazards.images import jpeg_bytes, upload
+
+    grid = world.grid1_grid
+    picture = jpeg_bytes(size=(200, 150), seed=8101)
+    hazard = hazard_report(
+        reporter=world.owner,
+        category_slug="fire-passage",
+        description="matrix: 楼道堆放杂物",
+        latitude=grid.min_latitude + 0.003,
+        longitude=grid.min_longitude + 0.003,
+        photos=[upload("r.jpg", picture)],
+    ).hazard
+    hazard_triage(hazard_id=hazard.pk, actor=demo["dispatcher"], decision="accept", severity="low")
+    task = _done_task(hazard, demo["vol4"], demo["dispatcher"], after=picture)
+    assert Task.objects.get(pk=task.pk).proof_flagged
+    verify = f"/api/v1/tasks/{task.pk}/verify/"
+    refused = client_for(demo["grid1"]).post(verify, {"approved": True}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 403, refused.content
+    assert "only a dispatcher may verify it" in refused.json()["detail"]
+    assert Hazard.objects.get(pk=hazard.pk).status == Status.RECTIFIED
+    assert client_for(demo["dispatcher"]).post(verify, {"approved": True}, format="json").status_code == 200

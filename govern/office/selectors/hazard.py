@@ -42,7 +42,11 @@ def _actions(user, hazard: Hazard, tasks: list[Task], pending: Task | None) -> d
 
 def hazard_page(*, user, hazard_id: int) -> HazardPage:
     hazard = hazard_get(user=user, hazard_id=hazard_id)  # 404 when not visible to this user
-    ready = TaskPhoto.objects.filter(status=PhotoStatus.READY).order_by("position", "id")
+    ready = (
+        TaskPhoto.objects.filter(status=PhotoStatus.READY)
+        .select_related("reused_from_task__hazard")  # the proof warnings name the other fix
+        .order_by("position", "id")
+    )
     tasks = list(
         Task.objects.filter(hazard_id=hazard.pk)
         .select_related("assignee")

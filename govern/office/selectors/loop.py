@@ -2,7 +2,8 @@
 whose reporter says the fix did not work.
 
 - to verify: hazards `rectified` with a done, unverified task. Each card: the report photos and
-  the after-photos, the completion note, the assignee, the time from accept to done.
+  the after-photos with their proof warnings (hazards.dispatch.proof), the completion note, the
+  assignee, the time from accept to done.
 - reopen requested: the reporter answered "not fixed" (FixFeedback.fixed = False) and the hazard
   is still rectified or verified, not reopened since: a dispatcher decides (reopen, or close
   anyway); it leaves the queue when the hazard moves on.
@@ -64,7 +65,11 @@ def to_verify(*, grid_ids: frozenset[int] | None = None, limit: int = QUEUE_LIMI
         .select_related("hazard__category", "hazard__grid", "hazard__community", "assignee")
         .prefetch_related(
             Prefetch("hazard__photos", queryset=_ready(HazardPhoto), to_attr="ready_photos"),
-            Prefetch("photos", queryset=_ready(TaskPhoto), to_attr="ready_photos"),
+            Prefetch(
+                "photos",
+                queryset=_ready(TaskPhoto).select_related("reused_from_task__hazard"),
+                to_attr="ready_photos",
+            ),
         )
         .order_by("completed_at", "id")
     )
