@@ -145,6 +145,16 @@ EXTRA = {
 }
 
 
+def work_paths(who: str) -> set[str]:
+    """The pages of the account's own work: the first section of its home and menu. Each account's
+    rendering of these differs from another's (the dispatcher's /office/ is the board, a resident's
+    is a refusal), so the walks check them under every account that has them."""
+    if who == "anonymous":
+        return set()
+    sections = Navigation(User.objects.get(username=who)).sections
+    return {e.url.split("#")[0] for e in sections[0].entries if _exists(e.url)} if sections else set()
+
+
 def pages_for(world: World, who: str) -> list[str]:
     user = None if who == "anonymous" else User.objects.get(username=who)
     paths = ["/", *menu_paths(user)] if user else ["/", *menu_paths(None)]
