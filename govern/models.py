@@ -222,7 +222,12 @@ class Notification(models.Model):
     however often the event is recorded or its delivery redelivered, one message at most.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # None for someone without an account, reached at `phone` by SMS only (an anonymous reporter who
+    # asked for SMS updates on the report form).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
     event_id = models.BigIntegerField(_("live event"))
     kind = models.CharField(_("kind"), max_length=40)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -250,6 +255,15 @@ class Notification(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["event_id", "user", "channel"], name="notification_once_per_channel"),
+            models.UniqueConstraint(
+                fields=["event_id", "phone", "channel"],
+                condition=Q(user__isnull=True),
+                name="notification_once_per_phone",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | (Q(channel="sms") & ~Q(phone="")),
+                name="notification_has_recipient",
+            ),
             models.CheckConstraint(condition=Q(channel__in=[c.value for c in Channel]), name="notification_channel"),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in NotificationStatus]), name="notification_status"
@@ -257,7 +271,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.user_id} ({self.channel}, {self.status})"
+        return f"{self.kind} → {self.user_id or 'phone'} ({self.channel}, {self.status})"
 
 
 class NotificationPreference(models.Model):

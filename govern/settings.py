@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-pending-tasks": {"task": "govern.tasks.send_pending_tasks", "schedule": timedelta(minutes=1)},
     # Expired coupon codes give their points and stock back (rewards; idempotent, once per code).
     "rewards-expire-redemptions": {"task": "rewards.tasks.expire_redemptions", "schedule": timedelta(minutes=5)},
+    # Owners of codes expiring within REDEMPTION_EXPIRY_WARNING_HOURS are told, once per code (rewards).
+    "rewards-warn-expiring-redemptions": {
+        "task": "rewards.tasks.warn_expiring_redemptions",
+        "schedule": timedelta(minutes=15),
+    },
     # Points unspent for POINTS_EXPIRE_AFTER_DAYS expire, oldest first (rewards; off when 0; idempotent).
     "rewards-expire-points": {"task": "rewards.tasks.expire_points", "schedule": timedelta(hours=1)},
     # Dispatch escalation: late offers expire and are re-offered, past-due tasks are flagged (hazards).
@@ -305,6 +310,12 @@ NOTIFY_OFFER_LADDER = json.loads(
     os.environ.get("NOTIFY_OFFER_LADDER", "")
     or '{"low": [600, 1200], "medium": [120, 600], "high": [60, 240], "critical": [20, 90]}'
 )
+# Reminders, once each: an offer this many seconds before its accept deadline (escalation), a coupon
+# code this many hours before it expires (beat job `rewards-warn-expiring-redemptions`; 0: never).
+# SMS to people without an account (an anonymous reporter's updates) wait out this local night.
+NOTIFY_PHONE_QUIET_HOURS = os.environ.get("NOTIFY_PHONE_QUIET_HOURS", "22:00-07:00")
+OFFER_EXPIRY_WARNING_S = env_int("OFFER_EXPIRY_WARNING_S", 120)
+REDEMPTION_EXPIRY_WARNING_HOURS = env_int("REDEMPTION_EXPIRY_WARNING_HOURS", 24)
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

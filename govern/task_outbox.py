@@ -44,7 +44,13 @@ def _eager() -> bool:
 
 def _run_here(task_name: str, kwargs: dict) -> None:
     """Run a task in this process (embedded mode); its errors are raised."""
-    current_app.loader.import_default_modules()  # registers every app's tasks (a bare manage.py has not)
+    if task_name not in current_app.tasks:
+        # A bare manage.py has not imported the apps' tasks modules. Only then: Celery's Django
+        # fixup answers this import with django.setup() and the system checks, which configure
+        # logging again. In a process whose stderr Celery has redirected (an eager task run inside
+        # a worker's pool child) the new handler would write into that redirect, which drops what
+        # loops back to it: the child fell silent, its "succeeded" lines included.
+        current_app.loader.import_default_modules()
     current_app.tasks[task_name].apply(kwargs=kwargs, throw=True)
 
 

@@ -26,6 +26,7 @@ urlpatterns: list = [
     path("tasks/<int:pk>/complete/", dispatch_api.TaskCompleteView.as_view(), name="api-task-complete"),
     path("tasks/<int:pk>/verify/", dispatch_api.TaskVerifyView.as_view(), name="api-task-verify"),
     path("tasks/<int:pk>/cancel/", dispatch_api.TaskCancelView.as_view(), name="api-task-cancel"),
+    path("tasks/<int:pk>/reassign/", dispatch_api.TaskReassignView.as_view(), name="api-task-reassign"),
     path("track/<str:tracking_code>/", reports_api.TrackView.as_view(), name="api-track"),
     path("track/<str:tracking_code>/feedback/", feedback_api.TrackFeedbackView.as_view(), name="api-track-feedback"),
 ]

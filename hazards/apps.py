@@ -8,7 +8,15 @@ class HazardsConfig(AppConfig):
 
     def ready(self):
         # The offer ladder asks dispatch whether an offer is still open (govern.notify.delivery).
-        from govern.notify.delivery import register_check
-        from hazards.dispatch.notify import offer_open
+        from govern.notify.delivery import register_check, register_listener
+        from hazards.dispatch.notify import offer_open, offer_step_done
 
         register_check("offer_open", offer_open)
+        # The board shows how each offer reached its person.
+        register_listener("offer_received", offer_step_done)
+
+        # An anonymous reporter who asked for SMS updates hears of the report's status changes.
+        from govern.notify.record import register_phones
+        from hazards.reports.sms_updates import sms_update_phones
+
+        register_phones("report_update", sms_update_phones)

@@ -173,3 +173,8 @@ def proof_max_distance_m() -> float:
 def proof_clock_tolerance() -> timedelta:
     """Slack around accept → done for the EXIF capture time (camera clocks drift, zones are guessed)."""
     return timedelta(minutes=int(_get("HAZARD_PROOF_CLOCK_TOLERANCE_MINUTES", 15)))
+
+
+def offer_expiry_warning() -> timedelta:
+    """How long before an offer's accept deadline its person is reminded (once; escalation)."""
+    return timedelta(seconds=max(0, int(_get("OFFER_EXPIRY_WARNING_S", 120))))

@@ -61,6 +61,21 @@ def process_task_photos(*, task_id: int) -> dict:
     return _owed(task_photos_process(task_id=task_id), f"task {task_id}")
 
 
+@shared_task(
+    name="hazards.tasks.process_feedback_photos",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+    throws=(PhotosUnreadable,),
+)
+def process_feedback_photos(*, feedback_id: int) -> dict:
+    """After a "not fixed" answer commits: re-encode its photo and send `hazard.feedback` again."""
+    from hazards.reports.feedback_photos import feedback_photos_process
+
+    return _owed(feedback_photos_process(feedback_id=feedback_id), f"answer {feedback_id}")
+
+
 @shared_task(name="hazards.tasks.sweep_photos", autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
 def sweep_photos() -> dict:
     """Beat job (every 5 minutes): re-enqueue photos still pending after 5 minutes."""

@@ -73,3 +73,8 @@ def coupon_image_limits() -> MediaLimits:
         max_count=1,
         formats=coupon_image_formats(),
     )
+
+
+def expiry_warning() -> timedelta:
+    """How long before an issued code expires its owner is reminded (once; 0: never)."""
+    return timedelta(hours=max(0, float(getattr(settings, "REDEMPTION_EXPIRY_WARNING_HOURS", 24))))

@@ -317,6 +317,8 @@ class Redemption(models.Model):
     idempotency_key = models.CharField(_("idempotency key"), max_length=100)
     created_at = models.DateTimeField(_("issued at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
+    # The owner was told the code expires soon (once: a guarded update claims it).
+    expiry_warned_at = models.DateTimeField(_("reminded before expiry"), null=True, blank=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -330,3 +330,26 @@ def redemptions_expire_due(*, now: datetime | None = None, limit: int | None = N
         if redemption_expire(redemption_id=redemption_id, now=now) is not None:
             done += 1
     return done
+
+
+def redemptions_warn_expiring(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Beat job: tell each owner of an issued code that expires within `conf.expiry_warning()`,
+    once per code (`redemption.expiring`). A guarded update claims the code in the same
+    transaction as the event, so two runs at once (or a redelivered message) warn once."""
+    now = now or timezone.now()
+    window = conf.expiry_warning()
+    if not window:
+        return 0
+    due = Redemption.objects.filter(
+        status=RedemptionStatus.ISSUED, expiry_warned_at__isnull=True, expires_at__gt=now, expires_at__lte=now + window
+    )
+    ids = list(due.order_by("expires_at", "id").values_list("id", flat=True)[: limit or conf.expiry_batch()])
+    warned = 0
+    for redemption_id in ids:
+        with transaction.atomic():
+            if not due.filter(pk=redemption_id).update(expiry_warned_at=now):
+                continue  # used, cancelled, expired or warned meanwhile
+            redemption = Redemption.objects.select_related("coupon").get(pk=redemption_id)
+            publish([user_topic(redemption.user_id)], "redemption.expiring", redemption_payload(redemption))
+            warned += 1
+    return warned

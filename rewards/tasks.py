@@ -66,6 +66,14 @@ def expire_redemptions() -> int:
     return redemptions_expire_due()
 
 
+@shared_task(name="rewards.tasks.warn_expiring_redemptions")
+def warn_expiring_redemptions() -> int:
+    """Beat job: remind owners of codes that expire soon (once per code)."""
+    from rewards.redemptions import redemptions_warn_expiring
+
+    return redemptions_warn_expiring()
+
+
 @shared_task(
     name="rewards.tasks.claw_back_points",
     autoretry_for=(OperationalError,),  # idempotent: one claw-back per award

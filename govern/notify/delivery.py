@@ -36,6 +36,25 @@ def register_check(name: str, check: Callable[[Notification], bool]) -> None:
     CHECKS[name] = check
 
 
+# Apps that show a kind's delivery somewhere (the board shows how an offer reached its person):
+# kind -> [listener(notification)], called once a push/SMS/e-mail row of that kind has settled
+# (sent, skipped, failed or cancelled). A listener's failure is logged, never the delivery's.
+LISTENERS: dict[str, list[Callable[[Notification], None]]] = {}
+
+
+def register_listener(kind: str, listener: Callable[[Notification], None]) -> None:
+    if listener not in LISTENERS.setdefault(kind, []):
+        LISTENERS[kind].append(listener)
+
+
+def _settled(row_id: int, kind: str) -> None:
+    for listener in LISTENERS.get(kind, ()):
+        try:
+            listener(Notification.objects.get(pk=row_id))
+        except Exception:
+            logger.exception("notification %s: listener %r failed", row_id, listener)
+
+
 def _condition_holds(row: Notification) -> tuple[bool, str]:
     if not row.condition:
         return True, ""
@@ -64,21 +83,33 @@ def _finish(row_id: int, **fields) -> None:
 
 def deliver_one(row_id: int, *, now: datetime | None = None) -> str:
     """Send one row if it is pending and due; returns its status afterwards ('' if not claimed)."""
-    now = now or timezone.now()
+    status, kind = _deliver_one(row_id, now=now or timezone.now())
+    if status and status != NotificationStatus.PENDING:
+        _settled(row_id, kind)
+    return status
+
+
+def _deliver_one(row_id: int, *, now: datetime) -> tuple[str, str]:
     claimed = Notification.objects.filter(pk=row_id, status=NotificationStatus.PENDING, due_at__lte=now).update(
         status=NotificationStatus.SENDING, attempts=F("attempts") + 1, due_at=now
     )  # due_at: claimed at
     if not claimed:
-        return ""
+        return "", ""
     row = Notification.objects.select_related("user").get(pk=row_id)
+    return _send(row, now=now), row.kind
+
+
+def _send(row: Notification, *, now: datetime) -> str:
+    row_id = row.pk
     holds, why = _condition_holds(row)
     if not holds:
         _finish(row_id, status=NotificationStatus.CANCELLED, last_error=why[:500])
         return NotificationStatus.CANCELLED
     if row.channel == Channel.SMS and row.severity != "critical":
         hour_ago = now - timedelta(hours=1)
+        recipient = {"user_id": row.user_id} if row.user_id else {"user__isnull": True, "phone": row.phone}
         sent = Notification.objects.filter(
-            user_id=row.user_id, channel=Channel.SMS, status=NotificationStatus.SENT, sent_at__gte=hour_ago
+            **recipient, channel=Channel.SMS, status=NotificationStatus.SENT, sent_at__gte=hour_ago
         ).count()
         if sent >= prefs.sms_hourly_cap():
             _finish(

@@ -41,17 +41,19 @@ KINDS: dict[str, Kind] = {
     k.key: k
     for k in (
         Kind("offer_received", gettext_lazy("A task is offered to you"), ("inbox", "push", "sms")),
+        Kind("offer_expiring", gettext_lazy("An offer to you expires soon"), ("inbox", "push")),
         Kind("task_overdue", gettext_lazy("Your task is overdue"), ("inbox", "push")),
         Kind("task_returned", gettext_lazy("A task came back to you"), ("inbox", "push")),
         Kind("report_update", gettext_lazy("News about your report"), ("inbox", "push", "email")),
         Kind("volunteer_decided", gettext_lazy("Your volunteer application was decided"), ("inbox", "push", "email")),
         Kind("sensor_alert", gettext_lazy("A sensor alert"), ("inbox", "push", "sms")),
+        Kind("coupon_expiring", gettext_lazy("A coupon code of yours expires soon"), ("inbox", "push")),
         Kind("dispatcher_notice", pgettext_lazy("notification kind", "A notice from the duty room"), ("inbox", "push")),
     )
 }
 
 # The report statuses a reporter is told about.
-REPORT_STATUSES = ("triaged", "dispatched", "fixed", "verified", "rejected")
+REPORT_STATUSES = ("triaged", "dispatched", "rectified", "verified", "rejected")
 
 
 def _user_ids(topics) -> tuple[int, ...]:
@@ -65,6 +67,15 @@ def _severity(value, default="medium") -> str:
 def _offer(data, topics):
     hazard = data.get("hazard") or {}
     return [Intent("offer_received", _user_ids(topics), _severity(hazard.get("severity")), f"task:{data.get('id')}")]
+
+
+def _expiring(data, topics):
+    hazard = data.get("hazard") or {}
+    return [Intent("offer_expiring", _user_ids(topics), _severity(hazard.get("severity")), f"task:{data.get('id')}")]
+
+
+def _coupon_expiring(data, topics):
+    return [Intent("coupon_expiring", _user_ids(topics), "low", f"redemption:{data.get('id')}")]
 
 
 def _overdue(data, topics):
@@ -94,7 +105,10 @@ def _volunteer_status(data, topics):
 
 
 def _sensor_alert(data, topics):
-    if data.get("kind") not in ("raise", "update", "escalate", "worsen"):
+    # Raised, or escalated: an update that reached the duty room (the severity went up); a sensor
+    # repeating itself inside an open alert is not news.
+    escalated = data.get("kind") == "update" and "dispatch" in topics
+    if data.get("kind") != "raise" and not escalated:
         return []
     return [
         Intent(
@@ -114,7 +128,9 @@ def _notice(data, topics):
 
 RULES: dict[str, Callable[[dict, list[str]], list[Intent]]] = {
     "task.offered": _offer,
+    "task.expiring": _expiring,
     "task.overdue": _overdue,
+    "redemption.expiring": _coupon_expiring,
     "task.updated": _task_updated,
     "hazard.status_changed": _hazard_status,
     "volunteer.status_changed": _volunteer_status,
@@ -136,6 +152,19 @@ def text(kind: str, data: dict) -> tuple[str, str, str]:
         else:
             body = _("%(category)s. Accept it before the deadline.") % {"category": category}
         return _("A task is offered to you"), body, f"/tasks/?task={data.get('id')}"
+    if kind == "offer_expiring":
+        minutes = max(1, round((data.get("expires_in_s") or 0) / 60))
+        body = _("%(category)s: accept it within %(minutes)s min or it goes to someone else.") % {
+            "category": category,
+            "minutes": minutes,
+        }
+        return _("An offer to you expires soon"), body, f"/tasks/?task={data.get('id')}"
+    if kind == "coupon_expiring":
+        body = _("%(coupon)s: code %(code)s, use it before it expires.") % {
+            "coupon": data.get("coupon_title") or "",
+            "code": data.get("code") or "",
+        }
+        return _("A coupon code of yours expires soon"), body, "/wallet/"
     if kind == "task_overdue":
         return _("Your task is overdue"), category, f"/tasks/?task={data.get('id')}"
     if kind == "task_returned":
@@ -145,7 +174,7 @@ def text(kind: str, data: dict) -> tuple[str, str, str]:
         titles = {
             "triaged": _("Your report was accepted"),
             "dispatched": _("Someone is on the way to your report"),
-            "fixed": _("Your report was fixed: see the after-photo"),
+            "rectified": _("Your report was fixed: see the after-photo"),
             "verified": _("The fix of your report was verified"),
             "rejected": _("Your report was not accepted"),
         }

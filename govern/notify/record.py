@@ -9,8 +9,10 @@ an open inbox page reloads its list when one of the notified types arrives.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from govern import task_outbox
@@ -19,6 +21,50 @@ from govern.notify import prefs
 from govern.notify.kinds import RULES, Intent
 
 DELIVER_TASK = "govern.tasks.deliver_notifications"
+
+
+# Apps that know of people without an account to reach by SMS for a kind (an anonymous reporter who
+# asked for updates): kind -> phones(event data) -> [mainland mobile numbers]. hazards registers
+# "report_update". One query per event of such a kind, in the publisher's transaction.
+PHONES: dict[str, Callable[[dict], list[str]]] = {}
+
+
+def phone_quiet_hours() -> tuple[time | None, time | None]:
+    """Those people set no quiet hours: the site's (NOTIFY_PHONE_QUIET_HOURS, "22:00-07:00"; ""
+    for none) apply to them; critical ones go at once."""
+    value = getattr(settings, "NOTIFY_PHONE_QUIET_HOURS", "22:00-07:00") or ""
+    start, _sep, end = value.partition("-")
+    try:
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        return None, None
+
+
+def register_phones(kind: str, phones: Callable[[dict], list[str]]) -> None:
+    PHONES[kind] = phones
+
+
+def _phone_rows(event, intent: Intent, now: datetime) -> list[Notification]:
+    resolve = PHONES.get(intent.kind)
+    if resolve is None:
+        return []
+    due = now if intent.severity == "critical" else prefs.quiet_until(*phone_quiet_hours(), now)
+    return [
+        Notification(
+            user=None,
+            phone=phone,
+            event_id=event.pk,
+            kind=intent.kind,
+            channel=Channel.SMS,
+            severity=intent.severity,
+            ref=intent.ref,
+            data=event.data,
+            due_at=due,
+            created_at=now,
+        )
+        for phone in dict.fromkeys(resolve(event.data))
+        if phone
+    ]
 
 
 def intents_for(events) -> list[tuple[object, Intent]]:
@@ -97,14 +143,17 @@ def record_for_events(events) -> list[Notification]:
         (e.pk, i.kind): tuple(dict.fromkeys((*i.user_ids, *(dispatchers if i.dispatchers else ())))) for e, i in pairs
     }
     user_ids = {u for ids in recipients.values() for u in ids}
-    if not user_ids:
-        return []
-    pref_by_user = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=user_ids)}
+    pref_by_user = (
+        {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=user_ids)} if user_ids else {}
+    )
     now = timezone.now()
     rows = []
     for event, intent in pairs:
         for user_id in recipients[(event.pk, intent.kind)]:
             rows.extend(_rows_for(event, intent, user_id, pref_by_user.get(user_id), now))
+        rows.extend(_phone_rows(event, intent, now))
+    if not rows:
+        return []
     created = Notification.objects.bulk_create(rows)
     due_now = [n.pk for n in created if n.status == NotificationStatus.PENDING and n.due_at <= now]
     if due_now:

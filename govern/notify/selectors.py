@@ -31,13 +31,25 @@ def preferences(user) -> dict:
     }
 
 
-def delivery_by_ref(refs) -> dict[tuple[int, str], dict]:
-    """{(user id, ref): {"seen": bool, "sent_by": [channels]}} for the board (one query)."""
-    out: dict[tuple[int, str], dict] = {}
-    rows = Notification.objects.filter(ref__in=list(refs)).values_list("user_id", "ref", "channel", "status", "seen_at")
+def offer_reach(pairs) -> dict[tuple[int, str], dict]:
+    """How each offer reached its person, for the board (one query): {(user id, ref): {"seen": bool,
+    "push": status or None, "sms": status or None}}; a channel the offer never used is None."""
+    pairs = list(pairs)
+    out: dict[tuple[int, str], dict] = {pair: {"seen": False, "push": None, "sms": None} for pair in pairs}
+    if not pairs:
+        return out
+    rows = (
+        Notification.objects.filter(
+            kind="offer_received", ref__in={ref for _u, ref in pairs}, user_id__in={u for u, _r in pairs}
+        )
+        .order_by("id")
+        .values_list("user_id", "ref", "channel", "status", "seen_at")
+    )
     for user_id, ref, channel, status, seen_at in rows:
-        entry = out.setdefault((user_id, ref), {"seen": False, "sent_by": []})
+        entry = out.get((user_id, ref))
+        if entry is None:
+            continue
         entry["seen"] = entry["seen"] or seen_at is not None
-        if status == "sent" and channel not in entry["sent_by"]:
-            entry["sent_by"].append(channel)
+        if channel in (Channel.PUSH, Channel.SMS):
+            entry[channel] = status  # the newest row of the channel wins
     return out

@@ -20,9 +20,22 @@ from hazards import conf
 from hazards.dispatch.candidates import rank_candidates
 from hazards.dispatch.services import task_cancel
 from hazards.models import Severity, TaskStatus
+from hazards.premises.linking import hazard_link_premises
 from hazards.triage import page_actions
 from hazards.triage.reopen import hazard_send_back
 from hazards.triage.services import hazard_close
+
+OPEN_TASK_STATUSES = (TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+def _similar_open_codes(hazard) -> list[str]:
+    """The open reports triage found near this one: the likely originals (already prefetched)."""
+    codes = []
+    for suggestion in hazard.suggestions.all():
+        similar = suggestion.similar_hazard
+        if similar is not None and similar.is_open and similar.tracking_code not in codes:
+            codes.append(similar.tracking_code)
+    return codes
 
 
 @require_GET
@@ -30,7 +43,9 @@ from hazards.triage.services import hazard_close
 def hazard_detail(request, hazard_id: int):
     position = current_event_id()  # before the data: anything later is replayed
     page = hazard_page(user=request.user, hazard_id=hazard_id)
-    candidates = rank_candidates(page.hazard, limit=conf.candidate_limit()) if page.actions["dispatch"] else []
+    wanted = page.actions["dispatch"] or page.actions["reassign"]
+    candidates = rank_candidates(page.hazard, limit=conf.candidate_limit()) if wanted else []
+    holding = {t.assignee_id for t in page.tasks if t.status in OPEN_TASK_STATUSES}
     return render(
         request,
         "office/hazard.html",
@@ -38,8 +53,11 @@ def hazard_detail(request, hazard_id: int):
             "page": page,
             "hazard": page.hazard,
             "candidates": candidates,
+            # Whom an open task may go to instead: anyone ranked who does not already hold one.
+            "reassign_to": [c for c in candidates if c.user_id not in holding],
+            "similar": _similar_open_codes(page.hazard) if page.actions["duplicate"] else [],
             "severities": Severity.choices,
-            "open_task_statuses": (TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS),
+            "open_task_statuses": OPEN_TASK_STATUSES,
             "last_event_id": position,
         },
     )
@@ -49,6 +67,18 @@ def _triage(request, hazard_id: int) -> str:
     return page_actions.triage_from_form(
         post=request.POST, actor=request.user, hazard_id=hazard_id, decisions=("accept", "reject", "duplicate")
     )
+
+
+def _premises(request, hazard_id: int) -> str:
+    typed = request.POST.get("premises_id", "").strip()  # an id typed in wins over the list's choice
+    link = hazard_link_premises(
+        actor=request.user, hazard_id=hazard_id, premises_id=typed or request.POST.get("premises")
+    )
+    return _("Linked to %(name)s.") % {"name": link.premises.name}
+
+
+def _reassign(request, hazard_id: int) -> str:
+    return page_actions.reassign_from_form(post=request.POST, actor=request.user)
 
 
 def _dispatch(request, hazard_id: int) -> str:
@@ -82,6 +112,8 @@ ACTIONS = {
     "reopen": _reopen,
     "close": _close,
     "cancel": _cancel,
+    "reassign": _reassign,
+    "premises": _premises,
 }
 
 

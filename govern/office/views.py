@@ -14,6 +14,7 @@ from govern.csv_export import csv_text, header_row
 from govern.errors import InvalidInput
 from govern.live import current_event_id
 from govern.models import ApiClient
+from govern.notify.selectors import offer_reach
 from govern.office import exports, heatmap, kpi_export
 from govern.office.filters import LedgerFilter, ServiceRecordFilter, TaskExportFilter
 from govern.office.selectors import board as board_selectors
@@ -46,7 +47,7 @@ BOARD_HAZARD = (
 BOARD_TASK = ("id", "status", "overdue", "assignee", "assignee_kind", "offered_at", "accept_deadline", "due_at")
 
 
-def _hazard_point(hazard: Hazard, new_since, expired: dict[int, Task]) -> dict:
+def _hazard_point(hazard: Hazard, new_since, reach: dict, expired: dict[int, Task]) -> dict:
     photos = getattr(hazard, "first_photos", None) or []
     offer = expired.get(hazard.pk)
     return {
@@ -57,16 +58,26 @@ def _hazard_point(hazard: Hazard, new_since, expired: dict[int, Task]) -> dict:
         "description": hazard.description[:200],
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
         "new": hazard.created_at >= new_since,
-        "tasks": [_task_point(t) for t in getattr(hazard, "live_tasks", [])],
+        "tasks": [_task_point(t, reach) for t in getattr(hazard, "live_tasks", [])],
         # Its latest offer expired unanswered (the "offers expired" queue): the card offers it again.
-        "expired_offer": {**_task_point(offer), "ended_at": offer.ended_at and offer.ended_at.isoformat()}
+        "expired_offer": {
+            **task_fields(offer, BOARD_TASK),
+            "assignee_name": offer.assignee.display_name or offer.assignee.username,
+            "ended_at": offer.ended_at and offer.ended_at.isoformat(),
+        }
         if offer
         else None,
     }
 
 
-def _task_point(task) -> dict:
-    return {**task_fields(task, BOARD_TASK), "assignee_name": task.assignee.display_name or task.assignee.username}
+def _task_point(task, reach: dict) -> dict:
+    # The offer ladder: was the card seen, did a push or an SMS go (the same fields as `task.reach`).
+    how = reach.get((task.assignee_id, f"task:{task.pk}")) or {"seen": False, "push": None, "sms": None}
+    return {
+        **task_fields(task, BOARD_TASK),
+        "assignee_name": task.assignee.display_name or task.assignee.username,
+        **how,
+    }
 
 
 @require_GET
@@ -77,10 +88,9 @@ def board(request):
     data = board_selectors.board()
     offers_expired = loop_selectors.offers_expired()
     expired = {task.hazard_id: task for task in offers_expired}
-    hazards = [
-        _hazard_point(h, data.new_since, expired)
-        for h in data.untriaged + data.unassigned + data.in_work + data.overdue
-    ]
+    shown = data.untriaged + data.unassigned + data.in_work + data.overdue
+    reach = offer_reach((t.assignee_id, f"task:{t.pk}") for h in shown for t in getattr(h, "live_tasks", []))
+    hazards = [_hazard_point(h, data.new_since, reach, expired) for h in shown]
     volunteers = [
         {
             "id": v.pk,

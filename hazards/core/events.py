@@ -205,6 +205,16 @@ def task_changed(task: Task) -> dict:
     }
 
 
+def task_expiring(task: Task, *, now) -> dict:
+    """`task.expiring`: an offer still open close to its accept deadline, and the seconds left."""
+    return {**task_changed(task), "expires_in_s": max(0, int((task.accept_deadline - now).total_seconds()))}
+
+
+def task_returned(task: Task) -> dict:
+    """`task.updated` for a refused fix: the task is back with its assignee, `reason` says why."""
+    return {**task_changed(task), "returned": True}
+
+
 def task_with_photos(task: Task, photos: Sequence) -> dict:
     """`task.updated` for a completion: the after-photos too (thumbnails of the ready ones)."""
     ready = [p for p in photos if p.status == PhotoStatus.READY]
@@ -221,14 +231,27 @@ def task_overdue(task: Task, *, now) -> dict:
     return {**task_changed(task), "overdue_by_s": int((now - task.due_at).total_seconds())}
 
 
-def hazard_feedback(hazard: Hazard, feedback) -> dict:
+def task_reach(task: Task, reach: dict) -> dict:
+    """`task.reach`: whether the offer's card was seen and how it was sent (the offer ladder)."""
+    return {
+        **task_fields(task, ("id", "status", "assignee")),
+        "hazard": {"id": task.hazard_id},
+        "seen": bool(reach.get("seen")),
+        "push": reach.get("push"),
+        "sms": reach.get("sms"),
+        "at": timezone.now().isoformat(),
+    }
+
+
+def hazard_feedback(hazard: Hazard, feedback, *, photos: int = 0) -> dict:
     """`hazard.feedback`: the reporter answered whether the fix worked (no identity, no comment:
-    the board fetches what it shows)."""
+    the board fetches what it shows); sent again when the answer's photo is ready (`photos`)."""
     return {
         "id": hazard.pk,
         "tracking_code": hazard.tracking_code,
         "status": hazard.status,
         "fixed": feedback.fixed,
         "stars": feedback.stars,
+        "photos": photos,
         "created_at": feedback.created_at.isoformat(),
     }

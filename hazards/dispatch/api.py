@@ -6,6 +6,7 @@ GET  /api/v1/tasks/                     mine (grid workers: also their grids'; d
 GET  /api/v1/tasks/{id}/
 POST /api/v1/tasks/{id}/seen/                   the offer's card was shown (offer ladder)
 POST /api/v1/tasks/{id}/accept/ | decline/ | start/ | complete/ | verify/ | cancel/
+POST /api/v1/tasks/{id}/reassign/               withdraw an open task and offer it to `assignee`
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from hazards.dispatch import banding, selectors, services
 from hazards.dispatch.candidates import rank_candidates
 from hazards.dispatch.filters import TaskFilter
 from hazards.dispatch.notify import task_seen
+from hazards.dispatch.reassign import task_reassign
 from hazards.models import PROOF_FLAGS, PhotoStatus, Task
 
 
@@ -184,6 +186,11 @@ class DispatchedSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX, default="")
+
+
+class ReassignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(help_text="user id: this grid's worker or an approved volunteer")
+    reason = serializers.CharField(max_length=NOTE_MAX, help_text="required: kept on the withdrawn task")
 
 
 class CompleteSerializer(serializers.Serializer):
@@ -405,3 +412,24 @@ class TaskCancelView(APIView):
         data.is_valid(raise_exception=True)
         services.task_cancel(task_id=pk, actor=request.user, reason=data.validated_data["reason"])
         return _task_response(request, pk)
+
+
+class TaskReassignView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Reassign an open task",
+        description=(
+            "Dispatchers and the grid's workers withdraw an offered, accepted or in-progress task (`reason` "
+            "required, kept on it) and offer the hazard to `assignee` in the same transaction; the hazard is "
+            "dispatched. Answers with the new offer. The same person again, or a task no longer open, is a 409."
+        ),
+        request=ReassignSerializer,
+        responses={201: TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, pk: int):
+        data = ReassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        task = task_reassign(task_id=pk, actor=request.user, assignee_id=values["assignee"], reason=values["reason"])
+        return _task_response(request, task.pk, code=status.HTTP_201_CREATED)

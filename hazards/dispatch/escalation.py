@@ -1,6 +1,7 @@
 """Escalation, the every-minute beat job (`hazards.tasks.escalate_tasks`; `manage.py escalate` in
 embedded mode): offers not accepted in time expire and go to the next candidate (or back to
-triage), and accepted or started tasks past their due time are flagged overdue, once.
+triage), offers close to their accept deadline are reminded to their person, once, and accepted or
+started tasks past their due time are flagged overdue, once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govern.live import publish
+from govern.live import publish, user_topic
+from hazards import conf
 from hazards.core import events
 from hazards.core.locks import lock_hazard, lock_task
 from hazards.dispatch.services import offer_to_next
@@ -25,6 +27,7 @@ class EscalationOutcome:
     reoffered: int = 0
     returned_to_triage: int = 0
     overdue: int = 0
+    warned: int = 0
 
 
 def tasks_escalate(*, now: dt.datetime | None = None) -> EscalationOutcome:
@@ -40,6 +43,19 @@ def tasks_escalate(*, now: dt.datetime | None = None) -> EscalationOutcome:
     )
     for hazard_id in hazard_ids:
         _expire_offers(hazard_id=hazard_id, now=now, outcome=outcome)
+    expiring = list(
+        Task.objects.filter(
+            status=TaskStatus.OFFERED,
+            expiry_warned_at__isnull=True,
+            accept_deadline__gt=now,
+            accept_deadline__lte=now + conf.offer_expiry_warning(),
+        )
+        .order_by("hazard_id", "pk")
+        .values_list("pk", flat=True)
+    )
+    for task_id in expiring:
+        if task_warn_expiring(task_id=task_id, now=now):
+            outcome.warned += 1
     due = list(
         Task.objects.filter(status__in=[TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS], overdue=False, due_at__lte=now)
         .order_by("hazard_id", "pk")
@@ -49,6 +65,20 @@ def tasks_escalate(*, now: dt.datetime | None = None) -> EscalationOutcome:
         if task_flag_overdue(task_id=task_id, now=now):
             outcome.overdue += 1
     return outcome
+
+
+@transaction.atomic
+def task_warn_expiring(*, task_id: int, now: dt.datetime | None = None) -> bool:
+    """Remind the person an offer waits for that it expires soon: once per offer (`task.expiring`)."""
+    now = now or timezone.now()
+    hazard, task = lock_task(task_id)
+    if task.status != TaskStatus.OFFERED or task.expiry_warned_at is not None or task.accept_deadline <= now:
+        return False
+    task.expiry_warned_at = now
+    task.save(update_fields=["expiry_warned_at", "updated_at"])
+    task.hazard = hazard
+    publish([user_topic(task.assignee_id)], "task.expiring", events.task_expiring(task, now=now))
+    return True
 
 
 @transaction.atomic

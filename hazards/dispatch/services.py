@@ -403,6 +403,8 @@ def task_verify(*, task_id: int, actor, approved: bool, note: str = "", now: dt.
             to_status=Status.IN_PROGRESS,
             note=_("Returned to the responder to finish the fix."),
         )
+        publish(events.task_topics(task), "task.updated", events.task_returned(task))
+        return task
     _publish_updated(task)
     return task
 

@@ -142,6 +142,9 @@ class Hazard(models.Model):
     # The reporter agreed that the responder (a volunteer) may call them; grid workers and
     # dispatchers see the phone regardless (hazards.core.policy.can_see_contact).
     contact_consent = models.BooleanField(_("responder may call"), default=False)
+    # An anonymous reporter asked for SMS updates of this report's status at contact_phone
+    # (govern.notify, kind report_update; no account needed).
+    sms_updates = models.BooleanField(_("SMS updates to the contact phone"), default=False)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -201,6 +204,10 @@ class Hazard(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="hazard_status_valid"),
+            models.CheckConstraint(
+                condition=Q(sms_updates=False) | (~Q(contact_phone="") & Q(reporter__isnull=True)),
+                name="hazard_sms_updates_need_phone_and_no_account",
+            ),
             models.CheckConstraint(condition=Q(severity__in=Severity.values), name="hazard_severity_valid"),
             models.CheckConstraint(condition=_peak_at_least_severity(), name="hazard_peak_severity_at_least_severity"),
             models.CheckConstraint(

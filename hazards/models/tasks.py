@@ -77,6 +77,8 @@ class Task(models.Model):
     accept_deadline = models.DateTimeField(_("accept by"))
     due_at = models.DateTimeField(_("due at"))
     overdue = models.BooleanField(_("overdue"), default=False)
+    # Escalation reminded the assignee that the offer expires soon (once: set under the task's lock).
+    expiry_warned_at = models.DateTimeField(_("reminded before the accept deadline"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
@@ -248,3 +250,25 @@ class FixFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"feedback on hazard {self.hazard_id}: {'fixed' if self.fixed else 'not fixed'}"
+
+
+class FeedbackPhoto(StoredPhoto):
+    """A photo with the reporter's "not fixed" answer (what is still wrong), through the same
+    pipeline as reports: only re-encoded renditions are served, the upload never."""
+
+    feedback = models.ForeignKey(FixFeedback, on_delete=models.CASCADE, related_name="photos")
+
+    class Meta:
+        verbose_name = _("answer photo")
+        verbose_name_plural = _("answer photos")
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="processing"), name="feedbackphoto_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "position"], name="feedback_photo_position_unique"),
+            *photo_constraints("feedbackphoto"),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.position + 1} of the answer on hazard feedback {self.feedback_id}"

@@ -13,4 +13,5 @@ urlpatterns = [
     path("premises/export.csv", views.premises_export, name="export"),
     path("premises/<int:pk>/", views.premises_detail_page, name="detail"),
     path("premises/<int:pk>/edit/", edit_views.premises_edit_page, name="edit"),
+    path("premises/<int:pk>/link/", views.premises_link_page, name="link"),
 ]

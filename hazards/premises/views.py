@@ -12,19 +12,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from govern.csv_export import header_row
 from govern.live import current_event_id
 from govern.models import Grid
+from govern.pages import flash_errors
+from govern.roles import is_dispatcher
 from govern.selectors import grid_list
 from hazards.models import Status
 from hazards.premises import imports, selectors
 from hazards.premises.filters import PremisesFilter
+from hazards.premises.linking import hazard_link_premises_by_code, may_link_at
 from hazards.premises.policy import can_manage
 
 PAGE_SIZE = 50
@@ -90,8 +93,25 @@ def premises_detail_page(request, pk: int):
             "status_labels": STATUS_LABELS,
             "last_event_id": last_event_id,
             "can_manage": can_manage(request.user),
+            # Dispatchers open a hazard in the back office; everyone else sees its tracking page.
+            "office_links": is_dispatcher(request.user),
+            "may_link": may_link_at(request.user, detail.premises),
         },
     )
+
+
+@require_POST
+@login_required
+def premises_link_page(request, pk: int):
+    """Link a report to this premises by its tracking code (dispatchers and the grid's workers):
+    a plain form POST, back to the page with the service's sentence."""
+    with flash_errors(request) as failed:
+        link = hazard_link_premises_by_code(
+            actor=request.user, premises_id=pk, tracking_code=request.POST.get("tracking_code", "")
+        )
+    if not failed:
+        messages.success(request, _("Report %(code)s linked.") % {"code": link.hazard.tracking_code})
+    return redirect("premises:detail", pk=pk)
 
 
 class ImportForm(forms.Form):

@@ -39,6 +39,7 @@ from hazards.reports.feedback_api import FeedbackSerializer, FixSerializer
 from hazards.reports.filters import HazardFilter
 from hazards.reports.fix import feedback_of, fix_of
 from hazards.reports.ownership import remember_filed
+from hazards.reports.premises_hint import premises_hint
 from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
 
 # A hazard named in another's answer: a duplicate, the original it was merged into, a similar report.
@@ -99,6 +100,20 @@ class HazardCreateSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     contact_consent = serializers.BooleanField(
         required=False, default=False, help_text="the volunteer who fixes it may call the reporter too"
+    )
+    sms_updates = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="anonymous reports only: the report's status changes go by SMS to contact_phone (a mainland "
+        "mobile number, required then); ignored when signed in (notification preferences apply)",
+    )
+    premises = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**53,
+        help_text="the registered premises the report is about (GET /api/v1/premises/nearby/): a hint for the "
+        "dispatcher or grid worker, who decides whether to link it",
     )
     photos = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
@@ -432,8 +447,10 @@ class HazardListCreateView(generics.ListAPIView):
             address=values.get("address", ""),
             contact_phone=values.get("contact_phone", ""),
             contact_consent=values.get("contact_consent", False),
+            sms_updates=values.get("sms_updates", False),
             photos=photos,
             source=Source.API if request.auth is not None else Source.WEB,
+            client_data=premises_hint(values.get("premises")),
         )
         if request.auth is None:  # a browser, not an API client: it may answer the fix later
             remember_filed(request._request, outcome.hazard.pk)

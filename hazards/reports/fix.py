@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
-from hazards.models import FixFeedback, Hazard, PhotoStatus, Status, Task, TaskPhoto, TaskStatus
+from hazards.models import FeedbackPhoto, FixFeedback, Hazard, PhotoStatus, Status, Task, TaskPhoto, TaskStatus
 from hazards.reports.feedback import ANSWERABLE
 from hazards.reports.ownership import is_reporter
 
@@ -48,3 +48,8 @@ def feedback_of(hazard: Hazard) -> FixFeedback | None:
 def may_answer(*, actor, filed, hazard: Hazard, feedback: FixFeedback | None) -> bool:
     """Whether to offer the reporter the feedback form (the service decides for real)."""
     return feedback is None and hazard.status in ANSWERABLE and is_reporter(actor=actor, filed=filed, hazard=hazard)
+
+
+def answer_photos(feedback: FixFeedback) -> list[FeedbackPhoto]:
+    """Every photo of an answer, processing or not (its reporter sees what they sent)."""
+    return list(FeedbackPhoto.objects.filter(feedback_id=feedback.pk).order_by("position", "id"))

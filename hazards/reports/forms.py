@@ -23,6 +23,8 @@ class ReportForm(forms.Form):
     address = forms.CharField(label=_("Address or landmark (optional)"), max_length=200, required=False)
     contact_phone = forms.CharField(label=_("Contact phone (optional)"), max_length=20, required=False)
     contact_consent = forms.BooleanField(label=_("The volunteer who fixes it may call me too"), required=False)
+    sms_updates = forms.BooleanField(label=_("Send me SMS updates about this report"), required=False)
+    premises = forms.IntegerField(label=_("Registered premises"), required=False, min_value=1, max_value=2**53)
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)

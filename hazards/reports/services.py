@@ -7,6 +7,7 @@ after the commit (hazards.reports.photos).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from govern.live import publish
 from govern.media.checks import CheckedUpload, check_uploads
 from govern.media.pending import pending_rows
 from govern.media.writer import PhotoWriter
+from govern.models import MAINLAND_MOBILE_REGEX
 from govern.pipeline import atomic_pipelined, insert_later, update_later
 from govern.selectors import grid_for_point
 from govern.task_outbox import send_after_commit
@@ -50,6 +52,7 @@ def hazard_report(
     address: str = "",
     contact_phone: str = "",
     contact_consent: bool = False,
+    sms_updates: bool = False,
     photos: Sequence,
     source: str = Source.WEB,
     api_client=None,
@@ -71,7 +74,9 @@ def hazard_report(
     (`hazard_photos_process`: renditions, hashes, the near-identical photo check,
     `hazard.photos_ready`); eager in embedded mode, so there the photos are ready on return.
     Returns the hazard and the open nearby reports of the same category.
-    `reporter` is the signed-in user filing it (anonymous: None). `severity` lets API clients
+    `reporter` is the signed-in user filing it (anonymous: None). `sms_updates`: an anonymous
+    reporter asks for the report's status changes by SMS at `contact_phone` (a mainland mobile
+    number); a signed-in reporter chooses channels in their notification preferences instead. `severity` lets API clients
     state one (it is never lowered below the category's default). Open311 passes its client
     (`api_client`, a govern.ApiClient the report is attributed to), `client_data` (contact
     fields, attributes), `photos_required=False` (media is optional in GeoReport v2) and
@@ -91,6 +96,12 @@ def hazard_report(
         severity=severity,
         description_max=description_max,
     )
+    sms_updates = bool(sms_updates) and reporter is None
+    if sms_updates and not re.match(MAINLAND_MOBILE_REGEX, fields.contact_phone):
+        raise InvalidInput(
+            _("For SMS updates, enter a mainland China mobile number: 11 digits starting with 13–19."),
+            field="contact_phone",
+        )
     grid = grid_for_point(fields.latitude, fields.longitude)
     if grid is None:
         raise InvalidInput(
@@ -126,6 +137,7 @@ def hazard_report(
                         api_client=api_client,
                         client_data=client_data,
                         contact_consent=bool(contact_consent),
+                        sms_updates=sms_updates,
                     ),
                     what="report intake",
                 )
@@ -162,6 +174,7 @@ def _file_report(
     api_client,
     client_data,
     contact_consent: bool = False,
+    sms_updates: bool = False,
 ) -> tuple[Hazard, list, list]:
     """The writes of one report, inside hazard_report's transaction."""
     hazard = Hazard.objects.create(
@@ -175,6 +188,7 @@ def _file_report(
         api_client=api_client,
         client_data=client_data or {},
         contact_consent=contact_consent,
+        sms_updates=sms_updates,
     )
     stored = _store_photos(hazard=hazard, checked=checked, originals=originals)
     insert_later([HazardEvent(hazard=hazard, actor=reporter, from_status="", to_status=Status.SUBMITTED)])

@@ -12,7 +12,7 @@ from django.utils import timezone
 from govern.media.quarantine import quarantine_storage
 from govern.task_outbox import send_after_commit
 from hazards import conf
-from hazards.models import HazardPhoto, PhotoStatus, StoredPhoto, TaskPhoto
+from hazards.models import FeedbackPhoto, HazardPhoto, PhotoStatus, StoredPhoto, TaskPhoto
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,20 @@ def photos_sweep(*, older_than_s: int = 300) -> dict:
             )
         )
     )
+    feedback_ids = sorted(
+        set(
+            FeedbackPhoto.objects.filter(status=PhotoStatus.PROCESSING, created_at__lt=before).values_list(
+                "feedback_id", flat=True
+            )
+        )
+    )
     for hazard_id in hazard_ids:
         send_after_commit("hazards.tasks.process_hazard_photos", hazard_id=hazard_id)
     for task_id in task_ids:
         send_after_commit("hazards.tasks.process_task_photos", task_id=task_id)
-    return {"hazards": len(hazard_ids), "tasks": len(task_ids)}
+    for feedback_id in feedback_ids:
+        send_after_commit("hazards.tasks.process_feedback_photos", feedback_id=feedback_id)
+    return {"hazards": len(hazard_ids), "tasks": len(task_ids), "answers": len(feedback_ids)}
 
 
 ORPHAN_BATCH = 500  # names checked per query (well under SQLite's bound-variable limit)

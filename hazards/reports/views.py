@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from govern.errors import NotFound
+from govern.errors import InvalidInput, NotFound
 from govern.live import current_event_id
 from govern.media.checks import too_many_files_sentence
 from govern.pages import flash_errors, page_errors
@@ -21,9 +21,10 @@ from hazards import conf
 from hazards.core.lifecycle import status_label
 from hazards.models import Source, Status
 from hazards.reports import fix, hints, selectors, services
-from hazards.reports.feedback import feedback_submit
+from hazards.reports.feedback import answer_photo_limits, feedback_submit
 from hazards.reports.forms import ReportForm
 from hazards.reports.ownership import filed_ids, remember_filed
+from hazards.reports.premises_hint import premises_hint
 from hazards.reports.throttles import anon_report_wait
 from hazards.reports.tracking import normalise_tracking_code
 
@@ -93,8 +94,10 @@ def report(request):
                 address=values["address"],
                 contact_phone=values["contact_phone"],
                 contact_consent=values["contact_consent"],
+                sms_updates=values["sms_updates"],
                 photos=request.FILES.getlist("photos"),
                 source=Source.WEB,
+                client_data=premises_hint(values.get("premises")),
             )
             slug = outcome.hazard.category.slug
             for hint in hints.duplicate_hints(outcome.duplicates, viewer=request.user, category_slug=slug):
@@ -177,6 +180,10 @@ def track(request, code: str):
 def track_feedback(request, code: str):
     """The reporter's answer without JavaScript (the page's form posts here): back to the page."""
     with flash_errors(request) as failed:
+        try:
+            photos = request.FILES.getlist("photos")
+        except TooManyFilesSent:  # Django's own cap, hit while parsing
+            raise InvalidInput(too_many_files_sentence(limits=answer_photo_limits()), field="photos") from None
         feedback_submit(
             tracking_code=code,
             actor=request.user,
@@ -184,6 +191,7 @@ def track_feedback(request, code: str):
             fixed=request.POST.get("fixed") == "yes",
             stars=request.POST.get("stars"),
             comment=request.POST.get("comment", ""),
+            photos=photos,
         )
     if not failed:
         messages.success(request, _("Thank you for your answer."))

@@ -27,6 +27,7 @@ class GridCard:
     hazard: Hazard
     pending: Task | None  # a done task waiting for verification
     can_triage: bool
+    can_merge: bool  # mark it a duplicate: at triage and after, until someone is sent
     can_dispatch: bool
     can_verify: bool
 
@@ -67,6 +68,8 @@ def grid_queue(*, user, limit: int = QUEUE_LIMIT) -> list[GridCard]:
                 hazard=hazard,
                 pending=task,
                 can_triage=hazard.status == Status.SUBMITTED and policy.can_triage(user, hazard, "accept"),
+                can_merge=hazard.status in (Status.SUBMITTED, Status.TRIAGED)
+                and policy.can_triage(user, hazard, "duplicate"),
                 can_dispatch=hazard.status in (Status.TRIAGED, Status.REOPENED) and policy.can_dispatch(user, hazard),
                 can_verify=task is not None and policy.can_verify(user, task) and task.assignee_id != user.pk,
             )

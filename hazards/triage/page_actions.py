@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from govern.errors import InvalidInput
+from hazards.dispatch.reassign import task_reassign
 from hazards.dispatch.services import task_dispatch, task_verify
 from hazards.triage.services import hazard_triage
 
@@ -57,3 +58,13 @@ def verify_from_form(*, post, actor) -> str:
 
 def task_id_from_form(post) -> int:
     return _id(post.get("task"), field="task")
+
+
+def reassign_from_form(*, post, actor) -> str:
+    task = task_reassign(
+        task_id=_id(post.get("task"), field="task"),
+        actor=actor,
+        assignee_id=_id(post.get("assignee"), field="assignee"),
+        reason=post.get("reason", ""),
+    )
+    return _("Reassigned to %(name)s.") % {"name": task.assignee.display_name or task.assignee.username}

@@ -4,6 +4,7 @@ internet), which is exactly the degraded case the form must survive."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -112,3 +113,70 @@ def test_logged_in_without_geolocation_the_map_pin_places_the_report(asgi_live_s
         assert page.locator(f'#my-reports [data-code="{code}"]').count() == 1
     finally:
         context.close()
+
+
+def test_an_anonymous_reporter_asks_for_sms_updates_and_gets_the_status_by_sms(
+    asgi_live_server, phone_context, settings, tmp_path
+):
+    import json
+
+    settings.NOTIFY_SMS_FILE = str(tmp_path / "sms.log")
+    settings.NOTIFY_PHONE_QUIET_HOURS = ""  # whatever the hour this runs
+    seed_categories()
+    make_grid(west=120.80, south=30.90)
+    page = phone_context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(asgi_live_server.url + "/report/")
+    wait_until(page, "document.getElementById('latitude').value !== ''", timeout=10_000)
+    box = page.get_by_label("通过短信把这条上报的进展")
+    box.check()
+    shots = os.environ.get("GOVERN_SCREENSHOTS", "")
+    if shots:
+        page.screenshot(path=f"{shots}/report-sms-consent-390.png", full_page=True)
+    _fill_and_submit(page, photo_seed=12)
+    hazard = Hazard.objects.get(tracking_code=page.locator(".hz-code-big").inner_text().strip())
+    assert hazard.sms_updates and hazard.contact_phone == "13812345678"
+
+    dispatcher = UserFactory(username="duty-sms")
+    dispatcher.is_superuser = True
+    dispatcher.save()
+    asgi_live_server.call(hazard_triage, hazard_id=hazard.pk, actor=dispatcher, decision="accept")
+    lines = [json.loads(x) for x in (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()]
+    assert [(x["phone"], x["kind"]) for x in lines] == [("13812345678", "report_update")]
+    assert f"/track/{hazard.tracking_code}/" in lines[0]["text"]
+    assert errors == []
+
+
+def test_the_report_form_suggests_the_registered_premises_near_the_pin(asgi_live_server, phone_context):
+    from hazards.premises.services import premises_create
+
+    seed_categories()
+    make_grid(west=120.80, south=30.90)
+    boss = UserFactory(username="duty")
+    boss.is_superuser = True
+    boss.save()
+    shop = premises_create(
+        actor=boss,
+        code="BR-0042",
+        name="老街面馆",
+        type="restaurant",
+        address="文化路38号",
+        latitude=30.9052,
+        longitude=120.805,
+        responsible_name="王建国",
+    )
+    page = phone_context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(asgi_live_server.url + "/report/")
+    # Once the pin rests, the premises near it are offered (after a short pause and one lookup).
+    wait_until(page, "!document.getElementById('premises-suggest').hidden", timeout=10_000)
+    assert "老街面馆" in page.locator("#id_premises").inner_text()
+    page.select_option("#id_premises", str(shop.pk))
+    _fill_and_submit(page, photo_seed=13)
+    code = page.locator(".hz-code-big").inner_text().strip()
+    hazard = Hazard.objects.get(tracking_code=code)
+    # A hint for the grid worker, not a link: nothing enters the premises' record on the reporter's word.
+    assert hazard.client_data == {"premises_hint": shop.pk} and not hasattr(hazard, "premises_link")
+    assert not errors, errors

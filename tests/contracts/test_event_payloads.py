@@ -24,6 +24,7 @@ from govern.live import DISPATCH_TOPIC
 from govern.live_services import notice_publish
 from govern.models import LiveEvent, User
 from hazards.dispatch.escalation import tasks_escalate
+from hazards.dispatch.notify import task_seen
 from hazards.models import Hazard, Task, TaskStatus
 from hazards.premises.alerts.services import alert_receive
 from hazards.premises.campaigns.services import campaign_unassign
@@ -32,7 +33,7 @@ from hazards.reports.feedback import feedback_submit
 from rewards.clawback import points_clawback
 from rewards.ledger import points_adjust
 from rewards.models import Coupon, PointsAccount, PointsAward
-from rewards.redemptions import redemption_create
+from rewards.redemptions import redemption_create, redemptions_warn_expiring
 from volunteers.duty import volunteer_duty_set
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Volunteer, VolunteerStatus
 from volunteers.service_records import service_record_approve
@@ -102,6 +103,12 @@ def test_what_every_service_publishes_validates_against_its_schema(
         # system.notice
         notice_publish(topics=[DISPATCH_TOPIC], text="Storm warning", level="warning", sender=dispatcher)
 
+        # task.reach: an offer's card shown on its person's page
+        offer = Task.objects.filter(status=TaskStatus.OFFERED).order_by("pk").first()
+        assert task_seen(task_id=offer.pk, actor=offer.assignee) >= 1
+        # task.expiring: escalation shortly before that offer's accept deadline
+        assert tasks_escalate(now=offer.accept_deadline - dt.timedelta(seconds=30)).warned >= 1
+
         # volunteer.position_changed: an on-duty volunteer moved well over the minimum distance
         volunteer = Volunteer.objects.filter(status=VolunteerStatus.APPROVED, on_duty=True).order_by("pk").first()
         volunteer_duty_set(
@@ -119,7 +126,9 @@ def test_what_every_service_publishes_validates_against_its_schema(
         # redemption.updated (and points.changed, kind redeem)
         account = PointsAccount.objects.order_by("-balance", "pk").first()
         coupon = Coupon.objects.filter(stock_remaining__gt=0, cost__lte=account.balance).order_by("cost", "pk").first()
-        redemption_create(user_id=account.user_id, coupon_id=coupon.pk, idempotency_key="event-contracts")
+        issued = redemption_create(user_id=account.user_id, coupon_id=coupon.pk, idempotency_key="event-contracts")
+        # redemption.expiring: the reminder job an hour before that code expires
+        assert redemptions_warn_expiring(now=issued.redemption.expires_at - dt.timedelta(hours=1)) >= 1
 
         # points.clawback_shortfall: an award taken back (a reopened verification) after its points were spent
         award = PointsAward.objects.filter(points_paid__gt=0).order_by("pk").first()

@@ -235,3 +235,25 @@ def test_broker_down_at_commit_loses_nothing(settings, smtp_server, notify):
     assert PendingTask.objects.filter(task_name="govern.tasks.deliver_notifications").exists()
     assert delivery.sweep() == 1
     assert len(smtp_server) == 1 and rows(user, "email")[0].status == NotificationStatus.SENT
+
+
+def test_report_kinds_follow_the_real_hazard_statuses():
+    from govern.notify.kinds import RULES, text
+
+    fixed = {"from": "in_progress", "to": "rectified", "tracking_code": "K7QX9M"}
+    [intent] = RULES["hazard.status_changed"](fixed, ["user:5", "hazard:K7QX9M"])
+    assert (intent.kind, intent.user_ids) == ("report_update", (5,))
+    title, _body, url = text("report_update", fixed)
+    assert title == _("Your report was fixed: see the after-photo") and url == "/track/K7QX9M/"
+    assert RULES["hazard.status_changed"]({"from": "triaged", "to": "reopened"}, ["user:5"]) == []
+
+
+def test_a_sensor_alert_is_notified_when_raised_or_escalated_not_when_it_repeats():
+    from govern.notify.kinds import RULES
+
+    rule = RULES["sensor.alert"]
+    assert [i.kind for i in rule({"kind": "raise", "severity": "high"}, ["user:3"])] == ["sensor_alert"]
+    assert rule({"kind": "update", "severity": "high"}, ["user:3"]) == []  # same alert, nothing new
+    [escalated] = rule({"kind": "update", "severity": "critical"}, ["user:3", "dispatch", "grid:1"])
+    assert escalated.severity == "critical" and escalated.dispatchers
+    assert rule({"kind": "clear"}, ["user:3", "dispatch"]) == []

@@ -54,3 +54,16 @@ def test_a_task_that_could_not_run_stays_until_the_outbox_is_sent():
     FAIL.clear()
     assert send_pending_tasks(now=row.created_at + timedelta(minutes=1)) == 1
     assert RUNS == [3] and not PendingTask.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_a_known_task_here_leaves_logging_as_it_was():
+    """An eager run must not answer with django.setup(): that configures logging anew, and inside a
+    worker's pool child (stderr redirected by Celery) the new handler swallowed every line after."""
+    import logging
+
+    handlers = list(logging.getLogger().handlers)
+    with transaction.atomic():
+        enqueue_on_commit(outbox_probe.name, n=4)
+    assert RUNS == [4]
+    assert logging.getLogger().handlers == handlers, "the root logger's handlers were replaced"

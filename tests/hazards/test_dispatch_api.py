@@ -171,7 +171,13 @@ def test_escalate_command(triaged, on_duty, boss, capsys):
 def test_celery_task_runs_the_escalation(triaged, on_duty, boss):
     from hazards.tasks import escalate_tasks
 
-    assert escalate_tasks.delay().get() == {"expired": 0, "reoffered": 0, "returned_to_triage": 0, "overdue": 0}
+    assert escalate_tasks.delay().get() == {
+        "expired": 0,
+        "reoffered": 0,
+        "returned_to_triage": 0,
+        "overdue": 0,
+        "warned": 0,
+    }
 
 
 def test_schema_lists_the_dispatch_endpoints(client):

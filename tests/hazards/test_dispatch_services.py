@@ -158,6 +158,14 @@ def test_refusal_reopens_and_returns_the_task_to_the_assignee(
     steps = list(HazardEvent.objects.filter(hazard=hazard).values_list("to_status", flat=True))
     assert steps[-2:] == ["reopened", "in_progress"]
     assert not PointsAward.objects.exists() and not ServiceRecord.objects.exists()
+    # the assignee is told, with the reason; a later change of the task (overdue) is not "returned" again
+    from govern.models import Notification
+
+    returned = Notification.objects.filter(user=volunteer.user, kind="task_returned", channel="inbox")
+    assert returned.count() == 1 and returned.get().data["reason"] == "插线板仍在地上"
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks_escalate(now=task.due_at + dt.timedelta(minutes=1))
+    assert returned.count() == 1
     updated = events_since(mark, "task.updated")
     assert updated[-1][2]["status"] == "in_progress" and user_topic(volunteer.user_id) in updated[-1][1]
     # the assignee finishes again; now it is approved

@@ -91,3 +91,90 @@ def test_seen_is_only_for_the_tasks_own_person(offered, resident):
     task, _user = offered
     assert client_for(resident).post(f"/api/v1/tasks/{task.pk}/seen/").status_code == 404
     assert client_for(resident).post("/api/v1/tasks/999999/seen/").status_code == 404
+
+
+def reach_events(task):
+    from govern.models import LiveEvent
+
+    return [e.data for e in LiveEvent.objects.filter(type="task.reach").order_by("pk") if e.data["id"] == task.pk]
+
+
+def board_task(boss, task) -> dict:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(boss)
+    response = client.get("/office/")
+    assert response.status_code == 200
+    for hazard in response.context["hazards_json"]:
+        for item in hazard["tasks"]:
+            if item["id"] == task.pk:
+                return item
+    raise AssertionError("the offer is not on the board")
+
+
+def test_the_board_shows_whether_each_offer_was_seen_and_how_it_was_sent(offered, push_receiver, boss, settings):
+    task, user = offered
+    t0 = task.offered_at
+    assert {k: board_task(boss, task)[k] for k in ("seen", "push", "sms")} == {
+        "seen": False,
+        "push": "pending",
+        "sms": "pending",
+    }
+    assert delivery.sweep(now=t0 + timedelta(seconds=31)) == 1  # pushed: the board hears of it live
+    assert reach_events(task)[-1] | {"at": None} == {
+        "id": task.pk,
+        "status": "offered",
+        "assignee": user.pk,
+        "hazard": {"id": task.hazard_id},
+        "seen": False,
+        "push": "sent",
+        "sms": "pending",
+        "at": None,
+    }
+    assert client_for(user).post(f"/api/v1/tasks/{task.pk}/seen/").status_code == 204
+    assert reach_events(task)[-1]["seen"] is True
+    assert delivery.sweep(now=t0 + timedelta(seconds=121)) == 1
+    assert reach_events(task)[-1] | {"at": None} == {
+        "id": task.pk,
+        "status": "offered",
+        "assignee": user.pk,
+        "hazard": {"id": task.hazard_id},
+        "seen": True,
+        "push": "sent",
+        "sms": "sent",
+        "at": None,
+    }
+    assert {k: board_task(boss, task)[k] for k in ("seen", "push", "sms")} == {
+        "seen": True,
+        "push": "sent",
+        "sms": "sent",
+    }
+
+
+def test_an_offer_seen_before_its_push_shows_the_push_not_needed(offered, boss):
+    task, user = offered
+    assert client_for(user).post(f"/api/v1/tasks/{task.pk}/seen/").status_code == 204
+    assert reach_events(task)[-1]["seen"] is True and reach_events(task)[-1]["push"] == "cancelled"
+    assert board_task(boss, task)["push"] == "cancelled"
+
+
+def test_an_offer_close_to_its_deadline_is_reminded_once(offered, run_on_commit):
+    from hazards.dispatch.escalation import tasks_escalate
+
+    task, user = offered
+    reminders = Notification.objects.filter(user=user, kind="offer_expiring", channel="inbox")
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(minutes=5)).warned == 0
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(seconds=90)).warned == 1
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(seconds=30)).warned == 0
+    assert reminders.count() == 1 and reminders.get().ref == f"task:{task.pk}"
+    assert reminders.get().data["expires_in_s"] == 90
+
+
+def test_an_accepted_offer_is_not_reminded(offered, run_on_commit):
+    from hazards.dispatch.escalation import tasks_escalate
+
+    task, user = offered
+    services.task_accept(task_id=task.pk, actor=user)
+    assert run_on_commit(tasks_escalate, now=task.accept_deadline - timedelta(seconds=60)).warned == 0
+    assert not Notification.objects.filter(kind="offer_expiring").exists()

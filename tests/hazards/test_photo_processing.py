@@ -221,7 +221,7 @@ def test_an_unreadable_upload_fails_the_task_loudly_and_stays_owed_for_the_sweep
     # The sweep sends it again; once the storage is fixed, that run processes it.
     HazardPhoto.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     os.rename(moved, path)
-    assert photos_sweep() == {"hazards": 1, "tasks": 0}
+    assert photos_sweep() == {"hazards": 1, "tasks": 0, "answers": 0}
     assert process_hazard_photos.apply(kwargs={"hazard_id": hazard.pk}).get() == {
         "ready": 1,
         "failed": 0,
@@ -259,10 +259,10 @@ def test_near_identical_photos_are_found_when_processed(deferred, categories, gr
 
 def test_the_sweep_processes_photos_whose_task_got_lost(deferred, categories, grid, resident, quarantine_root):
     hazard = report(resident, [upload("a.jpg", jpeg_bytes(seed=8))])
-    assert photos_sweep() == {"hazards": 0, "tasks": 0}  # too recent: its own task may still come
+    assert photos_sweep() == {"hazards": 0, "tasks": 0, "answers": 0}  # too recent: its own task may still come
     HazardPhoto.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     deferred.conf.task_always_eager = True  # the sweep's tasks run here
-    assert photos_sweep() == {"hazards": 1, "tasks": 0}
+    assert photos_sweep() == {"hazards": 1, "tasks": 0, "answers": 0}
     assert hazard.photos.get().status == PhotoStatus.READY and quarantined(quarantine_root) == []
 
 

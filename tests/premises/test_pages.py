@@ -76,6 +76,13 @@ def test_detail_page_shows_history_with_links(client, make_premises, make_hazard
     assert logged_in(client, other_worker).get(f"/premises/{premises.pk}/").status_code == 404
 
 
+def test_a_dispatcher_opens_the_history_in_the_back_office(client, make_premises, make_hazard, boss):
+    premises, hazard = make_premises(), make_hazard()
+    premises_link_hazard(premises_id=premises.pk, hazard_id=hazard.pk, origin="report")
+    text = logged_in(client, boss).get(f"/premises/{premises.pk}/").content.decode()
+    assert f'href="/office/hazards/{hazard.pk}/"' in text and 'data-office-links="1"' in text
+
+
 @pytest.mark.parametrize("size", [1, 25])
 def test_detail_page_runs_constant_queries(
     client, make_premises, make_hazard, boss, size, django_assert_max_num_queries

@@ -348,3 +348,27 @@ def test_expire_not_overdue_does_nothing(issued):
 def test_beat_schedule_runs_expiry(settings):
     entries = {v["task"] for v in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "rewards.tasks.expire_redemptions" in entries
+
+
+def test_an_expiring_code_is_told_to_its_owner_once(resident, coupon, settings):
+    from govern.models import Notification
+
+    settings.REDEMPTION_EXPIRY_WARNING_HOURS = 24
+    fund(resident, 250)
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="warn-1").redemption
+    assert redemptions.redemptions_warn_expiring(now=r.expires_at - timedelta(hours=25)) == 0  # not yet
+    soon = r.expires_at - timedelta(hours=2)
+    assert redemptions.redemptions_warn_expiring(now=soon) == 1
+    assert redemptions.redemptions_warn_expiring(now=soon + timedelta(minutes=15)) == 0  # once per code
+    [warned] = events("redemption.expiring")
+    assert warned.data["code"] == r.code and warned.topics == [f"user:{resident.pk}"]
+    inbox = Notification.objects.get(user=resident, kind="coupon_expiring", channel="inbox")
+    assert inbox.ref == f"redemption:{r.pk}"
+
+
+def test_a_cancelled_code_is_never_told_it_expires(resident, coupon):
+    fund(resident, 250)
+    r = redemptions.redemption_create(user_id=resident.pk, coupon_id=coupon.pk, idempotency_key="warn-2").redemption
+    redemptions.redemption_cancel(redemption_id=r.pk, actor=resident)
+    assert redemptions.redemptions_warn_expiring(now=r.expires_at - timedelta(hours=1)) == 0
+    assert events("redemption.expiring") == []

@@ -150,12 +150,27 @@ MATRIX: dict[str, tuple] = {
     ),
     "POST tasks/<int:pk>/verify/": (lambda w: {"approved": True}, logged_in(404, dispatcher=409)),
     "POST tasks/<int:pk>/cancel/": (lambda w: {"reason": "重复派单"}, logged_in(404, dispatcher=200)),
+    # to an approved volunteer with room for it: only a dispatcher (or grid1, not an actor here) may move it
+    "POST tasks/<int:pk>/reassign/": (
+        lambda w: {"assignee": _free_volunteer(), "reason": "换人"},
+        logged_in(404, dispatcher=201),
+    ),
     # premises: dispatchers see and edit the register; grid workers read their grids' premises (phones
     # masked); the premises in the URL lies in grid1's grid, so grid2 gets 404.
     "GET premises/": (None, logged_in(403, other_grid_worker=200, dispatcher=200)),
     "POST premises/": (lambda w: _premises_body(w), logged_in(403, dispatcher=201)),
     "GET premises/<int:pk>/": (None, logged_in(404, dispatcher=200)),
     "PATCH premises/<int:pk>/": (lambda w: {"notes": "matrix"}, logged_in(403, dispatcher=200)),
+    # names and types near a point, for the report form: anyone (throttled like code lookups)
+    "GET premises/nearby/": (
+        lambda w: {"latitude": w.grid1_grid.min_latitude + 0.005, "longitude": w.grid1_grid.min_longitude + 0.005},
+        everyone(200),
+    ),
+    # the submitted hazard and a premises, both in grid1's grid: grid2 sees neither (404)
+    "POST hazards/<int:pk>/premises/": (
+        lambda w: {"premises": _premises_in(w.grid1_grid)},
+        logged_in(404, dispatcher=200),
+    ),
     # sensor alerts: authenticated by an enterprise key, never by a user's login or token, so
     # every role without a key gets 401 (the key holders are in test_sensor_alerts_need_an_enterprise_key)
     "POST alerts/": (
@@ -314,6 +329,16 @@ def _premises_body(world: World) -> dict:
         "responsible_name": "矩阵",
         "responsible_phone": "13912340000",
     }
+
+
+def _free_volunteer() -> int:
+    """An approved volunteer under their task limit (the demo keeps vol1 busy)."""
+    from hazards.dispatch.candidates import busy_counts
+    from volunteers.models import Volunteer, VolunteerStatus
+
+    approved = list(Volunteer.objects.filter(status=VolunteerStatus.APPROVED).order_by("pk"))
+    busy = busy_counts([v.user_id for v in approved])
+    return next(v.user_id for v in approved if busy.get(v.user_id, 0) < v.max_active_tasks)
 
 
 def _any_team() -> int:

@@ -277,11 +277,6 @@ OVERDUE = 6
 FLAG_STALL_AT = 3
 
 
-# Known regression since notifications (govern.notify) queue a delivery task after each live event:
-# after the third kill the requeued escalation is received by the worker's parent but never handed
-# to the idle pool child (py-spy: parent in its event loop, child waiting for work), so the run
-# never settles. Passes on 957ac7b, fails from 908b7f2 on; open in issue 22's note until fixed.
-@pytest.mark.xfail(reason="requeued task not run after pool child killed once notifications are queued", strict=False)
 def test_killed_pool_children_have_their_tasks_requeued_and_every_effect_happens_once(broker, tmp_path):
     """One prefork worker; its pool child is SIGKILLed three times, each time in a different place:
     (a) after an award's transaction committed, (b) inside an award's open transaction (ledger entry
@@ -381,3 +376,49 @@ def test_a_killed_worker_has_its_task_run_by_another_worker_and_every_effect_hap
     assert log_count(second, task_id, "received") == 1, "the abandoned message was delivered again"
     _assert_each_award_paid_once(task_user)
     record("5 faults: worker killed mid-task", tried=1, passed=1)
+
+
+def test_a_redelivered_notification_message_never_sends_twice(broker, tmp_path, smtp_server, settings, monkeypatch):
+    """E-mail notifications to a real SMTP server (aiosmtpd), delivered by a real prefork worker.
+    The pool child is SIGKILLed right after the SMTP server took the first message, before its row is
+    marked sent and before the task's message is acknowledged: the parent puts the message back and
+    the next child runs it again. The same message is also published twice outright (a producer's
+    retry). Each row claims itself with one guarded update (pending → sending), so each e-mail
+    reaches the server once: the re-runs find nothing to claim."""
+    from govern.models import Notification, NotificationStatus
+
+    users = [UserFactory(email=f"n{i}@example.org") for i in range(3)]
+    rows = [
+        Notification.objects.create(
+            user=user, event_id=900_000 + i, kind="dispatcher_notice", channel="email", data={"text": "台风预警"}
+        )
+        for i, user in enumerate(users)
+    ]
+    ids = [row.pk for row in rows]
+    monkeypatch.setenv("EMAIL_HOST", settings.EMAIL_HOST)
+    monkeypatch.setenv("EMAIL_PORT", str(settings.EMAIL_PORT))
+    marker = tmp_path / "stall-email.json"
+    first = broker.send("govern.tasks.deliver_notifications", ids=ids)
+    worker = broker.worker(
+        "notify", pool="prefork", visibility_timeout=3600, stalls=f"govern.notify.channels.email:send:1:{marker}"
+    )
+
+    stalled = broker.stalled(marker)
+    assert stalled["task_id"] == first and stalled["pid"] != worker.popen.pid
+    assert len(smtp_server) == 1, "the SMTP server has the first e-mail"
+    assert Notification.objects.get(pk=ids[0]).status == NotificationStatus.SENDING, "its row not marked sent"
+    assert broker.unacked_task_ids() == [first], "and the message not acknowledged"
+    killed(stalled["pid"])
+
+    until("the requeued delivery to run again", _settled(broker, [worker], [first], lambda: True), [worker])
+    second = broker.send("govern.tasks.deliver_notifications", ids=ids)  # the same work, published again
+    until("the duplicate to run", _settled(broker, [worker], [second], lambda: True), [worker])
+
+    assert log_count(worker, first, "received") == 2, "delivered twice: to the killed child, then again"
+    recipients = sorted(rcpt for envelope in smtp_server for rcpt in envelope.rcpt_tos)
+    assert recipients == sorted(u.email for u in users), "each e-mail reached the server exactly once"
+    statuses = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "status"))
+    # the killed send stays `sending` (the sweep gives it back after STUCK_AFTER: at-least-once for a
+    # send nobody heard the end of); the others are sent, once
+    assert statuses == {ids[0]: NotificationStatus.SENDING, ids[1]: "sent", ids[2]: "sent"}
+    record("5 faults: notification delivery redelivered", tried=2, passed=2)

@@ -111,7 +111,7 @@ def backend():
 
 
 def send(notification, message: Message) -> str:
-    phone = (notification.user.phone or "").strip()
+    phone = (notification.phone or (notification.user.phone if notification.user_id else "") or "").strip()
     if not phone:
         raise Skip(_("no mobile number"))
     params = {"title": message.title[:20], "ref": notification.ref[:20]}

@@ -12,7 +12,8 @@ whose reporter says the fix did not work.
   to the same responder or to the best candidate, in one click (hazards.dispatch.services).
 
 A fixed number of queries however long the queues: to verify 3 (the tasks with hazard, category,
-grid and assignee; the report photos; the after-photos), reopen requested 1, offers expired 1.
+grid and assignee; the report photos; the after-photos), reopen requested 2 (the answers; their
+photos), offers expired 1.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
 from hazards.models import (
+    FeedbackPhoto,
     FixFeedback,
     Hazard,
     HazardEvent,
@@ -88,6 +90,7 @@ def reopen_requested(*, limit: int = QUEUE_LIMIT) -> list[FixFeedback]:
         FixFeedback.objects.filter(fixed=False, hazard__status__in=REOPEN_FROM)
         .exclude(Exists(reopened_since))
         .select_related("hazard__category", "hazard__grid", "hazard__community")
+        .prefetch_related(Prefetch("photos", queryset=_ready(FeedbackPhoto), to_attr="ready_photos"))
         .order_by("created_at", "id")[:limit]
     )
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             outcome = tasks_escalate()
             self.stdout.write(
                 f"expired {outcome.expired}, re-offered {outcome.reoffered}, "
-                f"back to triage {outcome.returned_to_triage}, newly overdue {outcome.overdue}"
+                f"back to triage {outcome.returned_to_triage}, reminded {outcome.warned}, newly overdue {outcome.overdue}"
             )
             if not loop:
                 return

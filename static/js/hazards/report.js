@@ -95,6 +95,7 @@ import { HttpError, send, text } from "../govern/http.js";
     latInput.value = lat.toFixed(6);
     lngInput.value = lng.toFixed(6);
     setError("location", "");
+    suggestPremises(lat, lng);
     if (map) {
       if (!marker) {
         marker = window.L.marker([lat, lng], { draggable: true, autoPan: true, alt: msg.msgPinAlt, title: msg.msgPinAlt }).addTo(map);
@@ -107,6 +108,36 @@ import { HttpError, send, text } from "../govern/http.js";
       }
       if (!fromMap) map.setView([lat, lng], Math.max(map.getZoom(), pinZoom()));
     }
+  }
+
+  /* The registered premises near the pin, for the reporter to name one (a hint the grid worker
+     checks). Asked once the pin rests; an answer for an older pin is dropped. */
+  var premisesBox = document.getElementById("premises-suggest");
+  var premisesSelect = document.getElementById("id_premises");
+  var premisesTimer = null, premisesAsked = 0;
+
+  function suggestPremises(lat, lng) {
+    if (!premisesBox || !msg.nearbyApi) return;
+    clearTimeout(premisesTimer);
+    premisesTimer = setTimeout(function () {
+      var asked = ++premisesAsked;
+      var url = msg.nearbyApi + "?latitude=" + lat.toFixed(6) + "&longitude=" + lng.toFixed(6);
+      send(url).then(function (response) {
+        return response.ok ? response.json() : [];
+      }).then(function (rows) {
+        if (asked !== premisesAsked) return;
+        var keep = premisesSelect.value;
+        while (premisesSelect.options.length > 1) premisesSelect.remove(1);
+        (rows || []).forEach(function (row) {
+          var option = document.createElement("option");
+          option.value = String(row.id);
+          option.textContent = row.name + " · " + row.type.name + " · " + row.distance_m + " m";
+          premisesSelect.appendChild(option);
+        });
+        premisesSelect.value = keep && premisesSelect.querySelector('option[value="' + keep + '"]') ? keep : "";
+        premisesBox.hidden = !(rows && rows.length);
+      }).catch(function () { /* no suggestion: the report does not need one */ });
+    }, 400);
   }
 
   /* Close to the pin with a background to read; without one, far enough out that the grid
@@ -208,6 +239,8 @@ import { HttpError, send, text } from "../govern/http.js";
         if (field) data.append(name, field.value);
       });
       if (form.elements.contact_consent && form.elements.contact_consent.checked) data.append("contact_consent", "true");
+      if (form.elements.sms_updates && form.elements.sms_updates.checked) data.append("sms_updates", "true");
+      if (premisesSelect && premisesSelect.value && !premisesBox.hidden) data.append("premises", premisesSelect.value);
       files.forEach(function (file) { data.append("photos", file, file.name); });
       return send(msg.api, { method: "POST", body: data });
     }).then(function (response) {

@@ -134,6 +134,7 @@
     card.dataset.severity = h.severity || "";
     card.dataset.created = h.created_at || "";
     card.querySelector("[data-f=link]").href = "/office/hazards/" + h.id + "/";
+    card.querySelector("[data-f=premises-link]").href = "/office/hazards/" + h.id + "/#premises";
     card.className = "card of-card sev-border-" + h.severity;
     text(card, "category", (h.icon ? h.icon + " " : "") + (h.category_name || h.category || ""));
     var sev = text(card, "severity", severityLabels[h.severity] || h.severity);
@@ -169,8 +170,9 @@
       node.textContent = (engaged.overdue ? "⚠ " : "👷 ") + lead + verb + " " + who(engaged) + " · " +
         msg.labelDue + " " + localTime(engaged.due_at);
     } else if (offers.length) {
-      node.textContent = "⏳ " + msg.labelOffered + " " + offers.map(who).join(", ") + " · " +
-        msg.labelAcceptBy + " " + localTime(offers[0].accept_deadline);
+      node.textContent = "⏳ " + msg.labelOffered + " " + offers.map(function (t) {
+        return who(t) + " (" + reachText(t) + ")";
+      }).join(", ") + " · " + msg.labelAcceptBy + " " + localTime(offers[0].accept_deadline);
     }
     var shown = engaged || offers[0];
     if (shown) {
@@ -179,6 +181,20 @@
     } else if (window.GovernBoardExpired && window.GovernBoardExpired.note(node, id)) {
       node.title = taskLabels.expired || "";
     }
+  }
+
+  // The offer ladder, as the dispatcher reads it: was the card seen; did a push, an SMS go.
+  function reachText(t) {
+    var channel = function (status, sent, pending, not) {
+      if (status === "sent") return sent;
+      if (status === "pending" || status === "sending") return pending;
+      return status ? not : null;
+    };
+    return [
+      t.seen ? "👁 " + msg.labelSeen : msg.labelUnseen,
+      channel(t.push, "📲 " + msg.labelPushSent, msg.labelPushPending, msg.labelPushNot),
+      channel(t.sms, "✉ " + msg.labelSmsSent, msg.labelSmsPending, msg.labelSmsNot)
+    ].filter(Boolean).join(" · ");
   }
 
   function renderActions(card, h) {
@@ -441,7 +457,8 @@
       tasks[t.id] = {
         id: t.id, status: t.status, overdue: !!(t.overdue || (extra && extra.overdue)), assignee: t.assignee,
         assignee_name: known.assignee_name || t.assignee_name, assignee_kind: t.assignee_kind,
-        offered_at: t.offered_at, accept_deadline: t.accept_deadline, due_at: t.due_at
+        offered_at: t.offered_at, accept_deadline: t.accept_deadline, due_at: t.due_at,
+        seen: known.seen, push: known.push, sms: known.sms
       };
       if (!tasks[t.id].assignee_name) fetchAssignee(id, t.id);
     } else {
@@ -591,6 +608,13 @@
         applyTask(d);
       },
       "task.overdue": function (d) { applyTask(d, { overdue: true }); },
+      "task.reach": function (d) {
+        var id = d.hazard && d.hazard.id;
+        var task = id && tasksOf[id] && tasksOf[id][d.id];
+        if (!task) return;
+        task.seen = d.seen; task.push = d.push; task.sms = d.sms;
+        if (hazards[id]) renderTasks(hazards[id].card, id);
+      },
       "volunteer.duty_changed": function (d) {
         if (d.on_duty && d.latitude != null) upsertVolunteer(d); else if (!d.on_duty) removeVolunteer(d.id);
       },

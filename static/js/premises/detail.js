@@ -34,7 +34,7 @@
     li.dataset.status = h.status;
     li.className = "pr-new";
     var a = document.createElement("a");
-    a.href = "/track/" + encodeURIComponent(h.tracking_code) + "/";
+    a.href = list.dataset.officeLinks ? "/office/hazards/" + h.id + "/" : "/track/" + encodeURIComponent(h.tracking_code) + "/";
     a.textContent = h.tracking_code;
     var cat = document.createElement("span");
     cat.textContent = english ? h.category_name_en : h.category_name;

@@ -70,9 +70,10 @@
         var li = document.createElement("li");
         li.className = "ck-finding";
         li.setAttribute("data-hazard", hazard.tracking_code);
-        var code = document.createElement("span");
+        var code = document.createElement(hazard.id ? "a" : "span");
         code.className = "ck-code";
         code.textContent = hazard.tracking_code;
+        if (hazard.id) code.href = "/office/hazards/" + hazard.id + "/";
         var where = document.createElement("span");
         where.textContent = data.entry ? data.entry.premises_name : "";
         var severity = document.createElement("span");
