@@ -180,7 +180,13 @@ def _dispatcher(staff: bool) -> list[Entry]:
             "🙋",
             _("Applications and service minutes to review."),
         ),
-        _entry("premises", "premises:list", _("Premises register"), "🏪", _("Search, import and export the register.")),
+        _entry(
+            "premises",
+            "premises:list",
+            _("Premises register"),
+            "🏪",
+            _("Search, register, correct, import and export."),
+        ),
         _entry("teams", "volunteers:teams", _("Volunteer teams"), "👥", _("Teams, members and their hours.")),
         _entry(
             "proposals",
@@ -206,11 +212,7 @@ def _dispatcher(staff: bool) -> list[Entry]:
         _entry("partners", "office:partners", _("Keys and partners"), "🔑", _("Open311 clients and merchants.")),
     ]
     if staff:
-        entries.append(
-            _entry(
-                "admin", "admin:index", _("Administration"), "⚙", _("Checklists, alert rules, sensor keys, coupons.")
-            )
-        )
+        entries.append(_entry("admin", "admin:index", _("Administration"), "⚙", _("Checklists, alert rules, coupons.")))
     return entries
 
 

@@ -151,7 +151,14 @@ EXTRA = {
         "/verify/certificate/{certificate_code}/",
         "/verify/certificate/NOSUCHCERTIFICATE/",
     ],
-    "resident1": ["/leaderboard/", "/volunteers/apply/", "/office/", "/premises/"],
+    "resident1": [
+        "/leaderboard/",
+        "/volunteers/apply/",
+        "/office/",
+        "/premises/",
+        "/me/notifications/",
+        "/me/notifications/preferences/",
+    ],
     "vol1": [
         "/volunteers/me/",
         "/leaderboard/",
@@ -167,6 +174,9 @@ EXTRA = {
         "/office/campaigns/{campaign_id}/",
         "/premises/{premises_id}/",
         "/premises/import/",
+        "/premises/new/",
+        "/premises/{premises_id}/edit/",
+        "/premises/{enterprise_id}/keys/",
         "/volunteers/teams/{team_id}/",
         "/live/status/",
         "/sensors/",
@@ -175,6 +185,16 @@ EXTRA = {
     ],
     "admin": ["/office/hazards/{hazard_id}/", "/office/campaigns/{campaign_id}/", "/premises/{enterprise_id}/"],
 }
+
+
+def work_paths(who: str) -> set[str]:
+    """The pages of the account's own work: the first section of its home and menu. Each account's
+    rendering of these differs from another's (the dispatcher's /office/ is the board, a resident's
+    is a refusal), so the walks check them under every account that has them."""
+    if who == "anonymous":
+        return set()
+    sections = Navigation(User.objects.get(username=who)).sections
+    return {e.url.split("#")[0] for e in sections[0].entries if _exists(e.url)} if sections else set()
 
 
 def pages_for(world: World, who: str) -> list[str]:

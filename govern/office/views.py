@@ -47,8 +47,9 @@ BOARD_HAZARD = (
 BOARD_TASK = ("id", "status", "overdue", "assignee", "assignee_kind", "offered_at", "accept_deadline", "due_at")
 
 
-def _hazard_point(hazard: Hazard, new_since, reach: dict) -> dict:
+def _hazard_point(hazard: Hazard, new_since, reach: dict, expired: dict[int, Task]) -> dict:
     photos = getattr(hazard, "first_photos", None) or []
+    offer = expired.get(hazard.pk)
     return {
         **hazard_fields(hazard, BOARD_HAZARD),
         "category_name": hazard.category.localized_name(),
@@ -58,6 +59,14 @@ def _hazard_point(hazard: Hazard, new_since, reach: dict) -> dict:
         "thumb": photos[0].thumb.url if photos and photos[0].thumb else None,
         "new": hazard.created_at >= new_since,
         "tasks": [_task_point(t, reach) for t in getattr(hazard, "live_tasks", [])],
+        # Its latest offer expired unanswered (the "offers expired" queue): the card offers it again.
+        "expired_offer": {
+            **task_fields(offer, BOARD_TASK),
+            "assignee_name": offer.assignee.display_name or offer.assignee.username,
+            "ended_at": offer.ended_at and offer.ended_at.isoformat(),
+        }
+        if offer
+        else None,
     }
 
 
@@ -77,9 +86,11 @@ def board(request):
     last_event_id = current_event_id()  # before the data: anything later is replayed
     search = search_selectors.board_search(request.GET)
     data = board_selectors.board()
+    offers_expired = loop_selectors.offers_expired()
+    expired = {task.hazard_id: task for task in offers_expired}
     shown = data.untriaged + data.unassigned + data.in_work + data.overdue
     reach = offer_reach((t.assignee_id, f"task:{t.pk}") for h in shown for t in getattr(h, "live_tasks", []))
-    hazards = [_hazard_point(h, data.new_since, reach) for h in shown]
+    hazards = [_hazard_point(h, data.new_since, reach, expired) for h in shown]
     volunteers = [
         {
             "id": v.pk,
@@ -101,7 +112,7 @@ def board(request):
             "board": data,
             "to_verify": loop_selectors.to_verify(),
             "reopen_requested": loop_selectors.reopen_requested(),
-            "offers_expired": loop_selectors.offers_expired(),
+            "offers_expired": offers_expired,
             "hazards_json": hazards,
             "volunteers_json": volunteers,
             "service_area": area,

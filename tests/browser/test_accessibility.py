@@ -4,8 +4,8 @@ English once their scripts have run (live updates, maps, error sentences), and n
 
 One browser and one context per account and language; each page is loaded once per width. The
 pages are those tests/demo_world.py lists (home, everything the menu offers, the detail pages
-behind it, error pages): every account's home with its menu open, any other page once, under the
-first account that reaches it (tests/pages/test_chinese.py reads every page of every account). GOVERN_SCREENSHOTS=<dir> also saves each account's home at both widths.
+behind it, error pages): every account's home with its menu open and the pages of its own work
+(the first section of its menu), any other page once, under the first account that reaches it (tests/pages/test_chinese.py reads every page of every account). GOVERN_SCREENSHOTS=<dir> also saves each account's home at both widths.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from tests.browser.audit import axe_violations, english_leaks
 from tests.browser.harness import in_thread, login
 from tests.conftest import SERVICES_MODE
-from tests.demo_world import ACCOUNTS, DEMO_PASSWORD, pages_for, seed_world
+from tests.demo_world import ACCOUNTS, DEMO_PASSWORD, pages_for, seed_world, work_paths
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,9 +60,12 @@ def test_every_page_of_every_demo_account_is_accessible_and_in_its_language(asgi
     base = asgi_live_server.url
     problems: list[str] = []
     audited: set[str] = set()
+    work = in_thread(lambda: {who: work_paths(who) for who in ACCOUNTS})
     for who in ACCOUNTS:
-        # Every account's home (its own menu); any other page under the first account that has it.
-        paths = [p for p in pages_for(world, who) if p == "/" or p not in audited]
+        # Every account's home and its own work (its rendering of those is its own: the
+        # dispatcher's /office/ is the board, a resident's a refusal); any other page under the
+        # first account that has it.
+        paths = [p for p in pages_for(world, who) if p == "/" or p in work[who] or p not in audited]
         audited.update(paths)
         if who not in HALVES[half]:
             continue

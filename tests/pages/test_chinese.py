@@ -1,5 +1,7 @@
 """Every page of every demo account, rendered in Chinese, shows no English: no untranslated
-sentence, no status or role code, no browser error text (tests/latin_words.py says what passes)."""
+sentence, no status or role code, no browser error text (tests/latin_words.py says what passes).
+The same walk checks that no page links into Django's admin for an account that cannot use it
+(every demo account but the staff `admin`: dispatchers have pages of their own)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def test_every_page_of_every_demo_account_reads_chinese(client, settings, tmp_pa
             assert response.status_code < 500, (who, path, response.status_code)
             assert response["Content-Type"].startswith("text/html"), (who, path)
             html = response.content.decode()
+            if 'href="/admin' in html and not (user := response.wsgi_request.user).is_staff:
+                problems.append(f"{who} {path}: links into the admin for {user.username or 'anonymous'}")
             if '<html lang="zh-hans">' not in html:
                 problems.append(f"{who} {path}: not in the base layout in Chinese")
             for text, where, words in page_leaks(html):

@@ -54,3 +54,12 @@ def enterprise_for_client(api_client: ApiClient | None) -> Premises | None:
     if link is None or not link.premises.active or link.premises.type.slug != ENTERPRISE_TYPE:
         return None
     return link.premises
+
+
+def sensor_keys(*, premises_id: int) -> list[EnterpriseKey]:
+    """The keys issued to one enterprise, newest first, with their clients (one query)."""
+    return list(
+        EnterpriseKey.objects.filter(premises_id=premises_id)
+        .select_related("api_client")
+        .order_by("-created_at", "-id")
+    )

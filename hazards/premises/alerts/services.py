@@ -45,9 +45,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govern.api_keys import api_client_issue
-from govern.errors import Conflict, InvalidInput, PermissionDenied
+from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, grid_topic, publish, user_topic
-from govern.models import ApiClient
+from govern.models import ApiClient, User
 from hazards.core import lifecycle
 from hazards.core.lifecycle import hazard_raise_severity, hazard_transition
 from hazards.core.locks import lock_hazard
@@ -65,6 +65,7 @@ from hazards.premises.alerts.rules import (
 )
 from hazards.premises.alerts.selectors import ENTERPRISE_TYPE, enterprise_for_client
 from hazards.premises.models import AlertDirection, AlertEvent, AlertKind, EnterpriseKey, HazardOrigin, Premises, Sensor
+from hazards.premises.policy import can_manage
 from hazards.premises.services import premises_link_hazard
 from hazards.reports.services import hazard_report
 
@@ -87,6 +88,29 @@ def enterprise_key_issue(*, premises_id: int, name: str = "", raw_key: str | Non
     label = f"{base} #{secrets.token_hex(3)}" if ApiClient.objects.filter(name=base).exists() else base
     client, raw = api_client_issue(name=label, raw_key=raw_key)
     return EnterpriseKey.objects.create(api_client=client, premises=premises), raw
+
+
+@transaction.atomic
+def sensor_key_issue(*, actor: User, premises_id: int, name: str = "") -> tuple[EnterpriseKey, str]:
+    """A dispatcher issues a key from the enterprise's page (the admin and `alert_key_issue` are
+    the staff's and the operator's ways); returns (key row, raw key — shown once)."""
+    if not can_manage(actor):
+        raise PermissionDenied(_("Only dispatchers issue sensor keys."))
+    return enterprise_key_issue(premises_id=premises_id, name=name)
+
+
+@transaction.atomic
+def sensor_key_revoke(*, actor: User, premises_id: int, key_id: int) -> EnterpriseKey:
+    """A dispatcher revokes one of an enterprise's keys (a gateway lost or replaced): its API client
+    is deactivated, so the key stops working at once; the row stays as history."""
+    if not can_manage(actor):
+        raise PermissionDenied(_("Only dispatchers revoke sensor keys."))
+    key = EnterpriseKey.objects.select_related("api_client").filter(pk=key_id, premises_id=premises_id).first()
+    if key is None:
+        raise NotFound(_("This enterprise has no such key."))
+    ApiClient.objects.filter(pk=key.api_client_id).update(active=False)
+    key.api_client.active = False
+    return key
 
 
 # --- receiving ------------------------------------------------------------------------------------

@@ -178,6 +178,8 @@
     if (shown) {
       node.dataset.taskStatus = shown.overdue && shown.status !== "offered" ? "overdue" : shown.status;
       node.title = taskLabels[shown.status] || shown.status;
+    } else if (window.GovernBoardExpired && window.GovernBoardExpired.note(node, id)) {
+      node.title = taskLabels.expired || "";
     }
   }
 
@@ -221,6 +223,10 @@
         });
       }));
     } else if (queue === "unassigned") {
+      var reoffer = window.GovernBoardExpired && window.GovernBoardExpired.button(h.id, function (assignee, name) {
+        dispatch(card, assignee, name);
+      });
+      if (reoffer) actions.appendChild(reoffer);
       actions.appendChild(button(msg.labelCandidates, "btn primary of-candidates-btn", function () { candidates(card); }));
       actions.appendChild(button(msg.labelBest, "btn of-dispatch-best", function () { dispatch(card, null, ""); }));
     }
@@ -491,6 +497,13 @@
     });
   }
 
+  if (window.GovernBoardExpired) {
+    window.GovernBoardExpired.onChange = function (id) {
+      var entry = hazards[id];
+      if (entry) { renderTasks(entry.card, id); renderActions(entry.card, entry.data); }
+    };
+  }
+
   (readJSON("board-hazards") || []).forEach(function (h) {
     statusOf[h.id] = h.status;
     tasksOf[h.id] = {};
@@ -590,7 +603,10 @@
         img.src = d.thumb;
         img.hidden = false;
       },
-      "task.updated": function (d) { applyTask(d); },
+      "task.updated": function (d) {
+        if (window.GovernBoardExpired) window.GovernBoardExpired.track(d); // before the card is redrawn
+        applyTask(d);
+      },
       "task.overdue": function (d) { applyTask(d, { overdue: true }); },
       "task.reach": function (d) {
         var id = d.hazard && d.hazard.id;
