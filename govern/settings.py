@@ -491,6 +491,9 @@ VOLUNTEER_MANUAL_DAILY_MAX_MINUTES = env_int("VOLUNTEER_MANUAL_DAILY_MAX_MINUTES
 # Approved service hours for one to five stars (volunteers.recognition); the national volunteer
 # service record scale by default.
 VOLUNTEER_STAR_HOURS = env_list("VOLUNTEER_STAR_HOURS", "100,300,600,1000,1500")
+# Categories whose new reports sound the board's alarm whatever their severity (a gas smell is
+# urgent before anyone has judged it critical); critical reports always do.
+HAZARD_ALARM_CATEGORIES = env_list("HAZARD_ALARM_CATEGORIES", "gas-safety")
 
 # --- Live events -----------------------------------------------------------------------------
 LIVE_EVENT_RETENTION = timedelta(days=env_int("LIVE_EVENT_RETENTION_DAYS", 7))

@@ -13,6 +13,11 @@ def _get(name: str, default):
     return getattr(settings, name, default)
 
 
+def alarm_categories() -> tuple[str, ...]:
+    """Categories (slugs) whose reports raise the board's alarm at any severity."""
+    return tuple(_get("HAZARD_ALARM_CATEGORIES", ("gas-safety",)))
+
+
 def max_photo_bytes() -> int:
     """Refused before a byte is decoded (15 MB: a full-resolution phone photo is 2–8 MB)."""
     return _get("HAZARD_PHOTO_MAX_BYTES", 15 * 1024 * 1024)

@@ -23,6 +23,7 @@ from govern.office.selectors import kpis as kpi_selectors
 from govern.office.selectors import loop as loop_selectors
 from govern.office.selectors import search as search_selectors
 from govern.pages import dispatcher_required, page_errors
+from hazards import conf as hazard_conf
 from hazards.core.events import hazard_fields, task_fields
 from hazards.models import Hazard, Severity, Status, Task, TaskStatus
 from hazards.premises.campaigns.selectors import dashboard_campaigns
@@ -117,6 +118,7 @@ def board(request):
             "volunteers_json": volunteers,
             "service_area": area,
             "severities": Severity.choices,
+            "alarm_categories": " ".join(hazard_conf.alarm_categories()),
             "search": search,
             "status_choices": Status.choices,
             "status_labels": {value: str(label) for value, label in Status.choices},

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.browser
 LIVE = 15_000
 
 
-def _report(description: str, severity: str, seed: int):
+def _report(description: str, severity: str, seed: int, category: str = "fire-passage"):
     return hazard_report(
         reporter=None,
-        category_slug="fire-passage",
+        category_slug=category,
         description=description,
         latitude=30.9062,
         longitude=120.8061,
@@ -70,4 +70,10 @@ def test_critical_reports_go_first_with_an_alarm(asgi_live_server, desktop_conte
     expect(board.locator(f"#board-alarm [data-hazard-id='{medium.pk}']")).to_have_count(1)
     board.click("#board-alarm-ack")
     expect(board.locator("#board-alarm")).to_be_hidden()
+
+    # A gas report alarms at once, before anyone has judged it critical.
+    gas = asgi_live_server.call(_report, "液化气瓶放在楼道里", "high", 4, "gas-safety")
+    wait_until(board, f"!!document.querySelector(\"#board-alarm [data-hazard-id='{gas.pk}']\")", timeout=LIVE)
+    expect(board.locator("#board-alarm")).to_be_visible()
+    expect(board.locator("#board-alarm strong")).to_have_text("紧急上报")
     assert errors == []

@@ -363,10 +363,15 @@
     if (atTop) list.insertBefore(card, list.firstChild); else list.appendChild(card);
   }
 
+  // Critical reports, and reports in the alarm categories (a gas smell) at any severity.
+  var alarmBox = document.getElementById("board-alarm");
+  var alarmCategories = alarmBox ? (alarmBox.dataset.categories || "").split(" ").filter(Boolean) : [];
   function alarmFor(h) {
-    if (h.severity !== "critical" || !window.GovernBoardPriority) return;
+    var urgent = h.severity === "critical" || alarmCategories.indexOf(h.category) >= 0;
+    if (!urgent || !window.GovernBoardPriority) return;
     var name = h.category_name || h.category || "";
-    window.GovernBoardPriority.alarm(h, "🚨 " + severityLabels.critical + " · " + name + " · " + (h.tracking_code || ""));
+    var sev = severityLabels[h.severity] || h.severity || "";
+    window.GovernBoardPriority.alarm(h, "🚨 " + sev + " · " + name + " · " + (h.tracking_code || ""));
   }
 
   function addHazard(h, atTop) {
