@@ -257,3 +257,25 @@ def test_a_sensor_alert_is_notified_when_raised_or_escalated_not_when_it_repeats
     [escalated] = rule({"kind": "update", "severity": "critical"}, ["user:3", "dispatch", "grid:1"])
     assert escalated.severity == "critical" and escalated.dispatchers
     assert rule({"kind": "clear"}, ["user:3", "dispatch"]) == []
+
+
+def test_quiet_hours_defer_a_medium_sensor_alert_and_let_a_critical_one_through(settings, smtp_server, run_on_commit):
+    """The safety officer's quiet hours: a medium reading waits for the morning, a critical one wakes them."""
+    from govern.live import publish
+
+    officer = UserFactory(email="safety@example.org")
+    now = timezone.localtime()
+    start = (now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end = (now + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    services.notification_preferences_update(
+        actor=officer, channels={"sensor_alert": ["email"]}, quiet_start=start.isoformat(), quiet_end=end.isoformat()
+    )
+    topics = [user_topic(officer.pk)]
+    run_on_commit(publish, topics, "sensor.alert", {"kind": "raise", "severity": "medium", "sensor": "T-1"})
+    deferred = rows(officer, "email")[0]
+    assert deferred.kind == "sensor_alert" and deferred.status == NotificationStatus.PENDING and smtp_server == []
+    assert timezone.localtime(deferred.due_at).time().replace(second=0) == end
+    run_on_commit(publish, topics, "sensor.alert", {"kind": "raise", "severity": "critical", "sensor": "T-2"})
+    assert len(smtp_server) == 1 and rows(officer, "email")[1].status == NotificationStatus.SENT
+    assert delivery.sweep(now=deferred.due_at + timedelta(seconds=1)) == 1
+    assert len(smtp_server) == 2
