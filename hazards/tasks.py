@@ -31,13 +31,18 @@ def _owed(outcome: dict, what: str) -> dict:
 
 # Photo processing is idempotent (only rows still `processing` are touched, under a row lock), so a
 # redelivery after a lost worker (acks late) or an overlap with the sweep is harmless.
+PHOTO_TASK = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "max_retries": 5,
+    "retry_backoff": True,
+    "throws": (PhotosUnreadable,),
+}
+
+
 @shared_task(
     name="hazards.tasks.process_hazard_photos",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    max_retries=5,
-    retry_backoff=True,
-    throws=(PhotosUnreadable,),
+    **PHOTO_TASK,
 )
 def process_hazard_photos(*, hazard_id: int) -> dict:
     """After a report commits: re-encode its photos and publish `hazard.photos_ready`."""
@@ -48,11 +53,7 @@ def process_hazard_photos(*, hazard_id: int) -> dict:
 
 @shared_task(
     name="hazards.tasks.process_task_photos",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    max_retries=5,
-    retry_backoff=True,
-    throws=(PhotosUnreadable,),
+    **PHOTO_TASK,
 )
 def process_task_photos(*, task_id: int) -> dict:
     """After a task completion commits: re-encode its after-photos and publish `task.updated`."""
@@ -63,11 +64,7 @@ def process_task_photos(*, task_id: int) -> dict:
 
 @shared_task(
     name="hazards.tasks.process_feedback_photos",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    max_retries=5,
-    retry_backoff=True,
-    throws=(PhotosUnreadable,),
+    **PHOTO_TASK,
 )
 def process_feedback_photos(*, feedback_id: int) -> dict:
     """After a "not fixed" answer commits: re-encode its photo and send `hazard.feedback` again."""

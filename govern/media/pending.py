@@ -9,13 +9,14 @@ rendition file fields `image`, `medium`, `thumb`, `width`, `height`, `sha256`, `
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from govern.db_retry import run_with_retry
 from govern.media.checks import CheckedUpload, PhotoRefused, photo_label
 from govern.media.limits import MediaLimits
-from govern.media.quarantine import QuarantineUnreadable, read_original
+from govern.media.quarantine import QuarantineUnreadable, delete_originals, read_original
 from govern.media.renditions import ProcessedPhoto, render
 from govern.media.writer import PhotoWriter
 
@@ -145,3 +146,22 @@ def counts(outcomes: Sequence[Outcome], changed: Sequence) -> dict:
         "failed": sum(1 for row in changed if row.status == "failed"),
         "unreadable": sum(1 for outcome in outcomes if outcome.unreadable and outcome.photo_id not in done),
     }
+
+
+def process_pending(
+    pending: Sequence, *, limits: MediaLimits, apply: Callable[[list[Outcome]], tuple[bool, list, list[str]]], what: str
+) -> dict:
+    """The one way owed photo rows are processed: render them outside any transaction (CPU-heavy),
+    then `apply(outcomes)` fills the rows in one transaction and answers (whether their owner was
+    deleted meanwhile, the rows that changed, the originals to delete). PostgreSQL may abort that
+    transaction for a deadlock or a serialization failure with another one: it runs again (the
+    renditions it wrote are deleted with the rollback, PhotoWriter). The originals are deleted
+    once committed, all of them when the owner is gone. Returns `counts`."""
+    if not pending:
+        return counts([], [])
+    outcomes = render_pending(pending, limits=limits)
+    gone, changed, originals = run_with_retry(lambda: apply(outcomes), what=what)
+    if gone:
+        originals = [row.original for row in pending]
+    delete_originals(originals)
+    return counts(outcomes, changed)

@@ -6,11 +6,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from govern.db_retry import run_with_retry
 from govern.errors import NotFound
 from govern.live import publish
-from govern.media.pending import apply_outcomes, counts, render_pending
-from govern.media.quarantine import delete_originals
+from govern.media.pending import apply_outcomes, process_pending
 from govern.media.writer import PhotoWriter
 from hazards import conf
 from hazards.core import events
@@ -25,18 +23,12 @@ def task_photos_process(*, task_id: int) -> dict:
     originals deleted once committed), run the proof-of-fix checks on them (hazards.dispatch.proof)
     and publish `task.updated` with the photos."""
     pending = list(TaskPhoto.objects.filter(task_id=task_id, status=PhotoStatus.PROCESSING).order_by("position", "id"))
-    if not pending:
-        return counts([], [])
-    outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
-    # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
-    # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
-    gone, changed, originals = run_with_retry(
-        lambda: _apply(task_id=task_id, pending=pending, outcomes=outcomes), what="task photo processing"
+    return process_pending(
+        pending,
+        limits=conf.photo_limits(),
+        apply=lambda outcomes: _apply(task_id=task_id, pending=pending, outcomes=outcomes),
+        what="task photo processing",
     )
-    if gone:
-        originals = [row.original for row in pending]
-    delete_originals(originals)
-    return counts(outcomes, changed)
 
 
 def _apply(*, task_id: int, pending: list[TaskPhoto], outcomes) -> tuple[bool, list, list[str]]:

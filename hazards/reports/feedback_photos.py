@@ -8,10 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from govern.db_retry import run_with_retry
 from govern.live import publish
-from govern.media.pending import apply_outcomes, counts, render_pending
-from govern.media.quarantine import delete_originals
+from govern.media.pending import apply_outcomes, process_pending
 from govern.media.writer import PhotoWriter
 from hazards import conf
 from hazards.core import events
@@ -24,16 +22,12 @@ def feedback_photos_process(*, feedback_id: int) -> dict:
     pending = list(
         FeedbackPhoto.objects.filter(feedback_id=feedback_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
     )
-    if not pending:
-        return counts([], [])
-    outcomes = render_pending(pending, limits=answer_photo_limits())  # CPU-heavy; outside the transaction
-    gone, changed, originals = run_with_retry(
-        lambda: _apply(feedback_id=feedback_id, pending=pending, outcomes=outcomes), what="answer photo processing"
+    return process_pending(
+        pending,
+        limits=answer_photo_limits(),
+        apply=lambda outcomes: _apply(feedback_id=feedback_id, pending=pending, outcomes=outcomes),
+        what="answer photo processing",
     )
-    if gone:
-        originals = [row.original for row in pending]
-    delete_originals(originals)
-    return counts(outcomes, changed)
 
 
 def _apply(*, feedback_id: int, pending: list[FeedbackPhoto], outcomes) -> tuple[bool, list, list[str]]:

@@ -6,10 +6,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from govern.db_retry import run_with_retry
 from govern.live import publish
-from govern.media.pending import apply_outcomes, counts, render_pending
-from govern.media.quarantine import delete_originals
+from govern.media.pending import apply_outcomes, process_pending
 from govern.media.writer import PhotoWriter
 from hazards import conf
 from hazards.core import events
@@ -30,18 +28,12 @@ def hazard_photos_process(*, hazard_id: int) -> dict:
     pending = list(
         HazardPhoto.objects.filter(hazard_id=hazard_id, status=PhotoStatus.PROCESSING).order_by("position", "id")
     )
-    if not pending:
-        return counts([], [])
-    outcomes = render_pending(pending, limits=conf.photo_limits())  # CPU-heavy; outside the transaction
-    # PostgreSQL may abort the transaction for a deadlock or a serialization failure with another
-    # one: it runs again (the renditions it wrote are deleted with the rollback, PhotoWriter).
-    hazard, changed, originals = run_with_retry(
-        lambda: _apply(hazard_id=hazard_id, pending=pending, outcomes=outcomes), what="hazard photo processing"
-    )
-    if hazard is None:  # deleted meanwhile: its rows went with it; so do the uploads
-        originals = [row.original for row in pending]
-    delete_originals(originals)
-    return counts(outcomes, changed)
+
+    def apply(outcomes):
+        hazard, changed, originals = _apply(hazard_id=hazard_id, pending=pending, outcomes=outcomes)
+        return hazard is None, changed, originals  # deleted meanwhile: its uploads go too
+
+    return process_pending(pending, limits=conf.photo_limits(), apply=apply, what="hazard photo processing")
 
 
 def _apply(*, hazard_id: int, pending: list[HazardPhoto], outcomes) -> tuple[Hazard | None, list, list[str]]:
