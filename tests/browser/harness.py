@@ -171,3 +171,22 @@ def wait_until(page, expression: str, arg=None, timeout: float = 30_000, interva
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} ms waiting for: {expression}")
         page.wait_for_timeout(interval * 1000)
+
+
+def accepted_report(*, office, description: str = "消防通道被电动车堵住"):
+    """An anonymous phone report with a photo in the test grid, accepted at triage by `office`:
+    the starting point of the dispatch and notification walks."""
+    from hazards.reports.services import hazard_report
+    from hazards.triage.services import hazard_triage
+    from tests.hazards.images import jpeg_bytes, upload
+
+    hazard = hazard_report(
+        reporter=None,
+        category_slug="fire-passage",
+        description=description,
+        latitude=30.9062,
+        longitude=120.8061,
+        photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
+    ).hazard
+    hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
+    return hazard

@@ -12,13 +12,10 @@ import pytest
 from govern.roles import ALL_ROLES, DISPATCHER, GRID_WORKER, VOLUNTEER
 from hazards.demo import seed_categories
 from hazards.dispatch import services as dispatch
-from hazards.reports.services import hazard_report
-from hazards.triage.services import hazard_triage
 from tests.browser.audit import axe_violations, english_leaks
-from tests.browser.harness import login, wait_until
+from tests.browser.harness import accepted_report, login, wait_until
 from tests.conftest import SERVICES_MODE
 from tests.factories import UserFactory, make_grid
-from tests.hazards.images import jpeg_bytes, upload
 from volunteers.duty import volunteer_duty_set
 from volunteers.models import Volunteer, VolunteerStatus
 
@@ -50,15 +47,7 @@ def test_an_offer_reaches_the_open_inbox_live_and_opens_the_task(asgi_live_serve
         status=VolunteerStatus.APPROVED,
     )
     volunteer_duty_set(actor=worker, on_duty=True, latitude=30.9063, longitude=120.8062)
-    hazard = hazard_report(
-        reporter=None,
-        category_slug="fire-passage",
-        description="消防通道被电动车堵住",
-        latitude=30.9062,
-        longitude=120.8061,
-        photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
-    ).hazard
-    hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
+    hazard = accepted_report(office=office)
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
@@ -122,15 +111,7 @@ def test_the_board_shows_live_whether_an_offer_was_seen_and_how_it_was_sent(
     worker = UserFactory(username="gridder2", roles=[GRID_WORKER], display_name="网格员小王", phone="13700000002")
     office = UserFactory(username="office2", roles=[DISPATCHER])
     make_grid(west=120.80, south=30.90, workers=[worker])
-    hazard = hazard_report(
-        reporter=None,
-        category_slug="fire-passage",
-        description="消防通道被电动车堵住",
-        latitude=30.9062,
-        longitude=120.8061,
-        photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
-    ).hazard
-    hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
+    hazard = accepted_report(office=office)
 
     desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", bypass_csp=True)
     board = desk.new_page()

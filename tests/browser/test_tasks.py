@@ -12,7 +12,7 @@ from hazards.dispatch import services as dispatch
 from hazards.models import Hazard, Status, Task, TaskStatus
 from hazards.reports.services import hazard_report
 from hazards.triage.services import hazard_triage
-from tests.browser.harness import login, wait_until
+from tests.browser.harness import accepted_report, login, wait_until
 from tests.factories import UserFactory, make_grid
 from tests.hazards.images import jpeg_bytes, upload
 
@@ -32,15 +32,7 @@ def test_dispatch_appears_live_and_is_completed_with_a_photo(asgi_live_server, p
     worker = UserFactory(username="gridder", roles=[GRID_WORKER], display_name="网格员")
     office = UserFactory(username="office", roles=[DISPATCHER])
     grid = make_grid(west=120.80, south=30.90, workers=[worker])
-    hazard = hazard_report(
-        reporter=None,
-        category_slug="fire-passage",
-        description="消防通道被电动车堵住",
-        latitude=30.9062,
-        longitude=120.8061,
-        photos=[upload("p.jpg", jpeg_bytes(size=(200, 150)))],
-    ).hazard
-    hazard_triage(hazard_id=hazard.pk, actor=office, decision="accept")
+    hazard = accepted_report(office=office)
     assert hazard.grid_id == grid.pk
 
     page = phone_context.new_page()
