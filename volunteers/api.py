@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -16,6 +16,7 @@ from govern.client_address import ClientAddressIdent
 from govern.errors import InvalidInput, NotFound, PermissionDenied
 from govern.permissions import IsDispatcher
 from govern.roles import is_dispatcher
+from govern.throttles import ScopeThrottle, scope_wait
 from volunteers import conf, duty, selectors, service_records, services
 from volunteers.filters import VolunteerFilter
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Skill, Volunteer
@@ -94,6 +95,16 @@ class VolunteerListCreateView(generics.ListAPIView):
     filterset_class = VolunteerFilter
     throttle_classes = [ApplyThrottle]
 
+    def get_throttles(self):
+        if self.request.method != "POST":
+            return []
+        # Each answer says whether a mobile number (and, without an account, a username) is
+        # taken: both are counted per caller so they cannot be probed in bulk.
+        throttles = [ApplyThrottle(), ScopeThrottle("volunteer_phone")]
+        if not self.request.user.is_authenticated:
+            throttles.append(ScopeThrottle("signup", by_address=True))
+        return throttles
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [AllowAny()]
@@ -153,12 +164,24 @@ class MeView(APIView):
         return _me_response(request, self._mine(request).pk)
 
     @extend_schema(
-        request=ProfilePatchSerializer, responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404}
+        request=ProfilePatchSerializer,
+        responses={
+            200: VolunteerOwnerDetailSerializer,
+            400: E400,
+            401: E401,
+            404: E404,
+            429: OpenApiResponse(ErrorSerializer, description="Too many new mobile numbers; see Retry-After"),
+        },
     )
     def patch(self, request):
         volunteer = self._mine(request)
         serializer = ProfilePatchSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        phone = serializer.validated_data.get("phone")
+        if phone is not None and phone.strip() != volunteer.phone:
+            wait = scope_wait("volunteer_phone", request)  # a new number's answer says if it is taken
+            if wait is not None:
+                raise exceptions.Throttled(wait=wait)
         services.volunteer_update(
             volunteer_id=volunteer.pk, actor=request.user, **_profile_kwargs(serializer.validated_data)
         )

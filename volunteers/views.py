@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govern.live import current_event_id
-from govern.pages import flash_errors, page_errors
+from govern.pages import flash_errors, page_errors, throttled_form
 from govern.roles import is_dispatcher
+from govern.throttles import scope_wait
 from volunteers import conf, selectors, service_records, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
 from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
@@ -63,6 +64,13 @@ def apply(request):
     elif request.user.is_authenticated:
         initial = {"phone": request.user.phone}
     form = ApplyForm(request.POST or None, with_account=with_account, initial=initial)
+    if request.method == "POST":
+        # Counted like the API: each answer says whether a number (or a username) is taken.
+        wait = scope_wait("signup", request, by_address=True) if with_account else None
+        wait = wait or scope_wait("volunteer_phone", request)
+        if wait is not None:
+            context = {"form": form, "teams": list(form.fields["team"].queryset), "reapplying": existing is not None}
+            return throttled_form(request, "volunteers/apply.html", context, form=form, wait=wait)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         profile = {
