@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -17,11 +18,12 @@ from govern.errors import InvalidInput, NotFound, PermissionDenied
 from govern.permissions import IsDispatcher
 from govern.roles import is_dispatcher
 from govern.throttles import ScopeThrottle, scope_wait
-from volunteers import conf, duty, selectors, service_records, services
+from volunteers import certificates, conf, duty, selectors, service_records, services
 from volunteers.filters import VolunteerFilter
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Skill, Volunteer
 from volunteers.serializers import (
     ApplyInputSerializer,
+    CertificatePhotoInputSerializer,
     DutyInputSerializer,
     ProfilePatchSerializer,
     ReasonInputSerializer,
@@ -186,6 +188,31 @@ class MeView(APIView):
             volunteer_id=volunteer.pk, actor=request.user, **_profile_kwargs(serializer.validated_data)
         )
         return _me_response(request, volunteer.pk)
+
+
+class CertificatePhotoView(APIView):
+    """The photo of the certificate of a licensed skill the caller claims (multipart)."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Add the certificate photo of a claimed skill",
+        description=(
+            "Multipart form: `skill` (slug of a skill on the caller's profile) and `photo` (one image, checked and "
+            "re-encoded without metadata). A licensed skill (`licensed` in the skills list) counts for dispatch only "
+            "once a dispatcher has reviewed it with its photo; a new photo needs a new review."
+        ),
+        request={"multipart/form-data": CertificatePhotoInputSerializer},
+        responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404},
+    )
+    def post(self, request):
+        serializer = CertificatePhotoInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = certificates.volunteer_certificate_attach(
+            actor=request.user, skill_slug=serializer.validated_data["skill"], photo=request.FILES.get("photo")
+        )
+        return _me_response(request, link.volunteer_id)
 
 
 class DutyView(APIView):

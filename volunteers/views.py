@@ -22,7 +22,7 @@ from govern.live import current_event_id
 from govern.pages import flash_errors, page_errors, throttled_form
 from govern.roles import is_dispatcher
 from govern.throttles import scope_wait
-from volunteers import conf, selectors, service_records, services
+from volunteers import certificates, conf, selectors, service_records, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
 from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
 
@@ -145,6 +145,19 @@ def service_record_submit(request):
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
     return redirect(reverse("volunteers:me") + "#service")
+
+
+@login_required
+@require_POST
+def certificate_upload(request):
+    """The certificate photo of a licensed skill, from the volunteer's page; back to it."""
+    with flash_errors(request) as failed:
+        certificates.volunteer_certificate_attach(
+            actor=request.user, skill_slug=request.POST.get("skill", ""), photo=request.FILES.get("photo")
+        )
+    if not failed:
+        messages.success(request, _("Thank you: a dispatcher will look at the certificate."))
+    return redirect("volunteers:me")
 
 
 @login_required
