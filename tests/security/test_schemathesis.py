@@ -4,14 +4,15 @@ grid worker, merchant staff and dispatcher (and the sensor endpoint with an ente
 Every generated request must get an answer the schema documents: no 5xx, a documented status code
 and content type, a body that validates against the documented schema. New endpoints join on their
 own (the operations come from the live schema). Bounded and derandomized so CI is reproducible:
-50 examples per operation and role in the services pass (5 in the embedded pass;
-GOVERN_FUZZ_EXAMPLES overrides), shared between valid requests, valid requests naming the demo
-district's real objects (so object views get exercised too) and invalid ones. An operation that
-refuses a role at the door (401/403 to the first few requests) is not asked again by that role.
+every role sends every operation its share of the operation's examples (50 or more per
+operation in the services pass, 30 in the embedded pass; see _budget), split between valid
+requests, valid requests naming the demo district's real objects (so object views get
+exercised too) and invalid ones. GOVERN_FUZZ_EXAMPLES=N runs N per operation and role instead.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -33,14 +34,22 @@ from tests.security.summary import record
 pytestmark = pytest.mark.django_db
 
 
-def _examples() -> int:
-    """Examples per operation and role: GOVERN_FUZZ_EXAMPLES, else 50 in the services pass (the
-    run that counts) and 5 in the embedded pass, which shares the code but not the database."""
+def _budget() -> tuple[int, bool]:
+    """(examples per operation for each role, whether a role refused at the door stops early).
+
+    By default an operation's examples are shared evenly by the six roles, every role sending
+    its share whatever it gets back: 50 or more per operation in the services pass (the run
+    that counts), 30 in the embedded pass, which shares the code but not the database.
+    GOVERN_FUZZ_EXAMPLES=N gives every role N examples of every operation instead (N=50 is
+    the long run), cut short for a role the operation refuses at the door.
+    """
     from django.conf import settings as django_settings
 
     if os.environ.get("GOVERN_FUZZ_EXAMPLES"):
-        return int(os.environ["GOVERN_FUZZ_EXAMPLES"])
-    return 50 if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else 5
+        return int(os.environ["GOVERN_FUZZ_EXAMPLES"]), True
+    services = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    per_operation = 50 if services else 30
+    return math.ceil(per_operation / len(ROLES)), False
 
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -58,10 +67,10 @@ ROLES = {
     "dispatcher": "dispatcher",
 }
 
-# An operation that has answered this many generated requests of a role with 401/403 and nothing
-# else refuses the role at the door, whatever the input: the rest of its budget would only
-# repeat the refusal (the authorization matrix checks who is refused; this checks the refusal is
-# documented). Every operation a role gets past the door is given the whole budget.
+# With GOVERN_FUZZ_EXAMPLES (N per operation and role): an operation that has answered this many
+# generated requests of a role with 401/403 and nothing else refuses the role at the door,
+# whatever the input, and the rest of the role's N would only repeat the refusal (the
+# authorization matrix checks who is refused; this checks the refusal is documented).
 REFUSAL_PROBE = 5
 
 
@@ -103,8 +112,18 @@ def _split(budget: int, with_ids: bool) -> list[tuple[str, int]]:
     return [("positive", budget - negative - known), ("known", known), ("negative", negative)]
 
 
+# operation label -> generated requests sent, over every role (printed at the end of the run)
+PER_OPERATION: dict[str, int] = {}
+
+
 def fuzz(
-    schema, headers: dict, ids: dict[str, list], *, budget: int, only_path: str | None = None
+    schema,
+    headers: dict,
+    ids: dict[str, list],
+    *,
+    budget: int,
+    stop_refused: bool = False,
+    only_path: str | None = None,
 ) -> tuple[int, int, dict[str, str]]:
     tried = passed = 0
     failures: dict[str, str] = {}
@@ -141,10 +160,11 @@ def fuzz(
                 def run(case):
                     nonlocal tried, passed
                     # answers is this operation's own list: run() is called within this iteration.
-                    refused = len(answers) >= REFUSAL_PROBE and set(answers) <= {401, 403}  # noqa: B023
+                    refused = stop_refused and len(answers) >= REFUSAL_PROBE and set(answers) <= {401, 403}  # noqa: B023
                     if refused:
                         raise _RefusedAtTheDoor
                     tried += 1
+                    PER_OPERATION[operation.label] = PER_OPERATION.get(operation.label, 0) + 1  # noqa: B023
                     response = case.call(headers=headers)
                     answers.append(response.status_code)  # noqa: B023
                     try:
@@ -202,19 +222,23 @@ def test_schema_holds_for_every_generated_request_of_every_role(demo):
     )
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
-    budget = _examples()
+    budget, stop_refused = _budget()
     failures: dict[str, str] = {}
     for role, username in ROLES.items():
         started = time.monotonic()
         token = Token.objects.get_or_create(user=demo[username])[0].key if username else None
         headers = {"Authorization": f"Token {token}"} if token else {}
-        tried, passed, found = fuzz(schema, headers, real_ids(), budget=budget)
+        tried, passed, found = fuzz(schema, headers, real_ids(), budget=budget, stop_refused=stop_refused)
         record(f"1 schemathesis ({role})", tried=tried, passed=passed)
         print(
             f"schemathesis as {role}: {tried} cases in {time.monotonic() - started:.0f} s, {len(found)} failing operations"
         )
         assert tried > 100, role
         failures.update({f"{role}: {label}": text for label, text in found.items()})
+    counts = sorted(PER_OPERATION.values())
+    print(
+        f"schemathesis: {len(counts)} operations, requests per operation min {counts[0]}, median {counts[len(counts) // 2]}"
+    )
     assert not failures, "\n\n".join(f"=== {label}\n{text}" for label, text in failures.items())
 
 
@@ -226,10 +250,10 @@ def test_schema_holds_for_sensor_alerts_sent_with_an_enterprise_key(demo):
     from hazards.premises.alerts.demo import DEMO_SENSOR_KEY
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
-    budget = _examples()
+    budget = 50  # one operation, one key: its whole budget
     tried, passed, failures = fuzz(
         schema, {"X-Api-Key": DEMO_SENSOR_KEY}, {}, budget=budget, only_path="/api/v1/alerts/"
     )
     record("1 schemathesis (enterprise sensor key)", tried=tried, passed=passed)
-    assert tried >= budget // 2
+    assert tried >= 25
     assert not failures, "\n\n".join(f"=== {label}\n{text}" for label, text in failures.items())
