@@ -1,6 +1,6 @@
 """A JSON body nested far deeper than any of ours (`[[[[…`) is a 400 saying so on every operation
 that reads a JSON body, never the decoder's RecursionError as a 500; the live socket ignores such
-a message like any other unreadable one."""
+a message like any other unreadable one. A form over Django's field limit is a JSON 400 too."""
 
 from __future__ import annotations
 
@@ -78,3 +78,20 @@ def test_the_live_socket_ignores_a_deeply_nested_message():
     asyncio.run(consumer.receive(text_data=ARRAYS))
     asyncio.run(consumer.receive(text_data=json.dumps({"type": "ping"})))
     assert sent == [{"type": "ping"}]
+
+
+def test_a_form_with_more_fields_than_django_reads_is_a_json_400(db):
+    """Schemathesis (50 examples per operation and role) sent a form body with over a thousand
+    fields: Django's TooManyFieldsSent became its HTML 400 page on an API path."""
+    from django.conf import settings
+
+    from govern.roles import DISPATCHER
+
+    body = "&".join(f"premises={n}" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    api = client_for(UserFactory(roles=[DISPATCHER]))
+    response = api.generic(
+        "POST", "/api/v1/campaigns/1/unassign/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert str(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS) in response.json()["detail"]
