@@ -6,7 +6,9 @@ reason in `detail`, so a client can show one sentence and still highlight fields
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext
@@ -60,6 +62,20 @@ def _flatten(errors) -> dict[str, list[str]]:
     return {str(field): _messages(value) for field, value in errors.items()}
 
 
+def _over_limit(exc) -> str:
+    if isinstance(exc, TooManyFieldsSent):
+        return gettext("The request has too many fields (at most %(max)d).") % {
+            "max": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    if isinstance(exc, TooManyFilesSent):
+        return gettext("The request has too many files (at most %(max)d).") % {
+            "max": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    return gettext("The request body is too large (at most %(max)d bytes).") % {
+        "max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    }
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
@@ -73,6 +89,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent | RequestDataTooBig):
+        # Django's limits, met while a parser read the body: Django would answer its HTML 400
+        # page (schemathesis sent a form with more than a thousand fields).
+        exc = exceptions.ParseError(_over_limit(exc))
 
     if conflict_sqlstate(exc) is not None:
         # Still a deadlock or a serialization failure after govern.db_retry's attempts: nothing

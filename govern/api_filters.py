@@ -85,6 +85,9 @@ class CommaSlugField(forms.Field):
     def to_python(self, value):
         if value in (None, ""):
             return []
+        if "\x00" in str(value):
+            # PostgreSQL refuses NUL in text (DataError, a 500; found by schemathesis).
+            raise forms.ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")
         return [item.strip() for item in str(value).split(",") if item.strip()][:50]
 
 

@@ -321,7 +321,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if text_data:  # binary frames and bad JSON are ignored, not fatal
             try:
                 content = json.loads(text_data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
                 return
             await self.receive_json(content)
 

@@ -19,6 +19,7 @@ Admin actions and management commands report their own errors (per row, per line
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import wraps
@@ -113,3 +114,15 @@ def dispatcher_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def throttled_form(request, template: str, context: dict, *, form, wait: float):
+    """The form page again with a sentence saying when to retry: 429 with Retry-After."""
+    form.add_error(
+        None,
+        _("Too many attempts from this device; please try again in %(minutes)d minutes.")
+        % {"minutes": max(1, math.ceil(wait / 60))},
+    )
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response

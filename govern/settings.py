@@ -449,6 +449,13 @@ REST_FRAMEWORK = {
         "open311_post": os.environ.get("THROTTLE_OPEN311_POST", "120/min"),
         # per enterprise key: a broken sensor gateway cannot flood the duty room (issue 12)
         "sensor_alert": os.environ.get("THROTTLE_SENSOR_ALERT", "120/min"),
+        # accounts created per address (the sign-up page, and applying to volunteer without one)
+        "signup": os.environ.get("THROTTLE_SIGNUP", "10/hour"),
+        # reports per signed-in reporter (API and form); anonymous ones are anon_report
+        "user_report": os.environ.get("THROTTLE_USER_REPORT", "60/hour"),
+        # mobile numbers put to the volunteer register per user (else address): each answer says
+        # whether a number is free, so numbers cannot be probed in bulk
+        "volunteer_phone": os.environ.get("THROTTLE_VOLUNTEER_PHONE", "10/hour"),
     },
     # Always a number (0 allowed and the default): see govern/client_address.py and deploy/README.md.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),

@@ -75,3 +75,35 @@ class ApiKeyThrottle(SimpleRateThrottle):
             return self.wait() or 1.0
         self.throttle_success()
         return None
+
+
+class ScopeThrottle(ClientAddressIdent, SimpleRateThrottle):
+    """Requests in one named scope, per signed-in user, else per client address.
+
+    Used both as a DRF throttle (`get_throttles` returns an instance) and from plain Django views
+    through `scope_wait`, so a page and its API twin share one counter. The rate is
+    DEFAULT_THROTTLE_RATES[scope], read when used; a scope without a rate is not limited.
+    """
+
+    def __init__(self, scope: str, *, by_address: bool = False):
+        self.scope = scope
+        # Sign-ups count per address even when signed in: each one signs in as a new user.
+        self.by_address = by_address
+        super().__init__()
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view=None):
+        user = getattr(request, "user", None)
+        signed_in = not self.by_address and user is not None and user.is_authenticated
+        ident = f"user-{user.pk}" if signed_in else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def scope_wait(scope: str, request, *, by_address: bool = False) -> float | None:
+    """Count this request in `scope`: None when it may go on, else the seconds to wait."""
+    throttle = ScopeThrottle(scope, by_address=by_address)
+    if throttle.allow_request(request, None):
+        return None
+    return throttle.wait() or 1.0

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from govern.forms import SignupForm
+from govern.pages import throttled_form
 from govern.services import user_register
-from govern.throttles import FailedLoginThrottle
+from govern.throttles import FailedLoginThrottle, scope_wait
 
 
 def safe_next(request) -> str:
@@ -29,6 +30,11 @@ def safe_next(request) -> str:
 @require_http_methods(["GET", "POST"])
 def signup(request):
     form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        # Every attempt counts, refused ones too: a refusal says whether a username is taken.
+        wait = scope_wait("signup", request, by_address=True)
+        if wait is not None:
+            return throttled_form(request, "registration/signup.html", {"form": form}, form=form, wait=wait)
     if request.method == "POST" and form.is_valid():
         user = user_register(
             username=form.cleaned_data["username"],

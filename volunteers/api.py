@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -16,11 +17,13 @@ from govern.client_address import ClientAddressIdent
 from govern.errors import InvalidInput, NotFound, PermissionDenied
 from govern.permissions import IsDispatcher
 from govern.roles import is_dispatcher
-from volunteers import conf, duty, selectors, service_records, services
+from govern.throttles import ScopeThrottle, scope_wait
+from volunteers import certificates, conf, duty, selectors, service_records, services
 from volunteers.filters import VolunteerFilter
 from volunteers.models import ServiceRecord, ServiceRecordStatus, Skill, Volunteer
 from volunteers.serializers import (
     ApplyInputSerializer,
+    CertificatePhotoInputSerializer,
     DutyInputSerializer,
     ProfilePatchSerializer,
     ReasonInputSerializer,
@@ -94,6 +97,16 @@ class VolunteerListCreateView(generics.ListAPIView):
     filterset_class = VolunteerFilter
     throttle_classes = [ApplyThrottle]
 
+    def get_throttles(self):
+        if self.request.method != "POST":
+            return []
+        # Each answer says whether a mobile number (and, without an account, a username) is
+        # taken: both are counted per caller so they cannot be probed in bulk.
+        throttles = [ApplyThrottle(), ScopeThrottle("volunteer_phone")]
+        if not self.request.user.is_authenticated:
+            throttles.append(ScopeThrottle("signup", by_address=True))
+        return throttles
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [AllowAny()]
@@ -153,16 +166,53 @@ class MeView(APIView):
         return _me_response(request, self._mine(request).pk)
 
     @extend_schema(
-        request=ProfilePatchSerializer, responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404}
+        request=ProfilePatchSerializer,
+        responses={
+            200: VolunteerOwnerDetailSerializer,
+            400: E400,
+            401: E401,
+            404: E404,
+            429: OpenApiResponse(ErrorSerializer, description="Too many new mobile numbers; see Retry-After"),
+        },
     )
     def patch(self, request):
         volunteer = self._mine(request)
         serializer = ProfilePatchSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        phone = serializer.validated_data.get("phone")
+        if phone is not None and phone.strip() != volunteer.phone:
+            wait = scope_wait("volunteer_phone", request)  # a new number's answer says if it is taken
+            if wait is not None:
+                raise exceptions.Throttled(wait=wait)
         services.volunteer_update(
             volunteer_id=volunteer.pk, actor=request.user, **_profile_kwargs(serializer.validated_data)
         )
         return _me_response(request, volunteer.pk)
+
+
+class CertificatePhotoView(APIView):
+    """The photo of the certificate of a licensed skill the caller claims (multipart)."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Add the certificate photo of a claimed skill",
+        description=(
+            "Multipart form: `skill` (slug of a skill on the caller's profile) and `photo` (one image, checked and "
+            "re-encoded without metadata). A licensed skill (`licensed` in the skills list) counts for dispatch only "
+            "once a dispatcher has reviewed it with its photo; a new photo needs a new review."
+        ),
+        request={"multipart/form-data": CertificatePhotoInputSerializer},
+        responses={200: VolunteerOwnerDetailSerializer, 400: E400, 401: E401, 404: E404},
+    )
+    def post(self, request):
+        serializer = CertificatePhotoInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = certificates.volunteer_certificate_attach(
+            actor=request.user, skill_slug=serializer.validated_data["skill"], photo=request.FILES.get("photo")
+        )
+        return _me_response(request, link.volunteer_id)
 
 
 class DutyView(APIView):

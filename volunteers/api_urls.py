@@ -8,6 +8,7 @@ urlpatterns = [
     path("volunteers/", api.VolunteerListCreateView.as_view(), name="api-volunteers"),
     path("volunteers/me/", api.MeView.as_view(), name="api-volunteers-me"),
     path("volunteers/me/duty/", api.DutyView.as_view(), name="api-volunteers-duty"),
+    path("volunteers/me/certificates/", api.CertificatePhotoView.as_view(), name="api-volunteers-certificate"),
     path("volunteers/me/service-records/", api.MyServiceRecordsView.as_view(), name="api-volunteers-my-records"),
     path("volunteers/skills/", api.SkillListView.as_view(), name="api-volunteers-skills"),
     path("volunteers/teams/", api.TeamListView.as_view(), name="api-volunteers-teams"),

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from govern.media.limits import ACCEPTED_FORMATS, MediaLimits
+
 
 def _duration(name: str, default: timedelta) -> timedelta:
     value = getattr(settings, name, default)
@@ -91,3 +93,14 @@ def star_hours() -> tuple[int, ...]:
 def certificate_code_length() -> int:
     """Characters of a certificate's verification code (>= 16: 31**16 is about 2**79 guesses)."""
     return max(16, int(getattr(settings, "VOLUNTEER_CERTIFICATE_CODE_LENGTH", 16)))
+
+
+def certificate_photo_limits() -> MediaLimits:
+    """One photo of a certificate, stored as one JPEG large enough to read (govern.media)."""
+    return MediaLimits(
+        max_bytes=int(getattr(settings, "CERTIFICATE_PHOTO_MAX_BYTES", 8 * 1024 * 1024)),
+        max_pixels=int(getattr(settings, "CERTIFICATE_PHOTO_MAX_PIXELS", 40_000_000)),
+        sizes={"large": int(getattr(settings, "CERTIFICATE_PHOTO_MAX_SIDE", 1600))},
+        max_count=1,
+        formats=ACCEPTED_FORMATS,
+    )

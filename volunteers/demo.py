@@ -9,17 +9,21 @@ Skill slugs are stable names other apps may use (hazard categories require e.g. 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from govern.demo import DEMO_PASSWORD, DemoContext, demo_bounds
+from govern.media.renditions import process_upload
+from govern.media.writer import PhotoWriter
 from govern.models import User
 from govern.roles import RESIDENT, VOLUNTEER
-from volunteers import clean, duty, service_records, services
+from volunteers import certificates, clean, conf, duty, service_records, services
 from volunteers.models import (
     ServiceRecord,
     ServiceRecordSource,
@@ -101,14 +105,45 @@ def _claims(skills: dict) -> list[clean.SkillClaim]:
     return [clean.SkillClaim(slug, today + dt.timedelta(days=d) if d else None) for slug, d in skills.items()]
 
 
+# Licensed trades: a claim counts for dispatch only with a certificate photo a dispatcher has seen.
+LICENSED = {ELECTRICIAN, GAS_SAFETY}
+
+
 def seed_skills() -> dict[str, Skill]:
     result = {}
     for slug, name, name_en, description in SKILLS:
         skill, _created = Skill.objects.get_or_create(
-            slug=slug, defaults={"name": name, "name_en": name_en, "description": description}
+            slug=slug,
+            defaults={"name": name, "name_en": name_en, "description": description, "licensed": slug in LICENSED},
         )
         result[slug] = skill
     return result
+
+
+def demo_certificate(text: str) -> SimpleUploadedFile:
+    """A made-up certificate as a phone would photograph it (a JPEG upload)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 320), "#f4efe1")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 467, 307), outline="#8a1c1c", width=6)
+    draw.text((40, 140), f"DEMO CERTIFICATE  {text}", fill="#222222")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return SimpleUploadedFile(f"{text}.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _shared_certificate() -> str:
+    """One certificate photo, through the media pipeline, for all the scale volunteers' licensed skills."""
+    processed = process_upload(demo_certificate("scale"), limits=conf.certificate_photo_limits(), field="photo")
+    return PhotoWriter("certificates").write(processed)["large"]
+
+
+def _attach_certificates(user: User, volunteer: Volunteer) -> None:
+    for link in VolunteerSkill.objects.filter(volunteer=volunteer, skill__licensed=True, certificate_photo=""):
+        certificates.volunteer_certificate_attach(
+            actor=user, skill_slug=link.skill.slug, photo=demo_certificate(f"{user.username}-{link.skill.slug}")
+        )
 
 
 def seed_teams(ctx: DemoContext) -> list[Team]:
@@ -152,6 +187,7 @@ def seed(ctx: DemoContext) -> None:
                 availability=DEMO_AVAILABILITY,
             )
         if volunteer.status == VolunteerStatus.PENDING:
+            _attach_certificates(user, volunteer)
             services.volunteer_approve(volunteer_id=volunteer.pk, actor=approver, reason="演示数据")
         elif volunteer.status == VolunteerStatus.SUSPENDED:
             services.volunteer_reinstate(volunteer_id=volunteer.pk, actor=approver, reason="演示数据")
@@ -215,6 +251,7 @@ def seed_scale(ctx: DemoContext, n: int, progress_bar) -> None:
     groups = [Group.objects.get(name=RESIDENT), Group.objects.get(name=VOLUNTEER)]
     teams = {t.community_id: t for t in Team.objects.filter(community__in=ctx.communities)}
     password = make_password(DEMO_PASSWORD)
+    certificate = _shared_certificate() if any(skill.licensed for skill in skills) else ""
     now = timezone.now()
     strip = (max_lng - min_lng) / max(len(ctx.communities), 1)
     batch = 1000
@@ -271,7 +308,12 @@ def seed_scale(ctx: DemoContext, n: int, progress_bar) -> None:
             if skills:
                 VolunteerSkill.objects.bulk_create(
                     [
-                        VolunteerSkill(volunteer=v, skill=skill, reviewed_at=now)
+                        VolunteerSkill(
+                            volunteer=v,
+                            skill=skill,
+                            reviewed_at=now,
+                            certificate_photo=certificate if skill.licensed else "",
+                        )
                         for v in volunteers
                         for skill in rng.sample(skills, k=min(len(skills), 1 + rng.randint(0, 1)))
                     ]

@@ -29,6 +29,11 @@ class Skill(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     # Retired skills stay on the profiles that hold them but are no longer offered to applicants.
     is_active = models.BooleanField(_("offered to applicants"), default=True)
+    # A licensed trade (gas, electrical work): a claim counts for dispatch only once a dispatcher
+    # has seen a photo of the certificate, not on the volunteer's word.
+    licensed = models.BooleanField(
+        _("licensed"), default=False, help_text=_("A certificate photo is needed before the skill counts for dispatch.")
+    )
 
     class Meta:
         verbose_name = _("skill")
@@ -185,6 +190,8 @@ class VolunteerSkill(models.Model):
         related_name="+",
         verbose_name=_("reviewed by"),
     )
+    # The certificate as the volunteer photographed it, re-encoded by govern.media (no metadata).
+    certificate_photo = models.ImageField(_("certificate photo"), upload_to="certificates/%Y/%m/", blank=True)
 
     class Meta:
         verbose_name = _("volunteer skill")
@@ -198,6 +205,14 @@ class VolunteerSkill(models.Model):
 
     def valid_on(self, day) -> bool:
         return self.certified_until is None or self.certified_until >= day
+
+    @property
+    def needs_certificate_photo(self) -> bool:
+        return self.skill.licensed and not self.certificate_photo
+
+
+# The claims a review may confirm: a licensed skill only with its certificate photo.
+REVIEWABLE_SKILL = Q(skill__licensed=False) | ~Q(certificate_photo="")
 
 
 class Weekday(models.IntegerChoices):

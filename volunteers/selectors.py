@@ -35,6 +35,7 @@ from govern.models import User
 from govern.roles import is_dispatcher
 from volunteers import conf
 from volunteers.models import (
+    REVIEWABLE_SKILL,
     ServiceRecord,
     ServiceRecordStatus,
     Team,
@@ -122,10 +123,10 @@ def pending_applications() -> QuerySet[Volunteer]:
 
 
 def with_valid_skill(queryset: QuerySet[Volunteer], skill: str, *, today: dt.date | None = None) -> QuerySet[Volunteer]:
-    """Volunteers holding `skill` (a slug, or an id), reviewed by a dispatcher, with no certificate
-    expiry or one not yet passed."""
+    """Volunteers holding `skill` (a slug, or an id), reviewed by a dispatcher (a licensed skill
+    with its certificate photo), with no certificate expiry or one not yet passed."""
     today = today or timezone.localdate()
-    links = VolunteerSkill.objects.filter(volunteer=OuterRef("pk"), reviewed_at__isnull=False).filter(
+    links = VolunteerSkill.objects.filter(REVIEWABLE_SKILL, volunteer=OuterRef("pk"), reviewed_at__isnull=False).filter(
         Q(certified_until__isnull=True) | Q(certified_until__gte=today)
     )
     links = links.filter(skill_id=int(skill)) if str(skill).isdigit() else links.filter(skill__slug=skill)

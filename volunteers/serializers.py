@@ -96,13 +96,23 @@ class ServiceRecordInputSerializer(serializers.Serializer):
 class SkillSerializer(serializers.ModelSerializer):
     class Meta:
         model = Skill
-        fields = ["id", "slug", "name", "name_en", "description"]
+        fields = ["id", "slug", "name", "name_en", "description", "licensed"]
+
+
+class CertificatePhotoInputSerializer(serializers.Serializer):
+    skill = serializers.SlugField(help_text="Slug of a skill on the caller's profile")
+    # A FileField, not an ImageField: the media pipeline checks the photo before anything decodes it.
+    photo = serializers.FileField(required=False, help_text="One photo of the certificate (JPEG, PNG, WebP...)")
 
 
 class HeldSkillSerializer(serializers.Serializer):
     slug = serializers.CharField(source="skill.slug")
     name = serializers.CharField(source="skill.label")
     certified_until = serializers.DateField(allow_null=True)
+    licensed = serializers.BooleanField(
+        source="skill.licensed", help_text="A certificate photo is needed before the skill counts for dispatch"
+    )
+    certificate_photo = serializers.SerializerMethodField(help_text="A certificate photo has been added")
     valid = serializers.SerializerMethodField()
     reviewed = serializers.SerializerMethodField(
         help_text="A dispatcher has reviewed the claim; dispatch counts it only then"
@@ -113,6 +123,9 @@ class HeldSkillSerializer(serializers.Serializer):
 
     def get_reviewed(self, link) -> bool:
         return link.reviewed_at is not None
+
+    def get_certificate_photo(self, link) -> bool:
+        return bool(link.certificate_photo)
 
 
 class StatusChangeSerializer(serializers.Serializer):

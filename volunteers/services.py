@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from govern.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govern.live import DISPATCH_TOPIC, publish, user_topic
+from govern.media.writer import delete_files
 from govern.models import User
 from govern.roles import VOLUNTEER, is_dispatcher
 from govern.services import user_register
@@ -38,6 +39,7 @@ from volunteers.clean import (
 )
 from volunteers.duty import clear_duty, publish_duty
 from volunteers.models import (
+    REVIEWABLE_SKILL,
     AvailabilitySlot,
     Skill,
     Team,
@@ -55,26 +57,33 @@ def _write_skills(volunteer: Volunteer, cleaned: list[tuple[Skill, SkillClaim]],
     review of claims it leaves exactly as they were and leaves new or changed claims unreviewed."""
     reviewer = actor if actor is not None and is_dispatcher(actor) and actor.pk != volunteer.user_id else None
     now = timezone.now()
-    previous = {
-        (link.skill_id, link.certified_until, link.certificate_no): link
-        for link in VolunteerSkill.objects.filter(volunteer=volunteer)
-    }
+    links = list(VolunteerSkill.objects.filter(volunteer=volunteer))
+    previous = {(link.skill_id, link.certified_until, link.certificate_no): link for link in links}
+    # The certificate photo belongs to the skill held, whatever else of the claim changes.
+    photos = {link.skill_id: link.certificate_photo.name for link in links if link.certificate_photo}
     rows = []
     for skill, claim in cleaned:
         certificate_no = (claim.certificate_no or "").strip()
         kept = previous.get((skill.pk, claim.certified_until, certificate_no))
+        photo = photos.get(skill.pk, "")
+        # A licensed skill is confirmed only with its certificate photo.
+        reviews = reviewer is not None and (not skill.licensed or bool(photo))
         rows.append(
             VolunteerSkill(
                 volunteer=volunteer,
                 skill=skill,
                 certified_until=claim.certified_until,
                 certificate_no=certificate_no,
-                reviewed_at=now if reviewer else (kept.reviewed_at if kept else None),
-                reviewed_by=reviewer if reviewer else (kept.reviewed_by if kept else None),
+                certificate_photo=photo,
+                reviewed_at=now if reviews else (kept.reviewed_at if kept else None),
+                reviewed_by=reviewer if reviews else (kept.reviewed_by if kept else None),
             )
         )
     VolunteerSkill.objects.filter(volunteer=volunteer).delete()
     VolunteerSkill.objects.bulk_create(rows)
+    dropped = [name for skill_id, name in photos.items() if skill_id not in {skill.pk for skill, _c in cleaned}]
+    if dropped:
+        transaction.on_commit(lambda: delete_files(dropped))
 
 
 def _write_slots(volunteer: Volunteer, slots: list[Slot]) -> None:
@@ -316,7 +325,7 @@ def _transition(*, action: str, volunteer_id: int, actor: User, reason: str, now
     volunteer.save()
     _set_volunteer_role(volunteer.user_id, target == VolunteerStatus.APPROVED)
     if action == "approve":  # approving the application reviews the skills it claims
-        VolunteerSkill.objects.filter(volunteer=volunteer, reviewed_at__isnull=True).update(
+        VolunteerSkill.objects.filter(REVIEWABLE_SKILL, volunteer=volunteer, reviewed_at__isnull=True).update(
             reviewed_at=now, reviewed_by=actor
         )
     _record_status(volunteer, from_status, target, actor, reason, now)
@@ -328,7 +337,8 @@ def _transition(*, action: str, volunteer_id: int, actor: User, reason: str, now
 @transaction.atomic
 def volunteer_skills_review(*, volunteer_id: int, actor: User, reason: str = "") -> Volunteer:
     """A dispatcher confirms the volunteer's skill claims (certificates checked): dispatch counts
-    them from now on. Claims the volunteer changes later need another review."""
+    them from now on. Claims the volunteer changes later need another review; a licensed skill
+    without its certificate photo stays unconfirmed."""
     if not is_dispatcher(actor):
         raise PermissionDenied(_("Only dispatchers review skills."))
     volunteer = Volunteer.objects.select_for_update().filter(pk=volunteer_id).first()
@@ -336,7 +346,7 @@ def volunteer_skills_review(*, volunteer_id: int, actor: User, reason: str = "")
         raise NotFound(_("No such volunteer."))
     if volunteer.user_id == actor.pk:
         raise PermissionDenied(_("Someone else must review your own skills."))
-    VolunteerSkill.objects.filter(volunteer=volunteer, reviewed_at__isnull=True).update(
+    VolunteerSkill.objects.filter(REVIEWABLE_SKILL, volunteer=volunteer, reviewed_at__isnull=True).update(
         reviewed_at=timezone.now(), reviewed_by=actor
     )
     return volunteer

@@ -11,6 +11,7 @@ urlpatterns = [
     path("volunteers/apply/", views.apply, name="apply"),
     path("volunteers/me/", views.me, name="me"),
     path("volunteers/me/service/", views.service_record_submit, name="service-submit"),
+    path("volunteers/me/certificate/", views.certificate_upload, name="certificate"),
     path("volunteers/approvals/", views.approvals, name="approvals"),
     path("volunteers/approvals/<int:pk>/row/", views.application_row, name="application-row"),
     path("volunteers/approvals/<int:pk>/decide/", views.decide, name="decide"),

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govern.live import current_event_id
-from govern.pages import flash_errors, page_errors
+from govern.pages import flash_errors, page_errors, throttled_form
 from govern.roles import is_dispatcher
-from volunteers import conf, recognition, selectors, service_records, services
+from govern.throttles import scope_wait
+from volunteers import certificates, conf, recognition, selectors, service_records, services
 from volunteers.forms import FIELD_MAP, ApplyForm, DecisionForm, ServiceRecordForm, StandingForm
 from volunteers.models import ServiceRecordStatus, VolunteerStatus, VolunteerStatusChange
 
@@ -63,6 +64,13 @@ def apply(request):
     elif request.user.is_authenticated:
         initial = {"phone": request.user.phone}
     form = ApplyForm(request.POST or None, with_account=with_account, initial=initial)
+    if request.method == "POST":
+        # Counted like the API: each answer says whether a number (or a username) is taken.
+        wait = scope_wait("signup", request, by_address=True) if with_account else None
+        wait = wait or scope_wait("volunteer_phone", request)
+        if wait is not None:
+            context = {"form": form, "teams": list(form.fields["team"].queryset), "reapplying": existing is not None}
+            return throttled_form(request, "volunteers/apply.html", context, form=form, wait=wait)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         profile = {
@@ -139,6 +147,19 @@ def service_record_submit(request):
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
     return redirect(reverse("volunteers:me") + "#service")
+
+
+@login_required
+@require_POST
+def certificate_upload(request):
+    """The certificate photo of a licensed skill, from the volunteer's page; back to it."""
+    with flash_errors(request) as failed:
+        certificates.volunteer_certificate_attach(
+            actor=request.user, skill_slug=request.POST.get("skill", ""), photo=request.FILES.get("photo")
+        )
+    if not failed:
+        messages.success(request, _("Thank you: a dispatcher will look at the certificate."))
+    return redirect("volunteers:me")
 
 
 @login_required

@@ -40,7 +40,7 @@ from hazards.reports.filters import HazardFilter
 from hazards.reports.fix import feedback_of, fix_of
 from hazards.reports.ownership import remember_filed
 from hazards.reports.premises_hint import premises_hint
-from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle
+from hazards.reports.throttles import ANON_REPORT_SCOPE, AnonReportThrottle, CodeLookupThrottle, UserReportThrottle
 
 # A hazard named in another's answer: a duplicate, the original it was merged into, a similar report.
 LINK_FIELDS = ("id", "tracking_code", "status")
@@ -392,7 +392,7 @@ class HazardListCreateView(generics.ListAPIView):
         return [IsAuthenticated()]
 
     def get_throttles(self):
-        return [AnonReportThrottle()] if self.request.method == "POST" else []
+        return [AnonReportThrottle(), UserReportThrottle()] if self.request.method == "POST" else []
 
     def get_queryset(self):
         return selectors.hazard_list(user=self.request.user)
@@ -414,7 +414,7 @@ class HazardListCreateView(generics.ListAPIView):
         description=(
             "Multipart form: `category` (slug), `description` (≤ 2000), `latitude`, `longitude`, optional `address` "
             "and `contact_phone`, and 1–6 `photos` (repeat the field). The point must lie in a grid. Anonymous "
-            "reports are allowed and throttled per client (429 with Retry-After). Any refused photo refuses the "
+            "reports are allowed and throttled per client, signed-in ones per user (429 with Retry-After). Any refused photo refuses the "
             "whole report (400 naming the photo and the reason) and nothing is stored. Photos are checked in the "
             "request without decoding (size, type, header, pixel count, animation, container structure) and "
             "re-encoded after the report is filed: in the answer their `status` is usually `processing` with null "
@@ -425,7 +425,7 @@ class HazardListCreateView(generics.ListAPIView):
         responses={
             201: HazardCreatedSerializer,
             **hazard_errors(400),
-            429: OpenApiResponse(ErrorSerializer, description="Too many anonymous reports; see Retry-After"),
+            429: OpenApiResponse(ErrorSerializer, description="Too many reports; see Retry-After"),
         },
     )
     def post(self, request):

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import TooManyFilesSent
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,7 +26,7 @@ from hazards.reports.feedback import answer_photo_limits, feedback_submit
 from hazards.reports.forms import ReportForm
 from hazards.reports.ownership import filed_ids, remember_filed
 from hazards.reports.premises_hint import premises_hint
-from hazards.reports.throttles import anon_report_wait
+from hazards.reports.throttles import code_lookup_wait, report_wait
 from hazards.reports.tracking import normalise_tracking_code
 
 # The happy path a report walks, for the progress bar of the tracking page.
@@ -72,7 +73,7 @@ def report(request):
         }
         return render(request, "hazards/report.html", context, status=400)
     form = ReportForm(request.POST, categories=categories)
-    wait = anon_report_wait(request)
+    wait = report_wait(request)
     if wait is not None:
         form.add_error(
             None,
@@ -121,9 +122,23 @@ def _lookup_refused(request, code: str):
     return render(request, "hazards/track_lookup.html", context, status=404)
 
 
+def _throttled_lookup(request, wait: float, code: str = ""):
+    """Like the API twin's 429: the lookup form, saying when to try again."""
+    context = {
+        "code": code,
+        "error": _("Too many look-ups from this device; please try again in %(s)d seconds.") % {"s": math.ceil(wait)},
+    }
+    response = render(request, "hazards/track_lookup.html", context, status=429)
+    response["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
 def track_lookup(request):
     code = request.GET.get("code", "").strip()
     if code:
+        wait = code_lookup_wait(request)  # each answer says whether a code exists
+        if wait is not None:
+            return _throttled_lookup(request, wait, code[:32])
         normalised = normalise_tracking_code(code)
         try:
             selectors.hazard_track(tracking_code=normalised)
@@ -157,6 +172,11 @@ def _track_context(request, hazard) -> dict:
 
 def track(request, code: str):
     position = current_event_id()  # before reading: anything committed meanwhile is replayed
+    wait = code_lookup_wait(request)  # like /api/v1/track/{code}/, on the same counter
+    if wait is not None:
+        if request.GET.get("fragment"):  # a live refresh: the script keeps the block it has
+            return HttpResponse(status=429, headers={"Retry-After": str(math.ceil(wait))})
+        return _throttled_lookup(request, wait)
     try:
         hazard = selectors.hazard_track(tracking_code=code)
     except NotFound:

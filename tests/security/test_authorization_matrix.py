@@ -82,6 +82,10 @@ MATRIX: dict[str, tuple] = {
     ),
     "GET volunteers/me/": (None, logged_in(404, volunteer=200)),
     "PATCH volunteers/me/": (lambda w: {"bio": "x"}, logged_in(404, volunteer=200)),
+    "POST volunteers/me/certificates/": (
+        lambda w: {"skill": _held_skill(w), "photo": _after_photo()},
+        logged_in(404, volunteer=200),
+    ),
     "POST volunteers/me/duty/": (
         lambda w: {"on_duty": True, "latitude": 30.905, "longitude": 120.805},
         logged_in(404, volunteer=200),
@@ -352,6 +356,13 @@ def _campaign_world(world: World):
     return cached
 
 
+def _held_skill(world: World) -> str:
+    """A skill the volunteer of the matrix (vol1) claims."""
+    from volunteers.models import VolunteerSkill
+
+    return VolunteerSkill.objects.filter(volunteer__user=world.users[V]).values_list("skill__slug", flat=True)[0]
+
+
 def _after_photo():
     from tests.hazards.images import jpeg_bytes, upload
 
@@ -417,7 +428,7 @@ def call(client: APIClient, method: str, url: str, body) -> tuple[int, bytes]:
         with transaction.atomic():
             if method == "GET":
                 response = client.get(url, body or {})
-            elif method == "POST" and isinstance(body, dict) and "photos" in body:
+            elif method == "POST" and isinstance(body, dict) and ("photos" in body or "photo" in body):
                 response = client.post(url, body, format="multipart")
             else:
                 response = getattr(client, method.lower())(

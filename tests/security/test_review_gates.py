@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import client_for
+from tests.hazards.images import jpeg_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,11 @@ def test_a_volunteer_cannot_give_themselves_a_skill_that_gates_dispatch(demo):
     assert held["gas-safety"]["reviewed"] is False
     assert not _holds_gas(volunteer)  # stored as a claim, not counted by dispatch
 
+    # Gas safety is licensed: the review needs the certificate photo (test_certificate_photos).
+    photo = upload("cert.jpg", jpeg_bytes(seed=2))
+    sent = client_for(demo["vol3"]).post("/api/v1/volunteers/me/certificates/", {"skill": "gas-safety", "photo": photo})
+    assert sent.status_code == 200, sent.content
+    assert not _holds_gas(volunteer)
     own = client_for(demo["vol3"]).post(f"/api/v1/volunteers/{volunteer.pk}/review-skills/", {}, format="json")
     assert own.status_code == 403 and not _holds_gas(volunteer)
     reviewed = client_for(demo["dispatcher"]).post(
@@ -61,5 +67,8 @@ def test_approving_an_application_reviews_its_skills(demo):
         skills=[SkillClaim("gas-safety", None, "GS-9")],
     )
     assert not _holds_gas(volunteer)
+    from volunteers.certificates import volunteer_certificate_attach
+
+    volunteer_certificate_attach(actor=applicant, skill_slug="gas-safety", photo=upload("c.jpg", jpeg_bytes(seed=3)))
     volunteer_approve(volunteer_id=volunteer.pk, actor=demo["dispatcher"])
     assert _holds_gas(volunteer)

@@ -1,15 +1,20 @@
-"""Schemathesis over whatever /api/v1/schema/ lists, as an anonymous client, a resident and a dispatcher.
+"""Schemathesis over whatever /api/v1/schema/ lists, as every role: anonymous, resident, volunteer,
+grid worker, merchant staff and dispatcher (and the sensor endpoint with an enterprise key).
 
 Every generated request must get an answer the schema documents: no 5xx, a documented status code
 and content type, a body that validates against the documented schema. New endpoints join on their
-own (the operations come from the live schema). Bounded and derandomized so CI is reproducible
-and fast: GOVERN_FUZZ_EXAMPLES (default 5) examples per operation and mode; path ids are drawn
-both freely and from the demo district's real objects, so object views get exercised too.
+own (the operations come from the live schema). Bounded and derandomized so CI is reproducible:
+every role sends every operation its share of the operation's examples (50 or more per
+operation in the services pass, 30 in the embedded pass; see _budget), split between valid
+requests, valid requests naming the demo district's real objects (so object views get
+exercised too) and invalid ones. GOVERN_FUZZ_EXAMPLES=N runs N per operation and role instead.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import time
 
 import pytest
 import schemathesis
@@ -28,11 +33,49 @@ from tests.security.summary import record
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("GOVERN_FUZZ_EXAMPLES", "5"))
+
+def _budget() -> tuple[int, bool]:
+    """(examples per operation for each role, whether a role refused at the door stops early).
+
+    By default an operation's examples are shared evenly by the six roles, every role sending
+    its share whatever it gets back: 50 or more per operation in the services pass (the run
+    that counts), 30 in the embedded pass, which shares the code but not the database.
+    GOVERN_FUZZ_EXAMPLES=N gives every role N examples of every operation instead (N=50 is
+    the long run), cut short for a role the operation refuses at the door.
+    """
+    from django.conf import settings as django_settings
+
+    if os.environ.get("GOVERN_FUZZ_EXAMPLES"):
+        return int(os.environ["GOVERN_FUZZ_EXAMPLES"]), True
+    services = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    per_operation = 50 if services else 30
+    return math.ceil(per_operation / len(ROLES)), False
+
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 # Operations left out, each with the reason. (None at present.)
 SKIPPED: dict[str, str] = {}
+
+# Every role of the demo district, by the account that plays it.
+ROLES = {
+    "anonymous": None,
+    "resident": "resident1",
+    "volunteer": "vol1",
+    "grid worker": "grid1",
+    "merchant staff": "merchant1",
+    "dispatcher": "dispatcher",
+}
+
+# With GOVERN_FUZZ_EXAMPLES (N per operation and role): an operation that has answered this many
+# generated requests of a role with 401/403 and nothing else refuses the role at the door,
+# whatever the input, and the rest of the role's N would only repeat the refusal (the
+# authorization matrix checks who is refused; this checks the refusal is documented).
+REFUSAL_PROBE = 5
+
+
+class _RefusedAtTheDoor(Exception):
+    pass
 
 
 def real_ids() -> dict[str, list]:
@@ -62,52 +105,88 @@ def known_values(path: str, ids: dict[str, list]) -> list[dict]:
     return []
 
 
-def fuzz(schema, headers: dict, ids: dict[str, list], only_path: str | None = None) -> tuple[int, int, dict[str, str]]:
+def _split(budget: int, with_ids: bool) -> list[tuple[str, int]]:
+    """The budget of one operation shared between free valid, known-id valid and invalid requests."""
+    negative = budget * 3 // 10
+    known = budget * 2 // 10 if with_ids else 0
+    return [("positive", budget - negative - known), ("known", known), ("negative", negative)]
+
+
+# operation label -> generated requests sent, over every role (printed at the end of the run)
+PER_OPERATION: dict[str, int] = {}
+
+
+def fuzz(
+    schema,
+    headers: dict,
+    ids: dict[str, list],
+    *,
+    budget: int,
+    stop_refused: bool = False,
+    only_path: str | None = None,
+) -> tuple[int, int, dict[str, str]]:
     tried = passed = 0
     failures: dict[str, str] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.label in SKIPPED or (only_path is not None and operation.path != only_path):
             continue
-        strategies = [(GenerationMode.POSITIVE, operation.as_strategy(GenerationMode.POSITIVE))]
-        strategies.append((GenerationMode.NEGATIVE, operation.as_strategy(GenerationMode.NEGATIVE)))
-        strategies += [
-            (GenerationMode.POSITIVE, operation.as_strategy(path_parameters=values))
-            for values in known_values(operation.path, ids)
-        ]
-        for mode, strategy in strategies:
+        known = known_values(operation.path, ids)
+        answers: list[int] = []  # status codes this role got from this operation
+        for kind, examples in _split(budget, bool(known)):
+            if examples <= 0:
+                continue
+            if kind == "known":
+                per_value = max(1, examples // len(known))
+                strategies = [
+                    (GenerationMode.POSITIVE, operation.as_strategy(path_parameters=values), per_value)
+                    for values in known
+                ]
+            else:
+                mode = GenerationMode.POSITIVE if kind == "positive" else GenerationMode.NEGATIVE
+                strategies = [(mode, operation.as_strategy(mode), examples)]
+            for mode, strategy, count in strategies:
 
-            @settings(
-                max_examples=EXAMPLES,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                phases=[Phase.explicit, Phase.generate],
-            )
-            @given(case=strategy)
-            def run(case):
-                nonlocal tried, passed
-                tried += 1
-                response = case.call(headers=headers)
+                @settings(
+                    max_examples=count,
+                    derandomize=True,
+                    database=None,
+                    deadline=None,
+                    suppress_health_check=list(HealthCheck),
+                    phases=[Phase.generate],  # no shrinking: a failure is reported as found
+                    report_multiple_bugs=False,  # and generation stops there (a refusal too)
+                )
+                @given(case=strategy)
+                def run(case):
+                    nonlocal tried, passed
+                    # answers is this operation's own list: run() is called within this iteration.
+                    refused = stop_refused and len(answers) >= REFUSAL_PROBE and set(answers) <= {401, 403}  # noqa: B023
+                    if refused:
+                        raise _RefusedAtTheDoor
+                    tried += 1
+                    PER_OPERATION[operation.label] = PER_OPERATION.get(operation.label, 0) + 1  # noqa: B023
+                    response = case.call(headers=headers)
+                    answers.append(response.status_code)  # noqa: B023
+                    try:
+                        case.validate_response(response, checks=CHECKS)
+                    except BaseException as exc:  # FailureGroup is a BaseExceptionGroup
+                        failures.setdefault(case.operation.label, f"{exc}"[:1500])
+                        return
+                    passed += 1
+
                 try:
-                    case.validate_response(response, checks=CHECKS)
-                except BaseException as exc:  # FailureGroup is a BaseExceptionGroup
-                    failures.setdefault(case.operation.label, f"{exc}"[:1500])
-                    return
-                passed += 1
-
-            try:
-                run()
-            except Unsatisfiable:
-                # An operation with no parameters (or only free-form strings) has no invalid
-                # request to generate; a positive one that cannot be generated is a schema bug.
-                if mode is not GenerationMode.NEGATIVE:
-                    failures.setdefault(operation.label, "no valid request can be generated from the schema")
-            except BaseException as exc:  # generation itself failed: that is a finding too
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                failures.setdefault(operation.label, f"could not generate: {exc!r}"[:1500])
+                    run()
+                except _RefusedAtTheDoor:
+                    pass
+                except Unsatisfiable:
+                    # An operation with no parameters (or only free-form strings) has no invalid
+                    # request to generate; a positive one that cannot be generated is a schema bug.
+                    if mode is not GenerationMode.NEGATIVE:
+                        failures.setdefault(operation.label, "no valid request can be generated from the schema")
+                except BaseException as exc:  # generation itself failed: that is a finding too
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    failures.setdefault(operation.label, f"could not generate: {exc!r}"[:1500])
     return tried, passed, failures
 
 
@@ -125,9 +204,11 @@ def keep_test_connection():
     request_finished.connect(close_old_connections)
 
 
+# One test for the six roles (one demo district, one schema load); its budget is theirs together.
+@pytest.mark.timeout(1500)
 @pytest.mark.usefixtures("keep_test_connection")
-@pytest.mark.parametrize("role", ["anonymous", "resident1", "dispatcher"])
-def test_schema_holds_for_every_generated_request(role, demo):
+def test_schema_holds_for_every_generated_request_of_every_role(demo):
+    """One schema load and one demo district for all six roles, one after the other."""
     from govern.wsgi import application
     from rewards.ledger import points_adjust
     from rewards.models import Coupon
@@ -141,13 +222,30 @@ def test_schema_holds_for_every_generated_request(role, demo):
     )
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
-    headers = (
-        {} if role == "anonymous" else {"Authorization": f"Token {Token.objects.get_or_create(user=demo[role])[0].key}"}
+    budget, stop_refused = _budget()
+    failures: dict[str, str] = {}
+    for role, username in ROLES.items():
+        started = time.monotonic()
+        token = Token.objects.get_or_create(user=demo[username])[0].key if username else None
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        tried, passed, found = fuzz(schema, headers, real_ids(), budget=budget, stop_refused=stop_refused)
+        record(f"1 schemathesis ({role})", tried=tried, passed=passed)
+        print(
+            f"schemathesis as {role}: {tried} cases in {time.monotonic() - started:.0f} s, {len(found)} failing operations"
+        )
+        assert tried > 100, role
+        failures.update({f"{role}: {label}": text for label, text in found.items()})
+    counts = sorted(PER_OPERATION.values())
+    print(
+        f"schemathesis: {len(counts)} operations, requests per operation min {counts[0]}, median {counts[len(counts) // 2]}"
     )
-    tried, passed, failures = fuzz(schema, headers, real_ids())
-    record(f"1 schemathesis ({role})", tried=tried, passed=passed)
-    print(f"schemathesis as {role}: {tried} cases, {passed} passed, {len(failures)} failing operations")
-    assert tried > 100
+    # Operations with few parameters have fewer distinct requests than the budget (Hypothesis
+    # does not repeat itself): those are listed, not failed.
+    few = {label: n for label, n in PER_OPERATION.items() if n < len(ROLES) * budget}
+    print(
+        "schemathesis: fewer distinct requests than the budget: "
+        + ", ".join(f"{k} ({v})" for k, v in sorted(few.items()))
+    )
     assert not failures, "\n\n".join(f"=== {label}\n{text}" for label, text in failures.items())
 
 
@@ -159,7 +257,10 @@ def test_schema_holds_for_sensor_alerts_sent_with_an_enterprise_key(demo):
     from hazards.premises.alerts.demo import DEMO_SENSOR_KEY
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
-    tried, passed, failures = fuzz(schema, {"X-Api-Key": DEMO_SENSOR_KEY}, {}, only_path="/api/v1/alerts/")
+    budget = 50  # one operation, one key: its whole budget
+    tried, passed, failures = fuzz(
+        schema, {"X-Api-Key": DEMO_SENSOR_KEY}, {}, budget=budget, only_path="/api/v1/alerts/"
+    )
     record("1 schemathesis (enterprise sensor key)", tried=tried, passed=passed)
-    assert tried >= EXAMPLES
+    assert tried >= 25
     assert not failures, "\n\n".join(f"=== {label}\n{text}" for label, text in failures.items())
