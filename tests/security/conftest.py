@@ -31,3 +31,11 @@ def demo(db):
 
     call_command("seed_demo", verbosity=0)
     return {user.username: user for user in User.objects.all()}
+
+
+@pytest.fixture
+def world(demo):
+    """The demo district with the security suite's actors and objects (tests.security.world)."""
+    from tests.security.world import build
+
+    return build(demo)
