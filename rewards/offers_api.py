@@ -8,13 +8,14 @@ from datetime import timedelta
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govern.errors import InvalidInput, PermissionDenied
 from govern.pagination import Pagination
+from govern.parsers import JSONParser
 from govern.permissions import IsDispatcher
 from rewards import policy, proposals, selectors, statements
 from rewards.api import CouponSerializer, _errors
@@ -25,10 +26,11 @@ class OfferSerializer(CouponSerializer):
     """An offer as its merchant and the dispatchers see it: the terms and where its review stands."""
 
     proposed_by = serializers.IntegerField(source="proposed_by_id", allow_null=True, read_only=True)
+    redeemed_by_me = None  # a resident's own count of codes: meaningless to the merchant's staff
 
     class Meta(CouponSerializer.Meta):
         fields = [
-            *CouponSerializer.Meta.fields,
+            *(name for name in CouponSerializer.Meta.fields if name != "redeemed_by_me"),
             "review",
             "review_reason",
             "proposed_by",
