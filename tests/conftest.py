@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,6 +13,7 @@ from rest_framework.test import APIClient
 from govern.roles import DISPATCHER, GRID_WORKER, MERCHANT_STAFF, RESIDENT, VOLUNTEER
 from tests.factories import UserFactory, make_grid
 from tests.reference import ensure_reference_data
+from tests.security import summary
 
 SERVICES_MODE = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
 
@@ -21,6 +23,29 @@ pytest_plugins = [
     "tests.deploy.seaweed",
     "tests.notify_support",
 ]
+
+
+def pytest_configure(config):
+    # In the controlling process (or a run without xdist): one tally file for every test process.
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        fd, path = tempfile.mkstemp(prefix="govern-security-tally-", suffix=".jsonl")
+        os.close(fd)
+        os.environ[summary.ENV] = path
+
+
+def pytest_unconfigure(config):
+    path = os.environ.get(summary.ENV, "")
+    if path and not os.environ.get("PYTEST_XDIST_WORKER") and os.path.exists(path):
+        os.remove(path)
+
+
+def pytest_terminal_summary(terminalreporter):
+    # The security suite's cases tried and passed, added up over every test process.
+    rows = summary.lines()
+    if rows:
+        terminalreporter.section("security suite: cases tried and passed")
+        for row in rows:
+            terminalreporter.write_line(row)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the xdist_group marks

@@ -5,16 +5,6 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from tests.security.summary import lines
-
-
-def pytest_terminal_summary(terminalreporter):
-    rows = lines()
-    if rows:
-        terminalreporter.section("security suite: cases tried and passed")
-        for row in rows:
-            terminalreporter.write_line(row)
-
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
