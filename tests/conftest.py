@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -16,6 +17,7 @@ from tests.reference import ensure_reference_data
 from tests.security import summary
 
 SERVICES_MODE = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
+SERVICES_GROUP = "services-stack"
 
 pytest_plugins = [
     "tests.browser.harness",
@@ -48,14 +50,40 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(row)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the xdist_group marks
+def services_files() -> frozenset[str]:
+    """The test files that hold tests marked `services` (by their source: the scheduler runs in the
+    controlling process, which collects nothing; the collection hook below checks it is right)."""
+    root = Path(__file__).resolve().parent.parent
+    return frozenset(
+        str(path.relative_to(root))
+        for path in (root / "tests").rglob("test_*.py")
+        if "mark.services" in path.read_text(encoding="utf-8")
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """The services tests start whole stacks on fixed Redis database numbers and PostgreSQL
+    database names (tests/deploy/stack.py): one test process runs all their files, one test after
+    another; every other test is a unit of its own. (xdist's loadgroup does this with a mark, but
+    it renames node ids, which pytest 9 no longer allows.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    together = services_files()
+
+    class ServicesInOneProcess(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SERVICES_GROUP if nodeid.split("::", 1)[0] in together else nodeid
+
+    return ServicesInOneProcess(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     if SERVICES_MODE:
-        # The services tests start whole stacks on fixed Redis database numbers and PostgreSQL
-        # database names (tests/deploy/stack.py): one test process runs them all, one at a time.
-        for item in items:
-            if "services" in item.keywords:
-                item.add_marker(pytest.mark.xdist_group("services-stack"))
+        together = services_files()
+        strays = [i.nodeid for i in items if "services" in i.keywords and i.nodeid.split("::", 1)[0] not in together]
+        if strays:
+            raise pytest.UsageError(f"marked services outside the files services_files() finds: {strays}")
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL and Redis: runs in CI's services pass (make test-services)")
     for item in items:

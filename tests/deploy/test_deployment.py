@@ -65,6 +65,9 @@ def deployment(tmp_path_factory):
             "STATIC_ROOT": str(base / "var" / "static"),
             "GOVERN_WEB1_PORT": str(ports[0]),
             "GOVERN_WEB2_PORT": str(ports[1]),
+            # The contention test files 200 reports as one signed-in user in seconds, which the
+            # production allowance per user (THROTTLE_USER_REPORT, 60/hour) rightly refuses.
+            "THROTTLE_USER_REPORT": "100000/hour",
         },
     )
     assert settings["DJANGO_DEBUG"] == "0" and settings["DJANGO_SECURE_SSL_REDIRECT"] == "1"

@@ -12,7 +12,9 @@ from channels.testing import WebsocketCommunicator
 
 from govern.ws_auth import ForeignOriginValidator
 
-pytestmark = pytest.mark.asyncio
+# The consumer closes stale database connections on each message (channels), so these tests may
+# touch the database even though they need no rows.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
 
 class _Accept(AsyncWebsocketConsumer):
