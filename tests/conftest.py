@@ -111,6 +111,22 @@ def _restore_reference_data(request):
     if transactional:
         request.getfixturevalue("transactional_db")
         ensure_reference_data()
+        request.node.stash[_FLUSHED_BY] = request.getfixturevalue("django_db_blocker")
+
+
+_FLUSHED_BY = pytest.StashKey()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by flushing every table: put the migration-seeded rows back at
+    once, so that the tests after it (in whatever order the test processes get them) find the
+    database as migrations left it."""
+    yield
+    blocker = item.stash.get(_FLUSHED_BY, None)
+    if blocker is not None and nextitem is not None:  # after the last test the database is gone
+        with blocker.unblock():
+            ensure_reference_data()
 
 
 _DB_FIXTURES = {"db", "transactional_db", "django_db_setup_unblocked"}
