@@ -341,7 +341,8 @@ class ClawbackListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.clawback_list(open_only=self.request.query_params.get("open") in ("1", "true"))
+        open_only = self.request.query_params.get("open") in ("1", "true")
+        return selectors.clawback_list(state="open" if open_only else "")
 
 
 class ClawbackResolveView(APIView):
@@ -358,7 +359,7 @@ class ClawbackResolveView(APIView):
     )
     def post(self, request, pk: int):
         done = clawback.points_clawback_resolve(clawback_id=pk, actor=request.user)
-        return Response(ClawbackSerializer(selectors.clawback_list(open_only=False).get(pk=done.pk)).data)
+        return Response(ClawbackSerializer(selectors.clawback_list().get(pk=done.pk)).data)
 
 
 class LeaderboardView(APIView):

@@ -50,11 +50,11 @@ def earning_rule_list() -> QuerySet[EarningRule]:
     return EarningRule.objects.filter(active=True).order_by("code")
 
 
-def clawback_list(*, open_only: bool = False, state: str = "") -> QuerySet[PointsClawback]:
-    """Claw-backs newest first; `open_only` (or state `open`): unresolved shortfalls (for
-    dispatchers); state `resolved`: shortfalls resolved; `full`: taken back in full."""
+def clawback_list(*, state: str = "") -> QuerySet[PointsClawback]:
+    """Claw-backs newest first; state `open`: unresolved shortfalls (for dispatchers); `resolved`:
+    shortfalls resolved; `full`: taken back in full; anything else: all of them."""
     qs = PointsClawback.objects.select_related("award", "award__user", "award__rule", "resolved_by").order_by("-id")
-    if open_only or state == "open":
+    if state == "open":
         return qs.filter(shortfall__gt=0, resolved_at__isnull=True)
     if state == "resolved":
         return qs.filter(resolved_at__isnull=False)
