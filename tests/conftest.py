@@ -103,12 +103,16 @@ def _default_language():
     translation.deactivate()
 
 
+def _transactional(request) -> bool:
+    """Whether the test runs on committed, flushed-afterwards tables (not inside a rolled-back transaction)."""
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+
+
 @pytest.fixture(autouse=True)
 def _restore_reference_data(request):
     """A transactional test starts from flushed tables: put the migration-seeded rows back."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
-    if transactional:
+    if _transactional(request):
         request.getfixturevalue("transactional_db")
         ensure_reference_data()
         request.node.stash[_FLUSHED_BY] = request.getfixturevalue("django_db_blocker")
@@ -137,9 +141,8 @@ def _ledger_invariants_hold(request):
     """After every test that used the database: each points account's balance is the sum of its
     entries and its last entry's balance_after, never below 0 (the ledger is append-only by a
     trigger: rewards migration 0002). Whatever the test did, through whichever service."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
-    if marker is None and not _DB_FIXTURES & set(request.fixturenames):
+    transactional = _transactional(request)
+    if request.node.get_closest_marker("django_db") is None and not _DB_FIXTURES & set(request.fixturenames):
         yield
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
